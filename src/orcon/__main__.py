@@ -1,0 +1,5 @@
+import sys
+
+from orcon.cli import main
+
+sys.exit(main())

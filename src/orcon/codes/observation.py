@@ -1,0 +1,72 @@
+"""What a media reader tells the decoder about a leak.
+
+A reader rarely knows a symbol for sure. It reports, per code position, a
+*likelihood* for each symbol value: ``L[i, a]`` proportional to
+P(what we saw at position i | the leaked copy carried symbol a). Positions the
+leak did not contain (cropped away, not quoted, under a caption) are *erased*.
+Hard decisions are the special case of one-hot rows.
+
+Invariant: likelihood rows are finite, non-negative and not all zero; erased
+rows are uniform and flagged in ``erased``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from orcon.errors import UsageError
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Observation:
+    likelihoods: np.ndarray  # (m, q) float64
+    erased: np.ndarray  # (m,) bool
+
+    @classmethod
+    def soft(cls, likelihoods: np.ndarray, erased: np.ndarray | None = None) -> Observation:
+        """Build from per-position likelihoods; NaN or all-zero rows and ``erased`` are erasures."""
+        lik = np.array(likelihoods, dtype=np.float64, copy=True)
+        if lik.ndim != 2 or lik.shape[1] < 2:
+            raise UsageError(f"likelihoods must have shape (m, q) with q >= 2, got {lik.shape}")
+        bad: np.ndarray = np.asarray(np.isnan(lik).any(axis=1))
+        if np.isinf(lik).any() or (lik[~bad] < 0).any():
+            raise UsageError("likelihoods must be finite and non-negative")
+        gone = bad | (np.where(bad[:, None], 0.0, lik).sum(axis=1) == 0)
+        if erased is not None:
+            er = np.asarray(erased, dtype=bool)
+            if er.shape != gone.shape:
+                raise UsageError(f"erasure mask has shape {er.shape}, expected {gone.shape}")
+            gone = gone | er
+        lik[gone] = 1.0
+        lik /= lik.max(axis=1, keepdims=True)
+        lik.setflags(write=False)
+        gone.setflags(write=False)
+        return cls(lik, gone)
+
+    @classmethod
+    def hard(cls, symbols: np.ndarray, q: int, erased: np.ndarray | None = None) -> Observation:
+        """Build from definite symbols (``-1`` or ``erased`` for a missing position)."""
+        sym = np.asarray(symbols, dtype=np.int64)
+        if sym.ndim != 1:
+            raise UsageError("hard symbols must be one-dimensional")
+        if ((sym >= q) | (sym < -1)).any():
+            raise UsageError(f"symbols must lie in 0..{q - 1} (or -1 for erased)")
+        lik = np.zeros((sym.size, q))
+        ok = sym >= 0
+        lik[np.nonzero(ok)[0], sym[ok]] = 1.0
+        lik[~ok] = np.nan
+        return cls.soft(lik, erased)
+
+    @property
+    def length(self) -> int:
+        return int(self.likelihoods.shape[0])
+
+    @property
+    def q(self) -> int:
+        return int(self.likelihoods.shape[1])
+
+    @property
+    def read(self) -> int:
+        return int((~self.erased).sum())

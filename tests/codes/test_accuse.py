@@ -1,0 +1,186 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orcon.codes import (
+    Code,
+    CodeSpec,
+    Decoder,
+    Observation,
+    accuse,
+    chernoff_pvalue,
+    chernoff_threshold,
+    importance_pvalue,
+    plan,
+)
+from orcon.codes.scores import score_codewords, score_table
+from orcon.errors import UsageError
+
+SECRET = b"orcon-test-secret-0123456789abcdef"
+
+
+def interleave(words, rng):
+    m = words.shape[1]
+    return words[rng.integers(0, words.shape[0], m), np.arange(m)]
+
+
+def test_interleaving_coalition_is_caught_and_nobody_else():
+    n, c = 1000, 4
+    code = Code.derive(CodeSpec(plan(n, c), 2, c), SECRET)
+    rng = np.random.default_rng(5)
+    colluders = [12, 400, 401, 999]
+    y = interleave(code.codewords(0, n)[colluders], rng)
+    verdict = accuse(code, Observation.hard(y, 2), n)
+    accused = {s.index for s in verdict.accused}
+    assert accused and accused <= set(colluders)
+    assert verdict.population == n and verdict.epsilon == 1e-6
+    assert all(s.p_value <= 1e-9 for s in verdict.accused)
+
+
+def test_single_leaker_identified_with_a_short_plain_code():
+    n = 100
+    m = plan(n, 1)
+    code = Code.derive(CodeSpec(m, 2, 1), SECRET)
+    y = code.codeword(42).copy()
+    flip = np.random.default_rng(0).random(m) < 0.05
+    y[flip] ^= 1
+    verdict = accuse(code, Observation.hard(y, 2), n)
+    assert [s.index for s in verdict.accused] == [42]
+
+
+def test_unmarked_original_accuses_nobody():
+    """An all-erased leak (nothing read) and an independent random leak both accuse nobody."""
+    code = Code.derive(CodeSpec(500, 2, 3), SECRET)
+    erased = Observation.hard(np.full(500, -1), 2)
+    v = accuse(code, erased, 200)
+    assert v.accused == () and v.read == 0 and v.erased == 500
+    other = Code.derive(CodeSpec(500, 2, 3), b"another-item-secret-000000")
+    v = accuse(code, Observation.hard(other.codeword(3), 2), 200)
+    assert v.accused == ()
+
+
+def test_soft_input_and_erasures_still_name_the_leaker():
+    n, m = 1000, 800
+    code = Code.derive(CodeSpec(m, 2, 2), SECRET)
+    rng = np.random.default_rng(3)
+    word = code.codeword(77)
+    # Gaussian channel: reader sees ±1 + noise(σ=1); likelihoods from the model.
+    r = (2.0 * word - 1) + rng.normal(0, 1.0, m)
+    lik = np.stack([np.exp(-((r + 1) ** 2) / 2), np.exp(-((r - 1) ** 2) / 2)], axis=1)
+    erased = rng.random(m) < 0.5
+    verdict = accuse(code, Observation.soft(lik, erased), n)
+    assert [s.index for s in verdict.accused] == [77]
+    assert verdict.erased == int(erased.sum())
+
+
+def test_qary_symbols_majority_attack():
+    n, c, q = 1000, 3, 4
+    code = Code.derive(CodeSpec(plan(n, c, q=q), q, c), SECRET)
+    words = code.codewords(0, n)[[5, 6, 700]]
+    counts = np.stack([(words == a).sum(axis=0) for a in range(q)])
+    y = counts.argmax(axis=0)
+    verdict = accuse(code, Observation.hard(y, q), n)
+    assert verdict.accused and {s.index for s in verdict.accused} <= {5, 6, 700}
+
+
+def test_explicit_recipient_subset_is_the_population():
+    code = Code.derive(CodeSpec(400, 2, 2), SECRET)
+    issued = [3, 4, 5, 90, 91, 5000]
+    y = code.codeword(5000)
+    v = accuse(code, Observation.hard(y, 2), issued)
+    assert v.population == len(issued)
+    assert [s.index for s in v.accused] == [5000]
+    assert {s.index for s in v.candidates} <= set(issued)
+
+
+def _innocent_scores(code, table, count, start=10**6):
+    return np.concatenate(
+        [
+            score_codewords(table, code.codewords(a, a + 5000))
+            for a in range(start, start + count, 5000)
+        ]
+    ).astype(np.float64)
+
+
+@pytest.mark.parametrize(
+    ("decoder", "q"),
+    [(d, 2) for d in Decoder] + [(Decoder.SYMMETRIC, 4), (Decoder.LOG_LIKELIHOOD, 4)],
+)
+def test_chernoff_pvalues_are_conservative_against_simulated_innocents(decoder, q):
+    """Calibration: innocents with bound <= α are at most a fraction α (plus sampling slack)."""
+    code = Code.derive(CodeSpec(300, q, 3), SECRET)
+    rng = np.random.default_rng(11)
+    words = code.codewords(0, 3)
+    y = interleave(words, rng)
+    obs = Observation.hard(y, q)
+    table = score_table(decoder, code.probs, obs, 3)
+    scores = _innocent_scores(code, table, 60_000)
+    for alpha in (1e-1, 1e-2, 1e-3):
+        tau = chernoff_threshold(table, code.probs, alpha)
+        frac = (scores >= tau).mean()
+        assert frac <= alpha + 4 * np.sqrt(alpha / scores.size)
+    # And each score's bound is above the empirical tail at that score.
+    probe = np.quantile(scores, [0.9, 0.99, 0.999])
+    bounds = chernoff_pvalue(table, code.probs, probe)
+    empirical = np.array([(scores >= s).mean() for s in probe])
+    assert np.all(bounds >= empirical * 0.9)
+
+
+def test_importance_sampling_estimate_is_below_the_bound_and_close_to_the_truth():
+    code = Code.derive(CodeSpec(200, 2, 2), SECRET)
+    y = code.codeword(0)
+    obs = Observation.hard(y, 2)
+    table = score_table(Decoder.SYMMETRIC, code.probs, obs, 2)
+    scores = _innocent_scores(code, table, 100_000)
+    s = float(np.quantile(scores, 0.999))
+    est = importance_pvalue(table, code.probs, s, np.random.default_rng(0), samples=20_000)
+    truth = (scores >= s).mean()
+    assert est.estimate <= est.bound
+    assert abs(est.estimate - truth) < 0.35 * truth
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    c=st.integers(1, 4),
+    attack=st.sampled_from(["interleave", "majority", "minority", "all0", "all1", "coin"]),
+    erasure=st.sampled_from([0.0, 0.25, 0.5]),
+)
+@settings(max_examples=40, deadline=None)
+def test_accusation_never_names_an_innocent(seed, c, attack, erasure):
+    """In simulation the accused are always colluders (ε = 1e-6, so a failure is a real bug)."""
+    n = 300
+    rng = np.random.default_rng(seed)
+    code = Code.derive(CodeSpec(120 * c, 2, c), seed.to_bytes(4, "big") * 4)
+    colluders = rng.choice(n, size=c, replace=False)
+    w = code.codewords(0, n)[colluders]
+    ones = w.sum(axis=0)
+    m = w.shape[1]
+    if attack == "interleave":
+        y = interleave(w, rng)
+    elif attack == "majority":
+        y = (2 * ones > c).astype(int)
+    elif attack == "minority":
+        y = np.where((ones == 0) | (ones == c), w[0], (2 * ones <= c).astype(int))
+    elif attack in ("all0", "all1"):
+        y = np.where((ones == 0) | (ones == c), w[0], int(attack == "all1"))
+    else:
+        y = np.where((ones == 0) | (ones == c), w[0], rng.integers(0, 2, m))
+    y = np.where(rng.random(m) < erasure, -1, np.asarray(y, dtype=np.int64))
+    verdict = accuse(code, Observation.hard(y, 2), n)
+    assert {s.index for s in verdict.accused} <= set(colluders.tolist())
+
+
+def test_bad_arguments_are_usage_errors():
+    code = Code.derive(CodeSpec(50, 2, 2), SECRET)
+    obs = Observation.hard(code.codeword(0), 2)
+    with pytest.raises(UsageError, match="epsilon"):
+        accuse(code, obs, 10, epsilon=2.0)
+    with pytest.raises(UsageError, match="positions"):
+        accuse(code, Observation.hard(np.zeros(10, dtype=int), 2), 10)
+    with pytest.raises(UsageError):
+        Observation.hard(np.array([0, 5]), 2)
+    with pytest.raises(UsageError):
+        Observation.soft(np.array([[1.0, -1.0]]))
+    with pytest.raises(UsageError):
+        accuse(code, obs, 10, decoders=())

@@ -1,0 +1,33 @@
+import math
+
+import pytest
+
+from orcon.codes import plan
+from orcon.errors import UsageError
+
+
+def test_plan_matches_the_laarhoven_de_weger_anchor_plus_the_decoder_split():
+    # (π²/2)·c²·ln(n/ε) = 1,636 for n=1e3, c=4, ε=1e-6; we add ln 3 for three decoders.
+    anchor = math.pi**2 / 2 * 16 * math.log(1e3 / 1e-6)
+    assert round(anchor) == 1636
+    assert plan(1000, 4, 1e-6) == math.ceil(math.pi**2 / 2 * 16 * (math.log(1e9) + math.log(3)))
+
+
+def test_plan_grows_with_population_coalition_and_erasures_and_shrinks_with_q():
+    assert plan(10**5, 4) > plan(10**3, 4)
+    assert plan(1000, 5) > plan(1000, 4)
+    assert plan(1000, 4, erasure_rate=0.5) == pytest.approx(2 * plan(1000, 4), abs=2)
+    assert plan(1000, 4, q=4) < plan(1000, 4, q=2)
+
+
+def test_plan_for_a_single_leaker_is_a_short_identification_code():
+    m = plan(100, 1)
+    assert 20 < m < 200
+
+
+@pytest.mark.parametrize(
+    "args", [(0, 2), (10, 0), (10, 2, 0.0), (10, 2, 1e-6, 1), (10, 2, 1e-6, 2, 1.0)]
+)
+def test_plan_rejects_nonsense(args):
+    with pytest.raises(UsageError):
+        plan(*args)
