@@ -10,7 +10,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: install test lint demo bench-codes
+.PHONY: install test lint demo bench-deps bench-codes bench-ledger bench-image
 install: $(BIN)/.installed
 
 lint: install
@@ -23,5 +23,15 @@ test: lint
 demo: install
 	$(BIN)/orcon codes demo
 
+bench-deps: install
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(BIN)/python -m pip install --quiet --no-deps invisible-watermark blind-watermark
+
 bench-codes: install
 	$(BIN)/python bench/codes.py --out bench/out/codes.json
+
+bench-ledger: bench-deps
+	$(BIN)/python bench/ledger.py --out bench/out/ledger.json
+
+bench-image: bench-deps
+	$(BIN)/python bench/image_marks.py --out bench/out/image_marks.json

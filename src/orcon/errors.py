@@ -45,3 +45,9 @@ class StorageError(OrconError):
     """The database or blob store could not complete an operation; nothing was half-written."""
 
     exit_code = 1
+
+
+class MatchError(OrconError):
+    """A leak could not be matched or registered to a shared original (a finding, not a crash)."""
+
+    exit_code = 1
