@@ -176,9 +176,22 @@ def main() -> None:
             "average2+jpeg80": A.jpeg(A.average(col_copies[:2]), 80),
             "mosaic3+jpeg80": A.jpeg(A.mosaic(col_copies), 80),
         }.items():
-            reading = read_pixels(leak, img, key, m)
-            accused = {s.index for s in accuse(code, reading.observation, N).accused}
             pool = set(col[:2]) if attack.startswith("average") else set(col)
+            try:
+                reading = read_pixels(leak, img, key, m)
+            except Exception as err:
+                rows.append(
+                    {
+                        "photo": name,
+                        "attack": attack,
+                        "method": "orcon",
+                        "identified": False,
+                        "innocents": 0,
+                        "error": str(err),
+                    }
+                )
+                continue
+            accused = {s.index for s in accuse(code, reading.observation, N).accused}
             rows.append(
                 {
                     "photo": name,

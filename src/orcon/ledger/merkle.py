@@ -212,3 +212,40 @@ def verify_consistency(
         raise VerificationError(f"consistency proof does not reproduce the root of size {old}")
     if sr != new_root:
         raise VerificationError(f"consistency proof does not reproduce the root of size {new}")
+
+
+class Frontier:
+    """The right edge of a tree: the perfect subtrees that make up its size (RFC 9162 §2.1.1).
+
+    Enough to append leaves and compute the root without the earlier leaves, so a
+    checkpoint after each transaction costs O(log n), not O(n).
+    """
+
+    __slots__ = ("_nodes", "size")
+
+    def __init__(self, size: int = 0, nodes: Sequence[bytes] = ()) -> None:
+        if bin(size).count("1") != len(nodes):
+            raise VerificationError(f"a frontier of size {size} has {bin(size).count('1')} nodes")
+        self.size = size
+        self._nodes = [bytes(n) for n in nodes]
+
+    @property
+    def nodes(self) -> list[bytes]:
+        return list(self._nodes)
+
+    def append_hash(self, leaf: bytes) -> None:
+        self._nodes.append(bytes(leaf))
+        index = self.size
+        while index & 1:
+            right = self._nodes.pop()
+            self._nodes[-1] = node_hash(self._nodes[-1], right)
+            index >>= 1
+        self.size += 1
+
+    def root(self) -> Hash:
+        if not self._nodes:
+            return EMPTY_ROOT
+        acc = self._nodes[-1]
+        for left in reversed(self._nodes[:-1]):
+            acc = node_hash(left, acc)
+        return Hash(acc)

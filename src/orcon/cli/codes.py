@@ -1,76 +1,39 @@
-"""The ``orcon`` command line: parse, call the library, render.
-
-Exit codes: 0 ok, 1 a check failed or was denied, 2 usage or input error.
-A user mistake prints one line on stderr; tracebacks only with ``--verbose``.
-"""
+"""``orcon codes``: size a fingerprint code, or watch one catch a simulated coalition."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import sys
-from collections.abc import Sequence
 
 import numpy as np
 
-from orcon import __version__
+from orcon.cli.args import number, positive
 from orcon.codes import Code, CodeSpec, Observation, accuse, plan
-from orcon.errors import OrconError, UsageError
+from orcon.errors import UsageError
 
 ATTACKS = ("interleave", "majority", "minority", "coin", "all0", "all1")
 
 
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    return value
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    return value
-
-
-def _parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(
-        prog="orcon",
-        description="Originator-controlled sharing with per-recipient fingerprints.",
-    )
-    ap.add_argument("--version", action="version", version=f"orcon {__version__}")
-    ap.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
-    sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     codes = sub.add_parser("codes", help="fingerprint codes: size them, try them")
-    csub = codes.add_subparsers(dest="codes_command", required=True, metavar="ACTION")
-
+    csub = codes.add_subparsers(dest="action", required=True, metavar="ACTION")
     p = csub.add_parser("plan", help="code length for a population and coalition size")
-    p.add_argument("--n", type=_positive, required=True, help="number of recipients")
-    p.add_argument("--c", type=_positive, default=4, help="largest coalition to resist (default 4)")
-    p.add_argument(
-        "--eps", type=_fraction, default=1e-6, help="false-accusation bound (default 1e-6)"
-    )
-    p.add_argument("--q", type=_positive, default=2, help="alphabet size (default 2)")
-    p.add_argument(
-        "--erasure", type=_fraction, default=0.0, help="expected fraction lost (default 0)"
-    )
+    p.add_argument("--n", type=positive, required=True, help="number of recipients")
+    p.add_argument("--c", type=positive, default=4, help="largest coalition to resist (default 4)")
+    p.add_argument("--eps", type=number, default=1e-6, help="false-accusation bound (default 1e-6)")
+    p.add_argument("--q", type=positive, default=2, help="alphabet size (default 2)")
+    p.add_argument("--erasure", type=number, default=0.0, help="expected fraction lost (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
-
+    p.set_defaults(run=_cmd_plan, needs_instance=False)
     d = csub.add_parser("demo", help="simulate a leak by a coalition and show the verdict")
-    d.add_argument("--n", type=_positive, default=1000, help="number of recipients (default 1000)")
-    d.add_argument("--c", type=_positive, default=3, help="colluders (default 3)")
+    d.add_argument("--n", type=positive, default=1000, help="number of recipients (default 1000)")
+    d.add_argument("--c", type=positive, default=3, help="colluders (default 3)")
     d.add_argument("--attack", choices=ATTACKS, default="interleave")
-    d.add_argument("--erasure", type=_fraction, default=0.25, help="fraction of symbols lost")
+    d.add_argument("--erasure", type=number, default=0.25, help="fraction of symbols lost")
     d.add_argument("--seed", type=int, default=None, help="seed for a reproducible run")
     d.add_argument("--json", action="store_true", help="print JSON")
-    return ap
+    d.set_defaults(run=_cmd_demo, needs_instance=False)
 
 
 def _leak(words: np.ndarray, attack: str, rng: np.random.Generator) -> np.ndarray:
@@ -162,22 +125,3 @@ def _cmd_demo(args: argparse.Namespace) -> int:
         f"(ε = {verdict.epsilon:g} for all {verdict.population} recipients together)."
     )
     return 0
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    try:
-        if args.command == "codes" and args.codes_command == "plan":
-            return _cmd_plan(args)
-        if args.command == "codes" and args.codes_command == "demo":
-            return _cmd_demo(args)
-        raise UsageError(f"unknown command {args.command!r}")
-    except OrconError as err:
-        if args.verbose:
-            raise
-        print(f"orcon: error: {err.diagnostics()}", file=sys.stderr)
-        return err.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -16,7 +16,7 @@ import numpy as np
 from orcon.errors import UsageError
 from orcon.marks.image.codec import decode, encode
 from orcon.marks.image.layout import Layout, make_layout
-from orcon.marks.image.register import check_registrable
+from orcon.marks.image.registration import check_registrable
 
 TARGET_RMS = 1.7
 MASK_FLOOR = 0.35

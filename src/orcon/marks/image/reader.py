@@ -28,9 +28,9 @@ import numpy as np
 from orcon.codes import Observation
 from orcon.errors import MatchError
 from orcon.marks.image.codec import decode
-from orcon.marks.image.embed import carrier, luminance, perceptual_mask
+from orcon.marks.image.embedder import carrier, luminance, perceptual_mask
 from orcon.marks.image.layout import Layout, make_layout
-from orcon.marks.image.register import Registration, register
+from orcon.marks.image.registration import Registration, register
 
 MIN_VALID = 0.5
 LLR_CAP = 30.0

@@ -3,10 +3,12 @@
 Keypoints (ORB, with SIFT as fallback) matched with Lowe's ratio test give a
 RANSAC homography — which covers crop, rescale, rotation and the perspective of
 a phone photo of a screen; a horizontally flipped leak is tried when the direct
-match fails. The homography is then refined by ECC (Evangelidis and Psarakis,
-"Parametric image alignment using enhanced correlation coefficient
-maximization", PAMI 2008), which is invariant to brightness and contrast and
-brings the alignment to sub-pixel accuracy, as reading the fingerprint needs.
+match fails. The homography is then refined densely: phase correlation
+(Kuglin and Hines 1975) of tiles of the warped leak against the original gives
+sub-pixel residual shifts, insensitive to brightness, contrast and gamma, and a
+RANSAC fit of those shifts corrects the homography. We tried ECC (Evangelidis
+and Psarakis, PAMI 2008) first: a caption bar or logo inside the leak pulls its
+global correlation off, whereas occluded tiles simply drop out here.
 
 Result: H maps leak pixel coordinates to original pixel coordinates.
 """
@@ -21,7 +23,6 @@ import numpy as np
 from orcon.errors import CapacityError, MatchError
 
 FEATURE_SIDE = 1024
-ECC_SIDE = 900
 MIN_INLIERS = 12
 
 
@@ -75,62 +76,64 @@ def _plausible(hom: np.ndarray, leak_shape: tuple[int, int]) -> bool:
     return bool(cv2.isContourConvex(out.astype(np.float32)) and area > 64.0)
 
 
-def _misalignment(tpl: np.ndarray, inp: np.ndarray, h_small: np.ndarray) -> float:
-    """Robust alignment error: median |difference| of standardised images (ignores overlays)."""
-    warped = cv2.warpPerspective(inp, h_small, (tpl.shape[1], tpl.shape[0]), flags=cv2.INTER_LINEAR)
-    inside = (
-        cv2.warpPerspective(
-            np.ones(inp.shape, np.uint8),
-            h_small,
-            (tpl.shape[1], tpl.shape[0]),
-            flags=cv2.INTER_NEAREST,
-        )
-        > 0
-    )
-    if inside.sum() < 100:
-        return float("inf")
-    a, b = tpl[inside], warped[inside]
-    a = (a - np.median(a)) / (np.percentile(a, 75) - np.percentile(a, 25) + 1e-6)
-    b = (b - np.median(b)) / (np.percentile(b, 75) - np.percentile(b, 25) + 1e-6)
-    return float(np.median(np.abs(a - b)))
+TILE = 96
+MIN_RESPONSE = 0.08
 
 
-def _refine(leak: np.ndarray, orig: np.ndarray, hom: np.ndarray) -> tuple[np.ndarray, bool]:
-    """ECC refinement at moderate resolution; returns the input on failure."""
-    o, fo = _small(orig, ECC_SIDE)
-    scale_leak = min(1.0, ECC_SIDE / max(leak.shape))
-    lk = (
-        leak
-        if scale_leak == 1.0
-        else cv2.resize(
-            leak,
-            (round(leak.shape[1] * scale_leak), round(leak.shape[0] * scale_leak)),
-            interpolation=cv2.INTER_AREA,
+def _refine(
+    leak: np.ndarray, orig: np.ndarray, hom: np.ndarray, rounds: int = 2
+) -> tuple[np.ndarray, bool]:
+    """Dense sub-pixel refinement by phase correlation on tiles.
+
+    Warp the leak into the original's frame, measure the residual shift of each
+    tile against the original (phase correlation: insensitive to brightness,
+    contrast and gamma; tiles under captions or logos give weak peaks and are
+    dropped), then fit a correcting homography to the tile shifts with RANSAC.
+    """
+    h, w = orig.shape
+    o = orig.astype(np.float32)
+    window = cv2.createHanningWindow((TILE, TILE), cv2.CV_32F)
+    refined = False
+    for _ in range(rounds):
+        warped = cv2.warpPerspective(leak.astype(np.float32), hom, (w, h), flags=cv2.INTER_LINEAR)
+        inside = cv2.warpPerspective(
+            np.ones(leak.shape, np.uint8), hom, (w, h), flags=cv2.INTER_NEAREST
         )
-    )
-    h_small = _scale(fo) @ hom @ np.linalg.inv(_scale(scale_leak))
-    # ECC's warp maps template (original) coordinates to input (leak) coordinates.
-    warp = np.linalg.inv(h_small).astype(np.float32)
-    warp /= warp[2, 2]
-    tpl = cv2.GaussianBlur(o.astype(np.float32), (0, 0), 1.0)
-    inp = cv2.GaussianBlur(lk.astype(np.float32), (0, 0), 1.0)
-    mask = cv2.warpPerspective(
-        np.full(lk.shape, 255, np.uint8), h_small, (o.shape[1], o.shape[0]), flags=cv2.INTER_NEAREST
-    )
-    mask = cv2.erode(mask, np.ones((5, 5), np.uint8))
-    if mask.mean() < 255 * 0.05:
-        return hom, False
-    crit = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5)
-    try:
-        _, found = cv2.findTransformECC(tpl, inp, warp, cv2.MOTION_HOMOGRAPHY, crit, mask, 3)
-    except cv2.error:
-        return hom, False
-    new_small = np.linalg.inv(np.asarray(found, dtype=np.float64))
-    # ECC can drift towards a strong false edge (a caption bar): keep it only if it helps.
-    if _misalignment(tpl, inp, new_small) > _misalignment(tpl, inp, h_small):
-        return hom, False
-    refined = np.linalg.inv(_scale(fo)) @ new_small @ _scale(scale_leak)
-    return refined / refined[2, 2], True
+        src, dst = [], []
+        for y in range(0, h - TILE + 1, TILE // 2):
+            for x in range(0, w - TILE + 1, TILE // 2):
+                if inside[y : y + TILE, x : x + TILE].min() == 0:
+                    continue
+                a = o[y : y + TILE, x : x + TILE]
+                b = warped[y : y + TILE, x : x + TILE]
+                if a.std() < 4.0 or b.std() < 4.0:
+                    continue
+                (dx, dy), resp = cv2.phaseCorrelate(a, b, window)
+                if resp < MIN_RESPONSE or abs(dx) > TILE / 8 or abs(dy) > TILE / 8:
+                    continue
+                cx, cy = x + TILE / 2, y + TILE / 2
+                src.append((cx + dx, cy + dy))
+                dst.append((cx, cy))
+        if len(src) < 8:
+            break
+        corr, mask = cv2.findHomography(
+            np.array(src, dtype=np.float32), np.array(dst, dtype=np.float32), cv2.RANSAC, 0.75
+        )
+        if corr is None or mask is None or int(mask.sum()) < 8:
+            break
+        new = corr @ hom
+        new = new / new[2, 2]
+        # A refinement is a small correction; anything larger is a bad fit: keep what we had.
+        lh, lw = leak.shape
+        corners = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], np.float32).reshape(-1, 1, 2)
+        moved = np.abs(
+            cv2.perspectiveTransform(corners, new) - cv2.perspectiveTransform(corners, hom)
+        )
+        if not np.isfinite(moved).all() or moved.max() > TILE / 4:
+            break
+        hom = new
+        refined = True
+    return hom, refined
 
 
 MIN_KEYPOINTS = 60

@@ -1,0 +1,264 @@
+"""HTTP edge: authenticate, call a service, render JSON. No SQL, no maths here.
+
+Every request is authorised: a bearer token (hashed at rest) names the person;
+their role gates originator actions and the policy gates every copy. A halted
+organisation's people get 403 on every call.
+"""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from orcon import __version__
+from orcon.errors import (
+    CapacityError,
+    MatchError,
+    OrconError,
+    PolicyDenied,
+    StorageError,
+    UsageError,
+    VerificationError,
+)
+from orcon.service import control, directory, sharing, tracing
+from orcon.service.directory import PersonInfo
+from orcon.service.instance import Instance
+from orcon.service.sharing import ItemInfo
+from orcon.store.ledger import iso
+
+bearer = HTTPBearer(auto_error=False)
+STAFF = ("admin", "analyst")
+
+
+def _status(err: OrconError) -> int:
+    if isinstance(err, PolicyDenied):
+        return 403
+    if isinstance(err, CapacityError | MatchError):
+        return 422
+    if isinstance(err, VerificationError):
+        return 409
+    if isinstance(err, StorageError):
+        return 503
+    if isinstance(err, UsageError) and str(err).startswith("unknown "):
+        return 404
+    return 400
+
+
+def _item_json(i: ItemInfo) -> dict[str, Any]:
+    d = asdict(i)
+    for k in ("embargo_until", "expires_at", "created_at"):
+        d[k] = iso(d[k]) if d[k] else None
+    d["markings"] = i.markings
+    return d
+
+
+class OrgIn(BaseModel):
+    name: str
+
+
+class PersonIn(BaseModel):
+    email: str
+    org: str
+    name: str = ""
+    role: str = "recipient"
+
+
+class HaltIn(BaseModel):
+    reason: str
+
+
+class OnwardIn(BaseModel):
+    to: str
+    reason: str = ""
+
+
+async def _read_upload(upload: UploadFile) -> bytes:
+    data = await upload.read(sharing.MAX_UPLOAD + 1)
+    if len(data) > sharing.MAX_UPLOAD:
+        raise UsageError(f"the upload is larger than the {sharing.MAX_UPLOAD // 2**20} MiB limit")
+    return data
+
+
+def create_app(inst: Instance) -> FastAPI:
+    app = FastAPI(
+        title="orcon",
+        version=__version__,
+        description="Originator-controlled sharing with per-recipient fingerprints.",
+    )
+    app.state.instance = inst
+
+    @app.exception_handler(OrconError)
+    async def _orcon_error(_req: Request, err: OrconError) -> JSONResponse:
+        return JSONResponse({"error": err.diagnostics(), "kind": type(err).__name__}, _status(err))
+
+    def person(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> PersonInfo:
+        if cred is None or cred.scheme.lower() != "bearer":
+            raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
+        return directory.authenticate_token(inst, cred.credentials)
+
+    Me = Annotated[PersonInfo, Depends(person)]
+
+    def staff(me: Me) -> PersonInfo:
+        if me.role not in STAFF:
+            raise PolicyDenied("this action is for the originator's staff")
+        return me
+
+    def admin(me: Me) -> PersonInfo:
+        if me.role != "admin":
+            raise PolicyDenied("this action is for the originator's administrators")
+        return me
+
+    Staff = Annotated[PersonInfo, Depends(staff)]
+    Admin = Annotated[PersonInfo, Depends(admin)]
+
+    @app.get("/api/me")
+    def me(me: Me) -> dict[str, Any]:
+        return asdict(me)
+
+    @app.get("/api/orgs")
+    def orgs(_: Staff) -> list[dict[str, object]]:
+        return directory.list_orgs(inst)
+
+    @app.post("/api/orgs", status_code=201)
+    def add_org(body: OrgIn, _: Admin) -> dict[str, str]:
+        return {"org": directory.add_org(inst, body.name)}
+
+    @app.post("/api/orgs/{name}/halt")
+    def halt(name: str, body: HaltIn, _: Admin) -> dict[str, object]:
+        control.halt(inst, name, body.reason)
+        return {"org": name, "halted": True}
+
+    @app.post("/api/orgs/{name}/resume")
+    def resume(name: str, _: Admin) -> dict[str, object]:
+        control.resume(inst, name)
+        return {"org": name, "halted": False}
+
+    @app.get("/api/people")
+    def people(_: Staff, org: str | None = None) -> list[dict[str, Any]]:
+        return [asdict(p) for p in directory.list_people(inst, org)]
+
+    @app.post("/api/people", status_code=201)
+    def add_person(body: PersonIn, _: Admin) -> dict[str, Any]:
+        return asdict(directory.add_person(inst, body.email, body.org, body.name, body.role))
+
+    @app.post("/api/people/{email}/token", status_code=201)
+    def person_token(email: str, _: Admin) -> dict[str, str]:
+        return {"email": email, "token": directory.create_token(inst, email)}
+
+    @app.post("/api/people/import", status_code=201)
+    async def import_people(_: Admin, file: Annotated[UploadFile, File()]) -> list[dict[str, Any]]:
+        return [asdict(p) for p in directory.import_people(inst, await _read_upload(file))]
+
+    @app.post("/api/items", status_code=201)
+    async def share(
+        me: Staff,
+        file: Annotated[UploadFile, File()],
+        title: Annotated[str, Form()],
+        tlp: Annotated[str, Form()],
+        to: Annotated[list[str] | None, Form()] = None,
+        named: Annotated[list[str] | None, Form()] = None,
+        no_onward: Annotated[bool, Form()] = False,
+        embargo_until: Annotated[datetime | None, Form()] = None,
+        expires: Annotated[datetime | None, Form()] = None,
+        max_recipients: Annotated[int, Form()] = sharing.DEFAULT_MAX_RECIPIENTS,
+        collusion: Annotated[int, Form()] = sharing.DEFAULT_COLLUSION,
+    ) -> dict[str, Any]:
+        for moment in (embargo_until, expires):
+            if moment is not None and moment.tzinfo is None:
+                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        item = sharing.share(
+            inst,
+            await _read_upload(file),
+            title=title,
+            tlp=tlp,
+            to=to or [],
+            named=named or [],
+            actor_email=me.email,
+            filename=file.filename,
+            no_onward=no_onward,
+            embargo_until=embargo_until,
+            expires_at=expires,
+            max_recipients=max_recipients,
+            collusion=collusion,
+        )
+        return _item_json(item)
+
+    @app.get("/api/items")
+    def items(me: Me) -> list[dict[str, Any]]:
+        return [_item_json(i) for i in sharing.list_items_for(inst, me.email)]
+
+    @app.get("/api/items/{item_id}")
+    def item(item_id: str, me: Me) -> dict[str, Any]:
+        visible = {i.id for i in sharing.list_items_for(inst, me.email)}
+        if item_id not in visible:
+            raise PolicyDenied("you may not see this item")
+        return _item_json(sharing.get_item(inst, item_id))
+
+    def _copy_response(cp: sharing.IssuedCopy) -> Response:
+        media = {
+            "jpeg": "image/jpeg",
+            "png": "image/png",
+            "webp": "image/webp",
+            "tiff": "image/tiff",
+            "bmp": "image/bmp",
+        }[cp.item.format]
+        return Response(
+            cp.data,
+            media_type=media,
+            headers={
+                "Content-Disposition": f'attachment; filename="{cp.filename}"',
+                "X-Orcon-Markings": cp.item.markings.replace("·", "|"),
+                "X-Orcon-Ledger-Seq": str(cp.ledger_seq),
+            },
+        )
+
+    @app.get("/api/items/{item_id}/copy")
+    def my_copy(item_id: str, me: Me) -> Response:
+        return _copy_response(sharing.issue_copy(inst, item_id, me.email))
+
+    @app.get("/api/items/{item_id}/copies/{email}")
+    def copy_for(item_id: str, email: str, _: Admin) -> Response:
+        return _copy_response(sharing.issue_copy(inst, item_id, email))
+
+    @app.post("/api/items/{item_id}/onward", status_code=201)
+    def onward(item_id: str, body: OnwardIn, me: Me) -> dict[str, Any]:
+        r = control.request_onward(inst, item_id, me.email, body.to, body.reason)
+        return {**asdict(r), "created_at": iso(r.created_at)}
+
+    @app.get("/api/onward")
+    def onward_list(_: Staff, status: str | None = None) -> list[dict[str, Any]]:
+        return [
+            {**asdict(r), "created_at": iso(r.created_at)}
+            for r in control.list_requests(inst, status)
+        ]
+
+    @app.post("/api/onward/{request_id}/{decision}")
+    def onward_decide(request_id: int, decision: str, me: Admin) -> dict[str, Any]:
+        if decision not in ("approve", "refuse"):
+            raise UsageError("the decision must be approve or refuse")
+        r = control.decide_request(inst, request_id, decision == "approve", me.email)
+        return {**asdict(r), "created_at": iso(r.created_at)}
+
+    @app.post("/api/trace")
+    async def trace(_: Staff, file: Annotated[UploadFile, File()]) -> dict[str, object]:
+        return tracing.trace(inst, await _read_upload(file)).to_json()
+
+    @app.get("/api/ledger/verify")
+    def ledger_verify(_: Staff) -> dict[str, object]:
+        r = control.verify_ledger(inst)
+        return {"entries": r.entries, "checkpoints": r.checkpoints, "root": r.root.hex()}
+
+    @app.get("/ledger/checkpoint", response_class=PlainTextResponse)
+    def checkpoint() -> str:
+        """The latest signed checkpoint (C2SP signed note), public: anyone may audit."""
+        return control.latest_checkpoint(inst)
+
+    @app.get("/ledger/key", response_class=PlainTextResponse)
+    def ledger_key() -> str:
+        return inst.verifier.vkey + "\n"
+
+    return app

@@ -1,0 +1,410 @@
+"""Instance commands: one subcommand per service call, ``--json`` where a script reads output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from orcon.cli.args import moment, positive
+from orcon.errors import PolicyDenied, UsageError
+from orcon.service import control, directory, sharing, tracing
+from orcon.service.instance import Instance
+from orcon.store.blobs import atomic_write
+from orcon.store.home import resolve_home
+from orcon.store.ledger import iso
+
+
+def _open(args: argparse.Namespace) -> Instance:
+    return Instance.open(resolve_home(args.home))
+
+
+def _out(args: argparse.Namespace, data: Any, text: str) -> None:
+    print(json.dumps(data, default=str) if getattr(args, "json", False) else text)
+
+
+def _read(path: str) -> bytes:
+    p = Path(path)
+    if not p.is_file():
+        raise UsageError(f"no such file: {path}")
+    try:
+        return p.read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    home = resolve_home(args.home)
+    inst, creds = Instance.init(home, args.org, args.admin_email)
+    inst.close()
+    _out(
+        args,
+        {
+            "home": str(home.path),
+            "org": args.org,
+            "admin": creds.email,
+            "password": creds.password,
+            "token": creds.token,
+        },
+        f"Created an orcon instance for {args.org} in {home.path}\n"
+        f"First administrator: {creds.email}\n  password: {creds.password}\n"
+        f"  API token: {creds.token}\n"
+        "Keep these safe: they are shown only once.",
+    )
+    return 0
+
+
+def cmd_org_add(args: argparse.Namespace) -> int:
+    name = directory.add_org(_open(args), args.name)
+    _out(args, {"org": name}, f"Added organisation {name}")
+    return 0
+
+
+def cmd_org_list(args: argparse.Namespace) -> int:
+    orgs = directory.list_orgs(_open(args))
+    lines = [
+        f"{o['name']}{' (originator)' if o['originator'] else ''}"
+        f"{' HALTED: ' + str(o['halt_reason']) if o['halted'] else ''} - {o['people']} people"
+        for o in orgs
+    ]
+    _out(args, orgs, "\n".join(lines) or "no organisations")
+    return 0
+
+
+def cmd_person_add(args: argparse.Namespace) -> int:
+    p = directory.add_person(_open(args), args.email, args.org, args.name or "", args.role)
+    _out(
+        args,
+        {"email": p.email, "org": p.org, "role": p.role},
+        f"Added {p.email} ({p.org}, {p.role})",
+    )
+    return 0
+
+
+def cmd_person_import(args: argparse.Namespace) -> int:
+    people = directory.import_people(_open(args), _read(args.file))
+    _out(args, [{"email": p.email, "org": p.org} for p in people], f"Imported {len(people)} people")
+    return 0
+
+
+def cmd_person_list(args: argparse.Namespace) -> int:
+    people = directory.list_people(_open(args), args.org)
+    _out(
+        args,
+        [asdict(p) for p in people],
+        "\n".join(f"{p.email}\t{p.name}\t{p.org}\t{p.role}" for p in people) or "nobody",
+    )
+    return 0
+
+
+def cmd_person_token(args: argparse.Namespace) -> int:
+    token = directory.create_token(_open(args), args.email)
+    _out(args, {"email": args.email, "token": token}, token)
+    return 0
+
+
+def cmd_share(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    item = sharing.share(
+        _open(args),
+        _read(args.file),
+        title=args.title,
+        tlp=args.tlp,
+        to=args.to or [],
+        filename=path.name,
+        no_onward=args.no_onward,
+        embargo_until=args.embargo_until,
+        expires_at=args.expires,
+        named=args.named or [],
+        max_recipients=args.max_recipients,
+        collusion=args.collusion,
+    )
+    _out(
+        args,
+        {"id": item.id, "markings": item.markings, "code_length": item.code_length},
+        f"Shared {item.id}: {item.title}\n  {item.markings}\n"
+        f"  recipients: {', '.join(item.recipient_orgs) or '-'}\n"
+        f"  fingerprint: {item.code_length} symbols, up to {item.max_recipients} recipients, "
+        f"coalitions of {item.collusion}",
+    )
+    return 0
+
+
+def cmd_copy(args: argparse.Namespace) -> int:
+    inst = _open(args)
+    if args.all:
+        if not args.out_dir:
+            raise UsageError("--all needs --out-dir DIR")
+        out_dir = Path(args.out_dir)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        people = sharing.entitled(inst, args.item)
+        done: list[dict[str, str]] = []
+        tty = sys.stderr.isatty() and not args.json
+        for i, email in enumerate(people, 1):
+            cp = sharing.issue_copy(inst, args.item, email)
+            target = out_dir / cp.filename
+            atomic_write(target, cp.data, mode=0o600)
+            done.append({"person": email, "path": str(target)})
+            if tty:
+                print(f"\r  {i}/{len(people)} copies issued", end="", file=sys.stderr, flush=True)
+        if tty:
+            print(file=sys.stderr)
+        _out(
+            args,
+            done,
+            "\n".join(f"{d['person']} -> {d['path']}" for d in done)
+            or "nobody may receive this item",
+        )
+        return 0
+    if not args.for_ or not args.out:
+        raise UsageError("give --for EMAIL --out PATH, or --all --out-dir DIR")
+    cp = sharing.issue_copy(inst, args.item, args.for_)
+    out = Path(args.out)
+    if out.is_dir():
+        out = out / cp.filename
+    if not out.parent.is_dir():
+        raise UsageError(f"the folder {out.parent} does not exist")
+    atomic_write(out, cp.data, mode=0o600)
+    _out(
+        args,
+        {"person": cp.person, "path": str(out), "markings": cp.item.markings},
+        f"Copy for {cp.person} written to {out}\n  {cp.item.markings}",
+    )
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    inst = _open(args)
+    result = tracing.trace(inst, _read(args.file))
+    if args.report:
+        from orcon.service.report import write_report
+
+        write_report(inst, result, _read(args.file), Path(args.report))
+    if args.json:
+        print(json.dumps(result.to_json()))
+        return 0
+    if result.verdict == "no-match":
+        print("No match: the file does not come from any shared item.")
+    elif result.verdict == "inconclusive":
+        print(
+            f"Item {result.item}: inconclusive - nobody can be accused at the "
+            f"{result.false_accusation_bound:g} bound "
+            f"({result.read} symbols read, {result.erased} erased)."
+        )
+    else:
+        print(f"Item {result.item}: accused")
+        for a in result.accused:
+            print(
+                f"  {a.person} ({a.org}): the chance that an innocent recipient scores this high "
+                f"is below {a.p_value:.1e}"
+            )
+        print(
+            f"  Nobody is accused unless that chance is at most "
+            f"{result.false_accusation_bound:g}/{result.population} "
+            f"for the {result.population} recipients."
+        )
+    if args.report:
+        print(f"Evidence report: {args.report}")
+    return 0
+
+
+def cmd_halt(args: argparse.Namespace) -> int:
+    control.halt(_open(args), args.org, args.reason)
+    _out(
+        args,
+        {"org": args.org, "halted": True},
+        f"Halted {args.org}: no further copies, downloads or API access for its people.",
+    )
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    control.resume(_open(args), args.org)
+    _out(args, {"org": args.org, "halted": False}, f"Resumed sharing with {args.org}.")
+    return 0
+
+
+def cmd_onward_request(args: argparse.Namespace) -> int:
+    r = control.request_onward(_open(args), args.item, args.by, args.to, args.reason or "")
+    _out(args, _onward(r), f"Request {r.id}: {r.item} -> {r.to_org} (pending)")
+    return 0
+
+
+def _onward(r: control.OnwardInfo) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "item": r.item,
+        "from": r.from_org,
+        "to": r.to_org,
+        "by": r.requested_by,
+        "reason": r.reason,
+        "status": r.status,
+        "created_at": iso(r.created_at),
+    }
+
+
+def cmd_onward_list(args: argparse.Namespace) -> int:
+    reqs = control.list_requests(_open(args), args.status)
+    _out(
+        args,
+        [_onward(r) for r in reqs],
+        "\n".join(
+            f"{r.id}\t{r.status}\t{r.item}\t{r.from_org} -> {r.to_org}\t{r.reason}" for r in reqs
+        )
+        or "no requests",
+    )
+    return 0
+
+
+def cmd_onward_decide(args: argparse.Namespace) -> int:
+    r = control.decide_request(_open(args), args.id, args.approve)
+    _out(args, _onward(r), f"Request {r.id} {r.status}.")
+    return 0
+
+
+def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    report = control.verify_ledger(_open(args))
+    _out(
+        args,
+        {"entries": report.entries, "checkpoints": report.checkpoints, "root": report.root.hex()},
+        f"Ledger verified: {report.entries} entries, {report.checkpoints} signed checkpoints, "
+        f"root {report.root.hex()}",
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from orcon.api.serve import serve
+
+    return serve(resolve_home(args.home), args.host, args.port)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orcon.cli.demo import run_demo
+
+    return run_demo(keep=args.keep)
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    def cmd(name: str, fn: Any, help_: str, parent: Any = sub) -> argparse.ArgumentParser:
+        p: argparse.ArgumentParser = parent.add_parser(name, help=help_)
+        p.set_defaults(run=fn)
+        return p
+
+    p = cmd("init", cmd_init, "create an instance: database, blob store, keys")
+    p.add_argument("--org", required=True, help="your (originator) organisation")
+    p.add_argument("--admin-email", default="admin@localhost", help="first administrator's e-mail")
+    p.add_argument("--json", action="store_true")
+
+    org = sub.add_parser("org", help="partner organisations").add_subparsers(
+        dest="action", required=True
+    )
+    p = cmd("add", cmd_org_add, "register a partner organisation", org)
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true")
+    p = cmd("list", cmd_org_list, "list organisations and their state", org)
+    p.add_argument("--json", action="store_true")
+
+    person = sub.add_parser("person", help="people who receive copies").add_subparsers(
+        dest="action", required=True
+    )
+    p = cmd("add", cmd_person_add, "add a person", person)
+    p.add_argument("email")
+    p.add_argument("--org", required=True)
+    p.add_argument("--name")
+    p.add_argument("--role", default="recipient", choices=["recipient", "analyst", "admin"])
+    p.add_argument("--json", action="store_true")
+    p = cmd(
+        "import",
+        cmd_person_import,
+        "import people from a CSV (email,name,org); all or nothing",
+        person,
+    )
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p = cmd("list", cmd_person_list, "list people", person)
+    p.add_argument("--org")
+    p.add_argument("--json", action="store_true")
+    p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
+    p.add_argument("email")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("share", cmd_share, "share a photo under handling markings")
+    p.add_argument("file")
+    p.add_argument("--title", required=True)
+    p.add_argument("--tlp", required=True, help="clear, green, amber, amber+strict or red")
+    p.add_argument(
+        "--to", action="append", metavar="ORG", help="recipient organisation (repeatable)"
+    )
+    p.add_argument("--named", action="append", metavar="EMAIL", help="named recipient (TLP:RED)")
+    p.add_argument("--no-onward", action="store_true", help="no onward dissemination (ORCON)")
+    p.add_argument("--embargo-until", type=moment, metavar="ISO8601")
+    p.add_argument("--expires", type=moment, metavar="ISO8601")
+    p.add_argument("--max-recipients", type=positive, default=sharing.DEFAULT_MAX_RECIPIENTS)
+    p.add_argument(
+        "--collusion",
+        type=positive,
+        default=sharing.DEFAULT_COLLUSION,
+        help="largest coalition the fingerprint must resist (default 3)",
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("copy", cmd_copy, "issue fingerprinted copies")
+    p.add_argument("item")
+    p.add_argument("--for", dest="for_", metavar="EMAIL")
+    p.add_argument("--out", metavar="PATH")
+    p.add_argument("--all", action="store_true", help="a copy for everyone entitled to the item")
+    p.add_argument("--out-dir", metavar="DIR")
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("trace", cmd_trace, "find which item a leak came from and whose copy it was")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--report", metavar="OUT.html", help="write an evidence report")
+
+    p = cmd("halt", cmd_halt, "halt all sharing with a partner organisation at once")
+    p.add_argument("org")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--json", action="store_true")
+    p = cmd("resume", cmd_resume, "resume sharing with a halted organisation")
+    p.add_argument("org")
+    p.add_argument("--json", action="store_true")
+
+    onward = sub.add_parser("onward", help="onward-dissemination requests").add_subparsers(
+        dest="action", required=True
+    )
+    p = cmd("request", cmd_onward_request, "ask to pass an item to another organisation", onward)
+    p.add_argument("item")
+    p.add_argument("--by", required=True, metavar="EMAIL", help="the requesting recipient")
+    p.add_argument("--to", required=True, metavar="ORG")
+    p.add_argument("--reason")
+    p.add_argument("--json", action="store_true")
+    p = cmd("list", cmd_onward_list, "list requests", onward)
+    p.add_argument("--status", choices=["pending", "approved", "refused"])
+    p.add_argument("--json", action="store_true")
+    for verb, approve in (("approve", True), ("refuse", False)):
+        p = cmd(verb, cmd_onward_decide, f"{verb} a request", onward)
+        p.add_argument("id", type=positive)
+        p.set_defaults(approve=approve)
+        p.add_argument("--json", action="store_true")
+
+    led = sub.add_parser("ledger", help="the tamper-evident ledger").add_subparsers(
+        dest="action", required=True
+    )
+    p = cmd(
+        "verify", cmd_ledger_verify, "check the whole log; exit 1 naming the first bad entry", led
+    )
+    p.add_argument("--json", action="store_true")
+
+    p = cmd("serve", cmd_serve, "run the web interface and REST API")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+
+    p = cmd("demo", cmd_demo, "a scripted story on a fresh temporary instance")
+    p.add_argument("--keep", action="store_true", help="keep the temporary instance afterwards")
+
+
+__all__ = ["PolicyDenied", "add_parsers"]

@@ -1,0 +1,142 @@
+"""``orcon demo``: the whole story on a fresh temporary instance, told step by step.
+
+Everything is fictional: the organisations, the people and the "evidence".
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from importlib.resources import files
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from orcon.errors import PolicyDenied
+from orcon.marks.image import attacks
+from orcon.service import control, directory, sharing, tracing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+PARTNERS = {
+    "Harbour City Police Department": ["d.okafor", "m.lindqvist", "r.castellano", "j.whitfield"],
+    "Federal Bureau of Inquiry": ["a.moreau", "t.nakamura", "s.ibrahim"],
+}
+
+
+def _say(step: int, text: str) -> None:
+    print(f"\n[{step}] {text}", flush=True)
+
+
+def run_demo(keep: bool = False) -> int:
+    root = Path(tempfile.mkdtemp(prefix="orcon-demo-"))
+    try:
+        started = time.perf_counter()
+        _say(1, "The originator, Northshire Constabulary, sets up orcon.")
+        inst, creds = Instance.init(Home(root / "home"), "Northshire Constabulary")
+        print(f"    instance home: {root / 'home'}; first admin {creds.email}")
+
+        _say(2, "It registers two partner agencies and their officers.")
+        for org, people in PARTNERS.items():
+            directory.add_org(inst, org)
+            domain = "harbourcity.example" if "Harbour" in org else "fbi.example"
+            for p in people:
+                directory.add_person(inst, f"{p}@{domain}", org, p.replace(".", " ").title())
+            print(f"    {org}: {len(people)} officers")
+
+        _say(3, "It shares two evidence photos, TLP:AMBER, no onward dissemination, embargoed.")
+        data = files("orcon.data")
+        items = []
+        for name, title in (
+            ("evidence-vehicle.jpg", "Vehicle recovered at the scene"),
+            ("evidence-table.jpg", "Items found in the flat"),
+        ):
+            item = sharing.share(
+                inst,
+                data.joinpath(name).read_bytes(),
+                title=title,
+                tlp="amber",
+                to=list(PARTNERS),
+                no_onward=True,
+                embargo_until=inst.clock().replace(microsecond=0) + _days(7),
+            )
+            items.append(item)
+            print(f"    {item.id}: {title}\n      {item.markings}")
+
+        _say(4, "Every officer downloads their own copy; each copy is fingerprinted differently.")
+        copies = {}
+        for item in items:
+            for email in sharing.entitled(inst, item.id):
+                copies[(item.id, email)] = sharing.issue_copy(inst, item.id, email)
+        print(f"    {len(copies)} copies issued; each recorded in the ledger")
+
+        leaker = "r.castellano@harbourcity.example"
+        _say(
+            5,
+            "A newspaper prints the vehicle photo before the embargo: cropped, resized, "
+            "recompressed, with a caption.",
+        )
+        copy = copies[(items[0].id, leaker)]
+        pixels = np.asarray(cv2.imdecode(np.frombuffer(copy.data, np.uint8), cv2.IMREAD_COLOR))
+        leak = attacks.caption(
+            attacks.newspaper(pixels, np.random.default_rng(7)), 0.12, "EXCLUSIVE"
+        )
+        leaked = cv2.imencode(".jpg", leak, [cv2.IMWRITE_JPEG_QUALITY, 70])[1].tobytes()
+        (root / "front-page.jpg").write_bytes(leaked)
+        print(
+            f"    the printed photo is {leak.shape[1]}x{leak.shape[0]} pixels (the copy was "
+            f"{pixels.shape[1]}x{pixels.shape[0]})"
+        )
+
+        _say(6, "The originator traces the printed photo.")
+        result = tracing.trace(inst, leaked)
+        print(
+            f"    matched item: {result.item}; fingerprint symbols read: {result.read}, "
+            f"lost: {result.erased}"
+        )
+        for a in result.accused:
+            print(
+                f"    ACCUSED: {a.person} ({a.org}) - the chance that an innocent recipient's copy "
+                f"matches this well is below {a.p_value:.0e}"
+            )
+        print(
+            f"    nobody else is accused; the bound on accusing any innocent is "
+            f"{result.false_accusation_bound:g} for all {result.population} recipients together"
+        )
+
+        _say(7, "The originator halts sharing with Harbour City PD - only that partner.")
+        control.halt(
+            inst, "Harbour City Police Department", "embargoed photo published; inquiry open"
+        )
+        try:
+            sharing.issue_copy(inst, items[1].id, "d.okafor@harbourcity.example")
+        except PolicyDenied as err:
+            print(f"    Harbour City's next download is refused: {err}")
+        ok = sharing.issue_copy(inst, items[1].id, "a.moreau@fbi.example")
+        print(f"    the Federal Bureau keeps working: {ok.person} still gets copies")
+
+        _say(8, "Anyone holding the ledger key can check the record was not rewritten.")
+        report = control.verify_ledger(inst)
+        print(
+            f"    ledger verified: {report.entries} events, {report.checkpoints} signed "
+            f"checkpoints, root {report.root.hex()[:16]}..."
+        )
+        print(f"\nDone in {time.perf_counter() - started:.1f} s.")
+        if keep:
+            print(
+                f"The demo instance is kept in {root} "
+                f"(try: orcon --home {root / 'home'} ledger verify)"
+            )
+        inst.close()
+        return 0
+    finally:
+        if not keep:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _days(n: int):  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    return timedelta(days=n)

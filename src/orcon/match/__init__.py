@@ -1,0 +1,1 @@
+"""Which shared item did a leak come from? (pure: arrays in, candidates out)"""

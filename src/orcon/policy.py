@@ -1,0 +1,130 @@
+"""Who may receive what: a pure decision over handling markings and organisation state.
+
+FIRST TLP 2.0 semantics (https://www.first.org/tlp/), as they bind recipients
+*inside* orcon:
+
+* TLP:CLEAR — disclosure is not limited: any registered person may receive.
+* TLP:GREEN — the community: people of any organisation registered in this instance.
+* TLP:AMBER — the recipient organisations (those the item was shared with, or
+  to which onward dissemination was approved).
+* TLP:AMBER+STRICT — the recipient organisations only; never onward.
+* TLP:RED — the named individual recipients only; never onward.
+
+Over all markings: a halted organisation's people receive nothing; an expired
+item goes to nobody; *no onward dissemination* (ORCON) lets only the
+originator widen the audience. Embargo does not restrict receipt: it is a
+marking carried on every copy. The originator's own staff (admins, analysts)
+may always access their items.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Tlp(StrEnum):
+    CLEAR = "CLEAR"
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    AMBER_STRICT = "AMBER+STRICT"
+    RED = "RED"
+
+    @classmethod
+    def parse(cls, text: str) -> Tlp:
+        norm = text.strip().upper().removeprefix("TLP:").replace("_", "+").replace(" ", "")
+        if norm == "WHITE":  # TLP 1.0 name, replaced by CLEAR in TLP 2.0
+            norm = "CLEAR"
+        try:
+            return cls(norm)
+        except ValueError:
+            raise ValueError(
+                f"invalid TLP {text!r}: use clear, green, amber, amber+strict or red"
+            ) from None
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    ANALYST = "analyst"
+    RECIPIENT = "recipient"
+
+
+@dataclass(frozen=True, slots=True)
+class PersonView:
+    id: int
+    org_id: int
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class OrgView:
+    id: int
+    is_originator: bool
+    halted: bool
+    halt_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ItemView:
+    tlp: Tlp
+    no_onward: bool
+    recipient_orgs: frozenset[int]
+    named_people: frozenset[int]
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Allow:
+    reason: str = "allowed"
+
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Deny:
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+Decision = Allow | Deny
+
+
+def decide(person: PersonView, item: ItemView, org: OrgView, now: datetime) -> Decision:
+    """May ``person`` (of ``org``) receive a copy of ``item`` at ``now``?"""
+    if org.id != person.org_id:
+        return Deny("internal error: organisation does not match the person")
+    if org.halted:
+        why = f": {org.halt_reason}" if org.halt_reason else ""
+        return Deny(f"sharing with your organisation is halted by the originator{why}")
+    if item.expires_at is not None and now >= item.expires_at:
+        return Deny("the item has expired")
+    if org.is_originator and person.role in (Role.ADMIN, Role.ANALYST):
+        return Allow("originator staff")
+    if item.tlp is Tlp.RED:
+        return (
+            Allow("named recipient")
+            if person.id in item.named_people
+            else Deny("TLP:RED: only the named recipients may receive this item")
+        )
+    if item.tlp is Tlp.CLEAR or item.tlp is Tlp.GREEN:
+        return Allow(f"TLP:{item.tlp.value}")
+    if org.id in item.recipient_orgs or person.id in item.named_people:
+        return Allow(f"TLP:{item.tlp.value}: recipient organisation")
+    return Deny(f"TLP:{item.tlp.value}: your organisation is not a recipient of this item")
+
+
+def decide_onward(item: ItemView, from_org: OrgView, to_org: OrgView) -> Decision:
+    """May a request to pass ``item`` from ``from_org`` to ``to_org`` even be filed?"""
+    if from_org.halted:
+        return Deny("sharing with your organisation is halted by the originator")
+    if from_org.id not in item.recipient_orgs:
+        return Deny("only a recipient organisation can request onward dissemination")
+    if to_org.id in item.recipient_orgs:
+        return Deny("that organisation already receives this item")
+    if item.tlp in (Tlp.RED, Tlp.AMBER_STRICT):
+        return Deny(f"TLP:{item.tlp.value} never leaves its recipients")
+    return Allow("the originator will approve or refuse")

@@ -1,0 +1,184 @@
+"""Halting and resuming partners, onward dissemination, and the ledger check."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from orcon.errors import PolicyDenied, UsageError
+from orcon.policy import ItemView, OrgView, Tlp, decide_onward
+from orcon.service.directory import find_org, find_person
+from orcon.service.instance import Instance
+from orcon.store import ledger
+from orcon.store.ledger import EventKind, LogReport
+from orcon.store.models import Item, ItemOrg, ItemPerson, LedgerCheckpoint, OnwardRequest, Org
+
+
+def halt(inst: Instance, org: str, reason: str) -> None:
+    """Stop every further copy, download and API access for the org's people, at once."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("a reason is required to halt a partner (--reason)")
+    with inst.transaction() as s:
+        o = find_org(s, org)
+        if o.is_originator:
+            raise UsageError("the originator organisation cannot be halted")
+        if o.halted_at is not None:
+            raise UsageError(f"{o.name} is already halted (since {ledger.iso(o.halted_at)})")
+        now = inst.clock()
+        o.halted_at, o.halt_reason = now, reason
+        ledger.append(s, EventKind.ORG_HALTED, {"org": o.name, "reason": reason}, now)
+
+
+def resume(inst: Instance, org: str) -> None:
+    with inst.transaction() as s:
+        o = find_org(s, org)
+        if o.halted_at is None:
+            raise UsageError(f"{o.name} is not halted")
+        now = inst.clock()
+        o.halted_at, o.halt_reason = None, None
+        ledger.append(s, EventKind.ORG_RESUMED, {"org": o.name}, now)
+
+
+@dataclass(frozen=True, slots=True)
+class OnwardInfo:
+    id: int
+    item: str
+    from_org: str
+    to_org: str
+    requested_by: str
+    reason: str
+    status: str
+    created_at: datetime
+
+
+def _onward_info(s, r: OnwardRequest) -> OnwardInfo:  # type: ignore[no-untyped-def]
+    return OnwardInfo(
+        r.id,
+        r.item_id,
+        s.get(Org, r.from_org_id).name,
+        s.get(Org, r.to_org_id).name,
+        find_person_by_id(s, r.requested_by),
+        r.reason,
+        r.status,
+        r.created_at,
+    )
+
+
+def find_person_by_id(s, pid: int) -> str:  # type: ignore[no-untyped-def]
+    from orcon.store.models import Person
+
+    p = s.get(Person, pid)
+    return p.email if p else "?"
+
+
+def request_onward(
+    inst: Instance, item_id: str, email: str, to_org: str, reason: str = ""
+) -> OnwardInfo:
+    """A recipient asks the originator to pass an item on to another organisation."""
+    with inst.transaction() as s:
+        item = s.get(Item, item_id)
+        if item is None:
+            raise UsageError(f"unknown item {item_id!r}")
+        person = find_person(s, email)
+        target = find_org(s, to_org)
+        orgs = frozenset(s.scalars(select(ItemOrg.org_id).where(ItemOrg.item_id == item.id)).all())
+        named = frozenset(
+            s.scalars(select(ItemPerson.person_id).where(ItemPerson.item_id == item.id)).all()
+        )
+        view = ItemView(Tlp(item.tlp), item.no_onward, orgs, named, item.expires_at)
+        src = person.org
+        verdict = decide_onward(
+            view,
+            OrgView(src.id, src.is_originator, src.halted_at is not None, src.halt_reason),
+            OrgView(
+                target.id, target.is_originator, target.halted_at is not None, target.halt_reason
+            ),
+        )
+        if not verdict:
+            raise PolicyDenied(verdict.reason)
+        now = inst.clock()
+        req = OnwardRequest(
+            item_id=item.id,
+            from_org_id=src.id,
+            to_org_id=target.id,
+            requested_by=person.id,
+            reason=reason.strip(),
+            created_at=now,
+        )
+        s.add(req)
+        s.flush()
+        ledger.append(
+            s,
+            EventKind.ONWARD_REQUESTED,
+            {
+                "request": req.id,
+                "item": item.id,
+                "from": src.name,
+                "to": target.name,
+                "by": person.email,
+                "reason": req.reason,
+            },
+            now,
+        )
+        return _onward_info(s, req)
+
+
+def decide_request(
+    inst: Instance, request_id: int, approve: bool, actor_email: str | None = None
+) -> OnwardInfo:
+    """The originator approves (the target org becomes a recipient) or refuses."""
+    with inst.transaction() as s:
+        req = s.get(OnwardRequest, request_id)
+        if req is None:
+            raise UsageError(f"unknown onward-dissemination request {request_id}")
+        if req.status != "pending":
+            raise UsageError(f"request {request_id} was already {req.status}")
+        now = inst.clock()
+        req.status = "approved" if approve else "refused"
+        req.decided_at = now
+        if actor_email:
+            req.decided_by = find_person(s, actor_email).id
+        if approve:
+            s.add(ItemOrg(item_id=req.item_id, org_id=req.to_org_id, via_onward=True))
+        kind = EventKind.ONWARD_APPROVED if approve else EventKind.ONWARD_REFUSED
+        target = s.get(Org, req.to_org_id)
+        assert target is not None
+        ledger.append(
+            s,
+            kind,
+            {
+                "request": req.id,
+                "item": req.item_id,
+                "to": target.name,
+                "by": actor_email or "cli",
+            },
+            now,
+        )
+        return _onward_info(s, req)
+
+
+def list_requests(inst: Instance, status: str | None = None) -> list[OnwardInfo]:
+    with inst.reading() as s:
+        q = select(OnwardRequest).order_by(OnwardRequest.id)
+        if status:
+            q = q.where(OnwardRequest.status == status)
+        return [_onward_info(s, r) for r in s.scalars(q)]
+
+
+def latest_checkpoint(inst: Instance) -> str:
+    """The most recent signed checkpoint note."""
+    with inst.reading() as s:
+        row = s.scalars(
+            select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
+        ).first()
+        if row is None:
+            raise UsageError("the ledger has no checkpoint yet")
+        return row.note
+
+
+def verify_ledger(inst: Instance) -> LogReport:
+    with inst.reading() as s:
+        return ledger.verify(s, inst.verifier, inst.origin)

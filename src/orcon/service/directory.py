@@ -1,0 +1,240 @@
+"""Organisations, people, API tokens and passwords."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError
+from argon2.exceptions import VerificationError as Argon2Mismatch
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orcon.errors import PolicyDenied, UsageError
+from orcon.policy import Role
+from orcon.service.instance import Instance
+from orcon.store import ledger
+from orcon.store.ledger import EventKind
+from orcon.store.models import ApiToken, Org, Person
+
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+LOCKOUT_AFTER = 5
+LOCKOUT_FOR = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonInfo:
+    id: int
+    email: str
+    name: str
+    org: str
+    role: str
+
+
+def _info(p: Person) -> PersonInfo:
+    return PersonInfo(p.id, p.email, p.name, p.org.name, p.role)
+
+
+def find_org(s: Session, name: str) -> Org:
+    org = s.scalars(select(Org).where(func.lower(Org.name) == name.strip().lower())).first()
+    if org is None:
+        raise UsageError(f"unknown organisation {name!r}")
+    return org
+
+
+def find_person(s: Session, email: str) -> Person:
+    p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+    if p is None:
+        raise UsageError(f"unknown person {email!r}")
+    return p
+
+
+def add_org(inst: Instance, name: str) -> str:
+    name = name.strip()
+    if not name or len(name) > 200 or any(ch in name for ch in "\n\r\t"):
+        raise UsageError("an organisation name must be 1..200 characters on one line")
+    with inst.transaction() as s:
+        if s.scalars(select(Org).where(func.lower(Org.name) == name.lower())).first():
+            raise UsageError(f"organisation {name!r} already exists")
+        now = inst.clock()
+        s.add(Org(name=name, is_originator=False, created_at=now))
+        ledger.append(s, EventKind.ORG_ADDED, {"org": name}, now)
+    return name
+
+
+def list_orgs(inst: Instance) -> list[dict[str, object]]:
+    with inst.reading() as s:
+        return [
+            {
+                "name": o.name,
+                "originator": o.is_originator,
+                "halted": o.halted_at is not None,
+                "halt_reason": o.halt_reason,
+                "people": len(o.people),
+            }
+            for o in s.scalars(select(Org).order_by(Org.name))
+        ]
+
+
+def _validate_person(email: str, name: str, role: str) -> tuple[str, str, Role]:
+    email = email.strip().lower()
+    if not EMAIL.match(email) or len(email) > 320:
+        raise UsageError(f"invalid e-mail address {email!r}")
+    if len(name) > 200 or "\n" in name:
+        raise UsageError("a name must be at most 200 characters on one line")
+    try:
+        r = Role(role)
+    except ValueError:
+        raise UsageError(f"invalid role {role!r}: use admin, analyst or recipient") from None
+    return email, name.strip(), r
+
+
+def _add_person(s: Session, email: str, org: str, name: str, role: str, now: datetime) -> Person:
+    email, name, r = _validate_person(email, name, role)
+    o = find_org(s, org)
+    if r is not Role.RECIPIENT and not o.is_originator:
+        raise UsageError("only people of the originator organisation can be admins or analysts")
+    if s.scalars(select(Person).where(Person.email == email)).first():
+        raise UsageError(f"a person with e-mail {email} already exists")
+    p = Person(email=email, name=name, org_id=o.id, role=r.value, created_at=now)
+    s.add(p)
+    s.flush()
+    ledger.append(s, EventKind.PERSON_ADDED, {"person": email, "org": o.name, "role": r.value}, now)
+    return p
+
+
+def add_person(
+    inst: Instance, email: str, org: str, name: str = "", role: str = "recipient"
+) -> PersonInfo:
+    with inst.transaction() as s:
+        p = _add_person(s, email, org, name, role, inst.clock())
+        s.refresh(p)
+        return _info(p)
+
+
+def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
+    """Import a CSV with header ``email,name,org``: all rows or none; errors name the line."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise UsageError("the CSV file is not UTF-8 text") from None
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise UsageError("the CSV file is empty") from None
+    except csv.Error as err:
+        raise UsageError(f"line 1: malformed CSV: {err}") from None
+    if header != ["email", "name", "org"]:
+        raise UsageError(f"line 1: the header must be 'email,name,org', got {','.join(header)!r}")
+    out: list[PersonInfo] = []
+    seen: set[str] = set()
+    with inst.transaction() as s:
+        now = inst.clock()
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) != 3:
+                    raise UsageError(
+                        f"line {line}: expected 3 fields (email,name,org), got {len(row)}"
+                    )
+                email = row[0].strip().lower()
+                if email in seen:
+                    raise UsageError(f"line {line}: {email} appears twice in the file")
+                seen.add(email)
+                try:
+                    p = _add_person(s, row[0], row[2], row[1], "recipient", now)
+                except UsageError as err:
+                    raise UsageError(f"line {line}: {err}") from None
+                out.append(PersonInfo(p.id, p.email, p.name, row[2].strip(), p.role))
+        except csv.Error as err:
+            raise UsageError(f"line {reader.line_num}: malformed CSV: {err}") from None
+        if not out:
+            raise UsageError("the CSV file has a header but no people")
+    return out
+
+
+def list_people(inst: Instance, org: str | None = None) -> list[PersonInfo]:
+    with inst.reading() as s:
+        q = select(Person).order_by(Person.email)
+        if org:
+            q = q.where(Person.org_id == find_org(s, org).id)
+        return [_info(p) for p in s.scalars(q)]
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token(s: Session, person: Person, now: datetime) -> str:
+    token = "orc_" + secrets.token_urlsafe(32)
+    s.add(ApiToken(person_id=person.id, token_hash=_hash_token(token), created_at=now))
+    ledger.append(s, EventKind.TOKEN_CREATED, {"person": person.email}, now)
+    return token
+
+
+def create_token(inst: Instance, email: str) -> str:
+    with inst.transaction() as s:
+        return new_token(s, find_person(s, email), inst.clock())
+
+
+def authenticate_token(inst: Instance, token: str) -> PersonInfo:
+    """The person behind a bearer token; refuses revoked tokens and halted organisations."""
+    with inst.reading() as s:
+        row = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
+        if row is None or row.revoked_at is not None:
+            raise PolicyDenied("invalid or revoked API token")
+        p = s.get(Person, row.person_id)
+        assert p is not None
+        if p.org.halted_at is not None:
+            raise PolicyDenied("sharing with your organisation is halted by the originator")
+        return _info(p)
+
+
+def set_password(inst: Instance, email: str, password: str) -> None:
+    if len(password) < 10:
+        raise UsageError("a password needs at least 10 characters")
+    with inst.transaction() as s:
+        find_person(s, email).password_hash = PasswordHasher().hash(password)
+
+
+def login(inst: Instance, email: str, password: str) -> PersonInfo:
+    """Password login with lockout after repeated failures; every attempt is in the ledger."""
+    ok = False
+    with inst.transaction() as s:
+        now = inst.clock()
+        p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+        if p is None:
+            ledger.append(s, EventKind.LOGIN_FAILED, {"person": email.strip().lower()[:320]}, now)
+        elif p.locked_until is not None and p.locked_until > now:
+            ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email, "locked": True}, now)
+        else:
+            try:
+                ok = p.password_hash is not None and PasswordHasher().verify(
+                    p.password_hash, password
+                )
+            except (Argon2Mismatch, InvalidHashError):
+                ok = False
+            if ok:
+                p.failed_logins = 0
+                ledger.append(s, EventKind.LOGIN, {"person": p.email}, now)
+            else:
+                p.failed_logins += 1
+                if p.failed_logins >= LOCKOUT_AFTER:
+                    p.locked_until = now + LOCKOUT_FOR
+                    p.failed_logins = 0
+                ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email}, now)
+        info = _info(p) if ok and p is not None else None
+    if info is None:
+        raise PolicyDenied("wrong e-mail or password, or the account is locked")
+    if p is not None and p.org.halted_at is not None:
+        raise PolicyDenied("sharing with your organisation is halted by the originator")
+    return info

@@ -1,0 +1,370 @@
+"""Sharing items under handling markings and issuing each person their own copy."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from orcon.codes import Code, CodeSpec, plan
+from orcon.codes.prf import derive_key
+from orcon.errors import PolicyDenied, UsageError
+from orcon.marks.image import Embedder, decode, encode
+from orcon.marks.image.codec import ImageFormat, sniff
+from orcon.match import image as match_image
+from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
+from orcon.service.directory import find_org, find_person
+from orcon.service.instance import Instance
+from orcon.store import ledger
+from orcon.store.ledger import EventKind, iso
+from orcon.store.models import Item, ItemFeatures, ItemOrg, ItemPerson, Org, Person, Recipient
+
+MAX_UPLOAD = 64 * 1024 * 1024
+DEFAULT_MAX_RECIPIENTS = 1000
+DEFAULT_COLLUSION = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ItemInfo:
+    id: str
+    title: str
+    kind: str
+    format: str
+    tlp: str
+    no_onward: bool
+    embargo_until: datetime | None
+    expires_at: datetime | None
+    recipient_orgs: tuple[str, ...]
+    code_length: int
+    max_recipients: int
+    collusion: int
+    created_at: datetime
+
+    @property
+    def markings(self) -> str:
+        """The banner shown with every copy, e.g. ``TLP:AMBER · NO ONWARD DISSEMINATION``."""
+        parts = [f"TLP:{self.tlp}"]
+        if self.no_onward:
+            parts.append("NO ONWARD DISSEMINATION")
+        if self.embargo_until is not None:
+            parts.append(f"EMBARGOED UNTIL {iso(self.embargo_until)[:16]}Z")
+        if self.expires_at is not None:
+            parts.append(f"EXPIRES {iso(self.expires_at)[:16]}Z")
+        return " · ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class IssuedCopy:
+    item: ItemInfo
+    person: str
+    index: int
+    data: bytes
+    filename: str
+    ledger_seq: int
+
+
+def item_secret(inst: Instance, item_id: str) -> bytes:
+    return derive_key(inst.secrets.fingerprint_key, f"orcon.item.v1/{item_id}")
+
+
+def item_code(inst: Instance, item: Item) -> Code:
+    spec = CodeSpec(item.code_length, item.code_q, item.code_c)
+    return Code.derive(spec, item_secret(inst, item.id))
+
+
+def _item_info(s: Session, item: Item) -> ItemInfo:
+    orgs = s.scalars(
+        select(Org.name)
+        .join(ItemOrg, ItemOrg.org_id == Org.id)
+        .where(ItemOrg.item_id == item.id)
+        .order_by(Org.name)
+    ).all()
+    return ItemInfo(
+        item.id,
+        item.title,
+        item.kind,
+        item.media_format,
+        item.tlp,
+        item.no_onward,
+        item.embargo_until,
+        item.expires_at,
+        tuple(orgs),
+        item.code_length,
+        item.max_recipients,
+        item.code_c,
+        item.created_at,
+    )
+
+
+def _safe_filename(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if "/" in name or "\\" in name or name in (".", "..") or "\x00" in name:
+        raise UsageError(f"file name {name!r} must not contain path separators")
+    return name
+
+
+def share(
+    inst: Instance,
+    data: bytes,
+    *,
+    title: str,
+    tlp: str,
+    to: Sequence[str] = (),
+    actor_email: str | None = None,
+    filename: str | None = None,
+    no_onward: bool = False,
+    embargo_until: datetime | None = None,
+    expires_at: datetime | None = None,
+    named: Sequence[str] = (),
+    max_recipients: int = DEFAULT_MAX_RECIPIENTS,
+    collusion: int = DEFAULT_COLLUSION,
+) -> ItemInfo:
+    """Store an original encrypted, record its markings, and plan its fingerprint code."""
+    _safe_filename(filename)
+    title = title.strip()
+    if not title or len(title) > 500:
+        raise UsageError("a title of 1..500 characters is required")
+    try:
+        marking = Tlp.parse(tlp)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    if not data:
+        raise UsageError("the file is empty")
+    if len(data) > MAX_UPLOAD:
+        raise UsageError(f"the file is larger than the {MAX_UPLOAD // 2**20} MiB upload limit")
+    if max_recipients < 1 or collusion < 1:
+        raise UsageError("--max-recipients and --collusion must be at least 1")
+    now = inst.clock()
+    if expires_at is not None and expires_at <= now:
+        raise UsageError("the expiry time is already in the past")
+    if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
+        raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
+    try:
+        fmt = sniff(data)
+    except UsageError:
+        raise UsageError(
+            "unsupported file: orcon fingerprints photos (JPEG, PNG, WebP, TIFF, BMP); "
+            "text reports arrive with the text fingerprints"
+        ) from None
+    image = decode(data)
+    length = plan(max_recipients, collusion)
+    # Raises CapacityError (saying how large it must be) if the photo cannot carry the code.
+    Embedder(image.pixels, length, secrets.token_bytes(32))
+    item_id = "itm_" + secrets.token_hex(8)
+    wrapped = inst.blobs.put(item_id, data)
+    try:
+        with inst.transaction() as s:
+            orgs = [find_org(s, o) for o in dict.fromkeys(to)]
+            people = [find_person(s, e) for e in dict.fromkeys(named)]
+            actor = (
+                find_person(s, actor_email)
+                if actor_email
+                else s.scalars(
+                    select(Person).where(Person.role == Role.ADMIN.value).order_by(Person.id)
+                ).first()
+            )
+            assert actor is not None
+            item = Item(
+                id=item_id,
+                title=title,
+                kind="photo",
+                media_format=fmt.value,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                wrapped_key=wrapped,
+                code_length=length,
+                code_q=2,
+                code_c=collusion,
+                max_recipients=max_recipients,
+                tlp=marking.value,
+                no_onward=no_onward,
+                embargo_until=embargo_until,
+                expires_at=expires_at,
+                created_at=now,
+                created_by=actor.id,
+            )
+            s.add(item)
+            s.flush()
+            for o in orgs:
+                s.add(ItemOrg(item_id=item_id, org_id=o.id))
+            for p in people:
+                s.add(ItemPerson(item_id=item_id, person_id=p.id))
+            ledger.append(
+                s,
+                EventKind.ITEM_SHARED,
+                {
+                    "item": item_id,
+                    "title": title,
+                    "sha256": item.sha256,
+                    "tlp": marking.value,
+                    "no_onward": no_onward,
+                    "to": [o.name for o in orgs],
+                    "named": [p.email for p in people],
+                    "embargo_until": iso(embargo_until) if embargo_until else None,
+                    "expires_at": iso(expires_at) if expires_at else None,
+                    "by": actor.email,
+                    "code": {"length": length, "q": 2, "c": collusion, "n": max_recipients},
+                },
+                now,
+            )
+            s.flush()
+            f = match_image.extract(image.pixels)
+            s.add(
+                ItemFeatures(
+                    item_id=item_id,
+                    keypoints=f.keypoints.tobytes(),
+                    descriptors=f.descriptors.tobytes(),
+                    scale=repr(f.scale),
+                )
+            )
+            return _item_info(s, item)
+    except BaseException:
+        inst.blobs.delete(item_id)
+        raise
+
+
+def get_item(inst: Instance, item_id: str) -> ItemInfo:
+    with inst.reading() as s:
+        return _item_info(s, _find_item(s, item_id))
+
+
+def _find_item(s: Session, item_id: str) -> Item:
+    item = s.get(Item, item_id.strip())
+    if item is None:
+        raise UsageError(f"unknown item {item_id!r}")
+    return item
+
+
+def _views(s: Session, item: Item, person: Person) -> tuple[PersonView, ItemView, OrgView]:
+    orgs = frozenset(s.scalars(select(ItemOrg.org_id).where(ItemOrg.item_id == item.id)).all())
+    named = frozenset(
+        s.scalars(select(ItemPerson.person_id).where(ItemPerson.item_id == item.id)).all()
+    )
+    iv = ItemView(Tlp(item.tlp), item.no_onward, orgs, named, item.expires_at)
+    o = person.org
+    ov = OrgView(o.id, o.is_originator, o.halted_at is not None, o.halt_reason)
+    return PersonView(person.id, person.org_id, Role(person.role)), iv, ov
+
+
+def entitled(inst: Instance, item_id: str) -> list[str]:
+    """E-mails of everyone the policy allows to receive the item now (originator staff excluded)."""
+    with inst.reading() as s:
+        item = _find_item(s, item_id)
+        now = inst.clock()
+        out = []
+        for p in s.scalars(select(Person).order_by(Person.email)):
+            if p.org.is_originator:
+                continue
+            if decide(*_views(s, item, p), now):
+                out.append(p.email)
+        return out
+
+
+def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
+    """Items the person may receive now (the inbox)."""
+    with inst.reading() as s:
+        person = find_person(s, email)
+        now = inst.clock()
+        items = s.scalars(select(Item).order_by(Item.created_at.desc())).all()
+        return [_item_info(s, i) for i in items if decide(*_views(s, i, person), now)]
+
+
+def _prepared(inst: Instance, item: Item) -> tuple[Embedder, ImageFormat, int | None]:
+    """The item's embedder (layout and mask, shared by every copy), cached per instance."""
+    hit = inst.embedders.get(item.id)
+    if hit is None:
+        img = decode(inst.blobs.get(item.id, item.wrapped_key))
+        hit = (
+            Embedder(img.pixels, item.code_length, item_secret(inst, item.id)),
+            img.format,
+            img.jpeg_quality,
+        )
+        inst.embedders[item.id] = hit
+        while len(inst.embedders) > 4:
+            inst.embedders.popitem(last=False)
+    inst.embedders.move_to_end(item.id)
+    return hit
+
+
+def issue_copy(inst: Instance, item_id: str, email: str) -> IssuedCopy:
+    """Return ``email``'s own fingerprinted copy, recording copy.issued in the same transaction.
+
+    A refusal is recorded too (access.denied) and then raised as PolicyDenied.
+    """
+    denied: str | None = None
+    with inst.transaction() as s:
+        item = _find_item(s, item_id)
+        person = find_person(s, email)
+        now = inst.clock()
+        verdict = decide(*_views(s, item, person), now)
+        if not verdict:
+            denied = verdict.reason
+            ledger.append(
+                s,
+                EventKind.ACCESS_DENIED,
+                {"item": item.id, "person": person.email, "reason": denied},
+                now,
+            )
+        else:
+            issued = _issue(inst, s, item, person, now)
+    if denied is not None:
+        raise PolicyDenied(denied)
+    return issued
+
+
+def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime) -> IssuedCopy:
+    ledger.append_many(s, [], now)  # takes the ledger lock (PostgreSQL) before choosing an index
+    row = s.get(Recipient, (item.id, person.id))
+    if row is None:
+        used = (
+            s.scalar(
+                select(func.count()).select_from(Recipient).where(Recipient.item_id == item.id)
+            )
+            or 0
+        )
+        if used >= item.max_recipients:
+            raise UsageError(
+                f"item {item.id} was planned for {item.max_recipients} recipients and all are used"
+            )
+        index = int(used)
+    else:
+        index = row.code_index
+    word = item_code(inst, item).codeword(index)
+    emb, fmt, quality = _prepared(inst, item)
+    data = encode(emb.mark(word), fmt, quality)
+    commitment = hashlib.sha256(
+        item.id.encode() + index.to_bytes(8, "big") + np.packbits(word).tobytes()
+    ).hexdigest()
+    seq = ledger.append(
+        s,
+        EventKind.COPY_ISSUED,
+        {
+            "item": item.id,
+            "person": person.email,
+            "org": person.org.name,
+            "index": index,
+            "codeword_commitment": commitment,
+            "copy_sha256": hashlib.sha256(data).hexdigest(),
+        },
+        now,
+    )
+    if row is None:
+        s.add(
+            Recipient(
+                item_id=item.id,
+                person_id=person.id,
+                code_index=index,
+                first_issued_at=now,
+                ledger_seq=seq,
+            )
+        )
+    ext = {"jpeg": "jpg"}.get(item.media_format, item.media_format)
+    filename = f"{item.id}-{person.email.split('@')[0]}.{ext}"
+    return IssuedCopy(_item_info(s, item), person.email, index, data, filename, seq)

@@ -1,0 +1,72 @@
+"""Encrypted blob store for originals.
+
+Each item's original is encrypted with its own random 256-bit data key
+(AES-256-GCM, the item id as associated data so a blob cannot be swapped
+between items); the data key is stored wrapped by the instance master key
+(RFC 3394 AES key wrap). Files are written atomically: temporary file, fsync,
+rename — a crash leaves either the whole blob or none.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap, aes_key_wrap
+
+from orcon.errors import StorageError
+
+_NONCE = 12
+
+
+def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+class BlobStore:
+    def __init__(self, root: Path, master_key: bytes) -> None:
+        self._root = root
+        self._master = master_key
+
+    def _path(self, item_id: str) -> Path:
+        return self._root / item_id[-2:] / f"{item_id}.blob"
+
+    def put(self, item_id: str, data: bytes) -> bytes:
+        """Encrypt and store; return the wrapped data key to keep with the item."""
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = nonce + AESGCM(key).encrypt(nonce, data, item_id.encode())
+        atomic_write(self._path(item_id), sealed)
+        return aes_key_wrap(self._master, key)
+
+    def get(self, item_id: str, wrapped_key: bytes) -> bytes:
+        try:
+            sealed = self._path(item_id).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(
+                f"the original of item {item_id} is missing from the blob store"
+            ) from None
+        try:
+            key = aes_key_unwrap(self._master, wrapped_key)
+            return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], item_id.encode())
+        except (InvalidTag, InvalidUnwrap):
+            raise StorageError(
+                f"the original of item {item_id} failed its integrity check"
+            ) from None
+
+    def delete(self, item_id: str) -> None:
+        self._path(item_id).unlink(missing_ok=True)

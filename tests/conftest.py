@@ -1,0 +1,101 @@
+"""Shared fixtures: a fresh instance on SQLite and (when reachable) on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+PG_URL = os.environ.get("ORCON_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> str | None:
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("+psycopg", ""), connect_timeout=3):
+            return None
+    except Exception as err:  # any failure means: skip with the reason
+        return f"PostgreSQL not reachable at {PG_URL}: {err}"
+
+
+_PG_SKIP = _pg_available()
+
+
+class Clock:
+    """A settable clock, so tests can move time (expiry, lockout) without sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **kw: float) -> None:
+        self.now += timedelta(**kw)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    if request.param == "sqlite":
+        monkeypatch.delenv("ORCON_DATABASE_URL", raising=False)
+        yield "sqlite"
+        return
+    if _PG_SKIP:
+        pytest.skip(_PG_SKIP)
+    import psycopg
+
+    schema = "orcon_test_" + secrets.token_hex(6)
+    plain = PG_URL.replace("+psycopg", "")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    monkeypatch.setenv("ORCON_DATABASE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
+    try:
+        yield "postgresql"
+    finally:
+        with psycopg.connect(plain, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def inst(tmp_path: Path, database: str, clock: Clock):  # type: ignore[no-untyped-def]
+    from orcon.service.instance import Instance
+    from orcon.store.home import Home
+
+    instance, _ = Instance.init(Home(tmp_path / "home"), "Northshire Constabulary", clock=clock)
+    yield instance
+    instance.close()
+
+
+def _jpeg(rgb: np.ndarray, width: int = 1000, quality: int = 90) -> bytes:
+    img = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+    h, w = img.shape[:2]
+    img = cv2.resize(img, (width, round(h * width / w)), interpolation=cv2.INTER_AREA)
+    return cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])[1].tobytes()
+
+
+@pytest.fixture(scope="session")
+def photo() -> bytes:
+    return _jpeg(data.coffee())
+
+
+@pytest.fixture(scope="session")
+def other_photo() -> bytes:
+    return _jpeg(data.rocket())
+
+
+@pytest.fixture(scope="session")
+def unrelated_photo() -> bytes:
+    return _jpeg(data.chelsea())

@@ -1,0 +1,153 @@
+"""The REST API over real HTTP: ``orcon serve`` on loopback, driven with httpx."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path, database: str) -> Iterator[tuple[str, str]]:
+    port = _free_port()
+    env = {**os.environ, "ORCON_ORG": "Northshire Constabulary", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "orcon",
+            "--home",
+            str(tmp_path / "home"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    token, lines = None, []
+    deadline = time.time() + 60
+    assert proc.stdout is not None
+    while time.time() < deadline:
+        line = proc.stdout.readline()
+        lines.append(line)
+        if m := re.search(r"API token: (orc_\S+)", line):
+            token = m.group(1)
+        if "serving on" in line:
+            break
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/openapi.json", timeout=1)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    assert token, "".join(lines)
+    try:
+        yield url, token
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_partner_story_over_http(server, photo):
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    assert httpx.get(url + "/openapi.json").json()["info"]["title"] == "orcon"
+    assert httpx.get(url + "/api/items").status_code == 401
+    assert (
+        httpx.get(url + "/api/items", headers={"Authorization": "Bearer orc_nope"}).status_code
+        == 403
+    )
+
+    assert admin.post("/api/orgs", json={"name": "Harbour City PD"}).status_code == 201
+    r = admin.post(
+        "/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"}
+    )
+    assert r.status_code == 201
+    partner_token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {partner_token}"}, timeout=60
+    )
+
+    r = admin.post(
+        "/api/items",
+        files={"file": ("scene.jpg", photo, "image/jpeg")},
+        data={
+            "title": "Scene",
+            "tlp": "amber",
+            "to": ["Harbour City PD"],
+            "no_onward": "true",
+            "embargo_until": "2026-12-01T09:00:00Z",
+        },
+    )
+    assert r.status_code == 201, r.text
+    item = r.json()
+    assert item["markings"].startswith("TLP:AMBER · NO ONWARD DISSEMINATION · EMBARGOED UNTIL")
+
+    inbox = partner.get("/api/items").json()
+    assert [i["id"] for i in inbox] == [item["id"]]
+    copy = partner.get(f"/api/items/{item['id']}/copy")
+    assert copy.status_code == 200 and copy.headers["content-type"] == "image/jpeg"
+    assert "TLP:AMBER" in copy.headers["x-orcon-markings"]
+    assert partner.post("/api/orgs", json={"name": "Rogue"}).status_code == 403  # not staff
+
+    traced = admin.post(
+        "/api/trace", files={"file": ("leak.jpg", copy.content, "image/jpeg")}
+    ).json()
+    assert traced["verdict"] == "accused"
+    assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
+
+    assert (
+        admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code
+        == 200
+    )
+    refused = partner.get(f"/api/items/{item['id']}/copy")
+    assert refused.status_code == 403 and "halted" in refused.json()["error"]
+
+    assert admin.get("/api/ledger/verify").json()["entries"] > 5
+    note = httpx.get(url + "/ledger/checkpoint").text
+    assert note.split("\n")[0].startswith("orcon.local/") and "\u2014 " in note
+
+
+def test_bad_uploads_are_refused_cleanly(server):
+    url, token = server
+    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    r = admin.post(
+        "/api/items",
+        files={"file": ("x.jpg", b"", "image/jpeg")},
+        data={"title": "t", "tlp": "clear"},
+    )
+    assert r.status_code == 400 and "empty" in r.json()["error"]
+    r = admin.post(
+        "/api/items",
+        files={"file": ("../../evil.jpg", b"\xff\xd8\xff", "image/jpeg")},
+        data={"title": "t", "tlp": "clear"},
+    )
+    assert r.status_code == 400 and "path separators" in r.json()["error"]
+    r = admin.post(
+        "/api/items",
+        files={"file": ("doc.jpg", b"MZ\x90\x00 executable", "image/jpeg")},
+        data={"title": "t", "tlp": "clear"},
+    )
+    assert r.status_code == 400 and "unsupported file" in r.json()["error"]
+    r = admin.get("/api/items/itm_missing")
+    assert r.status_code == 403

@@ -1,0 +1,148 @@
+"""The real ``orcon`` executable, driven as an operator would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from orcon.marks.image import attacks
+
+
+def run(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=os.environ.copy(),
+    )
+    if ok:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_operator_story(tmp_path, database, photo, unrelated_photo):
+    home = tmp_path / "home"
+    created = json.loads(run(home, "init", "--org", "Northshire Constabulary", "--json").stdout)
+    assert created["token"].startswith("orc_") and created["password"]
+    assert oct((home / "keys" / "ledger.key").stat().st_mode)[-3:] == "600"
+    run(home, "org", "add", "Harbour City PD")
+    run(home, "org", "add", "Federal Bureau")
+    run(
+        home,
+        "person",
+        "add",
+        "d.okafor@harbour.example",
+        "--org",
+        "Harbour City PD",
+        "--name",
+        "D Okafor",
+    )
+    csv = tmp_path / "people.csv"
+    csv.write_text(
+        "email,name,org\nm.lind@harbour.example,M Lind,Harbour City PD\n"
+        "a.moreau@bureau.example,A Moreau,Federal Bureau\n"
+    )
+    assert "Imported 2" in run(home, "person", "import", str(csv)).stdout
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    shared = json.loads(
+        run(
+            home,
+            "share",
+            str(src),
+            "--title",
+            "Scene",
+            "--tlp",
+            "amber",
+            "--to",
+            "Harbour City PD",
+            "--no-onward",
+            "--embargo-until",
+            "2026-12-01T09:00Z",
+            "--json",
+        ).stdout
+    )
+    item = shared["id"]
+    assert "EMBARGOED UNTIL 2026-12-01T09:00Z" in shared["markings"]
+    out_dir = tmp_path / "copies"
+    listed = json.loads(
+        run(home, "copy", item, "--all", "--out-dir", str(out_dir), "--json").stdout
+    )
+    assert sorted(x["person"] for x in listed) == [
+        "d.okafor@harbour.example",
+        "m.lind@harbour.example",
+    ]
+    single = tmp_path / "okafor.jpg"
+    run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single))
+    by_person = {x["person"]: Path(x["path"]) for x in listed}
+    assert single.read_bytes() == by_person["d.okafor@harbour.example"].read_bytes()
+
+    leak = attacks.newspaper(
+        cv2.imread(str(by_person["m.lind@harbour.example"])), np.random.default_rng(4)
+    )
+    leak_file = tmp_path / "front-page.jpg"
+    cv2.imwrite(str(leak_file), leak)
+    traced = json.loads(run(home, "trace", str(leak_file), "--json").stdout)
+    assert traced["verdict"] == "accused" and traced["item"] == item
+    assert [a["person"] for a in traced["accused"]] == ["m.lind@harbour.example"]
+    assert traced["accused"][0]["org"] == "Harbour City PD"
+    assert traced["false_accusation_bound"] == 1e-6
+    assert set(traced["symbols"]) == {"read", "erased"} and traced["candidates"]
+    other = tmp_path / "cat.jpg"
+    other.write_bytes(unrelated_photo)
+    assert json.loads(run(home, "trace", str(other), "--json").stdout)["verdict"] == "no-match"
+
+    run(home, "halt", "Harbour City PD", "--reason", "embargo broken")
+    denied = run(
+        home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single), ok=False
+    )
+    assert denied.returncode == 1 and "halted" in denied.stderr and "Traceback" not in denied.stderr
+    run(home, "resume", "Harbour City PD")
+    assert "verified" in run(home, "ledger", "verify").stdout
+
+    if database == "sqlite":
+        with sqlite3.connect(home / "orcon.db") as db:
+            db.execute(
+                "UPDATE ledger_entries SET body = replace(body, 'Harbour', 'Harb0ur') WHERE seq = 4"
+            )
+        bad = run(home, "ledger", "verify", ok=False)
+        assert bad.returncode == 1 and "entry 4" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["org", "add", "Northshire Constabulary"], "already exists"),
+        (["person", "add", "x@y.example", "--org", "Atlantis"], "unknown organisation 'Atlantis'"),
+        (
+            ["share", "/nonexistent.jpg", "--title", "t", "--tlp", "amber", "--to", "X"],
+            "no such file",
+        ),
+        (["copy", "itm_missing", "--for", "a@b.example", "--out", "/tmp/x.jpg"], "unknown item"),
+        (["share", "FILE", "--title", "t", "--tlp", "mauve"], "invalid TLP"),
+        (["share", "FILE", "--title", "t", "--tlp", "clear", "--expires", "yesterday"], "ISO 8601"),
+        (["halt", "Northshire Constabulary"], "--reason"),
+    ],
+)
+def test_mistakes_exit_2_with_one_line(tmp_path, photo, args, needle):
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    f = tmp_path / "p.jpg"
+    f.write_bytes(photo)
+    out = run(home, *[str(f) if a == "FILE" else a for a in args], ok=False)
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr and "Traceback" not in out.stderr
+
+
+def test_commands_without_an_instance_say_how_to_create_one(tmp_path):
+    out = run(tmp_path / "nothing", "org", "list", ok=False)
+    assert out.returncode == 2 and "orcon init --org NAME" in out.stderr

@@ -1,0 +1,258 @@
+"""Use cases through the service layer, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from sqlalchemy import select, text
+
+from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError, VerificationError
+from orcon.marks.image import attacks
+from orcon.service import control, directory, sharing, tracing
+from orcon.store.models import LedgerEntry
+
+
+def _people(inst, org: str, n: int, domain: str) -> list[str]:  # type: ignore[no-untyped-def]
+    directory.add_org(inst, org)
+    return [
+        directory.add_person(inst, f"officer{i}@{domain}", org, f"Officer {i}").email
+        for i in range(n)
+    ]
+
+
+def _events(inst, kind: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    with inst.reading() as s:
+        rows = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == kind)).all()
+    return [json.loads(b) for b in rows]
+
+
+def test_share_issue_copies_and_record_them(inst, photo):
+    metro = _people(inst, "Metro Police", 3, "metro.example")
+    item = sharing.share(
+        inst, photo, title="Scene", tlp="amber", to=["Metro Police"], no_onward=True
+    )
+    assert item.markings == "TLP:AMBER · NO ONWARD DISSEMINATION"
+    assert sharing.entitled(inst, item.id) == sorted(metro)
+    a = sharing.issue_copy(inst, item.id, metro[0])
+    again = sharing.issue_copy(inst, item.id, metro[0])
+    b = sharing.issue_copy(inst, item.id, metro[1])
+    assert a.data == again.data and a.data != b.data  # deterministic per person, distinct across
+    assert (a.index, b.index) == (0, 1)
+    issued = _events(inst, "copy.issued")
+    assert [(e["person"], e["index"]) for e in issued] == [
+        (metro[0], 0),
+        (metro[0], 0),
+        (metro[1], 1),
+    ]
+    assert all(len(e["codeword_commitment"]) == 64 for e in issued)
+    assert control.verify_ledger(inst).entries >= 9
+
+
+def test_tlp_red_reaches_only_named_people(inst, photo):
+    metro = _people(inst, "Metro Police", 2, "metro.example")
+    item = sharing.share(
+        inst, photo, title="Source", tlp="red", to=["Metro Police"], named=[metro[0]]
+    )
+    sharing.issue_copy(inst, item.id, metro[0])
+    with pytest.raises(PolicyDenied, match="TLP:RED"):
+        sharing.issue_copy(inst, item.id, metro[1])
+    assert _events(inst, "access.denied")[0]["person"] == metro[1]
+
+
+def test_amber_strict_and_onward_dissemination(inst, photo):
+    metro = _people(inst, "Metro Police", 1, "metro.example")
+    bureau = _people(inst, "Bureau", 1, "bureau.example")
+    strict = sharing.share(inst, photo, title="Strict", tlp="amber+strict", to=["Metro Police"])
+    with pytest.raises(PolicyDenied):
+        sharing.issue_copy(inst, strict.id, bureau[0])
+    with pytest.raises(PolicyDenied, match="never leaves"):
+        control.request_onward(inst, strict.id, metro[0], "Bureau")
+    amber = sharing.share(inst, photo, title="Amber", tlp="amber", to=["Metro Police"])
+    with pytest.raises(PolicyDenied):
+        sharing.issue_copy(inst, amber.id, bureau[0])  # nothing flows without approval
+    req = control.request_onward(inst, amber.id, metro[0], "Bureau", "joint operation")
+    assert req.status == "pending"
+    with pytest.raises(PolicyDenied):
+        sharing.issue_copy(inst, amber.id, bureau[0])
+    control.decide_request(inst, req.id, approve=True)
+    assert sharing.issue_copy(inst, amber.id, bureau[0]).person == bureau[0]
+    with pytest.raises(UsageError, match="already approved"):
+        control.decide_request(inst, req.id, approve=False)
+
+
+def test_halt_stops_everything_at_once_and_resume_restores(inst, photo):
+    metro = _people(inst, "Metro Police", 1, "metro.example")
+    item = sharing.share(inst, photo, title="Scene", tlp="green")
+    token = directory.create_token(inst, metro[0])
+    control.halt(inst, "Metro Police", "leak under investigation")
+    with pytest.raises(PolicyDenied, match="halted"):
+        sharing.issue_copy(inst, item.id, metro[0])
+    with pytest.raises(PolicyDenied, match="halted"):
+        directory.authenticate_token(inst, token)
+    assert sharing.list_items_for(inst, metro[0]) == []
+    with pytest.raises(UsageError, match="already halted"):
+        control.halt(inst, "Metro Police", "again")
+    control.resume(inst, "Metro Police")
+    assert sharing.issue_copy(inst, item.id, metro[0]).person == metro[0]
+    assert [e["reason"] for e in _events(inst, "org.halted")] == ["leak under investigation"]
+    with pytest.raises(UsageError, match="cannot be halted"):
+        control.halt(inst, "Northshire Constabulary", "no")
+
+
+def test_expired_item_goes_to_nobody(inst, photo, clock):
+    metro = _people(inst, "Metro Police", 1, "metro.example")
+    item = sharing.share(
+        inst, photo, title="Brief", tlp="green", expires_at=clock.now.replace(hour=13)
+    )
+    sharing.issue_copy(inst, item.id, metro[0])
+    clock.advance(hours=2)
+    with pytest.raises(PolicyDenied, match="expired"):
+        sharing.issue_copy(inst, item.id, metro[0])
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        (dict(tlp="mauve", to=["Metro Police"]), "invalid TLP"),
+        (dict(tlp="amber", to=["Nobody"]), "unknown organisation"),
+        (dict(tlp="amber", to=[]), "needs at least one recipient"),
+        (dict(tlp="amber", to=["Metro Police"], filename="../etc/passwd"), "path separators"),
+        (dict(tlp="red", to=["Metro Police"], named=["ghost@x.example"]), "unknown person"),
+    ],
+)
+def test_bad_share_requests_leave_nothing_behind(inst, photo, kwargs, needle):
+    _people(inst, "Metro Police", 1, "metro.example")
+    before = control.verify_ledger(inst).entries
+    with pytest.raises(UsageError, match=needle):
+        sharing.share(inst, photo, title="x", **kwargs)
+    assert control.verify_ledger(inst).entries == before
+    assert not any(Path(inst.home.blobs).rglob("*.blob"))
+
+
+@pytest.mark.parametrize(
+    ("payload", "needle"),
+    [
+        (b"", "empty"),
+        (b"%PDF-1.7 not an image", "unsupported file"),
+        (b"\xff\xd8\xff\xe0" + bytes(64), "corrupt or truncated"),
+    ],
+)
+def test_bad_files_are_refused(inst, payload, needle):
+    with pytest.raises(UsageError, match=needle):
+        sharing.share(inst, payload, title="x", tlp="clear")
+
+
+def test_oversized_upload_and_tiny_photo(inst, photo, monkeypatch):
+    monkeypatch.setattr(sharing, "MAX_UPLOAD", 1000)
+    with pytest.raises(UsageError, match="upload limit"):
+        sharing.share(inst, photo, title="x", tlp="clear")
+    monkeypatch.undo()
+    tiny = cv2.imencode(".png", np.random.default_rng(0).integers(0, 255, (90, 120, 3), np.uint8))[
+        1
+    ]
+    with pytest.raises(CapacityError, match="too small"):
+        sharing.share(inst, tiny.tobytes(), title="x", tlp="clear")
+
+
+def test_people_import_is_all_or_nothing_with_line_numbers(inst):
+    directory.add_org(inst, "Metro Police")
+    good = b"email,name,org\na@metro.example,Ann,Metro Police\nb@metro.example,Bo,Metro Police\n"
+    assert len(directory.import_people(inst, good)) == 2
+    bad = b"email,name,org\nc@metro.example,Cy,Metro Police\nd@metro.example,Di,Atlantis\n"
+    with pytest.raises(UsageError, match="line 3: unknown organisation"):
+        directory.import_people(inst, bad)
+    assert [p.email for p in directory.list_people(inst, "Metro Police")] == [
+        "a@metro.example",
+        "b@metro.example",
+    ]
+    with pytest.raises(UsageError, match=r"line 2: .*already exists"):
+        directory.import_people(inst, b"email,name,org\na@metro.example,Ann,Metro Police\n")
+    with pytest.raises(UsageError, match="header"):
+        directory.import_people(inst, b"mail,name\nx@y.z,x\n")
+    with pytest.raises(UsageError, match="line 2: expected 3 fields"):
+        directory.import_people(inst, b"email,name,org\nx@y.example,x\n")
+    with pytest.raises(UsageError, match="invalid e-mail"):
+        directory.add_person(inst, "not-an-email", "Metro Police")
+    with pytest.raises(UsageError, match="already exists"):
+        directory.add_person(inst, "A@metro.example", "Metro Police")
+
+
+def test_login_locks_out_after_repeated_failures(inst, clock):
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "ann@metro.example", "Metro Police")
+    directory.set_password(inst, "ann@metro.example", "correct horse battery")
+    assert (
+        directory.login(inst, "ann@metro.example", "correct horse battery").email
+        == "ann@metro.example"
+    )
+    for _ in range(5):
+        with pytest.raises(PolicyDenied):
+            directory.login(inst, "ann@metro.example", "wrong")
+    with pytest.raises(PolicyDenied):
+        directory.login(inst, "ann@metro.example", "correct horse battery")  # locked
+    clock.advance(minutes=16)
+    assert directory.login(inst, "ann@metro.example", "correct horse battery")
+
+
+def test_trace_names_the_leaker_and_nobody_for_the_original(
+    inst, photo, other_photo, unrelated_photo
+):
+    metro = _people(inst, "Metro Police", 6, "metro.example")
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
+    sharing.share(inst, other_photo, title="Other", tlp="amber", to=["Metro Police"])
+    copies = {e: sharing.issue_copy(inst, item.id, e) for e in metro}
+    pixels = cv2.imdecode(np.frombuffer(copies[metro[4]].data, np.uint8), cv2.IMREAD_COLOR)
+    leak = attacks.newspaper(pixels, np.random.default_rng(2))
+    result = tracing.trace(inst, cv2.imencode(".jpg", leak)[1].tobytes())
+    assert result.verdict == "accused" and result.item == item.id
+    assert [a.person for a in result.accused] == [metro[4]]
+    assert result.to_json()["accused"][0]["p_value"] <= 1e-6 / 6
+    assert tracing.trace(inst, photo).verdict == "inconclusive"  # the unmarked original
+    nothing = tracing.trace(inst, unrelated_photo)
+    assert nothing.verdict == "no-match" and nothing.item is None
+    assert [e["verdict"] for e in _events(inst, "trace.run")] == [
+        "accused",
+        "inconclusive",
+        "no-match",
+    ]
+
+
+def test_tampering_with_the_stored_ledger_is_detected(inst, photo):
+    _people(inst, "Metro Police", 2, "metro.example")
+    with inst.engine.begin() as conn:
+        body = conn.execute(text("SELECT body FROM ledger_entries WHERE seq = 3")).scalar_one()
+        forged = body.replace("officer0", "officer9")
+        assert forged != body
+        conn.execute(text("UPDATE ledger_entries SET body = :b WHERE seq = 3"), {"b": forged})
+    with pytest.raises(VerificationError, match="entry 3 was altered"):
+        control.verify_ledger(inst)
+
+
+def test_a_consistent_rewrite_is_caught_by_the_signed_checkpoints(inst):
+    from orcon.ledger.merkle import leaf_hash
+
+    _people(inst, "Metro Police", 3, "metro.example")
+    with inst.engine.begin() as conn:
+        body = conn.execute(text("SELECT body FROM ledger_entries WHERE seq = 4")).scalar_one()
+        forged = body.replace("officer1", "officer7")
+        assert forged != body
+        conn.execute(
+            text("UPDATE ledger_entries SET body = :b, leaf_hash = :h WHERE seq = 4"),
+            {"b": forged, "h": leaf_hash(forged.encode())},
+        )
+    with pytest.raises(VerificationError, match=r"entries \d+\.\.\d+ were rewritten"):
+        control.verify_ledger(inst)
+
+
+def test_unknown_things_are_named(inst):
+    with pytest.raises(UsageError, match="unknown item"):
+        sharing.issue_copy(inst, "itm_nope", "a@b.c")
+    with pytest.raises(UsageError, match="unknown organisation"):
+        control.halt(inst, "Atlantis", "x")
+    with pytest.raises(UsageError, match="already exists"):
+        directory.add_org(inst, "northshire constabulary")
+    assert StorageError  # the hierarchy is importable for callers

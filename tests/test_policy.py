@@ -1,0 +1,95 @@
+"""Property tests of the pure policy: decisions over markings and organisation state."""
+
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from orcon.policy import (
+    ItemView,
+    OrgView,
+    PersonView,
+    Role,
+    Tlp,
+    decide,
+    decide_onward,
+)
+
+NOW = datetime(2026, 11, 24, tzinfo=UTC)
+ids = st.integers(1, 6)
+
+
+@st.composite
+def worlds(draw):  # type: ignore[no-untyped-def]
+    org_id = draw(ids)
+    org = OrgView(org_id, draw(st.booleans()), draw(st.booleans()), "reason")
+    person = PersonView(draw(ids), org_id, draw(st.sampled_from(list(Role))))
+    expires = draw(st.one_of(st.none(), st.integers(-5, 5).map(lambda d: NOW + timedelta(days=d))))
+    item = ItemView(
+        draw(st.sampled_from(list(Tlp))),
+        draw(st.booleans()),
+        frozenset(draw(st.sets(ids, max_size=4))),
+        frozenset(draw(st.sets(ids, max_size=3))),
+        expires,
+    )
+    return person, item, org
+
+
+@given(worlds())
+def test_a_halted_org_receives_nothing(world):
+    person, item, org = world
+    if org.halted:
+        assert not decide(person, item, org, NOW)
+
+
+@given(worlds())
+def test_an_expired_item_goes_to_nobody(world):
+    person, item, org = world
+    if item.expires_at is not None and item.expires_at <= NOW:
+        assert not decide(person, item, org, NOW)
+
+
+@given(worlds())
+def test_red_only_reaches_named_people_outside_originator_staff(world):
+    person, item, org = world
+    allowed = decide(person, item, org, NOW)
+    staff = org.is_originator and person.role in (Role.ADMIN, Role.ANALYST)
+    if item.tlp is Tlp.RED and allowed and not staff:
+        assert person.id in item.named_people
+
+
+@given(worlds())
+def test_amber_and_strict_stay_inside_recipient_orgs(world):
+    person, item, org = world
+    allowed = decide(person, item, org, NOW)
+    staff = org.is_originator and person.role in (Role.ADMIN, Role.ANALYST)
+    if item.tlp in (Tlp.AMBER, Tlp.AMBER_STRICT) and allowed and not staff:
+        assert org.id in item.recipient_orgs or person.id in item.named_people
+
+
+@given(worlds())
+def test_clear_and_green_reach_every_active_person(world):
+    person, item, org = world
+    live = not org.halted and (item.expires_at is None or item.expires_at > NOW)
+    if item.tlp in (Tlp.CLEAR, Tlp.GREEN) and live:
+        assert decide(person, item, org, NOW)
+
+
+@given(worlds(), st.booleans())
+def test_red_and_strict_never_go_onward(world, halted):
+    _, item, org = world
+    target = OrgView(99, False, halted)
+    if item.tlp in (Tlp.RED, Tlp.AMBER_STRICT):
+        assert not decide_onward(item, org, target)
+
+
+def test_tlp_parsing_accepts_the_usual_spellings():
+    assert Tlp.parse("amber+strict") is Tlp.AMBER_STRICT
+    assert Tlp.parse("TLP:AMBER_STRICT") is Tlp.AMBER_STRICT
+    assert Tlp.parse("white") is Tlp.CLEAR
+    try:
+        Tlp.parse("purple")
+    except ValueError as err:
+        assert "invalid TLP" in str(err)
+    else:
+        raise AssertionError("purple is not a TLP")
