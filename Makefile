@@ -10,7 +10,7 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: install test lint demo bench-deps bench-codes bench-ledger bench-image
+.PHONY: install test lint serve demo bench-deps bench-codes bench-ledger bench-image bench-issue
 install: $(BIN)/.installed
 
 lint: install
@@ -18,10 +18,15 @@ lint: install
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -q
+
+# The main job: orcon serve on a fresh instance home (SQLite and local files).
+ORCON_HOME ?= $(CURDIR)/orcon-home
+serve: install
+	$(BIN)/orcon --home $(ORCON_HOME) serve
 
 demo: install
-	$(BIN)/orcon codes demo
+	$(BIN)/orcon demo
 
 bench-deps: install
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
@@ -32,6 +37,9 @@ bench-codes: install
 
 bench-ledger: bench-deps
 	$(BIN)/python bench/ledger.py --out bench/out/ledger.json
+
+bench-issue: install
+	$(BIN)/python bench/issue.py --out bench/out/issue.json
 
 bench-image: bench-deps
 	$(BIN)/python bench/image_marks.py --out bench/out/image_marks.json

@@ -24,7 +24,7 @@ import numpy as np
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import Decoder, score_block, score_table
-from orcon.codes.tail import chernoff_pvalue, chernoff_threshold
+from orcon.codes.tail import chernoff_pvalue, refined_threshold
 from orcon.codes.tardos import Code
 from orcon.errors import UsageError
 
@@ -124,7 +124,7 @@ def accuse(
     alpha = epsilon / (n * len(decs))
     shortlist: set[int] = set()
     for d, table in enumerate(tables):
-        tau = chernoff_threshold(table, probs, alpha)
+        tau = refined_threshold(table, probs, alpha)
         # float32 scoring may be off by ~1e-4: widen the net, then rescore exactly.
         shortlist.update(np.nonzero(scores[d] >= tau - 1e-2)[0].tolist())
         k = min(top, n)

@@ -48,7 +48,7 @@ def receipt(inst: Instance, seq: int) -> dict[str, Any]:
 
 
 def verify_receipt(rec: dict[str, Any], vkey: str) -> Checkpoint:
-    """Raise VerificationError unless the receipt proves its event under vkey's signed checkpoint."""
+    """Raise VerificationError unless the receipt proves its event under a checkpoint by vkey."""
     try:
         cp = Checkpoint.from_text(open_note(rec["checkpoint"], [Verifier.from_vkey(vkey)]))
         proof = [bytes.fromhex(h) for h in rec["proof"]]
