@@ -24,7 +24,7 @@ from orcon.errors import (
     UsageError,
     VerificationError,
 )
-from orcon.service import control, directory, sharing, tracing
+from orcon.service import control, directory, sharing, tracing, transparency
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.sharing import ItemInfo
@@ -69,6 +69,11 @@ class PersonIn(BaseModel):
 
 class HaltIn(BaseModel):
     reason: str
+
+
+class CosignatureIn(BaseModel):
+    size: int
+    line: str
 
 
 class OnwardIn(BaseModel):
@@ -253,9 +258,29 @@ def create_app(inst: Instance) -> FastAPI:
         return {"entries": r.entries, "checkpoints": r.checkpoints, "root": r.root.hex()}
 
     @app.get("/ledger/checkpoint", response_class=PlainTextResponse)
-    def checkpoint() -> str:
-        """The latest signed checkpoint (C2SP signed note), public: anyone may audit."""
-        return control.latest_checkpoint(inst)
+    def checkpoint() -> Response:
+        """The latest signed checkpoint (C2SP signed note) with witness cosignatures; public."""
+        return PlainTextResponse(
+            transparency.checkpoint_note(inst), headers={"Cache-Control": "no-cache, max-age=2"}
+        )
+
+    @app.get("/ledger/tile/{path:path}")
+    def ledger_tile(path: str) -> Response:
+        """C2SP tlog-tiles, read-only and public."""
+        data = transparency.tile(inst, "tile/" + path)
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
+
+    @app.post("/ledger/cosignature", status_code=201)
+    def cosignature(body: CosignatureIn) -> dict[str, object]:
+        """A trusted witness submits its cosignature of the checkpoint of a given size."""
+        return {
+            "witness": transparency.add_cosignature(inst, body.size, body.line),
+            "size": body.size,
+        }
 
     @app.get("/ledger/key", response_class=PlainTextResponse)
     def ledger_key() -> str:

@@ -266,6 +266,19 @@ def cmd_onward_decide(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_verify(args: argparse.Namespace) -> int:
+    if args.from_url:
+        from orcon.service.remote import http_fetcher, verify_remote
+
+        if not args.key:
+            raise UsageError("--from-url needs --key VKEY (the instance's ledger verifier key)")
+        remote = verify_remote(http_fetcher(args.from_url), args.key)
+        _out(
+            args,
+            {"origin": remote.origin, "entries": remote.size, "root": remote.root.hex()},
+            f"Remote ledger {remote.origin} verified from its tiles: {remote.size} entries, "
+            f"root {remote.root.hex()}",
+        )
+        return 0
     report = control.verify_ledger(_open(args))
     _out(
         args,
@@ -274,6 +287,79 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
         f"root {report.root.hex()}",
     )
     return 0
+
+
+def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
+    from orcon.service import transparency
+
+    inst = _open(args)
+    print(transparency.checkpoint_note(inst), end="")
+    print(f"verifier key: {inst.verifier.vkey}", file=sys.stderr)
+    return 0
+
+
+def cmd_ledger_trust(args: argparse.Namespace) -> int:
+    from orcon.service import transparency
+
+    name = transparency.trust_witness(_open(args), args.vkey)
+    _out(args, {"witness": name}, f"Trusting witness {name}")
+    return 0
+
+
+def cmd_ledger_receipt(args: argparse.Namespace) -> int:
+    from orcon.service.receipts import receipt
+
+    text = json.dumps(receipt(_open(args), args.seq), indent=1)
+    if args.out:
+        atomic_write(Path(args.out), text.encode(), mode=0o644)
+        print(f"Receipt for ledger entry {args.seq} written to {args.out}")
+    else:
+        print(text)
+    return 0
+
+
+def cmd_ledger_check_receipt(args: argparse.Namespace) -> int:
+    from orcon.service.receipts import verify_receipt
+
+    try:
+        rec = json.loads(_read(args.file))
+    except ValueError:
+        raise UsageError(f"{args.file} is not a JSON receipt") from None
+    cp = verify_receipt(rec, args.key)
+    print(f"Receipt verified: entry {rec['index']} is in the log {cp.origin} of size {cp.size}")
+    return 0
+
+
+def cmd_ledger_witness(args: argparse.Namespace) -> int:
+    import time
+
+    import httpx
+
+    from orcon.service.remote import WitnessState, http_fetcher, witness_once
+
+    state = WitnessState(Path(args.state))
+    cosigner = state.cosigner(args.name)
+    print(f"witness key (give it to the log operator): {cosigner.vkey}", flush=True)
+    fetch = http_fetcher(args.url)
+
+    def post(size: int, line: str) -> None:
+        r = httpx.post(
+            args.url.rstrip("/") + "/ledger/cosignature",
+            json={"size": size, "line": line},
+            timeout=20,
+        )
+        if r.status_code != 201:
+            print(
+                f"the log did not accept the cosignature: HTTP {r.status_code} {r.text}",
+                file=sys.stderr,
+            )
+
+    while True:
+        cp = witness_once(fetch, post, state, args.log_key, cosigner)
+        print(f"cosigned {cp.origin} at size {cp.size}", flush=True)
+        if args.once:
+            return 0
+        time.sleep(args.interval)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -397,7 +483,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd(
         "verify", cmd_ledger_verify, "check the whole log; exit 1 naming the first bad entry", led
     )
+    p.add_argument("--from-url", metavar="URL", help="verify a remote instance through its tiles")
+    p.add_argument("--key", metavar="VKEY", help="the remote instance's ledger verifier key")
     p.add_argument("--json", action="store_true")
+    p = cmd("checkpoint", cmd_ledger_checkpoint, "print the latest signed checkpoint", led)
+    p = cmd("trust-witness", cmd_ledger_trust, "accept cosignatures from a partner's witness", led)
+    p.add_argument("vkey")
+    p.add_argument("--json", action="store_true")
+    p = cmd("receipt", cmd_ledger_receipt, "export an offline-verifiable receipt for an entry", led)
+    p.add_argument("seq", type=int)
+    p.add_argument("--out", metavar="FILE")
+    p = cmd("check-receipt", cmd_ledger_check_receipt, "verify a receipt offline", led)
+    p.add_argument("file")
+    p.add_argument("--key", required=True, metavar="VKEY")
+    p = cmd("witness", cmd_ledger_witness, "cosign a remote log; refuse forks and rollbacks", led)
+    p.add_argument("url")
+    p.add_argument("--state", required=True, metavar="DIR", help="the witness's key and state")
+    p.add_argument("--log-key", required=True, metavar="VKEY", help="the log's verifier key")
+    p.add_argument("--name", default="witness.local/orcon", help="the witness's key name")
+    p.add_argument("--once", action="store_true", help="cosign once and exit")
+    p.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
 
     p = cmd("serve", cmd_serve, "run the web interface and REST API")
     p.add_argument("--host", default="127.0.0.1")

@@ -44,6 +44,25 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def parse_vkey(vkey: str, alg: int) -> tuple[str, int, bytes]:
+    """Parse ``name+hexid+base64(alg||key)`` into (name, key ID, public key); the ID must match."""
+    parts = vkey.strip().split("+", 2)
+    if len(parts) != 3 or len(parts[1]) != 8:
+        raise UsageError(f"malformed verifier key: {vkey!r}")
+    name, hexid, b64 = parts
+    _check_name(name)
+    try:
+        raw = base64.b64decode(b64, validate=True)
+        kid = int(hexid, 16)
+    except (binascii.Error, ValueError):
+        raise UsageError(f"malformed verifier key: {vkey!r}") from None
+    if len(raw) != 33 or raw[0] != alg:
+        raise UsageError(f"not a key of signature type 0x{alg:02x} with 32 bytes")
+    if key_id(name, alg, raw[1:]) != kid:
+        raise UsageError("verifier key ID does not match its public key")
+    return name, kid, raw[1:]
+
+
 @dataclass(frozen=True, slots=True)
 class Verifier:
     name: str
@@ -53,21 +72,8 @@ class Verifier:
     @classmethod
     def from_vkey(cls, vkey: str) -> Verifier:
         """Parse ``name+hexid+base64(0x01||key)``; the ID must match the key."""
-        parts = vkey.split("+", 2)
-        if len(parts) != 3 or len(parts[1]) != 8:
-            raise UsageError(f"malformed verifier key: {vkey!r}")
-        name, hexid, b64 = parts
-        _check_name(name)
-        try:
-            raw = base64.b64decode(b64, validate=True)
-            kid = int(hexid, 16)
-        except (binascii.Error, ValueError):
-            raise UsageError(f"malformed verifier key: {vkey!r}") from None
-        if len(raw) != 33 or raw[0] != ED25519:
-            raise UsageError("verifier key is not an Ed25519 key of 32 bytes")
-        if key_id(name, ED25519, raw[1:]) != kid:
-            raise UsageError("verifier key ID does not match its public key")
-        return cls(name, kid, Ed25519PublicKey.from_public_bytes(raw[1:]))
+        name, kid, raw = parse_vkey(vkey, ED25519)
+        return cls(name, kid, Ed25519PublicKey.from_public_bytes(raw))
 
     @property
     def vkey(self) -> str:
@@ -171,3 +177,59 @@ def open_note(note: str, verifiers: Iterable[Verifier]) -> str:
     if not verified:
         raise VerificationError("note carries no signature by a known key")
     return text
+
+
+COSIGNATURE_V1 = 0x04
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Cosigner:
+    """A witness key: C2SP tlog-cosignature/v1 over Ed25519 (timestamped)."""
+
+    name: str
+    private_key: Ed25519PrivateKey
+
+    def __post_init__(self) -> None:
+        _check_name(self.name)
+
+    def __repr__(self) -> str:
+        return f"Cosigner({self.name!r})"
+
+    @property
+    def id(self) -> int:
+        return key_id(self.name, COSIGNATURE_V1, _raw_public(self.private_key.public_key()))
+
+    @property
+    def vkey(self) -> str:
+        raw = bytes([COSIGNATURE_V1]) + _raw_public(self.private_key.public_key())
+        return f"{self.name}+{self.id:08x}+{base64.b64encode(raw).decode()}"
+
+    def cosign(self, checkpoint_text: str, timestamp: int) -> str:
+        """The signature line for a checkpoint body (text up to, not including, signatures)."""
+        _check_text(checkpoint_text)
+        msg = f"cosignature/v1\ntime {timestamp}\n{checkpoint_text}".encode()
+        blob = (
+            self.id.to_bytes(4, "big") + timestamp.to_bytes(8, "big") + self.private_key.sign(msg)
+        )
+        return f"{_DASH}{self.name} {base64.b64encode(blob).decode()}\n"
+
+
+def verify_cosignature(checkpoint_text: str, line: str, vkey: str) -> int:
+    """Check one cosignature line against a witness vkey; return its timestamp."""
+    name, kid, public = parse_vkey(vkey, COSIGNATURE_V1)
+    if not line.startswith(_DASH) or not line.endswith("\n"):
+        raise VerificationError("malformed cosignature line")
+    got_name, _, b64 = line[len(_DASH) : -1].partition(" ")
+    try:
+        blob = base64.b64decode(b64, validate=True)
+    except binascii.Error:
+        raise VerificationError("malformed cosignature") from None
+    if got_name != name or len(blob) != 4 + 8 + 64 or int.from_bytes(blob[:4], "big") != kid:
+        raise VerificationError(f"cosignature is not by witness {name}")
+    ts = int.from_bytes(blob[4:12], "big")
+    msg = f"cosignature/v1\ntime {ts}\n{checkpoint_text}".encode()
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(blob[12:], msg)
+    except InvalidSignature:
+        raise VerificationError(f"cosignature by {name} does not verify") from None
+    return ts

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -172,3 +173,21 @@ class ItemFeatures(Base):
     keypoints: Mapped[bytes] = mapped_column(LargeBinary)  # float32 (k, 2) in feature-image pixels
     descriptors: Mapped[bytes] = mapped_column(LargeBinary)  # uint8 (k, 32) ORB
     scale: Mapped[str] = mapped_column(String(40))  # feature image / original
+
+
+class Witness(Base):
+    """A partner's witness key trusted to cosign this instance's checkpoints."""
+
+    __tablename__ = "witnesses"
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    vkey: Mapped[str] = mapped_column(String(400))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Cosignature(Base):
+    __tablename__ = "ledger_cosignatures"
+    size: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(ForeignKey("witnesses.name"), primary_key=True)
+    line: Mapped[str] = mapped_column(Text)
+    timestamp: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,142 @@
+"""Auditing an orcon instance from outside, over its public tiles: verify and witness.
+
+``verify_remote`` rebuilds the whole log from the tiles, checks every entry
+against its leaf hash and the tree against the signed checkpoint. A witness
+keeps the last checkpoint it cosigned; it cosigns a new one only if the new tree
+contains the old one (RFC 9162 consistency), and refuses a fork or a rollback.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from orcon.errors import UsageError, VerificationError
+from orcon.ledger.checkpoint import Checkpoint
+from orcon.ledger.merkle import verify_consistency
+from orcon.ledger.note import Cosigner, Verifier, open_note, split_note
+from orcon.ledger.tiles import fetch_tree
+from orcon.store.blobs import atomic_write
+from orcon.store.ledger import canonical_json
+
+Fetch = Callable[[str], bytes]
+
+
+def http_fetcher(base: str, timeout: float = 20.0) -> Fetch:
+    client = httpx.Client(base_url=base.rstrip("/") + "/", timeout=timeout, follow_redirects=False)
+
+    def fetch(path: str) -> bytes:
+        try:
+            r = client.get(path)
+        except httpx.HTTPError as err:
+            raise UsageError(f"cannot fetch {base}/{path}: {err}") from None
+        if r.status_code != 200:
+            raise VerificationError(f"{base}/{path} answered HTTP {r.status_code}")
+        return r.content
+
+    return fetch
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteReport:
+    origin: str
+    size: int
+    root: bytes
+
+
+def _checkpoint(fetch: Fetch, vkey: str) -> tuple[Checkpoint, str]:
+    note = fetch("ledger/checkpoint").decode("utf-8")
+    text = open_note(note, [Verifier.from_vkey(vkey)])
+    return Checkpoint.from_text(text), text
+
+
+def verify_remote(fetch: Fetch, vkey: str) -> RemoteReport:
+    cp, _ = _checkpoint(fetch, vkey)
+    tree, entries = fetch_tree(cp.size, lambda p: fetch("ledger/" + p))
+    for i, e in enumerate(entries):
+        try:
+            body = json.loads(e)
+            ok = canonical_json(body) == e.decode() and body.get("seq") == i
+        except (ValueError, UnicodeDecodeError, TypeError):
+            ok = False
+        if not ok:
+            raise VerificationError(f"ledger entry {i} is not a canonical event with its own index")
+    if tree.root() != cp.root:
+        raise VerificationError("the tiles do not add up to the signed checkpoint's root")
+    return RemoteReport(cp.origin, cp.size, cp.root)
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessState:
+    directory: Path
+
+    def cosigner(self, name: str) -> Cosigner:
+        path = self.directory / "witness.key"
+        if path.exists():
+            key = Ed25519PrivateKey.from_private_bytes(path.read_bytes())
+        else:
+            key = Ed25519PrivateKey.generate()
+            self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+            atomic_write(path, key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+        return Cosigner(name, key)
+
+    def last(self) -> dict[str, object] | None:
+        p = self.directory / "last.json"
+        return dict(json.loads(p.read_text())) if p.exists() else None
+
+    def save(self, data: dict[str, object]) -> None:
+        atomic_write(self.directory / "last.json", json.dumps(data).encode())
+
+
+def witness_once(
+    fetch: Fetch,
+    post: Callable[[int, str], None],
+    state: WitnessState,
+    log_vkey: str,
+    cosigner: Cosigner,
+    now: int | None = None,
+) -> Checkpoint:
+    """Check the log grew consistently since the last cosigned checkpoint; cosign and post."""
+    cp, text = _checkpoint(fetch, log_vkey)
+    last = state.last()
+    tree, _ = fetch_tree(cp.size, lambda p: fetch("ledger/" + p))
+    if tree.root() != cp.root:
+        raise VerificationError("the tiles do not add up to the signed checkpoint's root")
+    if last is not None:
+        old_size, old_root = int(last["size"]), bytes.fromhex(str(last["root"]))  # type: ignore[call-overload]
+        if last["origin"] != cp.origin:
+            raise VerificationError("the log's origin changed")
+        if cp.size < old_size:
+            raise VerificationError(
+                f"rollback: the log shrank from {old_size} to {cp.size} entries"
+            )
+        try:
+            verify_consistency(
+                old_size, cp.size, tree.consistency_proof(old_size), old_root, cp.root
+            )
+        except VerificationError:
+            raise VerificationError(
+                f"FORK: the log at size {cp.size} does not contain the tree of size {old_size} "
+                "this witness cosigned; refusing to cosign"
+            ) from None
+    line = cosigner.cosign(text, int(now if now is not None else time.time()))
+    post(cp.size, line)
+    state.save({"origin": cp.origin, "size": cp.size, "root": cp.root.hex(), "cosignature": line})
+    return cp
+
+
+__all__ = [
+    "RemoteReport",
+    "WitnessState",
+    "http_fetcher",
+    "split_note",
+    "verify_remote",
+    "witness_once",
+]
