@@ -256,3 +256,30 @@ def test_unknown_things_are_named(inst):
     with pytest.raises(UsageError, match="already exists"):
         directory.add_org(inst, "northshire constabulary")
     assert StorageError  # the hierarchy is importable for callers
+
+
+def test_text_reports_share_copy_and_trace(inst):
+    report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+    people = _people(inst, "Metro Police", 8, "metro.example")
+    item = sharing.share(
+        inst,
+        report,
+        title="Kestrel",
+        tlp="amber",
+        to=["Metro Police"],
+        filename="kestrel.md",
+        max_recipients=100,
+        no_onward=True,
+    )
+    assert item.kind == "text" and item.format == "markdown" and item.code_length >= 60
+    copies = {e: sharing.issue_copy(inst, item.id, e).data.decode() for e in people}
+    assert copies[people[0]].startswith("> **TLP:AMBER · NO ONWARD DISSEMINATION**")
+    leak = " ".join(copies[people[5]].lower().split())  # retyped: lower case, re-wrapped
+    result = tracing.trace(inst, leak.encode())
+    assert result.verdict == "accused" and [a.person for a in result.accused] == [people[5]]
+    with pytest.raises(CapacityError, match="more words"):
+        sharing.share(
+            inst, b"A short note. Officers stated that it was observed.", title="n", tlp="clear"
+        )
+    with pytest.raises(UsageError, match="UTF-8"):
+        sharing.share(inst, b"caf\xe9 report text", title="n", tlp="clear")

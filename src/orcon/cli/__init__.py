@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from orcon import __version__
-from orcon.cli import codes, commands
+from orcon.cli import codes, commands, marks
 from orcon.errors import OrconError
 
 
@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     commands.add_parsers(sub)
     codes.add_parsers(sub)
+    marks.add_parsers(sub)
     return ap
 
 
@@ -46,6 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"orcon: error: {err.diagnostics()}", file=sys.stderr)
         return err.exit_code
+    except BrokenPipeError:  # output piped into head & co.
+        return 0
     except KeyboardInterrupt:
         print("orcon: interrupted", file=sys.stderr)
         return 130

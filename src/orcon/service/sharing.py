@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,10 +15,12 @@ from sqlalchemy.orm import Session
 
 from orcon.codes import Code, CodeSpec, plan
 from orcon.codes.prf import derive_key
-from orcon.errors import PolicyDenied, UsageError
+from orcon.errors import CapacityError, PolicyDenied, UsageError
+from orcon.marks import text as text_marks
 from orcon.marks.image import Embedder, decode, encode
 from orcon.marks.image.codec import ImageFormat, sniff
 from orcon.match import image as match_image
+from orcon.match import text as match_text
 from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
 from orcon.service.directory import find_org, find_person
 from orcon.service.instance import Instance
@@ -147,16 +150,41 @@ def share(
     if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
         raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
     try:
-        fmt = sniff(data)
+        fmt_name = sniff(data).value
+        kind = "photo"
     except UsageError:
-        raise UsageError(
-            "unsupported file: orcon fingerprints photos (JPEG, PNG, WebP, TIFF, BMP); "
-            "text reports arrive with the text fingerprints"
-        ) from None
-    image = decode(data)
-    length = plan(max_recipients, collusion)
-    # Raises CapacityError (saying how large it must be) if the photo cannot carry the code.
-    Embedder(image.pixels, length, secrets.token_bytes(32))
+        if _looks_binary(data):
+            raise UsageError(
+                "unsupported file: orcon shares photos (JPEG, PNG, WebP, TIFF, BMP) and UTF-8 "
+                "text or Markdown reports"
+            ) from None
+        kind = "text"
+    if kind == "photo":
+        image = decode(data)
+        length = plan(max_recipients, collusion)
+        # Raises CapacityError (saying how large it must be) if the photo cannot carry the code.
+        Embedder(image.pixels, length, secrets.token_bytes(32))
+        features = match_image.extract(image.pixels)
+        keypoints, descriptors, scale = (
+            features.keypoints.tobytes(),
+            features.descriptors.tobytes(),
+            repr(features.scale),
+        )
+    else:
+        doc = text_marks.parse(text_marks.decode_text(data))
+        length = doc.capacity
+        need = text_symbols_needed(max_recipients)
+        collusion = 1 if collusion == 1 else 2
+        if length < need:
+            more = math.ceil((need - length) / max(doc.bits_per_word, 0.05))
+            raise CapacityError(
+                f"the text is too short to carry a fingerprint for {max_recipients} recipients: "
+                f"it carries {length} code symbols in {doc.words} words and needs {need} "
+                f"(about {more} more words of similar prose, or fewer recipients)"
+            )
+        markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
+        fmt_name = "markdown" if markdown else "text"
+        keypoints, descriptors, scale = b"", match_text.item_shingles(doc).tobytes(), "text"
     item_id = "itm_" + secrets.token_hex(8)
     wrapped = inst.blobs.put(item_id, data)
     try:
@@ -174,8 +202,8 @@ def share(
             item = Item(
                 id=item_id,
                 title=title,
-                kind="photo",
-                media_format=fmt.value,
+                kind=kind,
+                media_format=fmt_name,
                 size=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),
                 wrapped_key=wrapped,
@@ -215,13 +243,9 @@ def share(
                 now,
             )
             s.flush()
-            f = match_image.extract(image.pixels)
             s.add(
                 ItemFeatures(
-                    item_id=item_id,
-                    keypoints=f.keypoints.tobytes(),
-                    descriptors=f.descriptors.tobytes(),
-                    scale=repr(f.scale),
+                    item_id=item_id, keypoints=keypoints, descriptors=descriptors, scale=scale
                 )
             )
             return _item_info(s, item)
@@ -274,6 +298,34 @@ def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
         now = inst.clock()
         items = s.scalars(select(Item).order_by(Item.created_at.desc())).all()
         return [_item_info(s, i) for i in items if decide(*_views(s, i, person), now)]
+
+
+def text_symbols_needed(recipients: int) -> int:
+    """Enough symbols that a complete copy, read without error, names its holder at ε = 1e-6.
+
+    An innocent's codeword agrees with all of m symbols with probability about 2^-m
+    (less with biased positions); three decoders share ε. The factor 1.5 leaves
+    room for the biases and for a partial read.
+    """
+    return math.ceil(1.5 * math.log2(3 * recipients / 1e-6))
+
+
+def _looks_binary(data: bytes) -> bool:
+    head = data[:4096]
+    return b"\x00" in head or head.startswith((b"%PDF", b"PK\x03\x04", b"MZ", b"GIF8", b"\x7fELF"))
+
+
+def text_document(inst: Instance, item: Item) -> text_marks.Document:
+    """The parsed original of a text item, cached per instance."""
+    key = "text:" + item.id
+    hit = inst.embedders.get(key)
+    if hit is None:
+        hit = text_marks.parse(text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key)))
+        inst.embedders[key] = hit
+        while len(inst.embedders) > 8:
+            inst.embedders.popitem(last=False)
+    inst.embedders.move_to_end(key)
+    return hit
 
 
 def _prepared(inst: Instance, item: Item) -> tuple[Embedder, ImageFormat, int | None]:
@@ -337,8 +389,15 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
     else:
         index = row.code_index
     word = item_code(inst, item).codeword(index)
-    emb, fmt, quality = _prepared(inst, item)
-    data = encode(emb.mark(word), fmt, quality)
+    info = _item_info(s, item)
+    if item.kind == "text":
+        body = text_marks.render(text_document(inst, item), word)
+        md = item.media_format == "markdown"
+        banner = f"> **{info.markings}**\n\n" if md else f"{info.markings}\n\n"
+        data = (banner + body).encode("utf-8")
+    else:
+        emb, fmt, quality = _prepared(inst, item)
+        data = encode(emb.mark(word), fmt, quality)
     commitment = hashlib.sha256(
         item.id.encode() + index.to_bytes(8, "big") + np.packbits(word).tobytes()
     ).hexdigest()
@@ -365,6 +424,6 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
                 ledger_seq=seq,
             )
         )
-    ext = {"jpeg": "jpg"}.get(item.media_format, item.media_format)
+    ext = {"jpeg": "jpg", "markdown": "md", "text": "txt"}.get(item.media_format, item.media_format)
     filename = f"{item.id}-{person.email.split('@')[0]}.{ext}"
-    return IssuedCopy(_item_info(s, item), person.email, index, data, filename, seq)
+    return IssuedCopy(info, person.email, index, data, filename, seq)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import cv2
@@ -11,12 +11,14 @@ from sqlalchemy import select
 
 from orcon.codes import DEFAULT_EPSILON, Suspect, accuse
 from orcon.errors import MatchError, UsageError
+from orcon.marks import text as text_marks
 from orcon.marks.image import decode, read_pixels
 from orcon.marks.image.codec import sniff
 from orcon.marks.image.reader import ImageReading
 from orcon.match import image as match
+from orcon.match import text as match_text
 from orcon.service.instance import Instance
-from orcon.service.sharing import item_code, item_secret
+from orcon.service.sharing import item_code, item_secret, text_document
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
 from orcon.store.models import Item, ItemFeatures, Person, Recipient
@@ -73,46 +75,67 @@ def _suspect(who: dict[int, tuple[str, str]], sus: Suspect) -> SuspectInfo:
     return SuspectInfo(email, org, float(sus.score), float(sus.p_value), str(sus.decoder))
 
 
+def _issued(inst: Instance, item_id: str) -> dict[int, tuple[str, str]]:
+    with inst.reading() as s:
+        rows = s.execute(
+            select(Recipient.code_index, Person.email, Person.org_id)
+            .join(Person, Person.id == Recipient.person_id)
+            .where(Recipient.item_id == item_id)
+        ).all()
+        orgs = {p.org_id: p.org.name for p in s.scalars(select(Person)).all()}
+    return {int(idx): (email, orgs[org_id]) for idx, email, org_id in rows}
+
+
+def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]], object]:
+    """(kind, ranked item candidates, the decoded leak) for an image or a text leak."""
+    try:
+        sniff(data)
+        is_image = True
+    except UsageError:
+        is_image = False
+    with inst.reading() as s:
+        rows = s.scalars(select(ItemFeatures)).all()
+    if is_image:
+        leak = decode(data).pixels
+        variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
+        photos = ((r.item_id, _item_features(r)) for r in rows if r.scale != "text")
+        return "photo", match.rank(variants, photos), leak
+    text = text_marks.decode_text(data)
+    if not text.strip():
+        raise UsageError("the leaked text is empty")
+    shingles = match_text.leak_shingles(text)
+    texts = (
+        (r.item_id, np.frombuffer(r.descriptors, np.uint64)) for r in rows if r.scale == "text"
+    )
+    return "text", match_text.rank(shingles, texts), text
+
+
 def trace(
     inst: Instance, data: bytes, epsilon: float = DEFAULT_EPSILON, now: datetime | None = None
 ) -> TraceResult:
     """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace."""
     if not data:
         raise UsageError("the leaked file is empty")
-    try:
-        sniff(data)
-    except UsageError:
-        raise UsageError(
-            "orcon can trace leaked photos (JPEG, PNG, WebP, TIFF, BMP); text tracing arrives "
-            "with the text fingerprints"
-        ) from None
-    leak = decode(data).pixels
-    variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
-    with inst.reading() as s:
-        rows = s.scalars(select(ItemFeatures)).all()
-        ranked = match.rank(variants, ((r.item_id, _item_features(r)) for r in rows))
+    kind, ranked, leak = _candidates(inst, data)
     result: TraceResult | None = None
     notes: list[str] = []
     for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
         with inst.reading() as s:
             item = s.get(Item, item_id)
             assert item is not None
-            recips = s.execute(
-                select(Recipient.code_index, Person.email, Person.org_id)
-                .join(Person, Person.id == Recipient.person_id)
-                .where(Recipient.item_id == item_id)
-            ).all()
-            orgs = {p.org_id: p.org.name for p in s.scalars(select(Person)).all()}
-            original = inst.blobs.get(item.id, item.wrapped_key)
-            code = item_code(inst, item)
+        code = item_code(inst, item)
+        who = _issued(inst, item_id)
+        reading: ImageReading | None = None
         try:
-            reading = read_pixels(
-                leak, decode(original).pixels, item_secret(inst, item_id), item.code_length
-            )
+            if kind == "photo":
+                original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
+                reading = read_pixels(leak, original, item_secret(inst, item_id), item.code_length)  # type: ignore[arg-type]
+                obs = reading.observation
+            else:
+                obs = text_marks.read_text(str(leak), text_document(inst, item)).observation
         except MatchError as err:
             notes.append(f"{item_id}: {err}")
             continue
-        who = {idx: (email, orgs[org_id]) for idx, email, org_id in recips}
         if not who:
             result = TraceResult(
                 "inconclusive",
@@ -120,15 +143,15 @@ def trace(
                 (),
                 (),
                 epsilon,
-                reading.observation.read,
-                int(reading.observation.erased.sum()),
+                obs.read,
+                int(obs.erased.sum()),
                 0,
                 tuple(ranked),
                 ("no copy of this item has been issued yet",),
                 reading,
             )
             break
-        verdict = accuse(code, reading.observation, sorted(who), epsilon=epsilon)
+        verdict = accuse(code, obs, sorted(who), epsilon=epsilon)
         accused = tuple(_suspect(who, x) for x in verdict.accused)
         result = TraceResult(
             "accused" if accused else "inconclusive",
@@ -156,6 +179,7 @@ def trace(
             {
                 "verdict": result.verdict,
                 "item": result.item,
+                "leak_kind": kind,
                 "accused": [
                     {"person": a.person, "org": a.org, "p_value": f"{a.p_value:.3e}"}
                     for a in result.accused
@@ -167,6 +191,4 @@ def trace(
             },
             now or inst.clock(),
         )
-    return TraceResult(
-        **{**{k: getattr(result, k) for k in result.__dataclass_fields__}, "ledger_seq": seq}
-    )
+    return replace(result, ledger_seq=seq)

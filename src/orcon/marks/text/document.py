@@ -1,0 +1,463 @@
+"""A report as fixed text plus *sites*: places where two wordings mean the same.
+
+Each site carries one binary code symbol (its two forms are symbol 0 and 1), so
+a copy is the original with every site rendered in the recipient's form.
+Sentences with several sites carry several symbols (a q-ary symbol per
+sentence with q = 2^k, written as k binary ones; see docs/adr/0005).
+
+Never touched: Markdown headings, code blocks and inline code, URLs and e-mail
+addresses, link targets, direct quotations, tables, anything between
+``{{lock}}`` and ``{{/lock}}`` (the markers are removed from copies), names
+(the lexicon holds no proper nouns; capitalised words are never rewritten
+except a lexicon word at the start of a sentence) and the value of any number.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from orcon.errors import UsageError
+from orcon.marks.text import lexicon
+from orcon.marks.text.normalize import token_spans, tokens
+
+LOCK_OPEN, LOCK_CLOSE = "{{lock}}", "{{/lock}}"
+NUMBER_WORDS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+    "twenty",
+]
+REPORTING = {
+    "stated",
+    "said",
+    "confirmed",
+    "believed",
+    "indicated",
+    "reported",
+    "claimed",
+    "explained",
+    "suggested",
+    "considered",
+    "assessed",
+    "judged",
+    "noted",
+    "thought",
+    "found",
+    "showed",
+    "shows",
+    "indicates",
+    "suggests",
+    "confirms",
+    "believe",
+    "believes",
+    "stated,",
+}
+AFTER_THAT = {
+    "the",
+    "a",
+    "an",
+    "he",
+    "she",
+    "they",
+    "it",
+    "there",
+    "we",
+    "his",
+    "her",
+    "their",
+    "no",
+    "this",
+    "these",
+    "all",
+    "both",
+    "none",
+    "officers",
+    "victims",
+    "funds",
+    "one",
+    "two",
+}
+_TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
+_INTRO = re.compile(
+    r"^((?:In|On|At|During|Between|Following|Within|After|Before|By|Since|Until)"
+    r"\s[\w' -]{2,40}?),\s"
+)
+UNITS = {
+    "mm",
+    "cm",
+    "km",
+    "kg",
+    "mg",
+    "ml",
+    "mph",
+    "kmh",
+    "am",
+    "pm",
+    "hrs",
+    "hr",
+    "gb",
+    "mb",
+    "kb",
+    "ft",
+    "in",
+    "lb",
+    "lbs",
+    "oz",
+    "sq",
+    "per",
+    "x",
+}
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+SPELLING_STEMS = (
+    "organ|recogn|real|author|priorit|summar|emphas|character|final|util|minim|maxim|"
+    "apolog|special|central|modern|normal|stabil|categor|visual|jeopard|mobil|"
+    "sanit|standard|scrutin|optim|neutral|hospital|legal|criminal|computer"
+)
+_SPELLING = re.compile(rf"\b({SPELLING_STEMS})(is|iz)(e|es|ed|ing|ation|ations|er|ers)\b", re.I)
+_DATE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th)?(\s+)({MONTHS})\b")
+_PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(\s?%|\s+per\s+cent)(?!\w)")
+_URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
+_INLINE_CODE = re.compile(r"`[^`]*`")
+_LINK_TARGET = re.compile(r"\]\([^)]*\)")
+_QUOTE = re.compile(r"\"[^\"\n]*\"|\u201c[^\u201d]*\u201d")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019)]?\s+(?=[A-Z\"\u201c(0-9])")
+_ABBREV = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|St|No|Nos|Sgt|Insp|Supt|Det|Con|PC|DC|DS|DI|Cllr|Gen|Col|"
+    r"Capt|Lt|approx|e\.g|i\.e|etc|vs|cf|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|Oct|"
+    r"Nov|Dec|[A-Z])\.$"
+)
+
+
+# A context slot: a plain word, or a neighbouring site (either of its two forms' tokens).
+Slot = str | tuple[tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    start: int
+    end: int
+    forms: tuple[str, str]
+    kind: str
+    sentence: int
+    left: tuple[Slot, ...] = ()
+    right: tuple[Slot, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Document:
+    source: str
+    sites: tuple[Site, ...]
+    sentences: tuple[Sentence, ...]
+    words: int
+
+    @property
+    def capacity(self) -> int:
+        """Binary code symbols the document carries."""
+        return len(self.sites)
+
+    @property
+    def bits_per_word(self) -> float:
+        return self.capacity / max(self.words, 1)
+
+
+def _strip_locks(text: str) -> tuple[str, list[tuple[int, int]]]:
+    out, locked, pos = [], [], 0
+    while True:
+        a = text.find(LOCK_OPEN, pos)
+        if a < 0:
+            out.append(text[pos:])
+            break
+        b = text.find(LOCK_CLOSE, a)
+        if b < 0:
+            raise UsageError(f"{LOCK_OPEN} at character {a} has no matching {LOCK_CLOSE}")
+        out.append(text[pos:a])
+        start = sum(map(len, out))
+        out.append(text[a + len(LOCK_OPEN) : b])
+        locked.append((start, start + b - a - len(LOCK_OPEN)))
+        pos = b + len(LOCK_CLOSE)
+    if LOCK_CLOSE in "".join(out):
+        raise UsageError(f"{LOCK_CLOSE} without a matching {LOCK_OPEN}")
+    return "".join(out), locked
+
+
+def _prose_ranges(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(prose paragraph ranges, protected ranges) by Markdown block structure."""
+    prose: list[tuple[int, int]] = []
+    protected: list[tuple[int, int]] = []
+    pos, fence, para_start, prev_blank = 0, None, None, True
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        start, end = pos, pos + len(line)
+        pos = end
+        if fence is not None:
+            protected.append((start, end))
+            if stripped.startswith(fence):
+                fence = None
+            continue
+        block = (
+            stripped.startswith(("```", "~~~"))
+            or stripped.startswith("#")
+            or stripped.startswith("|")
+            or (line.startswith(("    ", "\t")) and prev_blank)
+            or re.match(r"^\s*\[[^\]]+\]:\s", line) is not None
+            or stripped.startswith("<")
+        )
+        if stripped.startswith(("```", "~~~")):
+            fence = stripped[:3]
+        if block or not stripped:
+            if para_start is not None:
+                prose.append((para_start, start))
+                para_start = None
+            if block:
+                protected.append((start, end))
+            prev_blank = not stripped
+            continue
+        if para_start is None:
+            para_start = start
+        prev_blank = False
+    if para_start is not None:
+        prose.append((para_start, pos))
+    return prose, protected
+
+
+def _sentences(text: str, prose: list[tuple[int, int]]) -> list[Sentence]:
+    out = []
+    for a, b in prose:
+        s = a
+        for m in _SENTENCE_END.finditer(text, a, b):
+            if _ABBREV.search(text[s : m.start()]):
+                continue
+            out.append(Sentence(s, m.start()))
+            s = m.end()
+        if text[s:b].strip():
+            out.append(Sentence(s, b - (len(text[s:b]) - len(text[s:b].rstrip()))))
+    return out
+
+
+def _case(form: str, like: str) -> str:
+    return form[:1].upper() + form[1:] if like[:1].isupper() else form
+
+
+def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
+    seg = text[sent.start : sent.end]
+    toks = token_spans(seg)
+    out: list[Site] = []
+    idx = lexicon.index()
+    pairs = lexicon.load()
+    i = 0
+    while i < len(toks):
+        tok, a, _ = toks[i]
+        hit = None
+        for phrase, pi, side in idx.get(tok, ()):
+            if tuple(t for t, _, _ in toks[i : i + len(phrase)]) == phrase:
+                hit = (phrase, pi, side)
+                break
+        if hit is not None:
+            phrase, pi, side = hit
+            s0, e0 = a, toks[i + len(phrase) - 1][2]
+            orig = seg[s0:e0]
+            if not (orig[:1].isupper() and i > 0):  # never rewrite a capitalised word mid-sentence
+                surface = pairs[pi].surface
+                forms = (_case(surface[0], orig), _case(surface[1], orig))
+                out.append(Site(sent.start + s0, sent.start + e0, forms, "lexicon", si))
+            i += len(phrase)
+            continue
+        # Small whole numbers before a word: "3 officers" / "three officers".
+        nxt = toks[i + 1] if i + 1 < len(toks) else None
+        value = (
+            int(tok)
+            if tok.isdigit() and len(tok) <= 2
+            else (NUMBER_WORDS.index(tok) if tok in NUMBER_WORDS else None)
+        )
+        if (
+            value is not None
+            and 2 <= value <= 20
+            and i > 0
+            and nxt is not None
+            and nxt[0].isalpha()
+            and seg[nxt[1] : nxt[1] + 1].islower()
+            and len(nxt[0]) >= 3
+            and nxt[0] not in UNITS
+            and not seg[a - 1 : a].strip()
+            and seg[toks[i][2] : nxt[1]] == " "
+            and toks[i - 1][0] not in ("no", "number", "page")
+        ):
+            orig = seg[a : toks[i][2]]
+            if orig.isdigit() or orig.islower():
+                out.append(
+                    Site(
+                        sent.start + a,
+                        sent.start + toks[i][2],
+                        (str(value), NUMBER_WORDS[value]),
+                        "number",
+                        si,
+                    )
+                )
+        # Optional "that" after a reporting verb: "stated that they" / "stated they".
+        if (
+            tok == "that"
+            and i > 0
+            and toks[i - 1][0] in REPORTING
+            and nxt is not None
+            and nxt[0] in AFTER_THAT
+            and seg[toks[i - 1][2] : a] == " "
+        ):
+            out.append(
+                Site(
+                    sent.start + toks[i - 1][2], sent.start + toks[i][2], ("", " that"), "that", si
+                )
+            )
+        i += 1
+    for m in _TIME.finditer(seg):
+        forms = (f"{m.group(1)}:{m.group(3)}", f"{m.group(1)}.{m.group(3)}")
+        if m.group(2) in ":." and len(m.group(1)) == 2:
+            out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "time", si))
+    intro = _INTRO.match(seg)
+    if intro:
+        out.append(
+            Site(sent.start + intro.end(1), sent.start + intro.end(1) + 1, ("", ","), "comma", si)
+        )
+    for m in _DATE.finditer(seg):
+        day = int(m.group(1))
+        if 1 <= day <= 31:
+            suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+            out.append(
+                Site(
+                    sent.start + m.start(1),
+                    sent.start + m.end(2 if m.group(2) else 1),
+                    (str(day), f"{day}{suffix}"),
+                    "date",
+                    si,
+                )
+            )
+    if english == "en-GB":
+        for m in _SPELLING.finditer(seg):
+            word = m.group(0)
+            forms = (
+                m.group(1) + ("is" if m.group(2).islower() else "IS") + m.group(3),
+                m.group(1) + ("iz" if m.group(2).islower() else "IZ") + m.group(3),
+            )
+            out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "spelling", si))
+            del word
+    for m in _PERCENT.finditer(seg):
+        out.append(
+            Site(sent.start + m.end(1), sent.start + m.end(2), ("%", " per cent"), "percent", si)
+        )
+    # Serial (Oxford) comma: "A, B and C" / "A, B, and C".
+    for m in re.finditer(r"(,\s*[\w][\w' -]{0,40}?)(,?)( (?:and|or) )", seg):
+        if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
+            out.append(
+                Site(sent.start + m.end(1), sent.start + m.start(3) + 1, (" ", ", "), "comma", si)
+            )
+    return out
+
+
+def parse(text: str, locale: str = "en-GB") -> Document:
+    if locale not in ("en-GB", "en-US"):
+        raise UsageError(f"unsupported locale {locale!r}: use en-GB or en-US")
+    if not text.strip():
+        raise UsageError("the text is empty")
+    source, locked = _strip_locks(text)
+    prose, protected = _prose_ranges(source)
+    for rx in (_URL, _INLINE_CODE, _LINK_TARGET, _QUOTE):
+        protected.extend((m.start(), m.end()) for m in rx.finditer(source))
+    protected.extend(locked)
+    mask = np.zeros(len(source) + 1, dtype=bool)
+    for a, b in protected:
+        mask[a:b] = True
+    sentences = _sentences(source, prose)
+    sites: list[Site] = []
+    for si, sent in enumerate(sentences):
+        for site in sorted(_candidates(source, sent, si, locale), key=lambda x: (x.start, -x.end)):
+            if mask[site.start : site.end + 1].any() or (sites and site.start < sites[-1].end):
+                continue
+            if site.forms[0] == site.forms[1]:
+                continue
+            sites.append(site)
+    sites = _with_context(source, sentences, sites)
+    words = len(re.findall(r"[A-Za-z\u00c0-\u024f]+|\d+", source))
+    return Document(source, tuple(sites), tuple(sentences), words)
+
+
+def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> list[Site]:
+    """Attach the three slots on each side of every site, within its sentence.
+
+    A slot is the next word, or a neighbouring site standing for either of its
+    forms, so that dense sites still have contiguous context in a leak.
+    """
+    by_sentence: dict[int, list[Site]] = {}
+    for s in sites:
+        by_sentence.setdefault(s.sentence, []).append(s)
+    out = []
+    for si, group in by_sentence.items():
+        sent = sentences[si]
+        spans = [(t, sent.start + a) for t, a, _ in token_spans(source[sent.start : sent.end])]
+        slots: list[Slot] = []
+        where: dict[int, int] = {}
+        pending = sorted(group, key=lambda x: x.start)
+        k = 0
+        for t, a in [*spans, ("", sent.end + 1)]:
+            while k < len(pending) and pending[k].start <= a:
+                s = pending[k]
+                where[id(s)] = len(slots)
+                slots.append((tuple(tokens(s.forms[0])), tuple(tokens(s.forms[1]))))
+                k += 1
+            if t and not any(s.start <= a < s.end for s in group):
+                slots.append(t)
+        for s in group:
+            i = where[id(s)]
+            out.append(
+                Site(
+                    s.start,
+                    s.end,
+                    s.forms,
+                    s.kind,
+                    s.sentence,
+                    tuple(slots[max(0, i - 3) : i]),
+                    tuple(slots[i + 1 : i + 4]),
+                )
+            )
+    return sorted(out, key=lambda x: x.start)
+
+
+def render(doc: Document, codeword: np.ndarray) -> str:
+    """The copy carrying ``codeword`` (one binary symbol per site)."""
+    word = np.asarray(codeword)
+    if word.shape != (doc.capacity,):
+        raise UsageError(
+            f"codeword has shape {word.shape}, the text carries {doc.capacity} symbols"
+        )
+    out, pos = [], 0
+    src = doc.source
+    for site, bit in zip(doc.sites, word.tolist(), strict=True):
+        out.append(src[pos : site.start])
+        out.append(site.forms[int(bit)])
+        pos = site.end
+    out.append(src[pos:])
+    return "".join(out)

@@ -1,0 +1,133 @@
+"""Text fingerprints: round trips, what never changes, reading damaged excerpts, error paths."""
+
+from __future__ import annotations
+
+import random
+import re
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from orcon.codes import Code, CodeSpec, accuse
+from orcon.errors import UsageError
+from orcon.marks.text import decode_text, parse, read_text, render
+from orcon.marks.text.document import NUMBER_WORDS
+
+REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_text()
+N = 100
+
+
+@pytest.fixture(scope="module")
+def setup():  # type: ignore[no-untyped-def]
+    doc = parse(REPORT)
+    code = Code.derive(CodeSpec(doc.capacity, 2, 2), b"text-test-secret-0123456789abcdef")
+    return doc, code
+
+
+def _values(text: str) -> list[int]:
+    """Every number's value (digits or words), in order: formats may change, values never."""
+    out = []
+    for tok in re.findall(r"\d+|[A-Za-z]+", text):
+        if tok.isdigit():
+            out.append(int(tok))
+        elif tok.lower() in NUMBER_WORDS[2:]:
+            out.append(NUMBER_WORDS.index(tok.lower()))
+    return out
+
+
+def _names(text: str) -> list[str]:
+    """Capitalised words other than lexicon wordings (which may open a sentence)."""
+    from orcon.marks.text import lexicon
+
+    common = {t for p in lexicon.load() for form in p.forms for t in form}
+    return [w for w in re.findall(r"[A-Z][a-z]+", text) if w.lower() not in common]
+
+
+def test_copies_are_deterministic_distinct_and_keep_names_numbers_and_structure(setup):
+    doc, code = setup
+    assert doc.capacity >= 60 and doc.bits_per_word > 0.09
+    a, b = render(doc, code.codeword(1)), render(doc, code.codeword(2))
+    assert a == render(doc, code.codeword(1)) and a != b
+    for copy in (a, b):
+        assert _values(copy) == _values(REPORT)
+        assert _names(copy) == _names(REPORT)
+        assert [ln for ln in copy.splitlines() if ln.startswith("#")] == [
+            ln for ln in REPORT.splitlines() if ln.startswith("#")
+        ]
+        assert len(copy.splitlines()) == len(REPORT.splitlines())
+
+
+def test_locks_code_urls_and_quotes_are_never_touched():
+    text = (
+        "Officers stated that the van was observed {{lock}}approximately 3 miles{{/lock}} away.\n\n"
+        'The witness said "the van departed quickly" at 21:40. See https://example.org/approximately.\n\n'
+        "```\nobserved = approximately\n```\n"
+    )
+    doc = parse(text)
+    for bits in (np.zeros(doc.capacity, int), np.ones(doc.capacity, int)):
+        copy = render(doc, bits)
+        assert "approximately 3 miles" in copy and "{{lock}}" not in copy
+        assert '"the van departed quickly"' in copy
+        assert "https://example.org/approximately" in copy
+        assert "```\nobserved = approximately\n```" in copy
+    with pytest.raises(UsageError, match="no matching"):
+        parse("An {{lock}}unclosed lock.")
+
+
+def test_whole_copy_retyped_names_the_leaker(setup):
+    doc, code = setup
+    copy = render(doc, code.codeword(42))
+    folded = unicodedata.normalize("NFKD", copy).encode("ascii", "ignore").decode().lower()
+    rewrapped = re.sub(r"\s+", " ", folded)
+    verdict = accuse(code, read_text(rewrapped, doc).observation, N)
+    assert [s.index for s in verdict.accused] == [42]
+
+
+def test_typos_cost_erasures_not_innocents(setup):
+    doc, code = setup
+    rng = random.Random(3)
+    words = render(doc, code.codeword(7)).split(" ")
+    for i in rng.sample(range(len(words)), k=len(words) * 4 // 100):
+        w = words[i]
+        if len(w) > 3:
+            j = rng.randrange(1, len(w) - 1)
+            words[i] = w[:j] + w[j + 1 :]  # drop a letter
+    reading = read_text(" ".join(words), doc)
+    accused = [s.index for s in accuse(code, reading.observation, N).accused]
+    assert accused == [7]
+
+
+def test_interleaved_copies_accuse_only_colluders(setup):
+    doc, code = setup
+    a = render(doc, code.codeword(3)).split("\n\n")
+    b = render(doc, code.codeword(9)).split("\n\n")
+    mixed = "\n\n".join(x if i % 2 else y for i, (x, y) in enumerate(zip(a, b, strict=True)))
+    accused = {s.index for s in accuse(code, read_text(mixed, doc).observation, N).accused}
+    assert accused <= {3, 9}
+
+
+def test_unrelated_text_and_the_original_accuse_nobody(setup):
+    doc, code = setup
+    unrelated = "The council met on Tuesday to discuss parking charges and the new library. " * 20
+    assert read_text(unrelated, doc).sites_read == 0
+    # The original's own wording is nobody's codeword: it must accuse nobody.
+    original = read_text(REPORT, doc)
+    assert original.sites_read > 0
+    assert accuse(code, original.observation, N).accused == ()
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [(b"   \n\t", "empty"), (b"\xff\xfeR\x00e\x00p\x00", "UTF-8"), (b"caf\xe9 report", "UTF-8")],
+)
+def test_bad_text_is_refused(data, needle):
+    with pytest.raises(UsageError, match=needle):
+        parse(decode_text(data))
+
+
+def test_codeword_must_fit(setup):
+    doc, _ = setup
+    with pytest.raises(UsageError, match="carries"):
+        render(doc, np.zeros(doc.capacity + 1, int))
