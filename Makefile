@@ -10,14 +10,18 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
-.PHONY: install test lint serve demo bench-deps bench-codes bench-ledger bench-image bench-issue
+.PHONY: install browser test lint serve demo bench-deps bench-codes bench-ledger bench-image bench-issue
 install: $(BIN)/.installed
 
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 
-test: lint
+# Debian's Chromium for the browser tests (they skip, saying so, where it cannot be installed).
+browser:
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"
+
+test: lint browser
 	$(BIN)/pytest -q
 
 # The main job: orcon serve on a fresh instance home (SQLite and local files).

@@ -50,6 +50,8 @@ def server(tmp_path: Path, database: str) -> Iterator[tuple[str, str]]:
         lines.append(line)
         if m := re.search(r"API token: (orc_\S+)", line):
             token = m.group(1)
+        if m := re.search(r"password: (\S+)", line):
+            (tmp_path / "admin-password").write_text(m.group(1))
         if "serving on" in line:
             break
     url = f"http://127.0.0.1:{port}"

@@ -283,3 +283,52 @@ def test_text_reports_share_copy_and_trace(inst):
         )
     with pytest.raises(UsageError, match="UTF-8"):
         sharing.share(inst, b"caf\xe9 report text", title="n", tlp="clear")
+
+
+def test_key_rotation_is_in_the_log_and_old_checkpoints_still_verify(inst):
+    from orcon.ledger.note import Signer, sign_note, split_note
+    from orcon.store.models import LedgerCheckpoint
+
+    _people(inst, "Metro Police", 2, "metro.example")
+    old = inst.verifier.vkey
+    new = control.rotate_ledger_key(inst)
+    assert new != old and inst.home.info()["root_key"] == old
+    directory.add_org(inst, "Bureau")  # sealed with the new key
+    report = control.verify_ledger(inst)
+    assert report.entries >= 7
+    rotated = _events(inst, "key.rotated")
+    assert rotated == [{**rotated[0], "old_key": old, "new_key": new}]
+    # A checkpoint after the rotation signed with the *old* key is refused.
+    with inst.reading() as s:
+        last = s.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc())).first()
+    body, _ = split_note(last.note)
+    from orcon.store.home import Home
+
+    forged = sign_note(
+        body, [Signer(inst.origin, Home(inst.home.path).secrets().signer.private_key)]
+    )
+    assert forged == last.note  # the current key signed it
+    with inst.engine.begin() as conn:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        rogue = sign_note(body, [Signer(inst.origin, Ed25519PrivateKey.generate())])
+        conn.execute(
+            text("UPDATE ledger_checkpoints SET note = :n WHERE size = :s"),
+            {"n": rogue, "s": last.size},
+        )
+    with pytest.raises(VerificationError, match="not validly signed"):
+        control.verify_ledger(inst)
+
+
+def test_who_knew_before_a_time(inst, photo, clock):
+    people = _people(inst, "Metro Police", 3, "metro.example")
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
+    sharing.issue_copy(inst, item.id, people[0])
+    clock.advance(hours=1)
+    cutoff = clock.now
+    clock.advance(minutes=1)
+    sharing.issue_copy(inst, item.id, people[1])
+    sharing.issue_copy(inst, item.id, people[0])
+    assert [h.person for h in tracing.who_knew(inst, item.id, cutoff)] == [people[0]]
+    later = tracing.who_knew(inst, item.id, clock.now.replace(hour=23))
+    assert [(h.person, h.copies) for h in later] == [(people[0], 2), (people[1], 1)]

@@ -252,6 +252,21 @@ def create_app(inst: Instance) -> FastAPI:
     async def trace(_: Staff, file: Annotated[UploadFile, File()]) -> dict[str, object]:
         return tracing.trace(inst, await _read_upload(file)).to_json()
 
+    @app.get("/api/items/{item_id}/knew")
+    def knew(item_id: str, before: datetime, _: Staff) -> list[dict[str, object]]:
+        if before.tzinfo is None:
+            raise UsageError("before must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        return [
+            {
+                "person": h.person,
+                "org": h.org,
+                "first_issued": iso(h.first_issued),
+                "copies": h.copies,
+                "ledger_seq": h.ledger_seq,
+            }
+            for h in tracing.who_knew(inst, item_id, before)
+        ]
+
     @app.get("/api/ledger/verify")
     def ledger_verify(_: Staff) -> dict[str, object]:
         r = control.verify_ledger(inst)
@@ -284,6 +299,10 @@ def create_app(inst: Instance) -> FastAPI:
 
     @app.get("/ledger/key", response_class=PlainTextResponse)
     def ledger_key() -> str:
-        return inst.verifier.vkey + "\n"
+        """The pinned root of the ledger's key chain (later keys are announced in the log)."""
+        return inst.root_verifier.vkey + "\n"
 
+    from orcon.web.app import mount
+
+    mount(app, inst)
     return app

@@ -211,6 +211,30 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_knew(args: argparse.Namespace) -> int:
+    holders = tracing.who_knew(_open(args), args.item, args.before)
+    _out(
+        args,
+        [
+            {
+                "person": h.person,
+                "org": h.org,
+                "first_issued": iso(h.first_issued),
+                "copies": h.copies,
+                "ledger_seq": h.ledger_seq,
+            }
+            for h in holders
+        ],
+        "\n".join(
+            f"{iso(h.first_issued)}  {h.person} ({h.org}), {h.copies} download(s), "
+            f"ledger entry {h.ledger_seq}"
+            for h in holders
+        )
+        or f"nobody had been issued {args.item} before {iso(args.before)}",
+    )
+    return 0
+
+
 def cmd_halt(args: argparse.Namespace) -> int:
     control.halt(_open(args), args.org, args.reason)
     _out(
@@ -285,6 +309,17 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
         {"entries": report.entries, "checkpoints": report.checkpoints, "root": report.root.hex()},
         f"Ledger verified: {report.entries} entries, {report.checkpoints} signed checkpoints, "
         f"root {report.root.hex()}",
+    )
+    return 0
+
+
+def cmd_ledger_rotate(args: argparse.Namespace) -> int:
+    vkey = control.rotate_ledger_key(_open(args))
+    _out(
+        args,
+        {"verifier_key": vkey},
+        f"The ledger is now signed with a new key: {vkey}\n(the rotation is recorded in the ledger "
+        "and sealed with the old key; auditors keep trusting the root key)",
     )
     return 0
 
@@ -451,6 +486,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", metavar="OUT.html", help="write an evidence report")
 
+    p = cmd("knew", cmd_knew, "who had been issued an item before a time")
+    p.add_argument("item")
+    p.add_argument("--before", type=moment, required=True, metavar="ISO8601")
+    p.add_argument("--json", action="store_true")
+
     p = cmd("halt", cmd_halt, "halt all sharing with a partner organisation at once")
     p.add_argument("org")
     p.add_argument("--reason", required=True)
@@ -487,6 +527,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--key", metavar="VKEY", help="the remote instance's ledger verifier key")
     p.add_argument("--json", action="store_true")
     p = cmd("checkpoint", cmd_ledger_checkpoint, "print the latest signed checkpoint", led)
+    p = cmd(
+        "rotate-key", cmd_ledger_rotate, "replace the ledger signing key (recorded in the log)", led
+    )
+    p.add_argument("--json", action="store_true")
     p = cmd("trust-witness", cmd_ledger_trust, "accept cosignatures from a partner's witness", led)
     p.add_argument("vkey")
     p.add_argument("--json", action="store_true")

@@ -65,6 +65,21 @@ def run_demo(keep: bool = False) -> int:
             items.append(item)
             print(f"    {item.id}: {title}\n      {item.markings}")
 
+        report = sharing.share(
+            inst,
+            data.joinpath("report-canal-street.md").read_bytes(),
+            title="Situation report",
+            tlp="amber",
+            to=list(PARTNERS),
+            no_onward=True,
+            filename="report.md",
+        )
+        items.append(report)
+        print(
+            f"    {report.id}: Situation report (text, {report.code_length} wording variants)\n"
+            f"      {report.markings}"
+        )
+
         _say(4, "Every officer downloads their own copy; each copy is fingerprinted differently.")
         copies = {}
         for item in items:
@@ -106,7 +121,17 @@ def run_demo(keep: bool = False) -> int:
             f"{result.false_accusation_bound:g} for all {result.population} recipients together"
         )
 
-        _say(7, "The originator halts sharing with Harbour City PD - only that partner.")
+        _say(7, "A blogger retypes the whole situation report from another officer's copy.")
+        blog = " ".join(copies[(report.id, "t.nakamura@fbi.example")].data.decode().lower().split())
+        result = tracing.trace(inst, ("Leaked police document! " + blog).encode())
+        for a in result.accused:
+            print(
+                f"    ACCUSED: {a.person} ({a.org}) - chance for an innocent below {a.p_value:.0e}"
+            )
+        if not result.accused:
+            print(f"    verdict: {result.verdict}")
+
+        _say(8, "The originator halts sharing with Harbour City PD - only that partner.")
         control.halt(
             inst, "Harbour City Police Department", "embargoed photo published; inquiry open"
         )
@@ -117,11 +142,11 @@ def run_demo(keep: bool = False) -> int:
         ok = sharing.issue_copy(inst, items[1].id, "a.moreau@fbi.example")
         print(f"    the Federal Bureau keeps working: {ok.person} still gets copies")
 
-        _say(8, "Anyone holding the ledger key can check the record was not rewritten.")
-        report = control.verify_ledger(inst)
+        _say(9, "Anyone holding the ledger key can check the record was not rewritten.")
+        log = control.verify_ledger(inst)
         print(
-            f"    ledger verified: {report.entries} events, {report.checkpoints} signed "
-            f"checkpoints, root {report.root.hex()[:16]}..."
+            f"    ledger verified: {log.entries} events, {log.checkpoints} signed "
+            f"checkpoints, root {log.root.hex()[:16]}..."
         )
         print(f"\nDone in {time.perf_counter() - started:.1f} s.")
         if keep:

@@ -5,13 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError
+from orcon.ledger.note import Signer
 from orcon.policy import ItemView, OrgView, Tlp, decide_onward
 from orcon.service.directory import find_org, find_person
 from orcon.service.instance import Instance
 from orcon.store import ledger
+from orcon.store.home import Secrets
 from orcon.store.ledger import EventKind, LogReport
 from orcon.store.models import Item, ItemOrg, ItemPerson, LedgerCheckpoint, OnwardRequest, Org
 
@@ -181,4 +184,50 @@ def latest_checkpoint(inst: Instance) -> str:
 
 def verify_ledger(inst: Instance) -> LogReport:
     with inst.reading() as s:
-        return ledger.verify(s, inst.verifier, inst.origin)
+        return ledger.verify(s, inst.root_verifier, inst.origin)
+
+
+def rotate_ledger_key(inst: Instance) -> str:
+    """Replace the ledger signing key; the rotation is an event sealed by the old key."""
+    new = Signer(inst.origin, Ed25519PrivateKey.generate())
+    with inst.transaction() as s:
+        ledger.append(
+            s,
+            EventKind.KEY_ROTATED,
+            {"old_key": inst.verifier.vkey, "new_key": new.verifier.vkey},
+            inst.clock(),
+        )
+    inst.home.install_signer(new)
+    inst.secrets = Secrets(new, inst.secrets.fingerprint_key, inst.secrets.master_key)
+    inst.verifier = new.verifier
+    return new.verifier.vkey
+
+
+def recent_events(inst: Instance, query: str = "", limit: int = 50) -> list[dict[str, object]]:
+    """Newest ledger events first, optionally filtered by a substring, with a one-line summary."""
+    import json
+
+    from orcon.store.models import LedgerEntry
+
+    with inst.reading() as s:
+        q = select(LedgerEntry.seq, LedgerEntry.kind, LedgerEntry.body, LedgerEntry.created_at)
+        if query.strip():
+            q = q.where(LedgerEntry.body.contains(query.strip()))
+        rows = s.execute(q.order_by(LedgerEntry.seq.desc()).limit(limit)).all()
+    out = []
+    for seq, kind, body, at in rows:
+        e = json.loads(body)
+        parts = [
+            str(e[k])
+            for k in ("person", "org", "item", "title", "verdict", "reason", "to", "by")
+            if e.get(k) not in (None, "", [])
+        ]
+        out.append(
+            {
+                "seq": seq,
+                "kind": kind,
+                "time": ledger.iso(at)[:19].replace("T", " "),
+                "summary": " · ".join(parts)[:200],
+            }
+        )
+    return out

@@ -56,7 +56,9 @@ class Instance:
         self.secrets = secrets
         self.origin = info["origin"]
         self.org_name = info["org"]
-        self.verifier = Verifier.from_vkey(info["verifier_key"])
+        self.verifier = Verifier.from_vkey(info["verifier_key"])  # current signing key
+        # The pinned root of the key chain that auditors trust (older homes: the current key).
+        self.root_verifier = Verifier.from_vkey(info.get("root_key", info["verifier_key"]))
         self.blobs = BlobStore(home.blobs, secrets.master_key)
         self.clock = clock
         self._sessions: sessionmaker[Session] = session_factory(engine)

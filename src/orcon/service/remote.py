@@ -20,11 +20,11 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 
 from orcon.errors import UsageError, VerificationError
 from orcon.ledger.checkpoint import Checkpoint
-from orcon.ledger.merkle import verify_consistency
-from orcon.ledger.note import Cosigner, Verifier, open_note, split_note
+from orcon.ledger.merkle import MerkleTree, verify_consistency
+from orcon.ledger.note import Cosigner, open_note, split_note
 from orcon.ledger.tiles import fetch_tree
 from orcon.store.blobs import atomic_write
-from orcon.store.ledger import canonical_json
+from orcon.store.ledger import KeyChain, canonical_json
 
 Fetch = Callable[[str], bytes]
 
@@ -51,15 +51,13 @@ class RemoteReport:
     root: bytes
 
 
-def _checkpoint(fetch: Fetch, vkey: str) -> tuple[Checkpoint, str]:
+def _fetch_verified(fetch: Fetch, root_vkey: str) -> tuple[Checkpoint, str, MerkleTree]:
+    """Fetch the checkpoint and the tiles; check every entry, the key chain and the signature."""
     note = fetch("ledger/checkpoint").decode("utf-8")
-    text = open_note(note, [Verifier.from_vkey(vkey)])
-    return Checkpoint.from_text(text), text
-
-
-def verify_remote(fetch: Fetch, vkey: str) -> RemoteReport:
-    cp, _ = _checkpoint(fetch, vkey)
-    tree, entries = fetch_tree(cp.size, lambda p: fetch("ledger/" + p))
+    text, _ = split_note(note)
+    unverified = Checkpoint.from_text(text)
+    tree, entries = fetch_tree(unverified.size, lambda p: fetch("ledger/" + p))
+    chain = KeyChain(root_vkey)
     for i, e in enumerate(entries):
         try:
             body = json.loads(e)
@@ -68,8 +66,16 @@ def verify_remote(fetch: Fetch, vkey: str) -> RemoteReport:
             ok = False
         if not ok:
             raise VerificationError(f"ledger entry {i} is not a canonical event with its own index")
+        chain.observe(i, body)
+    cp = Checkpoint.from_text(open_note(note, chain.for_size(unverified.size)))
     if tree.root() != cp.root:
         raise VerificationError("the tiles do not add up to the signed checkpoint's root")
+    return cp, text, tree
+
+
+def verify_remote(fetch: Fetch, vkey: str) -> RemoteReport:
+    """``vkey`` is the log's pinned root key (GET /ledger/key at first contact)."""
+    cp, _, _ = _fetch_verified(fetch, vkey)
     return RemoteReport(cp.origin, cp.size, cp.root)
 
 
@@ -104,11 +110,8 @@ def witness_once(
     now: int | None = None,
 ) -> Checkpoint:
     """Check the log grew consistently since the last cosigned checkpoint; cosign and post."""
-    cp, text = _checkpoint(fetch, log_vkey)
+    cp, text, tree = _fetch_verified(fetch, log_vkey)
     last = state.last()
-    tree, _ = fetch_tree(cp.size, lambda p: fetch("ledger/" + p))
-    if tree.root() != cp.root:
-        raise VerificationError("the tiles do not add up to the signed checkpoint's root")
     if last is not None:
         old_size, old_root = int(last["size"]), bytes.fromhex(str(last["root"]))  # type: ignore[call-overload]
         if last["origin"] != cp.origin:

@@ -35,6 +35,16 @@ from orcon.service.tracing import TraceResult
 from orcon.store.blobs import atomic_write
 from orcon.store.models import Item, Person, Recipient
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
+def chance_in_text(p: float) -> str:
+    """Plain-text version for pages and terminals: 'below 1 in 10¹⁴⁰'."""
+    if p <= 0:
+        return "zero: no innocent recipient's codeword can score this high"
+    k = math.floor(-math.log10(p))
+    return f"{p:.2g}" if k < 1 else f"below 1 in 10{str(k).translate(_SUPERSCRIPT)}"
+
 
 def chance_in_words(p: float) -> str:
     if p <= 0:

@@ -192,3 +192,42 @@ def trace(
             now or inst.clock(),
         )
     return replace(result, ledger_seq=seq)
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    person: str
+    org: str
+    first_issued: datetime
+    copies: int
+    ledger_seq: int
+
+
+def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
+    """Everyone issued a copy of an item before a time (for leaks of facts, not files).
+
+    Read from the ledger's copy.issued events, so the answer is as trustworthy as the log.
+    """
+    import json
+
+    from orcon.store.models import LedgerEntry
+
+    with inst.reading() as s:
+        if s.get(Item, item_id) is None:
+            raise UsageError(f"unknown item {item_id!r}")
+        rows = s.execute(
+            select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
+            .where(LedgerEntry.kind == EventKind.COPY_ISSUED.value, LedgerEntry.created_at < before)
+            .order_by(LedgerEntry.seq)
+        ).all()
+    seen: dict[str, Holder] = {}
+    for seq, body, at in rows:
+        event = json.loads(body)
+        if event.get("item") != item_id:
+            continue
+        who = event["person"]
+        h = seen.get(who)
+        seen[who] = (
+            Holder(who, event["org"], at, 1, seq) if h is None else replace(h, copies=h.copies + 1)
+        )
+    return sorted(seen.values(), key=lambda h: h.first_issued)

@@ -88,9 +88,26 @@ class Home:
         fingerprint, master = secrets.token_bytes(32), secrets.token_bytes(32)
         atomic_write(self.keys / "fingerprint.key", fingerprint)
         atomic_write(self.keys / "master.key", master)
-        info = {"origin": origin, "org": org, "verifier_key": signer.verifier.vkey}
+        info = {
+            "origin": origin,
+            "org": org,
+            "verifier_key": signer.verifier.vkey,
+            "root_key": signer.verifier.vkey,
+        }
         atomic_write(self.manifest, json.dumps(info, indent=1).encode(), mode=0o644)
         return Secrets(signer, fingerprint, master), info
+
+    def install_signer(self, signer: Signer) -> None:
+        """Make ``signer`` the ledger key (after its rotation event was committed)."""
+        seed = signer.private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        skey = (
+            f"PRIVATE+KEY+{signer.name}+{signer.verifier.id:08x}+"
+            + base64.b64encode(b"\x01" + seed).decode()
+        )
+        atomic_write(self.keys / "ledger.key", skey.encode())
+        info = self.info()
+        info["verifier_key"] = signer.verifier.vkey
+        atomic_write(self.manifest, json.dumps(info, indent=1).encode(), mode=0o644)
 
     def secrets(self) -> Secrets:
         self.info()

@@ -70,6 +70,9 @@ def canonical_json(obj: Mapping[str, Any]) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+
+
 def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
@@ -160,8 +163,44 @@ class LogReport:
     root: bytes
 
 
+class KeyChain:
+    """Which ledger key may sign a checkpoint of a given size, from the log itself.
+
+    The root is the key in the first event (instance.created), which must be the
+    pinned key; every key.rotated event names the next key and is sealed by the
+    previous one. A checkpoint of size s may be signed by the key in effect just
+    before or just after entry s-1 (a rotation's own checkpoint uses the old key).
+    """
+
+    def __init__(self, root: str) -> None:
+        self.keys: list[str] = [root]
+        self.changes: list[int] = []  # seq of each rotation
+
+    def observe(self, seq: int, body: dict[str, Any]) -> None:
+        first = seq == 0 and body.get("kind") == EventKind.INSTANCE_CREATED.value
+        if first and body.get("verifier_key") != self.keys[0]:
+            raise VerificationError(
+                "the log's first event names a different ledger key than the pinned one"
+            )
+        if body.get("kind") == EventKind.KEY_ROTATED.value:
+            if body.get("old_key") != self.keys[-1]:
+                raise VerificationError(f"ledger entry {seq} rotates a key that was not in effect")
+            self.keys.append(str(body.get("new_key")))
+            self.changes.append(seq)
+
+    def for_size(self, size: int) -> list[Verifier]:
+        last = size - 1
+        before = sum(1 for c in self.changes if c < last)
+        after = sum(1 for c in self.changes if c <= last)
+        return [Verifier.from_vkey(self.keys[i]) for i in sorted({before, after})]
+
+
 def verify(session: Session, verifier: Verifier, origin: str) -> LogReport:
-    """Check the whole log; raise VerificationError naming the first problem."""
+    """Check the whole log; raise VerificationError naming the first problem.
+
+    ``verifier`` is the pinned root key (the instance's first ledger key).
+    """
+    chain = KeyChain(verifier.vkey)
     tree = MerkleTree()
     for expected, (seq, kind, body, stored) in enumerate(
         session.execute(
@@ -174,7 +213,8 @@ def verify(session: Session, verifier: Verifier, origin: str) -> LogReport:
             raise VerificationError(f"ledger entry {expected} is missing (found {seq} next)")
         try:
             parsed = json.loads(body)
-            canonical = canonical_json(parsed)
+            # Same encoding as canonical_json, without the write-time float walk (hot loop).
+            canonical = _ENCODE(parsed)
         except (ValueError, TypeError):
             raise VerificationError(f"ledger entry {seq} is not canonical JSON") from None
         if canonical != body or parsed.get("seq") != seq or parsed.get("kind") != kind:
@@ -186,12 +226,13 @@ def verify(session: Session, verifier: Verifier, origin: str) -> LogReport:
             raise VerificationError(
                 f"ledger entry {seq} was altered (its stored hash does not match)"
             )
+        chain.observe(seq, parsed)
         tree.append_hash(h)
     checkpoints = session.scalars(select(LedgerCheckpoint).order_by(LedgerCheckpoint.size)).all()
     previous = 0
     for row in checkpoints:
         try:
-            cp = Checkpoint.from_text(open_note(row.note, [verifier]))
+            cp = Checkpoint.from_text(open_note(row.note, chain.for_size(row.size)))
         except VerificationError as err:
             raise VerificationError(
                 f"checkpoint at size {row.size} is not validly signed: {err}"

@@ -1,0 +1,1 @@
+"""Web interface: server-rendered pages over the same services as the API."""

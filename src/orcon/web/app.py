@@ -1,0 +1,487 @@
+"""Server-rendered web pages: sign in, share, inbox, partners and halt, trace, ledger, requests.
+
+Edges only: every page calls the services used by the CLI and the API. Sessions
+are signed cookies (HttpOnly, SameSite=Strict, Secure when served over HTTPS);
+every form carries a per-session CSRF token; the lockout and the policy are the
+services' own.
+"""
+
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from fastapi import FastAPI, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.middleware.sessions import SessionMiddleware
+
+from orcon.codes import plan
+from orcon.codes.prf import derive_key
+from orcon.errors import OrconError, PolicyDenied, UsageError
+from orcon.service import control, directory, sharing, tracing
+from orcon.service.directory import PersonInfo
+from orcon.service.instance import Instance
+from orcon.service.receipts import receipt
+from orcon.service.report import chance_in_text, write_report
+from orcon.store.ledger import iso
+
+HERE = Path(__file__).parent
+STAFF = ("admin", "analyst")
+
+
+def _moment(text: str) -> datetime | None:
+    if not text.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{text!r} is not a date and time") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
+    templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=derive_key(inst.secrets.master_key, "orcon.web.session").hex(),
+        session_cookie="orcon_session",
+        same_site="strict",
+        https_only=secure_cookies,
+        max_age=8 * 3600,
+    )
+    reports = inst.home.path / "reports"
+
+    def csrf(request: Request) -> str:
+        token = request.session.get("csrf")
+        if not token:
+            token = secrets.token_urlsafe(24)
+            request.session["csrf"] = token
+        return str(token)
+
+    def me(request: Request) -> PersonInfo | None:
+        email = request.session.get("email")
+        if not email:
+            return None
+        try:
+            return next(p for p in directory.list_people(inst) if p.email == email)
+        except StopIteration:
+            request.session.clear()
+            return None
+
+    def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
+        ctx.setdefault("me", me(request))
+        return templates.TemplateResponse(
+            request, name, {"csrf": csrf(request), **ctx}, status_code=status
+        )
+
+    def check_csrf(request: Request, token: str) -> None:
+        if not token or not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
+            raise PolicyDenied("the form expired or did not come from this site; please try again")
+
+    def halted(who: PersonInfo) -> str | None:
+        for o in directory.list_orgs(inst):
+            if o["name"] == who.org and o["halted"]:
+                return str(o["halt_reason"] or "")
+        return None
+
+    def require(request: Request, staff: bool = False) -> PersonInfo | Response:
+        who = me(request)
+        if who is None:
+            return RedirectResponse("/login", 303)
+        reason = halted(who)
+        if reason is not None:
+            return page(request, "halted.html", 403, reason=reason)
+        if staff and who.role not in STAFF:
+            return page(
+                request, "halted.html", 403, reason="this page is for the originator's staff"
+            )
+        return who
+
+    @app.get("/login", response_class=HTMLResponse)
+    def login_form(request: Request) -> Response:
+        return page(request, "login.html", me=None)
+
+    @app.post("/login", response_class=HTMLResponse)
+    def login(
+        request: Request,
+        email: str = Form(""),
+        password: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        try:
+            check_csrf(request, csrf_)
+            who = directory.login(inst, email, password)
+        except OrconError as err:
+            return page(request, "login.html", 403, me=None, error=err.diagnostics())
+        request.session.clear()
+        request.session["email"] = who.email
+        return RedirectResponse("/" if who.role in STAFF else "/inbox", 303)
+
+    @app.post("/logout")
+    def logout(request: Request) -> Response:
+        request.session.clear()
+        return RedirectResponse("/login", 303)
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        if who.role not in STAFF:
+            return RedirectResponse("/inbox", 303)
+        items = sharing.list_items_for(inst, who.email)[:10]
+        events = [
+            e
+            for e in control.recent_events(inst, limit=200)
+            if e["kind"] in ("trace.run", "access.denied", "org.halted", "onward.requested")
+        ][:10]
+        return page(
+            request,
+            "dashboard.html",
+            page="dashboard",
+            items=items,
+            orgs=directory.list_orgs(inst),
+            events=events,
+        )
+
+    @app.get("/inbox", response_class=HTMLResponse)
+    def inbox(request: Request) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        items = [
+            {
+                "id": i.id,
+                "title": i.title,
+                "markings": i.markings,
+                "created": iso(i.created_at)[:10],
+            }
+            for i in sharing.list_items_for(inst, who.email)
+        ]
+        return page(request, "inbox.html", page="inbox", items=items)
+
+    @app.get("/share", response_class=HTMLResponse)
+    def share_form(request: Request) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        return page(
+            request,
+            "share.html",
+            page="share",
+            orgs=directory.list_orgs(inst),
+            photo_symbols=plan(1000, 3),
+        )
+
+    @app.post("/share", response_class=HTMLResponse)
+    async def share(request: Request) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        form = await request.form()
+        try:
+            check_csrf(request, str(form.get("csrf", "")))
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
+                raise UsageError("choose a file to share")
+            data = await upload.read(sharing.MAX_UPLOAD + 1)  # type: ignore[union-attr]
+            if len(data) > sharing.MAX_UPLOAD:
+                raise UsageError("the file is larger than the 64 MiB upload limit")
+            item = sharing.share(
+                inst,
+                data,
+                title=str(form.get("title", "")),
+                tlp=str(form.get("tlp", "")),
+                to=[str(x) for x in form.getlist("to")],
+                actor_email=who.email,
+                filename=getattr(upload, "filename", None),
+                no_onward=form.get("no_onward") == "true",
+                embargo_until=_moment(str(form.get("embargo_until", ""))),
+                expires_at=_moment(str(form.get("expires", ""))),
+                max_recipients=int(
+                    str(form.get("max_recipients") or sharing.DEFAULT_MAX_RECIPIENTS)
+                ),
+            )
+        except (OrconError, ValueError) as err:
+            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+            return page(
+                request,
+                "share.html",
+                400,
+                page="share",
+                orgs=directory.list_orgs(inst),
+                photo_symbols=plan(1000, 3),
+                error=msg,
+            )
+        return RedirectResponse(f"/items/{item.id}", 303)
+
+    @app.get("/items/{item_id}", response_class=HTMLResponse)
+    def item_page(request: Request, item_id: str) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        staff = who.role in STAFF
+        if not staff and item_id not in {i.id for i in sharing.list_items_for(inst, who.email)}:
+            return page(request, "halted.html", 403, reason="you may not see this item")
+        try:
+            item = sharing.get_item(inst, item_id)
+        except UsageError as err:
+            return page(request, "inbox.html", 404, items=[], error=err.diagnostics())
+        holders = []
+        if staff:
+            holders = [
+                {
+                    "person": h.person,
+                    "org": h.org,
+                    "first_issued": iso(h.first_issued)[:19].replace("T", " "),
+                    "copies": h.copies,
+                    "ledger_seq": h.ledger_seq,
+                }
+                for h in tracing.who_knew(inst, item_id, datetime(9999, 1, 1, tzinfo=UTC))
+            ]
+        return page(request, "item.html", page="item", item=item, staff=staff, holders=holders)
+
+    @app.get("/items/{item_id}/download")
+    def download(request: Request, item_id: str) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            cp = sharing.issue_copy(inst, item_id, who.email)
+        except OrconError as err:
+            return page(request, "halted.html", 403, reason=err.diagnostics())
+        media = {
+            "jpeg": "image/jpeg",
+            "png": "image/png",
+            "markdown": "text/markdown; charset=utf-8",
+            "text": "text/plain; charset=utf-8",
+        }.get(cp.item.format, "application/octet-stream")
+        return Response(
+            cp.data,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{cp.filename}"'},
+        )
+
+    @app.post("/items/{item_id}/onward", response_class=HTMLResponse)
+    def onward_request(
+        request: Request,
+        item_id: str,
+        to: str = Form(""),
+        reason: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            control.request_onward(inst, item_id, who.email, to, reason)
+        except OrconError as err:
+            return page(
+                request,
+                "item.html",
+                400,
+                item=sharing.get_item(inst, item_id),
+                staff=False,
+                holders=[],
+                error=err.diagnostics(),
+            )
+        return page(
+            request,
+            "item.html",
+            item=sharing.get_item(inst, item_id),
+            staff=False,
+            holders=[],
+            notice="Your request was sent to the originator.",
+        )
+
+    def partners_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        return page(
+            request, "partners.html", status, page="partners", orgs=directory.list_orgs(inst), **ctx
+        )
+
+    @app.get("/partners", response_class=HTMLResponse)
+    def partners(request: Request) -> Response:
+        who = require(request, staff=True)
+        return who if isinstance(who, Response) else partners_page(request)
+
+    def admin_post(request: Request, token: str, action: Any, done: str) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, token)
+            if who.role != "admin":
+                raise PolicyDenied("only administrators can do this")
+            action()
+        except OrconError as err:
+            return partners_page(request, 400, error=err.diagnostics())
+        return partners_page(request, notice=done)
+
+    @app.post("/partners", response_class=HTMLResponse)
+    def add_org(
+        request: Request, name: str = Form(""), csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        return admin_post(request, csrf_, lambda: directory.add_org(inst, name), f"Added {name}.")
+
+    @app.post("/people", response_class=HTMLResponse)
+    def add_person(
+        request: Request,
+        email: str = Form(""),
+        name: str = Form(""),
+        org: str = Form(""),
+        password: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        def act() -> None:
+            if len(password) < 10:
+                raise UsageError("the initial password needs at least 10 characters")
+            directory.add_person(inst, email, org, name)
+            directory.set_password(inst, email, password)
+
+        return admin_post(request, csrf_, act, f"Added {email}.")
+
+    @app.post("/partners/{name}/halt", response_class=HTMLResponse)
+    def halt(
+        request: Request,
+        name: str,
+        reason: str = Form(""),
+        confirm: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        def act() -> None:
+            if confirm != "yes":
+                raise UsageError("tick the box to confirm what the halt will stop")
+            control.halt(inst, unquote(name), reason)
+
+        return admin_post(
+            request, csrf_, act, f"Halted {unquote(name)}: nothing more flows to them."
+        )
+
+    @app.post("/partners/{name}/resume", response_class=HTMLResponse)
+    def resume(request: Request, name: str, csrf_: str = Form("", alias="csrf")) -> Response:
+        return admin_post(
+            request, csrf_, lambda: control.resume(inst, unquote(name)), f"Resumed {unquote(name)}."
+        )
+
+    @app.get("/trace", response_class=HTMLResponse)
+    def trace_form(request: Request) -> Response:
+        who = require(request, staff=True)
+        return who if isinstance(who, Response) else page(request, "trace.html", page="trace")
+
+    @app.post("/trace", response_class=HTMLResponse)
+    async def trace(request: Request) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        form = await request.form()
+        try:
+            check_csrf(request, str(form.get("csrf", "")))
+            upload = form.get("file")
+            data = await upload.read(sharing.MAX_UPLOAD + 1)  # type: ignore[union-attr]
+            result = tracing.trace(inst, data)
+            link = None
+            if result.item is not None:
+                reports.mkdir(exist_ok=True, mode=0o700)
+                write_report(inst, result, data, reports / f"trace-{result.ledger_seq}.html")
+                link = f"/reports/{result.ledger_seq}"
+        except (OrconError, AttributeError) as err:
+            msg = err.diagnostics() if isinstance(err, OrconError) else "choose a file to trace"
+            return page(request, "trace.html", 400, page="trace", error=msg)
+        view = {
+            "verdict": result.verdict,
+            "item": result.item,
+            "bound": f"{result.false_accusation_bound:g}",
+            "read": result.read,
+            "erased": result.erased,
+            "accused": [
+                {"person": a.person, "org": a.org, "words": chance_in_text(a.p_value)}
+                for a in result.accused
+            ],
+        }
+        return page(request, "trace.html", page="trace", result=view, report=link)
+
+    @app.get("/reports/{seq}")
+    def report(request: Request, seq: int) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        path = reports / f"trace-{seq}.html"
+        if not path.is_file():
+            return page(
+                request, "trace.html", 404, page="trace", error=f"no report for trace {seq}"
+            )
+        return FileResponse(path, media_type="text/html")
+
+    @app.get("/ledger", response_class=HTMLResponse)
+    def ledger_page(request: Request, q: str = "") -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        from orcon.service import transparency
+
+        return page(
+            request,
+            "ledger.html",
+            page="ledger",
+            q=q,
+            events=control.recent_events(inst, q),
+            checkpoint=transparency.checkpoint_note(inst),
+        )
+
+    @app.get("/ledger/receipt/{seq}")
+    def receipt_download(request: Request, seq: int) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        import json
+
+        body = json.dumps(receipt(inst, seq), indent=1)
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="receipt-{seq}.json"'},
+        )
+
+    @app.get("/onward", response_class=HTMLResponse)
+    def onward(request: Request) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        return page(request, "onward.html", page="onward", requests=control.list_requests(inst))
+
+    @app.post("/onward/{request_id}", response_class=HTMLResponse)
+    def onward_decide(
+        request: Request,
+        request_id: int,
+        decision: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            if who.role != "admin":
+                raise PolicyDenied("only administrators can decide")
+            control.decide_request(inst, request_id, decision == "approve", who.email)
+        except OrconError as err:
+            return page(
+                request,
+                "onward.html",
+                400,
+                page="onward",
+                requests=control.list_requests(inst),
+                error=err.diagnostics(),
+            )
+        return page(
+            request,
+            "onward.html",
+            page="onward",
+            requests=control.list_requests(inst),
+            notice=f"Request {request_id} {decision}d.",
+        )

@@ -1,0 +1,135 @@
+"""The web interface in a real browser (Debian's Chromium driven by Playwright), with axe-core."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="Chromium is not installed (apt-get install chromium); browser tests skipped",
+)
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+SHOTS = os.environ.get("ORCON_SCREENSHOT_DIR")
+
+
+def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS:
+        page.screenshot(path=str(Path(SHOTS) / f"web-{name}.png"), full_page=True)
+
+
+def _login(page, url: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(url + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def _accessible(page) -> None:  # type: ignore[no-untyped-def]
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    password = (tmp_path / "admin-password").read_text().strip()
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_context(accept_downloads=True).new_page()
+        _login(admin, url, "admin@localhost", password)
+        expect(admin.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+        # Keyboard: the first Tab reaches the skip link, which leads to the main content.
+        admin.keyboard.press("Tab")
+        assert admin.evaluate("document.activeElement.textContent") == "Skip to content"
+
+        admin.goto(url + "/partners")
+        admin.get_by_label("Organisation name").fill("Harbour City PD")
+        admin.get_by_role("button", name="Add organisation").click()
+        admin.get_by_label("E-mail").fill("d.okafor@harbour.example")
+        admin.get_by_label("Organisation", exact=True).select_option("Harbour City PD")
+        admin.get_by_label("Initial password (10 characters or more)").fill("correct horse battery")
+        admin.get_by_role("button", name="Add person").click()
+        expect(admin.get_by_role("status")).to_contain_text("Added d.okafor@harbour.example")
+
+        admin.goto(url + "/share")
+        _accessible(admin)
+        _shot(admin, "share")
+        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        admin.get_by_label("Title").fill("Vehicle at the scene")
+        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
+        admin.get_by_label("Harbour City PD").check()
+        admin.get_by_label("No onward dissemination (ORCON)").check()
+        admin.get_by_role("button", name="Share").click()
+        banner = admin.get_by_role("note", name="Handling markings")
+        expect(banner).to_have_text("TLP:AMBER · NO ONWARD DISSEMINATION")
+        item_url = admin.url
+
+        partner = browser.new_context(accept_downloads=True).new_page()
+        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
+        expect(partner.get_by_role("heading", name="Items shared with you")).to_be_visible()
+        _accessible(partner)
+        _shot(partner, "inbox")
+        partner.get_by_role("link", name="Vehicle at the scene").click()
+        expect(partner.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
+        _accessible(partner)
+        _shot(partner, "partner-item")
+        with partner.expect_download() as dl:
+            partner.get_by_role("link", name="Download my copy").click()
+        copy = tmp_path / "okafor-copy.jpg"
+        dl.value.save_as(str(copy))
+        assert copy.read_bytes()[:3] == b"\xff\xd8\xff" and copy.read_bytes() != photo
+
+        admin.goto(item_url)
+        expect(admin.get_by_role("cell", name="d.okafor@harbour.example")).to_be_visible()
+        _shot(admin, "item")
+
+        admin.goto(url + "/trace")
+        admin.get_by_label("Leaked photo or text").set_input_files(str(copy))
+        admin.get_by_role("button", name="Trace").click()
+        expect(admin.locator(".verdict")).to_contain_text("accused")
+        expect(admin.get_by_role("main")).to_contain_text("d.okafor@harbour.example")
+        _accessible(admin)
+        _shot(admin, "trace")
+
+        admin.goto(url + "/partners")
+        _accessible(admin)
+        admin.get_by_label("Reason for halting Harbour City PD").fill("embargoed photo published")
+        admin.get_by_label("I understand that every copy").check()
+        admin.get_by_role("button", name="Halt Harbour City PD").click()
+        expect(admin.get_by_role("status")).to_contain_text("Halted Harbour City PD")
+        _shot(admin, "partners")
+
+        partner.goto(item_url)
+        expect(
+            partner.get_by_role("heading", name="Sharing with your organisation is halted")
+        ).to_be_visible()
+        _shot(partner, "halted")
+
+        admin.goto(url + "/ledger")
+        _accessible(admin)
+        _shot(admin, "ledger")
+        admin.goto(url + "/")
+        _accessible(admin)
+        _shot(admin, "dashboard")
+        browser.close()
