@@ -12,6 +12,29 @@ from orcon.service.instance import Instance
 from orcon.store.home import Home
 
 
+def _start_watch(inst: Instance, every: float = 60.0) -> None:
+    """Run the leak watch in the background while serving, if any source is watched."""
+    import threading
+    import time
+
+    from orcon.service import watching
+
+    if not watching.list_sources(inst):
+        return
+
+    def loop() -> None:
+        watcher = watching.Watcher(inst)
+        while True:
+            try:
+                watcher.run_once()
+            except Exception as err:  # the worker must outlive any bad round
+                print(f"leak watch round failed: {err}", file=sys.stderr, flush=True)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="orcon-watch", daemon=True).start()
+    print("leak watch: running in the background", flush=True)
+
+
 def serve(home: Home, host: str, port: int) -> int:
     if not home.exists():
         org = os.environ.get("ORCON_ORG", "Originator")
@@ -26,5 +49,6 @@ def serve(home: Home, host: str, port: int) -> int:
         flush=True,
     )
     sys.stdout.flush()
+    _start_watch(inst)
     uvicorn.run(create_app(inst), host=host, port=port, log_level="warning")
     return 0

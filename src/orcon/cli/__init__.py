@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from orcon import __version__
-from orcon.cli import codes, commands, marks
+from orcon.cli import codes, commands, marks, watch
 from orcon.errors import OrconError
 
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parsers(sub)
     codes.add_parsers(sub)
     marks.add_parsers(sub)
+    watch.add_parsers(sub)
     return ap
 
 

@@ -51,6 +51,9 @@ class EventKind(StrEnum):
     LOGIN_FAILED = "login.failed"
     TOKEN_CREATED = "token.created"
     KEY_ROTATED = "key.rotated"
+    WATCH_SOURCE_ADDED = "watch.source.added"
+    FACT_REGISTERED = "fact.registered"
+    WATCH_ALERT = "watch.alert"
 
 
 def canonical_json(obj: Mapping[str, Any]) -> str:

@@ -191,3 +191,44 @@ class Cosignature(Base):
     line: Mapped[str] = mapped_column(Text)
     timestamp: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchSource(Base):
+    __tablename__ = "watch_sources"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # feed | page
+    interval_s: Mapped[int] = mapped_column(Integer, default=300)
+    etag: Mapped[str | None] = mapped_column(String(400), nullable=True)
+    last_modified: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    last_polled: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WatchSeen(Base):
+    __tablename__ = "watch_seen"
+    url_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SensitiveFact(Base):
+    __tablename__ = "sensitive_facts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+    item_id: Mapped[str | None] = mapped_column(ForeignKey("items.id"), nullable=True)
+    embargo_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # item | fact
+    article_url: Mapped[str] = mapped_column(String(2000))
+    source_url: Mapped[str] = mapped_column(String(2000))
+    item_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    fact_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    details: Mapped[str] = mapped_column(Text)  # JSON: verdict or who-knew list
+    delivery: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

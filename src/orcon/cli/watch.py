@@ -1,0 +1,125 @@
+"""``orcon watch``: sources, sensitive facts, alert delivery, and running the watch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from orcon.cli.args import moment, positive
+from orcon.service import watching
+from orcon.service.instance import Instance
+from orcon.store.home import resolve_home
+
+
+def _inst(args: argparse.Namespace) -> Instance:
+    return Instance.open(resolve_home(args.home))
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    sid = watching.add_source(_inst(args), args.url, args.kind, args.interval)
+    print(f"Watching {args.url} ({args.kind}, every {args.interval} s) as source {sid}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = watching.list_sources(_inst(args))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            err = f"  ERROR: {r['last_error']}" if r["last_error"] else ""
+            print(
+                f"{r['id']}\t{r['kind']}\t{r['url']}\t"
+                f"last polled {r['last_polled'] or 'never'}{err}"
+            )
+    return 0
+
+
+def cmd_fact(args: argparse.Namespace) -> int:
+    fid = watching.add_fact(_inst(args), args.text, args.item, args.embargo_until)
+    print(f"Registered sensitive fact {fid} (its text is not written to the ledger)")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    inst = _inst(args)
+    cfg = watching.load_config(inst)
+    for name in ("webhook_url", "webhook_secret", "smtp_host", "mail_from"):
+        value = getattr(args, name)
+        if value is not None:
+            setattr(cfg, name, value)
+    if args.smtp_port is not None:
+        cfg.smtp_port = args.smtp_port
+    if args.mail_to is not None:
+        cfg.mail_to = args.mail_to
+    if args.auto_halt is not None:
+        cfg.auto_halt = args.auto_halt
+    watching.save_config(inst, cfg)
+    shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
+    print(json.dumps(shown))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from orcon.watch.fetch import Fetcher
+
+    watcher = watching.Watcher(_inst(args), Fetcher(min_interval=args.min_interval))
+    while True:
+        alerts = watcher.run_once(force=args.once)
+        for a in alerts:
+            details = a["details"]
+            what = details.get("verdict") if isinstance(details, dict) else ""
+            print(f"ALERT {a['kind']}: {a['article']} {what or ''}", flush=True)
+        if args.once:
+            return 0
+        time.sleep(args.every)
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    rows = watching.list_alerts(_inst(args))
+    if args.json:
+        print(json.dumps(rows))
+    else:
+        for r in rows:
+            print(
+                f"{r['created_at']}  {r['kind']}  {r['article']}  item={r['item']}  {r['delivery']}"
+            )
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    w = sub.add_parser("watch", help="the leak watch").add_subparsers(dest="action", required=True)
+    p = w.add_parser("add", help="watch an RSS/Atom feed or a web page")
+    p.add_argument("url")
+    p.add_argument("--kind", choices=["feed", "page"], default="feed")
+    p.add_argument("--interval", type=positive, default=300, help="seconds between polls")
+    p.set_defaults(run=cmd_add)
+    p = w.add_parser("list", help="watched sources and their state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_list)
+    p = w.add_parser("fact", help="register a sensitive fact (e.g. a name under embargo)")
+    p.add_argument("text")
+    p.add_argument("--item", help="the item the fact belongs to (for the who-knew list)")
+    p.add_argument("--embargo-until", type=moment, metavar="ISO8601")
+    p.set_defaults(run=cmd_fact)
+    p = w.add_parser("config", help="alert delivery: webhook, e-mail, automatic halt")
+    p.add_argument("--webhook-url")
+    p.add_argument("--webhook-secret")
+    p.add_argument("--smtp-host")
+    p.add_argument("--smtp-port", type=positive)
+    p.add_argument("--mail-from")
+    p.add_argument("--mail-to", action="append")
+    p.add_argument("--auto-halt", dest="auto_halt", action="store_true", default=None)
+    p.add_argument("--no-auto-halt", dest="auto_halt", action="store_false")
+    p.set_defaults(run=cmd_config)
+    p = w.add_parser("run", help="poll the sources (continuously, or --once)")
+    p.add_argument("--once", action="store_true", help="poll every source once now and exit")
+    p.add_argument("--every", type=float, default=60.0, help="seconds between rounds")
+    p.add_argument(
+        "--min-interval", type=float, default=1.0, help="seconds between requests to a host"
+    )
+    p.set_defaults(run=cmd_run)
+    p = w.add_parser("alerts", help="recent alerts")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_alerts)

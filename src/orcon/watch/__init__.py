@@ -1,0 +1,1 @@
+"""Leak watch: poll public feeds and pages, recognise shared material and embargoed facts, alert."""

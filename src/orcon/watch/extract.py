@@ -1,0 +1,59 @@
+"""Turn what a source publishes into articles: text and image addresses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urljoin
+
+import feedparser
+import lxml.html
+import trafilatura
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    url: str
+    title: str
+    summary: str
+    published: datetime | None
+
+
+def feed_entries(data: bytes, base: str) -> list[Entry]:
+    """Entries of an RSS/Atom feed; a malformed feed yields what could be parsed (maybe nothing)."""
+    parsed = feedparser.parse(data)
+    out = []
+    for e in parsed.entries[:200]:
+        link = e.get("link")
+        if not link:
+            continue
+        when = e.get("published_parsed") or e.get("updated_parsed")
+        published = datetime(*when[:6]).replace(tzinfo=UTC) if when else None
+        summary = " ".join(c.get("value", "") for c in e.get("content", [])) or e.get("summary", "")
+        out.append(Entry(urljoin(base, link), e.get("title", ""), _text_of(summary), published))
+    return out
+
+
+def _text_of(html: str) -> str:
+    if not html.strip():
+        return ""
+    try:
+        return " ".join(lxml.html.fromstring(html).text_content().split())
+    except (lxml.etree.ParserError, ValueError):
+        return html
+
+
+def article(html_bytes: bytes, url: str, max_images: int = 5) -> tuple[str, list[str]]:
+    """(main text, absolute image URLs) of a web page."""
+    html = html_bytes.decode("utf-8", "replace")
+    text = trafilatura.extract(html, include_comments=False, favor_recall=True) or _text_of(html)
+    images: list[str] = []
+    try:
+        doc = lxml.html.fromstring(html)
+        for src in doc.xpath("//img/@src")[: max_images * 3]:
+            full = urljoin(url, str(src))
+            if full.startswith(("http://", "https://")) and full not in images:
+                images.append(full)
+    except (lxml.etree.ParserError, ValueError):
+        pass
+    return text, images[:max_images]

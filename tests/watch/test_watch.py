@@ -1,0 +1,309 @@
+"""The leak watch against a real HTTP server on 127.0.0.1, including hostile sources."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import hmac
+import json
+import threading
+import time
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from orcon.marks.image import attacks
+from orcon.service import directory, sharing, watching
+from orcon.watch.fetch import Fetcher
+
+REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+
+
+class Site:
+    def __init__(self) -> None:
+        self.routes: dict[str, tuple[int, dict[str, str], bytes | None]] = {}
+        self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.posts: list[tuple[dict[str, str], bytes]] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a: object) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                site.requests.append(("GET", self.path, dict(self.headers)))
+                if self.path == "/feed.xml" and self.headers.get("If-None-Match") == '"v1"':
+                    self.send_response(304)
+                    self.end_headers()
+                    return
+                if self.path == "/slow.html":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.end_headers()
+                    try:
+                        for _ in range(40):
+                            self.wfile.write(b"<p>slow</p>")
+                            self.wfile.flush()
+                            time.sleep(0.25)
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
+                    return
+                status, headers, body = site.routes.get(self.path, (404, {}, b"not found"))
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body or b"")))
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def do_POST(self) -> None:
+                n = int(self.headers.get("Content-Length", 0))
+                site.posts.append((dict(self.headers), self.rfile.read(n)))
+                self.send_response(204)
+                self.end_headers()
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture
+def site():  # type: ignore[no-untyped-def]
+    s = Site()
+    yield s
+    s.server.shutdown()
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            self.messages.append(envelope.content)
+            return "250 OK"
+
+    inbox = Inbox()
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield ctl, inbox
+    ctl.stop()
+
+
+def _html(title: str, body: str) -> bytes:
+    page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
+    return (page + "</article></body></html>").encode()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
+    inst, site, smtp, photo, clock
+):
+    directory.add_org(inst, "Harbour City PD")
+    people = [
+        directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
+        for i in range(4)
+    ]
+    report = sharing.share(
+        inst,
+        REPORT,
+        title="Kestrel",
+        tlp="amber",
+        to=["Harbour City PD"],
+        filename="k.md",
+        max_recipients=100,
+    )
+    pic = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Harbour City PD"])
+    text_copies = {e: sharing.issue_copy(inst, report.id, e).data.decode() for e in people}
+    photo_copies = {e: sharing.issue_copy(inst, pic.id, e).data for e in people}
+    watching.add_fact(inst, "Daniel Whitcombe", report.id, clock.now + timedelta(days=7))
+    ctl, inbox = smtp
+    watching.save_config(
+        inst,
+        watching.WatchConfig(
+            webhook_url=site.url + "/hook",
+            webhook_secret="s3cret",
+            smtp_host="127.0.0.1",
+            smtp_port=ctl.port,
+            mail_to=["duty@northshire.example"],
+            auto_halt=True,
+        ),
+    )
+
+    leak_text = "<p>" + "</p><p>".join(text_copies[people[1]].split("\n\n")) + "</p>"
+    pixels = cv2.imdecode(np.frombuffer(photo_copies[people[2]], np.uint8), cv2.IMREAD_COLOR)
+    leak_jpg = cv2.imencode(".jpg", attacks.newspaper(pixels, np.random.default_rng(1)))[
+        1
+    ].tobytes()
+    items = [
+        "/news/leak-text.html",
+        "/news/unrelated.html",
+        "/news/leak-photo.html",
+        "/news/fact.html",
+        "/private/secret.html",
+        "/news/redirect.html",
+    ]
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Daily Bugle</title>'
+        + "".join(
+            f"<item><title>Story {i}</title><link>{site.url}{p}</link></item>"
+            for i, p in enumerate(items)
+        )
+        + "</channel></rss>"
+    ).encode()
+    bomb = gzip.compress(b"\0" * (200 * 2**20), compresslevel=9)
+    site.routes.update(
+        {
+            "/robots.txt": (
+                200,
+                {"Content-Type": "text/plain"},
+                b"User-agent: *\nDisallow: /private/\n",
+            ),
+            "/feed.xml": (200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, feed),
+            "/news/leak-text.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("Leaked report", leak_text),
+            ),
+            "/news/unrelated.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("Parking", "<p>The council met to discuss parking charges.</p>" * 30),
+            ),
+            "/news/leak-photo.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("Exclusive photo", '<p>Our picture.</p><img src="/img/leak.jpg">'),
+            ),
+            "/img/leak.jpg": (200, {"Content-Type": "image/jpeg"}, leak_jpg),
+            "/news/fact.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("Named", "<p>Police are questioning daniel whitcomb, 34, over the fire.</p>"),
+            ),
+            "/private/secret.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("secret", "<p>x</p>"),
+            ),
+            "/news/redirect.html": (
+                302,
+                {"Location": f"http://localhost:{site.port}/news/unrelated.html"},
+                b"",
+            ),
+            "/bad-feed.xml": (
+                200,
+                {"Content-Type": "application/rss+xml"},
+                b"\x00\xff<rss><channel><item><<<",
+            ),
+            "/huge.html": (
+                200,
+                {"Content-Type": "text/html"},
+                b"<p>" + b"A" * (3 * 2**20) + b"</p>",
+            ),
+            "/bomb.html": (200, {"Content-Type": "text/html", "Content-Encoding": "gzip"}, bomb),
+        }
+    )
+    for path, kind in (
+        ("/feed.xml", "feed"),
+        ("/bad-feed.xml", "feed"),
+        ("/huge.html", "page"),
+        ("/bomb.html", "page"),
+        ("/slow.html", "page"),
+    ):
+        watching.add_source(inst, site.url + path, kind, 60)
+
+    clock.advance(hours=2)  # the article appears after the copies were issued
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3, max_bytes=2 * 2**20))
+    alerts = watcher.run_once(force=True)
+
+    by_article = {a["article"].split(str(site.port))[1]: a for a in alerts}
+    text_alert = by_article["/news/leak-text.html"]
+    assert text_alert["details"]["verdict"] == "accused"
+    assert [a["person"] for a in text_alert["details"]["accused"]] == [people[1]]
+    photo_alert = by_article["/news/leak-photo.html"]
+    assert [a["person"] for a in photo_alert["details"]["accused"]] == [people[2]]
+    fact_alert = by_article["/news/fact.html"]
+    assert fact_alert["kind"] == "fact"
+    assert {h["person"] for h in fact_alert["details"]["who_knew"]} == set(people)
+    assert "/news/unrelated.html" not in by_article and len(alerts) == 3
+
+    # Delivered: webhook with a valid HMAC, and e-mail.
+    hooks = [(h, b) for h, b in site.posts]
+    assert len(hooks) == 3
+    for headers, body in hooks:
+        expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert headers["X-Orcon-Signature"] == expected
+        assert json.loads(body)["kind"] in ("item", "fact")
+    assert len(inbox.messages) == 3
+
+    # Politeness and hostility.
+    fetched = [p for _, p, _ in site.requests]
+    assert "/private/secret.html" not in fetched  # robots.txt
+    assert (
+        fetched.count("/news/unrelated.html") == 1
+    )  # the redirect to another host was not followed
+    errors = {
+        s["url"].split(str(site.port))[1]: s["last_error"] for s in watching.list_sources(inst)
+    }
+    assert errors["/feed.xml"] is None
+    assert (
+        errors["/bad-feed.xml"] and errors["/huge.html"] and "larger than" in errors["/huge.html"]
+    )
+    assert "larger than" in errors["/bomb.html"]
+    assert "longer than" in errors["/slow.html"]
+    # Automatic halt: both accused people's organisation is halted.
+    assert next(o for o in directory.list_orgs(inst) if o["name"] == "Harbour City PD")["halted"]
+
+    # A second round: the feed answers 304 to the conditional request; nothing new.
+    site.requests.clear()
+    assert watcher.run_once(force=True) == []
+    feed_req = [h for _, p, h in site.requests if p == "/feed.xml"]
+    assert feed_req and feed_req[0].get("If-None-Match") == '"v1"'
+
+
+def test_fact_matcher_agrees_with_the_plain_search():
+    import random
+
+    from orcon.marks.text.normalize import tokens
+    from orcon.watch.index import FactMatcher, fact_of, find_fact
+
+    rng = random.Random(0)
+    names = ["daniel whitcombe", "harbour road", "operation kestrel", "m. lindqvist", "quay street"]
+    facts = [fact_of(i, n) for i, n in enumerate(names)]
+    matcher = FactMatcher(facts)
+    for _ in range(200):
+        words = rng.choices(
+            [
+                "the",
+                "police",
+                "said",
+                "daniel",
+                "whitcomb",
+                "whitcombe",
+                "harbor",
+                "road",
+                "operation",
+                "kestrl",
+                "quay",
+                "streets",
+                "lindqvist",
+                "m",
+            ],
+            k=30,
+        )
+        assert matcher.find(words) == {f.id for f in facts if find_fact(f, words)}
+    assert matcher.find(tokens("Police questioned Daniel Whitcomb on Harbour Road.")) == {0, 1}
