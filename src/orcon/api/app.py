@@ -88,7 +88,7 @@ async def _read_upload(upload: UploadFile) -> bytes:
     return data
 
 
-def create_app(inst: Instance) -> FastAPI:
+def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     app = FastAPI(
         title="orcon",
         version=__version__,
@@ -304,5 +304,5 @@ def create_app(inst: Instance) -> FastAPI:
 
     from orcon.web.app import mount
 
-    mount(app, inst)
+    mount(app, inst, secure_cookies)
     return app

@@ -35,7 +35,7 @@ def _start_watch(inst: Instance, every: float = 60.0) -> None:
     print("leak watch: running in the background", flush=True)
 
 
-def serve(home: Home, host: str, port: int) -> int:
+def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:
     if not home.exists():
         org = os.environ.get("ORCON_ORG", "Originator")
         inst, creds = Instance.init(home, org)
@@ -50,5 +50,5 @@ def serve(home: Home, host: str, port: int) -> int:
     )
     sys.stdout.flush()
     _start_watch(inst)
-    uvicorn.run(create_app(inst), host=host, port=port, log_level="warning")
+    uvicorn.run(create_app(inst, secure_cookies), host=host, port=port, log_level="warning")
     return 0

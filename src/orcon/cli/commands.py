@@ -400,7 +400,7 @@ def cmd_ledger_witness(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from orcon.api.serve import serve
 
-    return serve(resolve_home(args.home), args.host, args.port)
+    return serve(resolve_home(args.home), args.host, args.port, args.secure_cookies)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -551,6 +551,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("serve", cmd_serve, "run the web interface and REST API")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--secure-cookies",
+        action="store_true",
+        help="mark session cookies Secure (when served over HTTPS, e.g. behind a proxy)",
+    )
 
     p = cmd("demo", cmd_demo, "a scripted story on a fresh temporary instance")
     p.add_argument("--keep", action="store_true", help="keep the temporary instance afterwards")

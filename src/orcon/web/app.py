@@ -134,11 +134,10 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if who.role not in STAFF:
             return RedirectResponse("/inbox", 303)
         items = sharing.list_items_for(inst, who.email)[:10]
-        events = [
-            e
-            for e in control.recent_events(inst, limit=200)
-            if e["kind"] in ("trace.run", "access.denied", "org.halted", "onward.requested")
-        ][:10]
+        recent = control.recent_events(inst, limit=500)
+        alerting = ("watch.alert", "trace.run", "access.denied", "org.halted", "onward.requested")
+        events = [e for e in recent if e["kind"] in alerting][:10]
+        copies = sum(1 for e in recent if e["kind"] == "copy.issued")
         return page(
             request,
             "dashboard.html",
@@ -146,6 +145,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             items=items,
             orgs=directory.list_orgs(inst),
             events=events,
+            copies=copies,
         )
 
     @app.get("/inbox", response_class=HTMLResponse)
