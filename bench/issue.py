@@ -21,11 +21,10 @@ from pathlib import Path
 import cv2
 from skimage import data
 
+from _backend import use_backend
 from orcon.service import directory, sharing
 from orcon.service.instance import Instance
 from orcon.store.home import Home
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def photo() -> bytes:
@@ -38,15 +37,7 @@ REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-stree
 
 def run(backend: str) -> dict[str, object]:
     tmp = Path(tempfile.mkdtemp())
-    if backend == "postgresql":
-        import psycopg
-
-        schema = "orcon_bench_" + os.urandom(4).hex()
-        with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as c:
-            c.execute(f"CREATE SCHEMA {schema}")
-        os.environ["ORCON_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
-    else:
-        os.environ.pop("ORCON_DATABASE_URL", None)
+    use_backend(backend)
     inst, _ = Instance.init(Home(tmp / "home"), "Originator")
     directory.add_org(inst, "Partner")
     csv = "email,name,org\n" + "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(100))

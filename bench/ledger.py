@@ -16,9 +16,8 @@ import platform
 import random
 import time
 
+from _backend import use_backend
 from orcon.ledger import MerkleTree, leaf_hash, verify_consistency, verify_inclusion
-
-PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def durable(backend: str, total: int, batch: int) -> dict[str, float]:
@@ -32,15 +31,7 @@ def durable(backend: str, total: int, batch: int) -> dict[str, float]:
     from orcon.store.home import Home
     from orcon.store.ledger import EventKind
 
-    if backend == "postgresql":
-        import psycopg
-
-        schema = "orcon_bench_" + os.urandom(4).hex()
-        with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as c:
-            c.execute(f"CREATE SCHEMA {schema}")
-        os.environ["ORCON_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
-    else:
-        os.environ.pop("ORCON_DATABASE_URL", None)
+    use_backend(backend)
     inst, _ = Instance.init(Home(Path(tempfile.mkdtemp()) / "home"), "Bench")
     t = time.perf_counter()
     for b in range(total // batch):

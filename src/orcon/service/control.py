@@ -16,7 +16,7 @@ from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.home import Secrets
 from orcon.store.ledger import EventKind, LogReport
-from orcon.store.models import Item, ItemOrg, ItemPerson, LedgerCheckpoint, OnwardRequest, Org
+from orcon.store.models import Item, ItemOrg, ItemPerson, OnwardRequest, Org
 
 
 def halt(inst: Instance, org: str, reason: str) -> None:
@@ -169,17 +169,6 @@ def list_requests(inst: Instance, status: str | None = None) -> list[OnwardInfo]
         if status:
             q = q.where(OnwardRequest.status == status)
         return [_onward_info(s, r) for r in s.scalars(q)]
-
-
-def latest_checkpoint(inst: Instance) -> str:
-    """The most recent signed checkpoint note."""
-    with inst.reading() as s:
-        row = s.scalars(
-            select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
-        ).first()
-        if row is None:
-            raise UsageError("the ledger has no checkpoint yet")
-        return row.note
 
 
 def verify_ledger(inst: Instance) -> LogReport:

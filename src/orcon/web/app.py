@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from fastapi import FastAPI, Form, Request, UploadFile
+from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -40,6 +40,19 @@ def _moment(text: str) -> datetime | None:
     except ValueError:
         raise UsageError(f"{text!r} is not a date and time") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def _form_file(form: Any, purpose: str) -> tuple[bytes, str | None]:
+    """The uploaded file of a form, within the upload limit."""
+    upload = form.get("file")
+    if upload is None or not hasattr(upload, "read"):
+        raise UsageError(f"choose a file to {purpose}")
+    data = await upload.read(sharing.MAX_UPLOAD + 1)
+    if len(data) > sharing.MAX_UPLOAD:
+        raise UsageError(
+            f"the file is larger than the {sharing.MAX_UPLOAD // 2**20} MiB upload limit"
+        )
+    return bytes(data), getattr(upload, "filename", None)
 
 
 def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
@@ -185,12 +198,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         form = await request.form()
         try:
             check_csrf(request, str(form.get("csrf", "")))
-            upload = form.get("file")
-            if not isinstance(upload, UploadFile) and not hasattr(upload, "read"):
-                raise UsageError("choose a file to share")
-            data = await upload.read(sharing.MAX_UPLOAD + 1)  # type: ignore[union-attr]
-            if len(data) > sharing.MAX_UPLOAD:
-                raise UsageError("the file is larger than the 64 MiB upload limit")
+            data, filename = await _form_file(form, "share")
             item = sharing.share(
                 inst,
                 data,
@@ -198,7 +206,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 tlp=str(form.get("tlp", "")),
                 to=[str(x) for x in form.getlist("to")],
                 actor_email=who.email,
-                filename=getattr(upload, "filename", None),
+                filename=filename,
                 no_onward=form.get("no_onward") == "true",
                 embargo_until=_moment(str(form.get("embargo_until", ""))),
                 expires_at=_moment(str(form.get("expires", ""))),
@@ -381,17 +389,15 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         form = await request.form()
         try:
             check_csrf(request, str(form.get("csrf", "")))
-            upload = form.get("file")
-            data = await upload.read(sharing.MAX_UPLOAD + 1)  # type: ignore[union-attr]
+            data, _ = await _form_file(form, "trace")
             result = tracing.trace(inst, data)
             link = None
             if result.item is not None:
                 reports.mkdir(exist_ok=True, mode=0o700)
                 write_report(inst, result, data, reports / f"trace-{result.ledger_seq}.html")
                 link = f"/reports/{result.ledger_seq}"
-        except (OrconError, AttributeError) as err:
-            msg = err.diagnostics() if isinstance(err, OrconError) else "choose a file to trace"
-            return page(request, "trace.html", 400, page="trace", error=msg)
+        except OrconError as err:
+            return page(request, "trace.html", 400, page="trace", error=err.diagnostics())
         view = {
             "verdict": result.verdict,
             "item": result.item,
