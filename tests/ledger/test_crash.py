@@ -39,7 +39,10 @@ def test_sigkill_during_appends_leaves_a_verifiable_log(tmp_path: Path, database
         proc = subprocess.Popen(
             [sys.executable, "-c", WRITER, str(home)], stdout=subprocess.PIPE, env=os.environ.copy()
         )
-        time.sleep(rng.uniform(1.0, 2.5))
+        # Wait for a first committed transaction (slow machines start slowly), then kill at random.
+        assert proc.stdout is not None
+        proc.stdout.readline()
+        time.sleep(rng.uniform(0.05, 1.0))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         inst = Instance.open(Home(home))

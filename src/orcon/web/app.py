@@ -491,3 +491,69 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             requests=control.list_requests(inst),
             notice=f"Request {request_id} {decision}d.",
         )
+
+    def watch_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        from orcon.service import watching
+
+        return page(
+            request,
+            "watch.html",
+            status,
+            page="watch",
+            sources=watching.list_sources(inst),
+            alerts=watching.list_alerts(inst, 50),
+            **ctx,
+        )
+
+    @app.get("/watch", response_class=HTMLResponse)
+    def watch(request: Request) -> Response:
+        who = require(request, staff=True)
+        return who if isinstance(who, Response) else watch_page(request)
+
+    def watch_post(request: Request, token: str, action: Any, done: str) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, token)
+            if who.role != "admin":
+                raise PolicyDenied("only administrators can change the watch")
+            action()
+        except (OrconError, ValueError) as err:
+            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+            return watch_page(request, 400, error=msg)
+        return watch_page(request, notice=done)
+
+    @app.post("/watch/sources", response_class=HTMLResponse)
+    def watch_source(
+        request: Request,
+        url: str = Form(""),
+        kind: str = Form("feed"),
+        interval: str = Form("300"),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        from orcon.service import watching
+
+        return watch_post(
+            request,
+            csrf_,
+            lambda: watching.add_source(inst, url, kind, int(interval)),
+            f"Watching {url}.",
+        )
+
+    @app.post("/watch/facts", response_class=HTMLResponse)
+    def watch_fact(
+        request: Request,
+        text: str = Form(""),
+        item: str = Form(""),
+        embargo_until: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        from orcon.service import watching
+
+        return watch_post(
+            request,
+            csrf_,
+            lambda: watching.add_fact(inst, text, item.strip() or None, _moment(embargo_until)),
+            "Registered the fact.",
+        )
