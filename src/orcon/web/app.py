@@ -317,7 +317,11 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         who = require(request, staff=True)
         return who if isinstance(who, Response) else partners_page(request)
 
-    def admin_post(request: Request, token: str, action: Any, done: str) -> Response:
+    def admin_post(
+        request: Request, token: str, action: Any, done: str, render: Any = None
+    ) -> Response:
+        """An administrator's form post: CSRF, role, the action, then the page with the outcome."""
+        render = render or partners_page
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
@@ -326,9 +330,10 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             if who.role != "admin":
                 raise PolicyDenied("only administrators can do this")
             action()
-        except OrconError as err:
-            return partners_page(request, 400, error=err.diagnostics())
-        return partners_page(request, notice=done)
+        except (OrconError, ValueError) as err:
+            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+            return render(request, 400, error=msg)  # type: ignore[no-any-return]
+        return render(request, notice=done)  # type: ignore[no-any-return]
 
     @app.post("/partners", response_class=HTMLResponse)
     def add_org(
@@ -510,20 +515,6 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         who = require(request, staff=True)
         return who if isinstance(who, Response) else watch_page(request)
 
-    def watch_post(request: Request, token: str, action: Any, done: str) -> Response:
-        who = require(request, staff=True)
-        if isinstance(who, Response):
-            return who
-        try:
-            check_csrf(request, token)
-            if who.role != "admin":
-                raise PolicyDenied("only administrators can change the watch")
-            action()
-        except (OrconError, ValueError) as err:
-            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
-            return watch_page(request, 400, error=msg)
-        return watch_page(request, notice=done)
-
     @app.post("/watch/sources", response_class=HTMLResponse)
     def watch_source(
         request: Request,
@@ -534,11 +525,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     ) -> Response:
         from orcon.service import watching
 
-        return watch_post(
+        return admin_post(
             request,
             csrf_,
             lambda: watching.add_source(inst, url, kind, int(interval)),
             f"Watching {url}.",
+            watch_page,
         )
 
     @app.post("/watch/facts", response_class=HTMLResponse)
@@ -551,9 +543,10 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     ) -> Response:
         from orcon.service import watching
 
-        return watch_post(
+        return admin_post(
             request,
             csrf_,
             lambda: watching.add_fact(inst, text, item.strip() or None, _moment(embargo_until)),
             "Registered the fact.",
+            watch_page,
         )
