@@ -1,0 +1,68 @@
+"""A test-scale attack battery traced end to end through ``orcon trace`` (a new process each)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from orcon.marks.image import attacks
+from orcon.service import directory, sharing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
+ATTACKS = ["jpeg20", "crop40%area", "rotate10", "screen-photo", "caption15%", "flip"]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_battery_through_the_cli(tmp_path, database, photo):
+    home = tmp_path / "home"
+    inst, _ = Instance.init(Home(home), "Northshire Constabulary")
+    directory.add_org(inst, "Harbour City PD")
+    csv = "email,name,org\n" + "".join(
+        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(20)
+    )
+    directory.import_people(inst, csv.encode())
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Harbour City PD"])
+    report = sharing.share(
+        inst,
+        REPORT.read_bytes(),
+        title="Kestrel",
+        tlp="amber",
+        to=["Harbour City PD"],
+        filename="k.md",
+        max_recipients=100,
+    )
+    people = sharing.entitled(inst, item.id)
+    photos = {e: sharing.issue_copy(inst, item.id, e).data for e in people}
+    texts = {e: sharing.issue_copy(inst, report.id, e).data.decode() for e in people}
+    inst.close()
+
+    leaks: list[tuple[str, bytes, str, str]] = []
+    for k, name in enumerate(ATTACKS):
+        leaker = people[(3 * k + 1) % len(people)]
+        pixels = cv2.imdecode(np.frombuffer(photos[leaker], np.uint8), cv2.IMREAD_COLOR)
+        leak = attacks.SINGLE[name](pixels, np.random.default_rng(k))
+        leaks.append((name, cv2.imencode(".jpg", leak)[1].tobytes(), ".jpg", leaker))
+    retyped = " ".join(texts[people[7]].lower().split())
+    leaks.append(("report retyped", retyped.encode(), ".txt", people[7]))
+
+    for name, data, suffix, leaker in leaks:
+        path = tmp_path / f"leak{suffix}"
+        path.write_bytes(data)
+        out = subprocess.run(
+            [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(path), "--json"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        verdict = json.loads(out.stdout)
+        assert verdict["verdict"] == "accused", (name, verdict)
+        assert [a["person"] for a in verdict["accused"]] == [leaker], name
