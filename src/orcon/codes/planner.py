@@ -21,7 +21,6 @@ import math
 from orcon.errors import UsageError
 
 LDW_CONSTANT = math.pi**2 / 2
-CAPACITY_CONSTANT = 2.0
 
 
 def _binary_kl(a: float, b: float) -> float:

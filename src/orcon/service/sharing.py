@@ -372,7 +372,7 @@ def issue_copy(inst: Instance, item_id: str, email: str) -> IssuedCopy:
 
 
 def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime) -> IssuedCopy:
-    ledger.append_many(s, [], now)  # takes the ledger lock (PostgreSQL) before choosing an index
+    ledger.lock(s)  # before choosing a recipient index, so two issuers never pick the same one
     row = s.get(Recipient, (item.id, person.id))
     if row is None:
         used = (

@@ -8,15 +8,13 @@ stores cosignatures from witnesses it trusts and serves them with the checkpoint
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError, VerificationError
-from orcon.ledger.checkpoint import Checkpoint
 from orcon.ledger.merkle import MerkleTree
-from orcon.ledger.note import COSIGNATURE_V1, open_note, parse_vkey, split_note, verify_cosignature
+from orcon.ledger.note import COSIGNATURE_V1, parse_vkey, split_note, verify_cosignature
 from orcon.ledger.tiles import bundle, hash_tile, parse_tile_path
 from orcon.service.instance import Instance
 from orcon.store.models import Cosignature, LedgerCheckpoint, LedgerEntry, Witness
@@ -126,11 +124,3 @@ def add_cosignature(inst: Instance, size: int, line: str) -> str:
             Cosignature(size=size, witness=name, line=line, timestamp=ts, created_at=inst.clock())
         )
     return name
-
-
-def public_checkpoint(inst: Instance) -> Checkpoint:
-    return Checkpoint.from_text(open_note(_latest(inst).note, [inst.verifier]))
-
-
-def receipt_json(rec: dict[str, object]) -> str:
-    return json.dumps(rec, indent=1, sort_keys=True)

@@ -80,6 +80,12 @@ def iso(ts: datetime) -> str:
     return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def lock(session: Session) -> None:
+    """Serialise ledger writers for the rest of this transaction (PostgreSQL advisory lock;
+    SQLite writers already hold the database with BEGIN IMMEDIATE)."""
+    _lock(session)
+
+
 def _lock(session: Session) -> None:
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY})

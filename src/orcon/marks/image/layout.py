@@ -60,10 +60,6 @@ class Layout:
         v = np.add.reduceat(values, self.row_edges[:-1], axis=0)
         return np.add.reduceat(v, self.col_edges[:-1], axis=1).ravel()
 
-    @property
-    def cell_of_pixel(self) -> np.ndarray:
-        return self.expand(np.arange(self.cells, dtype=np.int32))
-
     def decoy(self) -> np.ndarray:
         """An independent pattern of the same law: correlating with it measures pure noise."""
         raw = _field(self.key, "orcon.marks.image.decoy.v1", self._chips, self.height, self.width)
