@@ -332,3 +332,13 @@ def test_who_knew_before_a_time(inst, photo, clock):
     assert [h.person for h in tracing.who_knew(inst, item.id, cutoff)] == [people[0]]
     later = tracing.who_knew(inst, item.id, clock.now.replace(hour=23))
     assert [(h.person, h.copies) for h in later] == [(people[0], 2), (people[1], 1)]
+
+
+def test_large_instances_look_photos_up_through_the_index(inst, photo, other_photo, monkeypatch):
+    people = _people(inst, "Metro Police", 3, "metro.example")
+    monkeypatch.setattr(tracing, "INDEX_ABOVE", 1)  # force the LSH path with two photos
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
+    sharing.share(inst, other_photo, title="Other", tlp="amber", to=["Metro Police"])
+    copy = sharing.issue_copy(inst, item.id, people[2]).data
+    result = tracing.trace(inst, copy)
+    assert result.item == item.id and [a.person for a in result.accused] == [people[2]]

@@ -24,6 +24,7 @@ from orcon.store.ledger import EventKind
 from orcon.store.models import Item, ItemFeatures, Person, Recipient
 
 MAX_CANDIDATE_ITEMS = 5
+INDEX_ABOVE = 2000  # photos; below this the exact linear scan is fast enough
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +99,17 @@ def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]]
     if is_image:
         leak = decode(data).pixels
         variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
-        photos = ((r.item_id, _item_features(r)) for r in rows if r.scale != "text")
-        return "photo", match.rank(variants, photos), leak
+        photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
+        if len(photos) > INDEX_ABOVE:
+            # Many photos: vote in an LSH index first, then check only the best-voted exactly.
+            key = ("feature-index", len(photos))
+            index = inst.embedders.get(key)  # type: ignore[call-overload]
+            if index is None:
+                index = match.FeatureIndex(list(photos.items()))
+                inst.embedders[key] = index  # type: ignore[index]
+            chosen = [i for i, _ in index.candidates(variants)]
+            return "photo", match.rank(variants, ((i, photos[i]) for i in chosen)), leak
+        return "photo", match.rank(variants, photos.items()), leak
     text = text_marks.decode_text(data)
     if not text.strip():
         raise UsageError("the leaked text is empty")
