@@ -37,33 +37,27 @@ def test_remote_audit_witness_and_fork(server, tmp_path):
     assert json.loads(audit.stdout)["entries"] >= 302
 
     state = str(tmp_path / "witness")
-    first = orcon(
-        "ledger",
-        "witness",
-        url,
-        "--state",
-        state,
-        "--log-key",
-        vkey,
-        "--once",
-        "--name",
-        "witness.harbour.example/w1",
-    )
+
+    def witness(ok: bool = True) -> subprocess.CompletedProcess[str]:
+        return orcon(
+            "ledger",
+            "witness",
+            url,
+            "--state",
+            state,
+            "--log-key",
+            vkey,
+            "--once",
+            "--name",
+            "witness.harbour.example/w1",
+            ok=ok,
+        )
+
+    first = witness()
     assert "did not accept" in first.stderr  # not trusted yet
     wkey = first.stdout.split("witness key (give it to the log operator): ")[1].split()[0]
     orcon("--home", home, "ledger", "trust-witness", wkey)
-    orcon(
-        "ledger",
-        "witness",
-        url,
-        "--state",
-        state,
-        "--log-key",
-        vkey,
-        "--once",
-        "--name",
-        "witness.harbour.example/w1",
-    )
+    witness()
     note = httpx.get(url + "/ledger/checkpoint").text
     assert "\u2014 witness.harbour.example/w1 " in note
 
@@ -81,19 +75,7 @@ def test_remote_audit_witness_and_fork(server, tmp_path):
         conn.execute(text("DELETE FROM ledger_checkpoints"))
     with inst.transaction() as s:
         ledger.seal(s, inst.secrets.signer, inst.origin, inst.clock())
-    fork = orcon(
-        "ledger",
-        "witness",
-        url,
-        "--state",
-        state,
-        "--log-key",
-        vkey,
-        "--once",
-        "--name",
-        "witness.harbour.example/w1",
-        ok=False,
-    )
+    fork = witness(ok=False)
     assert fork.returncode == 1 and "FORK" in fork.stderr
     assert "witness.harbour.example/w1" not in httpx.get(url + "/ledger/checkpoint").text
 

@@ -198,8 +198,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
     @app.get("/api/items/{item_id}")
     def item(item_id: str, me: Me) -> dict[str, Any]:
-        visible = {i.id for i in sharing.list_items_for(inst, me.email)}
-        if item_id not in visible:
+        if not sharing.visible_to(inst, item_id, me.email):
             raise PolicyDenied("you may not see this item")
         return _item_json(sharing.get_item(inst, item_id))
 

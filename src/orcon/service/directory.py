@@ -162,6 +162,16 @@ def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
     return out
 
 
+def person_status(inst: Instance, email: str) -> tuple[PersonInfo, str | None] | None:
+    """One person and, if their organisation is halted, the reason ("" if none given)."""
+    with inst.reading() as s:
+        p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+        if p is None:
+            return None
+        halt = None if p.org.halted_at is None else (p.org.halt_reason or "")
+        return _info(p), halt
+
+
 def list_people(inst: Instance, org: str | None = None) -> list[PersonInfo]:
     with inst.reading() as s:
         q = select(Person).order_by(Person.email)

@@ -291,6 +291,16 @@ def entitled(inst: Instance, item_id: str) -> list[str]:
         return out
 
 
+def visible_to(inst: Instance, item_id: str, email: str) -> bool:
+    """May this person see the item now? (one policy decision, not the whole inbox)"""
+    with inst.reading() as s:
+        item = s.get(Item, item_id.strip())
+        person = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
+        if item is None or person is None:
+            return False
+        return bool(decide(*_views(s, item, person), inst.clock()))
+
+
 def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
     """Items the person may receive now (the inbox)."""
     with inst.reading() as s:

@@ -21,7 +21,7 @@ from orcon.service.instance import Instance
 from orcon.service.sharing import item_code, item_secret, text_document
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
-from orcon.store.models import Item, ItemFeatures, Person, Recipient
+from orcon.store.models import Item, ItemFeatures, Org, Person, Recipient
 
 MAX_CANDIDATE_ITEMS = 5
 INDEX_ABOVE = 2000  # photos; below this the exact linear scan is fast enough
@@ -79,12 +79,12 @@ def _suspect(who: dict[int, tuple[str, str]], sus: Suspect) -> SuspectInfo:
 def _issued(inst: Instance, item_id: str) -> dict[int, tuple[str, str]]:
     with inst.reading() as s:
         rows = s.execute(
-            select(Recipient.code_index, Person.email, Person.org_id)
+            select(Recipient.code_index, Person.email, Org.name)
             .join(Person, Person.id == Recipient.person_id)
+            .join(Org, Org.id == Person.org_id)
             .where(Recipient.item_id == item_id)
         ).all()
-        orgs = {p.org_id: p.org.name for p in s.scalars(select(Person)).all()}
-    return {int(idx): (email, orgs[org_id]) for idx, email, org_id in rows}
+    return {int(idx): (email, org) for idx, email, org in rows}
 
 
 def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]], object]:

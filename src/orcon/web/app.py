@@ -75,15 +75,18 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             request.session["csrf"] = token
         return str(token)
 
-    def me(request: Request) -> PersonInfo | None:
+    def status(request: Request) -> tuple[PersonInfo, str | None] | None:
         email = request.session.get("email")
         if not email:
             return None
-        try:
-            return next(p for p in directory.list_people(inst) if p.email == email)
-        except StopIteration:
+        found = directory.person_status(inst, str(email))
+        if found is None:
             request.session.clear()
-            return None
+        return found
+
+    def me(request: Request) -> PersonInfo | None:
+        found = status(request)
+        return found[0] if found else None
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("me", me(request))
@@ -95,19 +98,13 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if not token or not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
             raise PolicyDenied("the form expired or did not come from this site; please try again")
 
-    def halted(who: PersonInfo) -> str | None:
-        for o in directory.list_orgs(inst):
-            if o["name"] == who.org and o["halted"]:
-                return str(o["halt_reason"] or "")
-        return None
-
     def require(request: Request, staff: bool = False) -> PersonInfo | Response:
-        who = me(request)
-        if who is None:
+        found = status(request)
+        if found is None:
             return RedirectResponse("/login", 303)
-        reason = halted(who)
+        who, reason = found
         if reason is not None:
-            return page(request, "halted.html", 403, reason=reason)
+            return page(request, "halted.html", 403, me=who, reason=reason)
         if staff and who.role not in STAFF:
             return page(
                 request, "halted.html", 403, reason="this page is for the originator's staff"
@@ -233,7 +230,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if isinstance(who, Response):
             return who
         staff = who.role in STAFF
-        if not staff and item_id not in {i.id for i in sharing.list_items_for(inst, who.email)}:
+        if not staff and not sharing.visible_to(inst, item_id, who.email):
             return page(request, "halted.html", 403, reason="you may not see this item")
         try:
             item = sharing.get_item(inst, item_id)
