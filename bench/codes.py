@@ -87,10 +87,12 @@ def observe(signal: np.ndarray, erasure: float, rng: np.random.Generator) -> Obs
     return Observation.soft(lik, rng.random(signal.size) < erasure)
 
 
-def run_cell(cell: Cell, trials: int, innocents: int, seed: int, seconds: float) -> Cell:
+def run_cell(cell: Cell, trials: int, innocents: int, seed: int, end: float, share: float) -> Cell:
+    """Run up to ``trials``; the cell's time is its ``share`` of what is left until ``end``,
+    so cells that reach their trial cap early leave their time to the longer ones."""
     rng = np.random.default_rng(seed)
     t0 = time.perf_counter()
-    deadline = time.time() + seconds
+    deadline = time.time() + max(1.0, (end - time.time()) / share)
     hits = [0, 0, 0]
     for t in range(trials):
         if time.time() > deadline:
@@ -175,7 +177,9 @@ def main() -> None:
                     )
             if c > 1:
                 cells.append(Cell(n, c, "interleave", 0.0, "floor", floor_length(n, c)))
-    per_cell = args.budget * args.workers / len(cells)
+    # Cheap cells first: their leftover time goes to the expensive ones.
+    cells.sort(key=lambda cell: (cell.length, cell.n))
+    end = time.time() + args.budget
     print(
         f"{len(cells)} cells, up to {args.trials} trials each, budget {args.budget:.0f}s",
         flush=True,
@@ -183,7 +187,15 @@ def main() -> None:
     out: list[Cell] = []
     with ProcessPoolExecutor(args.workers) as pool:
         futs = [
-            pool.submit(run_cell, cell, args.trials, args.innocents, 1000 + i, per_cell)
+            pool.submit(
+                run_cell,
+                cell,
+                args.trials,
+                args.innocents,
+                1000 + i,
+                end,
+                max(1.0, (len(cells) - i) / args.workers),
+            )
             for i, cell in enumerate(cells)
         ]
         for i, f in enumerate(futs):

@@ -74,7 +74,7 @@ def main() -> None:
             "symbols": doc.capacity,
             "bits_per_word": round(doc.bits_per_word, 3),
         }
-        code = Code.derive(CodeSpec(doc.capacity, 2, 2), rng.randbytes(32))
+        code = Code.derive(CodeSpec(doc.capacity, 2, 1), rng.randbytes(32))  # as shared
         t = time.perf_counter()
         for j in range(200):
             render(doc, code.codeword(j))

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -50,8 +52,12 @@ def test_symbol_frequencies_match_the_declared_biases():
 def test_biases_follow_the_arcsine_law():
     code = Code.derive(CodeSpec(20_000, 2, 4), SECRET)
     p = code.probs[:, 1]
-    # Under the arcsine law, P(p < 1/4) = 1/3 (2/π · asin(1/2)) minus the small cutoff mass.
-    assert abs((p < 0.25).mean() - 1 / 3) < 0.02
+    # Under the arcsine law cut at t, r = asin(√p) is uniform on [asin(√t), π/2 - asin(√t)]
+    # so P(p < 1/4) = (π/6 - lo) / (π/2 - 2·lo); without a cutoff it would be 1/3.
+    lo = math.asin(math.sqrt(code.spec.cutoff))
+    expected = (math.pi / 6 - lo) / (math.pi / 2 - 2 * lo)
+    assert abs((p < 0.25).mean() - expected) < 0.01
+    assert p.min() >= code.spec.cutoff - 1 / QUANT
     assert abs(p.mean() - 0.5) < 0.02
 
 

@@ -13,7 +13,7 @@ import pytest
 from orcon.codes import Code, CodeSpec, accuse
 from orcon.errors import UsageError
 from orcon.marks.text import decode_text, parse, read_text, render
-from orcon.marks.text.document import NUMBER_WORDS
+from orcon.marks.text.document import WORD_VALUES, number_word
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_text()
 N = 100
@@ -22,18 +22,21 @@ N = 100
 @pytest.fixture(scope="module")
 def setup():  # type: ignore[no-untyped-def]
     doc = parse(REPORT)
-    code = Code.derive(CodeSpec(doc.capacity, 2, 2), b"text-test-secret-0123456789abcdef")
+    code = Code.derive(CodeSpec(doc.capacity, 2, 1), b"text-test-secret-0123456789abcdef")
     return doc, code
 
 
 def _values(text: str) -> list[int]:
     """Every number's value (digits or words), in order: formats may change, values never."""
     out = []
-    for tok in re.findall(r"\d+|[A-Za-z]+", text):
+    compounds = {number_word(v): v for v in range(21, 100)}
+    for tok in re.findall(r"\d+|[A-Za-z]+(?:-[a-z]+)?", text):
         if tok.isdigit():
             out.append(int(tok))
-        elif tok.lower() in NUMBER_WORDS[2:]:
-            out.append(NUMBER_WORDS.index(tok.lower()))
+        elif tok.lower() in compounds:
+            out.append(compounds[tok.lower()])
+        elif tok.lower() in WORD_VALUES:
+            out.append(WORD_VALUES[tok.lower()])
     return out
 
 
@@ -131,3 +134,48 @@ def test_codeword_must_fit(setup):
     doc, _ = setup
     with pytest.raises(UsageError, match="carries"):
         render(doc, np.zeros(doc.capacity + 1, int))
+
+
+def test_punctuation_relative_and_number_format_sites():
+    text = (
+        "Later, officers seized £12,500 in cash from the flat on the upper floor, and the van "
+        "that was used in the robbery was recovered. The seized items, the van, and the cash "
+        "were logged."
+    )
+    doc = parse(text)
+    kinds = sorted(s.kind for s in doc.sites)
+    assert kinds == ["comma", "comma", "comma", "number", "relative"]
+    zero = render(doc, np.zeros(doc.capacity, int))
+    one = render(doc, np.ones(doc.capacity, int))
+    # Symbol 0 is the author's own wording wherever the rule starts from it.
+    assert zero == (
+        "Later officers seized £12,500 in cash from the flat on the upper floor, and the van "
+        "that was used in the robbery was recovered. The seized items, the van and the cash "
+        "were logged."
+    )
+    assert one == (
+        "Later, officers seized £12500 in cash from the flat on the upper floor and the van "
+        "which was used in the robbery was recovered. The seized items, the van, and the cash "
+        "were logged."
+    )
+
+
+def test_short_lists_and_non_restrictive_clauses_are_left_alone():
+    doc = parse(
+        "Officers seized drugs, cash and the car. The van, which was stolen, was found. "
+        "He said that was wrong. The officers seized 2026 items."
+    )
+    assert [(s.kind, doc.source[s.start : s.end]) for s in doc.sites] == [("comma", " ")]
+
+
+def test_the_model_kept_with_an_item_rebuilds_the_same_document(setup):
+    from orcon.marks.text import from_model, to_model
+
+    doc, code = setup
+    again = from_model(REPORT, to_model(doc))
+    assert again.sites == doc.sites and again.sentences == doc.sentences
+    assert render(again, code.codeword(3)) == render(doc, code.codeword(3))
+    with pytest.raises(UsageError, match="version"):
+        from_model(REPORT, {**to_model(doc), "version": 99})
+    with pytest.raises(UsageError, match="does not fit"):
+        from_model("Too short.", to_model(doc))

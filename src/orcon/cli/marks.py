@@ -53,8 +53,8 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         out, pos = [], sent.start
         for s in sites:
             out.append(doc.source[pos : s.start])
-            a, b = (f or "∅" for f in s.forms)
-            out.append(f"[{a.strip() or a}|{b.strip() or b}]")
+            shown = ((f or "∅").strip() or f for f in s.forms)
+            out.append("[" + "|".join(shown) + "]")
             pos = s.end
         out.append(doc.source[pos : sent.end])
         print(f"{si + 1:>3}. {' '.join(''.join(out).split())}")

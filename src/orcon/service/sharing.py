@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import secrets
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from orcon.codes import Code, CodeSpec, plan
 from orcon.codes.prf import derive_key
-from orcon.errors import CapacityError, PolicyDenied, UsageError
+from orcon.codes.tardos import default_cutoff
+from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import Embedder, decode, encode
 from orcon.marks.image.codec import ImageFormat, sniff
@@ -77,7 +79,7 @@ def item_secret(inst: Instance, item_id: str) -> bytes:
 
 
 def item_code(inst: Instance, item: Item) -> Code:
-    spec = CodeSpec(item.code_length, item.code_q, item.code_c)
+    spec = CodeSpec(item.code_length, item.code_q, item.code_c, item.code_cutoff)
     return Code.derive(spec, item_secret(inst, item.id))
 
 
@@ -159,6 +161,7 @@ def share(
                 "text or Markdown reports"
             ) from None
         kind = "text"
+    model = b""  # a text item's sites, kept with it (see text_document)
     if kind == "photo":
         image = decode(data)
         length = plan(max_recipients, collusion)
@@ -174,7 +177,7 @@ def share(
         doc = text_marks.parse(text_marks.decode_text(data))
         length = doc.capacity
         need = text_symbols_needed(max_recipients)
-        collusion = 1 if collusion == 1 else 2
+        collusion = 1  # identification code: see docs/marks-text.md and ADR 0005
         if length < need:
             more = math.ceil((need - length) / max(doc.bits_per_word, 0.05))
             raise CapacityError(
@@ -185,8 +188,10 @@ def share(
         markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
         fmt_name = "markdown" if markdown else "text"
         keypoints, descriptors, scale = b"", match_text.item_shingles(doc).tobytes(), "text"
+        model = json.dumps(text_marks.to_model(doc)).encode()
     item_id = "itm_" + secrets.token_hex(8)
     wrapped = inst.blobs.put(item_id, data)
+    sealed_model = inst.blobs.seal(item_id, wrapped, TEXT_MODEL, model) if kind == "text" else None
     try:
         with inst.transaction() as s:
             orgs = [find_org(s, o) for o in dict.fromkeys(to)]
@@ -210,6 +215,8 @@ def share(
                 code_length=length,
                 code_q=2,
                 code_c=collusion,
+                code_cutoff=default_cutoff(collusion, 2),
+                text_model=sealed_model,
                 max_recipients=max_recipients,
                 tlp=marking.value,
                 no_onward=no_onward,
@@ -325,12 +332,23 @@ def _looks_binary(data: bytes) -> bool:
     return b"\x00" in head or head.startswith((b"%PDF", b"PK\x03\x04", b"MZ", b"GIF8", b"\x7fELF"))
 
 
+TEXT_MODEL = "text model"
+
+
 def text_document(inst: Instance, item: Item) -> text_marks.Document:
     """The parsed original of a text item, cached per instance."""
     key = "text:" + item.id
     hit = inst.embedders.get(key)
     if hit is None:
-        hit = text_marks.parse(text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key)))
+        text = text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key))
+        if item.text_model is None:  # shared before items kept their model (revision 0004)
+            hit = text_marks.parse(text)
+        else:
+            raw = inst.blobs.unseal(item.id, item.wrapped_key, TEXT_MODEL, item.text_model)
+            try:
+                hit = text_marks.from_model(text, json.loads(raw))
+            except (UsageError, ValueError) as err:
+                raise StorageError(f"the text model of item {item.id} is unusable: {err}") from None
         inst.embedders[key] = hit
         while len(inst.embedders) > 8:
             inst.embedders.popitem(last=False)

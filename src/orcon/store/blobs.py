@@ -68,5 +68,25 @@ class BlobStore:
                 f"the original of item {item_id} failed its integrity check"
             ) from None
 
+    def seal(self, item_id: str, wrapped_key: bytes, label: str, data: bytes) -> bytes:
+        """Encrypt data that belongs with an item (kept in the database) under its key.
+
+        The associated data binds it to the item and the label, so sealed data
+        cannot be moved to another item or used for another purpose.
+        """
+        key = aes_key_unwrap(self._master, wrapped_key)
+        nonce = secrets.token_bytes(_NONCE)
+        return nonce + AESGCM(key).encrypt(nonce, data, f"{item_id}/{label}".encode())
+
+    def unseal(self, item_id: str, wrapped_key: bytes, label: str, sealed: bytes) -> bytes:
+        try:
+            key = aes_key_unwrap(self._master, wrapped_key)
+            aad = f"{item_id}/{label}".encode()
+            return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], aad)
+        except (InvalidTag, InvalidUnwrap):
+            raise StorageError(
+                f"the {label} of item {item_id} failed its integrity check"
+            ) from None
+
     def delete(self, item_id: str) -> None:
         self._path(item_id).unlink(missing_ok=True)

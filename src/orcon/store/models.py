@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     LargeBinary,
@@ -94,6 +95,9 @@ class Item(Base):
     code_length: Mapped[int] = mapped_column(Integer)
     code_q: Mapped[int] = mapped_column(Integer, default=2)
     code_c: Mapped[int] = mapped_column(Integer)
+    code_cutoff: Mapped[float] = mapped_column(Float, nullable=True)
+    # Text items: their sites and sentences (orcon.marks.text.to_model), sealed under the item key.
+    text_model: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     max_recipients: Mapped[int] = mapped_column(Integer)
     tlp: Mapped[str] = mapped_column(String(20))
     no_onward: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -4,10 +4,19 @@ See docs/marks-text.md for what survives (retyping, partial quotes, typos) and
 what does not.
 """
 
-from orcon.marks.text.document import Document, parse, render
+from orcon.marks.text.document import Document, from_model, parse, render, to_model
 from orcon.marks.text.reader import TextReading, read_text
 
-__all__ = ["Document", "TextReading", "decode_text", "parse", "read_text", "render"]
+__all__ = [
+    "Document",
+    "TextReading",
+    "decode_text",
+    "from_model",
+    "parse",
+    "read_text",
+    "render",
+    "to_model",
+]
 
 
 def decode_text(data: bytes) -> str:

@@ -47,6 +47,20 @@ NUMBER_WORDS = [
     "nineteen",
     "twenty",
 ]
+TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+
+
+def number_word(value: int) -> str:
+    """2..99 in words, hyphenated above twenty: 7 "seven", 35 "thirty-five"."""
+    if value <= 20:
+        return NUMBER_WORDS[value]
+    tens, units = divmod(value, 10)
+    return TENS[tens - 2] + (f"-{NUMBER_WORDS[units]}" if units else "")
+
+
+# Single-word numbers that may be written as digits (compounds such as
+# "thirty-five" are left as the author wrote them).
+WORD_VALUES = {number_word(v): v for v in range(2, 100) if "-" not in number_word(v)}
 REPORTING = {
     "stated",
     "said",
@@ -71,6 +85,30 @@ REPORTING = {
     "believe",
     "believes",
     "stated,",
+    "agreed",
+    "admitted",
+    "denied",
+    "alleged",
+    "estimated",
+    "understood",
+    "learned",
+    "learnt",
+    "discovered",
+    "established",
+    "concluded",
+    "acknowledged",
+    "added",
+    "warned",
+    "insisted",
+    "maintained",
+    "argued",
+    "revealed",
+    "realised",
+    "realized",
+    "knew",
+    "feared",
+    "expected",
+    "accepted",
 }
 AFTER_THAT = {
     "the",
@@ -96,8 +134,21 @@ AFTER_THAT = {
     "funds",
     "one",
     "two",
+    "those",
+    "some",
+    "many",
+    "most",
+    "several",
+    "its",
+    "our",
+    "each",
+    "police",
+    "three",
+    "four",
+    "five",
 }
 _TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
+_TIME_UNIT = re.compile(r"\s*(?:hours|hrs|hr|h|am|pm|a\.m|p\.m|GMT|BST|UTC|Z)\b", re.I)
 _INTRO = re.compile(
     r"^((?:In|On|At|During|Between|Following|Within|After|Before|By|Since|Until)"
     r"\s[\w' -]{2,40}?),\s"
@@ -127,6 +178,31 @@ UNITS = {
     "per",
     "x",
 }
+# Comma before "and"/"but" joining two clauses: the next word starts a clause.
+_CLAUSE_COMMA = re.compile(
+    r",(?= (?:and|but) (?:the|a|an|it|he|she|they|we|there|this|these|those|his|her|their|its|"
+    r"officers|police|no|one|two|three|four|five|six|seven|eight|nine|ten|[A-Z][a-z]+|\d+)\b)"
+)
+# Restrictive relative "that"/"which" (no comma before) after a determiner-led noun phrase.
+_RELATIVE = re.compile(
+    r"\b(?:the|a|an|any|each|every|this|these|those|another|some|all|no)((?: [a-z][a-z-]+){1,2}) "
+    r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might)\b)"
+)
+NOT_NOUN = {
+    "said", "stated", "means", "meant", "shows", "showed", "says", "is", "was", "were", "are",
+    "be", "been", "so", "such", "now", "than", "of", "in", "on", "at", "to", "for", "with",
+    "by", "from", "and", "or", "but", "not", "only", "also", "time", "way", "fact", "extent",
+    "point", "reason", "same", "moment", "day", "night", "year",
+}  # fmt: skip
+# A comma after an opening adverb or a short subordinate clause ("Later, officers ...").
+_OPENER = re.compile(
+    r"^((?:Subsequently|Later|Initially|Meanwhile|Afterwards|Currently|Additionally|Separately|"
+    r"Overall|Finally|Previously|Recently|Yesterday|Today|Ultimately|Accordingly|At present|"
+    r"At first|To date|So far|Upon arrival|"
+    r"(?:When|Once|Although|Though|While|Whilst|If|As soon as|Because) [\w' -]{2,50}?)),\s"
+)
+# A thousands separator in a number of four to six digits: "1,500" / "1500".
+_THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?![\d]|,\d|\.\d)")
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 SPELLING_STEMS = (
     "organ|recogn|real|author|priorit|summar|emphas|character|final|util|minim|maxim|"
@@ -148,19 +224,29 @@ _ABBREV = re.compile(
 )
 
 
-# A context slot: a plain word, or a neighbouring site (either of its two forms' tokens).
-Slot = str | tuple[tuple[str, ...], tuple[str, ...]]
+# A context slot: a plain word, or a neighbouring site (any of its forms' tokens).
+Slot = str | tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
+    """A place with two or four wordings; form i carries the code value i.
+
+    A four-form site carries two binary code symbols (value = b0 + 2·b1), so
+    reading it yields both or neither.
+    """
+
     start: int
     end: int
-    forms: tuple[str, str]
+    forms: tuple[str, ...]
     kind: str
     sentence: int
     left: tuple[Slot, ...] = ()
     right: tuple[Slot, ...] = ()
+
+    @property
+    def bits(self) -> int:
+        return 2 if len(self.forms) == 4 else 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +265,7 @@ class Document:
     @property
     def capacity(self) -> int:
         """Binary code symbols the document carries."""
-        return len(self.sites)
+        return sum(s.bits for s in self.sites)
 
     @property
     def bits_per_word(self) -> float:
@@ -283,21 +369,18 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             s0, e0 = a, toks[i + len(phrase) - 1][2]
             orig = seg[s0:e0]
             if not (orig[:1].isupper() and i > 0):  # never rewrite a capitalised word mid-sentence
-                surface = pairs[pi].surface
-                forms = (_case(surface[0], orig), _case(surface[1], orig))
+                forms = tuple(_case(x, orig) for x in pairs[pi].surface)
                 out.append(Site(sent.start + s0, sent.start + e0, forms, "lexicon", si))
             i += len(phrase)
             continue
-        # Small whole numbers before a word: "3 officers" / "three officers".
+        # Whole numbers 2-99 before a word: "3 officers" / "three officers", "30" / "thirty".
         nxt = toks[i + 1] if i + 1 < len(toks) else None
         value = (
-            int(tok)
-            if tok.isdigit() and len(tok) <= 2
-            else (NUMBER_WORDS.index(tok) if tok in NUMBER_WORDS else None)
+            int(tok) if tok.isdigit() and len(tok) <= 2 and tok[0] != "0" else WORD_VALUES.get(tok)
         )
         if (
             value is not None
-            and 2 <= value <= 20
+            and 2 <= value <= 99
             and i > 0
             and nxt is not None
             and nxt[0].isalpha()
@@ -314,7 +397,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
                     Site(
                         sent.start + a,
                         sent.start + toks[i][2],
-                        (str(value), NUMBER_WORDS[value]),
+                        (str(value), number_word(value)),
                         "number",
                         si,
                     )
@@ -335,14 +418,37 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             )
         i += 1
     for m in _TIME.finditer(seg):
-        forms = (f"{m.group(1)}:{m.group(3)}", f"{m.group(1)}.{m.group(3)}")
-        if m.group(2) in ":." and len(m.group(1)) == 2:
-            out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "time", si))
+        hh, mm = m.group(1), m.group(3)
+        clock: tuple[str, ...] = (f"{hh}:{mm}", f"{hh}.{mm}")
+        if not _TIME_UNIT.match(seg, m.end()):  # "21:40" / "21.40" / "21:40 hrs" / "21.40 hrs"
+            clock = (*clock, f"{hh}:{mm} hrs", f"{hh}.{mm} hrs")
+        if m.group(2) in ":." and len(hh) == 2:
+            out.append(Site(sent.start + m.start(), sent.start + m.end(), clock, "time", si))
     intro = _INTRO.match(seg)
     if intro:
         out.append(
             Site(sent.start + intro.end(1), sent.start + intro.end(1) + 1, ("", ","), "comma", si)
         )
+    if not intro:
+        opener = _OPENER.match(seg)
+        if opener:
+            at = sent.start + opener.end(1)
+            out.append(Site(at, at + 1, ("", ","), "comma", si))
+    for m in _CLAUSE_COMMA.finditer(seg):
+        # At least five words since the last comma: a clause, not the tail of a list.
+        before = seg[: m.start()]
+        if len(re.findall(r"\w+", before[before.rfind(",") + 1 :])) >= 5:
+            at = sent.start + m.start()
+            out.append(Site(at, at + 2, (", ", " "), "comma", si))
+    for m in _RELATIVE.finditer(seg):
+        if any(w in NOT_NOUN or w in REPORTING for w in m.group(1).split()):
+            continue
+        word = m.group(2)
+        forms = (word, "which" if word == "that" else "that")
+        out.append(Site(sent.start + m.start(2), sent.start + m.end(2), forms, "relative", si))
+    for m in _THOUSANDS.finditer(seg):
+        forms = (m.group(0), m.group(1) + m.group(2))
+        out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "number", si))
     for m in _DATE.finditer(seg):
         day = int(m.group(1))
         if 1 <= day <= 31:
@@ -397,7 +503,7 @@ def parse(text: str, locale: str = "en-GB") -> Document:
         for site in sorted(_candidates(source, sent, si, locale), key=lambda x: (x.start, -x.end)):
             if mask[site.start : site.end + 1].any() or (sites and site.start < sites[-1].end):
                 continue
-            if site.forms[0] == site.forms[1]:
+            if len(set(site.forms)) != len(site.forms):
                 continue
             sites.append(site)
     sites = _with_context(source, sentences, sites)
@@ -426,7 +532,7 @@ def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> 
             while k < len(pending) and pending[k].start <= a:
                 s = pending[k]
                 where[id(s)] = len(slots)
-                slots.append((tuple(tokens(s.forms[0])), tuple(tokens(s.forms[1]))))
+                slots.append(tuple(tuple(tokens(f)) for f in s.forms))
                 k += 1
             if t and not any(s.start <= a < s.end for s in group):
                 slots.append(t)
@@ -447,17 +553,57 @@ def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> 
 
 
 def render(doc: Document, codeword: np.ndarray) -> str:
-    """The copy carrying ``codeword`` (one binary symbol per site)."""
+    """The copy carrying ``codeword`` (one binary symbol per two-form site, two per four-form)."""
     word = np.asarray(codeword)
     if word.shape != (doc.capacity,):
         raise UsageError(
             f"codeword has shape {word.shape}, the text carries {doc.capacity} symbols"
         )
-    out, pos = [], 0
+    bits = word.tolist()
+    out, pos, j = [], 0, 0
     src = doc.source
-    for site, bit in zip(doc.sites, word.tolist(), strict=True):
+    for site in doc.sites:
+        value = int(bits[j]) + (2 * int(bits[j + 1]) if site.bits == 2 else 0)
+        j += site.bits
         out.append(src[pos : site.start])
-        out.append(site.forms[int(bit)])
+        out.append(site.forms[value])
         pos = site.end
     out.append(src[pos:])
     return "".join(out)
+
+
+MODEL_VERSION = 1
+
+
+def to_model(doc: Document) -> dict[str, object]:
+    """The document's sites and sentences as plain data, to be kept with the item.
+
+    A copy can only be read with the very sites it was rendered from, so an
+    item keeps this model from the day it is shared: later changes to the
+    lexicon or the rules give new items more sites and leave old ones readable.
+    """
+    return {
+        "version": MODEL_VERSION,
+        "words": doc.words,
+        "sentences": [[s.start, s.end] for s in doc.sentences],
+        "sites": [[s.start, s.end, list(s.forms), s.kind, s.sentence] for s in doc.sites],
+    }
+
+
+def from_model(text: str, model: dict[str, object]) -> Document:
+    """Rebuild the document of ``text`` from a model made by :func:`to_model`."""
+    if model.get("version") != MODEL_VERSION:
+        raise UsageError(f"unsupported text model version {model.get('version')!r}")
+    source, _ = _strip_locks(text)
+    try:
+        sentences = [Sentence(int(a), int(b)) for a, b in model["sentences"]]  # type: ignore[attr-defined]
+        sites = [
+            Site(int(a), int(b), tuple(str(f) for f in forms), str(kind), int(si))
+            for a, b, forms, kind, si in model["sites"]  # type: ignore[attr-defined]
+        ]
+        words = int(model["words"])  # type: ignore[call-overload]
+    except (KeyError, TypeError, ValueError) as err:
+        raise UsageError(f"malformed text model: {err}") from None
+    if any(not 0 <= s.start <= s.end <= len(source) or len(s.forms) not in (2, 4) for s in sites):
+        raise UsageError("the text model does not fit this text")
+    return Document(source, tuple(_with_context(source, sentences, sites)), tuple(sentences), words)

@@ -11,8 +11,10 @@ from orcon.marks.text.normalize import tokens
 
 @dataclass(frozen=True, slots=True)
 class Pair:
-    forms: tuple[tuple[str, ...], tuple[str, ...]]  # normalised tokens for symbol 0 and 1
-    surface: tuple[str, str]
+    """Two or four wordings of one meaning; the i-th carries the code value i."""
+
+    forms: tuple[tuple[str, ...], ...]  # normalised tokens per wording
+    surface: tuple[str, ...]
     both: bool
 
 
@@ -22,9 +24,12 @@ def load() -> tuple[Pair, ...]:
     for line in files("orcon.data").joinpath("lexicon-en.tsv").read_text("utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        a, b, direction = line.split("\t")
-        sa, sb = (x.replace(" ,", ",") for x in (a, b))
-        pairs.append(Pair((tuple(tokens(a)), tuple(tokens(b))), (sa, sb), direction == "both"))
+        *wordings, direction = line.split("\t")
+        if len(wordings) not in (2, 4) or direction not in ("both", "fwd"):
+            raise ValueError(f"lexicon line needs 2 or 4 wordings and a direction: {line!r}")
+        surface = tuple(x.replace(" ,", ",") for x in wordings)
+        forms = tuple(tuple(tokens(x)) for x in wordings)
+        pairs.append(Pair(forms, surface, direction == "both"))
     return tuple(pairs)
 
 
@@ -33,7 +38,7 @@ def index() -> dict[str, list[tuple[tuple[str, ...], int, int]]]:
     """First token -> [(phrase tokens, pair index, which form)], longest phrases first."""
     out: dict[str, list[tuple[tuple[str, ...], int, int]]] = {}
     for i, p in enumerate(load()):
-        sides = (0, 1) if p.both else (0,)
+        sides = range(len(p.forms)) if p.both else (0,)
         for side in sides:
             phrase = p.forms[side]
             out.setdefault(phrase[0], []).append((phrase, i, side))

@@ -85,26 +85,26 @@ def _occurs(leak: list[str], site: Site, form: tuple[str, ...], fuzzy: bool) -> 
     return False
 
 
-def _form_tokens(site: Site, side: int) -> tuple[str, ...]:
-    return tuple(tokens(site.forms[side]))
-
-
 def read_text(leak_text: str, doc: Document) -> TextReading:
     leak = tokens(leak_text)
     m = doc.capacity
     lik = np.ones((m, 2))
     erased = np.ones(m, dtype=bool)
     found_sentences: set[int] = set()
-    for j, site in enumerate(doc.sites):
+    j = 0
+    for site in doc.sites:
+        at, j = j, j + site.bits
         if len(site.left) + len(site.right) < MIN_CONTEXT:
             continue
-        forms = (_form_tokens(site, 0), _form_tokens(site, 1))
-        far = _far(*forms)
-        hits = [_occurs(leak, site, forms[side], far) for side in (0, 1)]
-        if hits[0] != hits[1]:
-            side = 0 if hits[0] else 1
-            lik[j] = (1.0 - MISREAD, MISREAD) if side == 0 else (MISREAD, 1.0 - MISREAD)
-            erased[j] = False
-            found_sentences.add(site.sentence)
+        forms = [tuple(tokens(f)) for f in site.forms]
+        hits = [_occurs(leak, site, f, all(_far(f, g) for g in forms if g is not f)) for f in forms]
+        if sum(hits) != 1:
+            continue
+        value = hits.index(True)
+        for b in range(site.bits):
+            bit = (value >> b) & 1
+            lik[at + b] = (1.0 - MISREAD, MISREAD) if bit == 0 else (MISREAD, 1.0 - MISREAD)
+            erased[at + b] = False
+        found_sentences.add(site.sentence)
     obs = Observation.soft(lik, erased)
     return TextReading(obs, len(found_sentences), len(doc.sentences), int((~erased).sum()))

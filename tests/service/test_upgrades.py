@@ -1,0 +1,95 @@
+"""Schema upgrades keep what an instance already holds traceable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from alembic import command
+from sqlalchemy import select
+
+from orcon.codes import Code, CodeSpec
+from orcon.codes.tardos import default_cutoff
+from orcon.service import directory, sharing
+from orcon.store.db import _alembic_config
+from orcon.store.models import Item
+
+
+def _run(inst, verb: str, target: str) -> None:  # type: ignore[no-untyped-def]
+    with inst.engine.begin() as conn:
+        cfg = _alembic_config()
+        cfg.attributes["connection"] = conn
+        getattr(command, verb)(cfg, target)
+
+
+def test_items_made_before_the_cutoff_change_keep_tardos_cutoff(inst, photo):
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "a@metro.example", "Metro Police", "A")
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
+    with inst.reading() as s:
+        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+    assert row.code_cutoff == default_cutoff(row.code_c) == 1 / (30 * row.code_c)
+
+    # An instance that held this item before revision 0004 had no cutoff column.
+    _run(inst, "downgrade", "0003")
+    _run(inst, "upgrade", "head")
+
+    with inst.reading() as s:
+        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+        code = sharing.item_code(inst, row)
+    legacy = 1 / (300 * row.code_c)
+    assert abs(row.code_cutoff - legacy) < 1e-15
+    expected = Code.derive(
+        CodeSpec(row.code_length, row.code_q, row.code_c, legacy),
+        sharing.item_secret(inst, item.id),
+    )
+    assert np.array_equal(code.counts, expected.counts)
+    assert np.array_equal(code.codewords(0, 5), expected.codewords(0, 5))
+
+
+def test_a_shared_report_keeps_its_sites_when_the_wording_rules_change(inst, monkeypatch):
+    from pathlib import Path
+
+    from orcon.marks.text import document
+    from orcon.service import tracing
+
+    report = (Path(__file__).parents[1] / "data" / "reports" / "canal-street.md").read_bytes()
+    directory.add_org(inst, "Metro Police")
+    people = [
+        directory.add_person(inst, f"o{i}@metro.example", "Metro Police", f"O {i}").email
+        for i in range(4)
+    ]
+    item = sharing.share(inst, report, title="Canal", tlp="amber", to=["Metro Police"])
+    leak = sharing.issue_copy(inst, item.id, people[2]).data.decode()
+    with inst.reading() as s:
+        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+    assert row.text_model is not None and b"approximately" not in row.text_model  # sealed
+
+    # A later release finds other sites in the same text (here: none at all).
+    monkeypatch.setattr(document, "_candidates", lambda *a, **k: [])
+    assert document.parse(report.decode()).capacity == 0
+    inst.embedders.clear()
+    with inst.reading() as s:
+        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+        assert sharing.text_document(inst, row).capacity == row.code_length
+    result = tracing.trace(inst, " ".join(leak.lower().split()).encode())
+    assert [a.person for a in result.accused] == [people[2]]
+
+
+def test_a_damaged_text_model_is_a_storage_error_not_a_wrong_reading(inst):
+    from pathlib import Path
+
+    from orcon.errors import StorageError
+    from orcon.service import tracing
+
+    report = (Path(__file__).parents[1] / "data" / "reports" / "canal-street.md").read_bytes()
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "a@metro.example", "Metro Police", "A")
+    item = sharing.share(inst, report, title="Canal", tlp="amber", to=["Metro Police"])
+    copy = sharing.issue_copy(inst, item.id, "a@metro.example").data
+    with inst.transaction() as s:
+        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+        assert row.text_model is not None
+        row.text_model = row.text_model[:-1] + bytes([row.text_model[-1] ^ 1])
+    inst.embedders.clear()
+    with pytest.raises(StorageError, match="text model of item .* integrity"):
+        tracing.trace(inst, copy)
