@@ -184,3 +184,28 @@ def test_bad_arguments_are_usage_errors():
         Observation.soft(np.array([[1.0, -1.0]]))
     with pytest.raises(UsageError):
         accuse(code, obs, 10, decoders=())
+
+
+def test_the_normal_tail_used_by_the_bound_is_never_below_the_true_one():
+    import math
+
+    from orcon.codes.tail import _log_ndtr_upper
+
+    x = np.linspace(-37.0, 8.0, 4501)
+    # log Φ(x) from math.erfc, accurate over this whole range.
+    exact = np.array([math.log(0.5 * math.erfc(-v / math.sqrt(2.0))) for v in x])
+    upper = _log_ndtr_upper(x)
+    assert np.all(upper >= exact - 1e-12)  # an upper bound: p-values stay proofs
+    assert np.allclose(upper[x >= -5], exact[x >= -5], rtol=0, atol=1e-12)
+    assert np.all(upper - exact <= 0.04)  # and a tight one
+
+
+def test_c1_codes_use_one_decoder_and_lose_no_evidence_to_splitting():
+    code = Code.derive(CodeSpec(64, 2, 1), b"c1-secret-0123456789abcdef012345")
+    obs = Observation.hard(code.codeword(4), 2)
+    one = accuse(code, obs, 100)
+    assert one.decoders == (Decoder.SYMMETRIC,)
+    # Asking for two decoders by name splits ε between them (the p-value doubles).
+    two = accuse(code, obs, 100, decoders=[Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD])
+    assert [s.index for s in one.accused] == [4] == [s.index for s in two.accused]
+    assert two.accused[0].p_value == pytest.approx(2 * one.accused[0].p_value)

@@ -91,5 +91,28 @@ def test_a_damaged_text_model_is_a_storage_error_not_a_wrong_reading(inst):
         assert row.text_model is not None
         row.text_model = row.text_model[:-1] + bytes([row.text_model[-1] ^ 1])
     inst.embedders.clear()
-    with pytest.raises(StorageError, match="text model of item .* integrity"):
+    with pytest.raises(StorageError, match=r"text model of item .* integrity"):
         tracing.trace(inst, copy)
+
+
+def test_the_head_revision_constant_matches_the_migrations():
+    from alembic.script import ScriptDirectory
+
+    from orcon.store.db import HEAD_REVISION
+
+    assert ScriptDirectory.from_config(_alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_an_old_schema_is_upgraded_when_the_instance_is_opened(inst, tmp_path):
+    from orcon.service.instance import Instance
+    from orcon.store.db import HEAD_REVISION, current_revision
+
+    _run(inst, "downgrade", "0003")
+    assert current_revision(inst.engine) == "0003"
+    home = inst.home
+    inst.close()
+    again = Instance.open(home)
+    try:
+        assert current_revision(again.engine) == HEAD_REVISION
+    finally:
+        again.close()

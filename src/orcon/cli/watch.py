@@ -5,11 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import time
+from types import ModuleType
 
 from orcon.cli.args import moment, positive
-from orcon.service import watching
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
+
+
+def _watching() -> ModuleType:
+    """The watch service, imported on use: its feed and article parsers take a third
+    of a second to load, which every other orcon command would otherwise pay."""
+    from orcon.service import watching
+
+    return watching
 
 
 def _inst(args: argparse.Namespace) -> Instance:
@@ -17,13 +25,13 @@ def _inst(args: argparse.Namespace) -> Instance:
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    sid = watching.add_source(_inst(args), args.url, args.kind, args.interval)
+    sid = _watching().add_source(_inst(args), args.url, args.kind, args.interval)
     print(f"Watching {args.url} ({args.kind}, every {args.interval} s) as source {sid}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = watching.list_sources(_inst(args))
+    rows = _watching().list_sources(_inst(args))
     if args.json:
         print(json.dumps(rows))
     else:
@@ -37,14 +45,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_fact(args: argparse.Namespace) -> int:
-    fid = watching.add_fact(_inst(args), args.text, args.item, args.embargo_until)
+    fid = _watching().add_fact(_inst(args), args.text, args.item, args.embargo_until)
     print(f"Registered sensitive fact {fid} (its text is not written to the ledger)")
     return 0
 
 
 def cmd_config(args: argparse.Namespace) -> int:
     inst = _inst(args)
-    cfg = watching.load_config(inst)
+    cfg = _watching().load_config(inst)
     for name in ("webhook_url", "webhook_secret", "smtp_host", "mail_from"):
         value = getattr(args, name)
         if value is not None:
@@ -55,7 +63,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         cfg.mail_to = args.mail_to
     if args.auto_halt is not None:
         cfg.auto_halt = args.auto_halt
-    watching.save_config(inst, cfg)
+    _watching().save_config(inst, cfg)
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))
     return 0
@@ -64,7 +72,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from orcon.watch.fetch import Fetcher
 
-    watcher = watching.Watcher(_inst(args), Fetcher(min_interval=args.min_interval))
+    watcher = _watching().Watcher(_inst(args), Fetcher(min_interval=args.min_interval))
     while True:
         alerts = watcher.run_once(force=args.once)
         for a in alerts:
@@ -77,7 +85,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    rows = watching.list_alerts(_inst(args))
+    rows = _watching().list_alerts(_inst(args))
     if args.json:
         print(json.dumps(rows))
     else:

@@ -31,16 +31,36 @@ All functions are pure; randomness comes in as a ``numpy.random.Generator``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import log_ndtr
 
 _ITER = 60
 
 
 BERRY_ESSEEN = 0.5600  # Shevtsova (2010), non-identically distributed summands
+_ERFC = np.frompyfunc(math.erfc, 1, 1)
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _log_ndtr_upper(x: np.ndarray) -> np.ndarray:
+    """An upper bound on log Φ(x), exact (to rounding) for x >= -5.
+
+    Below -5 it uses the Mills-ratio bound Φ(x) <= φ(x)/|x| (at most 4 % above
+    Φ there), so the Berry–Esseen factor it feeds can only grow: the p-value
+    stays a proof. Written with math.erfc rather than scipy.special, whose
+    import costs a CLI command a third of a second.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    near = x >= -5.0
+    with np.errstate(divide="ignore"):
+        out[near] = np.log(0.5 * np.asarray(_ERFC(-x[near] / math.sqrt(2.0)), dtype=np.float64))
+    far = ~near
+    out[far] = -0.5 * x[far] ** 2 - _HALF_LOG_2PI - np.log(-x[far])
+    return out
 
 
 def _third(table: np.ndarray, logp: np.ndarray, lam: np.ndarray) -> np.ndarray:
@@ -143,7 +163,9 @@ def chernoff_pvalue(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) ->
         # A degenerate tilted law (σ -> 0) gives δ = inf, i.e. factor 1: plain Chernoff.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             delta = BERRY_ESSEEN * _third(table, logp, lam) / sigma**3
-            log_normal = -lam * d + 0.5 * (lam * sigma) ** 2 + log_ndtr(d / sigma - lam * sigma)
+            log_normal = (
+                -lam * d + 0.5 * (lam * sigma) ** 2 + _log_ndtr_upper(d / sigma - lam * sigma)
+            )
         factor = np.minimum(1.0, np.exp(np.minimum(log_normal, 0.0)) + 2.0 * delta)
         factor = np.where(np.isfinite(factor), factor, 1.0)
         out[live] = np.minimum(1.0, np.exp(k - lam * sl) * factor)
