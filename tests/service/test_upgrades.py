@@ -67,7 +67,7 @@ def test_a_shared_report_keeps_its_sites_when_the_wording_rules_change(inst, mon
     # A later release finds other sites in the same text (here: none at all).
     monkeypatch.setattr(document, "_candidates", lambda *a, **k: [])
     assert document.parse(report.decode()).capacity == 0
-    inst.embedders.clear()
+    inst.cache.clear()
     with inst.reading() as s:
         row = s.scalars(select(Item).where(Item.id == item.id)).one()
         assert sharing.text_document(inst, row).capacity == row.code_length
@@ -90,7 +90,7 @@ def test_a_damaged_text_model_is_a_storage_error_not_a_wrong_reading(inst):
         row = s.scalars(select(Item).where(Item.id == item.id)).one()
         assert row.text_model is not None
         row.text_model = row.text_model[:-1] + bytes([row.text_model[-1] ^ 1])
-    inst.embedders.clear()
+    inst.cache.clear()
     with pytest.raises(StorageError, match=r"text model of item .* integrity"):
         tracing.trace(inst, copy)
 
@@ -116,3 +116,19 @@ def test_an_old_schema_is_upgraded_when_the_instance_is_opened(inst, tmp_path):
         assert current_revision(again.engine) == HEAD_REVISION
     finally:
         again.close()
+
+
+def test_instance_caches_are_separate_lrus_per_kind():
+    from orcon.service.instance import Caches
+
+    cache = Caches()
+    for i in range(10):
+        cache.put("text", i, f"doc {i}")
+    cache.put("embedder", "photo", "mask")
+    for i in range(5):
+        cache.put("embedder", f"p{i}", i)  # evicts embedders only
+    assert cache.get("embedder", "photo") is None
+    assert [cache.get("text", i) for i in (1, 2, 9)] == [None, "doc 2", "doc 9"]
+    cache.get("text", 2)  # recently used survives the next insert
+    cache.put("text", 10, "doc 10")
+    assert cache.get("text", 2) == "doc 2" and cache.get("text", 3) is None

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import secrets as pysecrets
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from argon2 import PasswordHasher
 from sqlalchemy import Engine
@@ -40,6 +40,49 @@ class Credentials:
     token: str
 
 
+class Caches:
+    """Derived state an instance keeps in memory, never authoritative: one small LRU
+    per kind, so that a burst of one kind (text reports) cannot evict another
+    (photo embedders, which are costlier to rebuild).
+
+    Kinds: ``embedder`` (a photo's layout and mask, shared by every copy),
+    ``text`` (a report's parsed sites), ``feature-index`` (the LSH index over
+    shared photos) and ``ledger-tree`` (the Merkle tree of the ledger).
+    """
+
+    LIMITS: ClassVar[dict[str, int]] = {
+        "embedder": 4,
+        "text": 8,
+        "feature-index": 1,
+        "ledger-tree": 1,
+    }
+
+    def __init__(self) -> None:
+        self._lru: dict[str, OrderedDict[Hashable, Any]] = {k: OrderedDict() for k in self.LIMITS}
+
+    def get(self, kind: str, key: Hashable) -> Any:
+        lru = self._lru[kind]
+        if key not in lru:
+            return None
+        lru.move_to_end(key)
+        return lru[key]
+
+    def put(self, kind: str, key: Hashable, value: Any) -> Any:
+        lru = self._lru[kind]
+        lru[key] = value
+        lru.move_to_end(key)
+        while len(lru) > self.LIMITS[kind]:
+            lru.popitem(last=False)
+        return value
+
+    def drop(self, kind: str) -> None:
+        self._lru[kind].clear()
+
+    def clear(self) -> None:
+        for lru in self._lru.values():
+            lru.clear()
+
+
 class Instance:
     """Everything a service needs; create with :meth:`open` or :meth:`init`."""
 
@@ -65,8 +108,7 @@ class Instance:
         url = home.database_url()
         self._reader = make_engine(url, writer=False) if url.startswith("sqlite") else engine
         self._read_sessions: sessionmaker[Session] = session_factory(self._reader)
-        # Per-original state shared by every copy (layout, mask): small LRU.
-        self.embedders: OrderedDict[str, Any] = OrderedDict()
+        self.cache = Caches()
 
     @classmethod
     def open(cls, home: Home, clock: Clock = utcnow) -> Instance:

@@ -102,11 +102,11 @@ def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]]
         photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
         if len(photos) > INDEX_ABOVE:
             # Many photos: vote in an LSH index first, then check only the best-voted exactly.
-            key = ("feature-index", len(photos))
-            index = inst.embedders.get(key)  # type: ignore[call-overload]
+            index = inst.cache.get("feature-index", len(photos))
             if index is None:
-                index = match.FeatureIndex(list(photos.items()))
-                inst.embedders[key] = index  # type: ignore[index]
+                index = inst.cache.put(
+                    "feature-index", len(photos), match.FeatureIndex(list(photos.items()))
+                )
             chosen = [i for i, _ in index.candidates(variants)]
             return "photo", match.rank(variants, ((i, photos[i]) for i in chosen)), leak
         return "photo", match.rank(variants, photos.items()), leak

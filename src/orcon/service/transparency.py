@@ -42,12 +42,11 @@ def tree(inst: Instance, size: int, root: bytes | None = None) -> MerkleTree:
     With ``root`` (the signed checkpoint's), a cache that disagrees with the
     database is thrown away and rebuilt: we serve exactly what was signed.
     """
-    snap: _Snapshot | None = getattr(inst, "_snapshot", None)
+    snap: _Snapshot | None = inst.cache.get("ledger-tree", "ledger")
     if snap is not None and root is not None and snap.size >= size and snap.tree.root(size) != root:
         snap = None
     if snap is None:
-        snap = _Snapshot(MerkleTree(), 0)
-        inst._snapshot = snap  # type: ignore[attr-defined]
+        snap = inst.cache.put("ledger-tree", "ledger", _Snapshot(MerkleTree(), 0))
     if snap.size < size:
         with inst.reading() as s:
             for h in s.scalars(
@@ -60,7 +59,7 @@ def tree(inst: Instance, size: int, root: bytes | None = None) -> MerkleTree:
     if snap.size < size:
         raise VerificationError(f"the ledger has {snap.size} entries, the checkpoint {size}")
     if root is not None and snap.tree.root(size) != root:
-        inst._snapshot = None  # type: ignore[attr-defined]
+        inst.cache.drop("ledger-tree")
         raise VerificationError("the stored ledger does not match its latest signed checkpoint")
     return snap.tree
 
