@@ -72,9 +72,10 @@ def main() -> None:
         row: dict[str, object] = {
             "words": doc.words,
             "symbols": doc.capacity,
+            "fragile_marks": len(doc.gaps),
             "bits_per_word": round(doc.bits_per_word, 3),
         }
-        code = Code.derive(CodeSpec(doc.capacity, 2, 1), rng.randbytes(32))  # as shared
+        code = Code.derive(CodeSpec(doc.symbols, 2, 1), rng.randbytes(32))  # as shared
         t = time.perf_counter()
         for j in range(200):
             render(doc, code.codeword(j))

@@ -50,8 +50,16 @@ def test_battery_through_the_cli(tmp_path, database, photo):
         pixels = cv2.imdecode(np.frombuffer(photos[leaker], np.uint8), cv2.IMREAD_COLOR)
         leak = attacks.SINGLE[name](pixels, np.random.default_rng(k))
         leaks.append((name, cv2.imencode(".jpg", leak)[1].tobytes(), ".jpg", leaker))
-    retyped = " ".join(texts[people[7]].lower().split())
+    # Retyped: ASCII only (the invisible marks are gone), lower case, re-wrapped.
+    folded = texts[people[7]].encode("ascii", "ignore").decode()
+    retyped = " ".join(folded.lower().split())
+    assert "\u200b" in texts[people[7]] and "\u200b" not in retyped
     leaks.append(("report retyped", retyped.encode(), ".txt", people[7]))
+    # A verbatim three-sentence quote pasted into an article: its invisible marks name it.
+    body = next(p for p in texts[people[9]].split("\n\n") if p.startswith("Initial"))
+    quote = ". ".join(body.split(". ")[:3]) + "."
+    article = f"City news. The council met on Tuesday. {quote} The mayor declined to comment."
+    leaks.append(("quote pasted", article.encode(), ".txt", people[9]))
 
     for name, data, suffix, leaker in leaks:
         path = tmp_path / f"leak{suffix}"
@@ -66,3 +74,28 @@ def test_battery_through_the_cli(tmp_path, database, photo):
         verdict = json.loads(out.stdout)
         assert verdict["verdict"] == "accused", (name, verdict)
         assert [a["person"] for a in verdict["accused"]] == [leaker], name
+
+    # The evidence report of a text leak: sentences, wordings read, receipt, method.
+    page = tmp_path / "report.html"
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "orcon",
+            "--home",
+            str(home),
+            "trace",
+            str(path),
+            "--report",
+            str(page),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    html = page.read_text()
+    assert "Which sentences and wordings survived" in html and 'class="read"' in html
+    assert "The council met on Tuesday" in html  # the leak as received
+    assert f"Ledger receipt: copy issued to {people[9]}" in html
+    assert "Bonferroni ×1" in html and "invisible marks read" in html

@@ -22,7 +22,7 @@ N = 100
 @pytest.fixture(scope="module")
 def setup():  # type: ignore[no-untyped-def]
     doc = parse(REPORT)
-    code = Code.derive(CodeSpec(doc.capacity, 2, 1), b"text-test-secret-0123456789abcdef")
+    code = Code.derive(CodeSpec(doc.symbols, 2, 1), b"text-test-secret-0123456789abcdef")
     return doc, code
 
 
@@ -69,7 +69,7 @@ def test_locks_code_urls_and_quotes_are_never_touched():
         "```\nobserved = approximately\n```\n"
     )
     doc = parse(text)
-    for bits in (np.zeros(doc.capacity, int), np.ones(doc.capacity, int)):
+    for bits in (np.zeros(doc.symbols, int), np.ones(doc.symbols, int)):
         copy = render(doc, bits)
         assert "approximately 3 miles" in copy and "{{lock}}" not in copy
         assert '"the van departed quickly"' in copy
@@ -133,7 +133,7 @@ def test_bad_text_is_refused(data, needle):
 def test_codeword_must_fit(setup):
     doc, _ = setup
     with pytest.raises(UsageError, match="carries"):
-        render(doc, np.zeros(doc.capacity + 1, int))
+        render(doc, np.zeros(doc.symbols + 1, int))
 
 
 def test_punctuation_relative_and_number_format_sites():
@@ -142,7 +142,7 @@ def test_punctuation_relative_and_number_format_sites():
         "that was used in the robbery was recovered. The seized items, the van, and the cash "
         "were logged."
     )
-    doc = parse(text)
+    doc = parse(text, fragile=False)
     kinds = sorted(s.kind for s in doc.sites)
     assert kinds == ["comma", "comma", "comma", "number", "relative"]
     zero = render(doc, np.zeros(doc.capacity, int))
@@ -179,3 +179,44 @@ def test_the_model_kept_with_an_item_rebuilds_the_same_document(setup):
         from_model(REPORT, {**to_model(doc), "version": 99})
     with pytest.raises(UsageError, match="does not fit"):
         from_model("Too short.", to_model(doc))
+
+
+def _strip_marks(text: str) -> str:
+    return text.replace("\u200b", "").replace("\u2060", "")
+
+
+def test_fragile_marks_are_invisible_additions_only(setup):
+    doc, code = setup
+    plain = parse(REPORT, fragile=False)
+    assert doc.sites == plain.sites and doc.capacity == plain.capacity
+    assert len(doc.gaps) > doc.capacity  # far more marks than wording sites
+    copy = render(doc, code.codeword(5))
+    # Removing the marks leaves exactly the wording-only copy of the same codeword.
+    assert _strip_marks(copy) == render(plain, code.codeword(5)[: plain.capacity])
+    assert {ch for ch in copy if ch not in REPORT and not ch.isascii()} <= {"\u200b", "\u2060"}
+
+
+def test_a_verbatim_quote_is_named_by_its_marks_and_a_retyped_one_by_its_wording(setup):
+    doc, code = setup
+    copy = render(doc, code.codeword(17))
+    body = next(p for p in copy.split("\n\n") if p.startswith("Initial"))
+    quote = ". ".join(body.split(". ")[:3]) + "."  # three sentences, 54 words
+    article = f"The council met on Tuesday. {quote} The mayor declined to comment."
+    reading = read_text(article, doc)
+    assert reading.fragile_read >= 15 and reading.sites_read < 15  # wording alone: too few
+    verdict = accuse(code, reading.observation, N)
+    assert [s.index for s in verdict.accused] == [17]
+    # The same quote without its marks (a CMS that strips them): wording only.
+    stripped = read_text(_strip_marks(article), doc)
+    assert stripped.fragile_read == 0 and stripped.sites_read == reading.sites_read
+
+
+def test_marks_from_two_copies_cancel_out_instead_of_misleading(setup):
+    doc, code = setup
+    a, b = render(doc, code.codeword(1)), render(doc, code.codeword(2))
+    reading = read_text(a + "\n\n" + b, doc)
+    differ = code.codeword(1)[doc.capacity :] != code.codeword(2)[doc.capacity :]
+    erased = reading.observation.erased[doc.capacity :]
+    assert np.all(erased[differ]) and not np.any(erased[~differ])
+    accused = {s.index for s in accuse(code, reading.observation, N).accused}
+    assert accused <= {1, 2}

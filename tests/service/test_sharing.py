@@ -274,7 +274,8 @@ def test_text_reports_share_copy_and_trace(inst):
     assert item.kind == "text" and item.format == "markdown" and item.code_length >= 60
     copies = {e: sharing.issue_copy(inst, item.id, e).data.decode() for e in people}
     assert copies[people[0]].startswith("> **TLP:AMBER · NO ONWARD DISSEMINATION**")
-    leak = " ".join(copies[people[5]].lower().split())  # retyped: lower case, re-wrapped
+    # Retyped: ASCII only (no invisible marks), lower case, re-wrapped.
+    leak = " ".join(copies[people[5]].encode("ascii", "ignore").decode().lower().split())
     result = tracing.trace(inst, leak.encode())
     assert result.verdict == "accused" and [a.person for a in result.accused] == [people[5]]
     with pytest.raises(CapacityError, match="more words"):

@@ -70,7 +70,7 @@ def test_a_shared_report_keeps_its_sites_when_the_wording_rules_change(inst, mon
     inst.cache.clear()
     with inst.reading() as s:
         row = s.scalars(select(Item).where(Item.id == item.id)).one()
-        assert sharing.text_document(inst, row).capacity == row.code_length
+        assert sharing.text_document(inst, row).symbols == row.code_length
     result = tracing.trace(inst, " ".join(leak.lower().split()).encode())
     assert [a.person for a in result.accused] == [people[2]]
 

@@ -171,6 +171,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         expires: Annotated[datetime | None, Form()] = None,
         max_recipients: Annotated[int, Form()] = sharing.DEFAULT_MAX_RECIPIENTS,
         collusion: Annotated[int, Form()] = sharing.DEFAULT_COLLUSION,
+        fragile: Annotated[bool, Form()] = True,
     ) -> dict[str, Any]:
         for moment in (embargo_until, expires):
             if moment is not None and moment.tzinfo is None:
@@ -189,6 +190,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             expires_at=expires,
             max_recipients=max_recipients,
             collusion=collusion,
+            fragile=fragile,
         )
         return _item_json(item)
 

@@ -121,6 +121,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         named=args.named or [],
         max_recipients=args.max_recipients,
         collusion=args.collusion,
+        fragile=not args.no_fragile,
     )
     _out(
         args,
@@ -470,6 +471,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         type=positive,
         default=sharing.DEFAULT_COLLUSION,
         help="largest coalition the fingerprint must resist (default 3)",
+    )
+    p.add_argument(
+        "--no-fragile",
+        action="store_true",
+        help="text reports: no invisible marks in copies (the wording alone carries the code)",
     )
     p.add_argument("--json", action="store_true")
 

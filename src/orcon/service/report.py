@@ -1,7 +1,9 @@
 """The evidence report of a trace: what a sceptical reviewer needs to see, in one HTML file.
 
 Sections: the verdict in words; the leak beside the original with the
-registration outline; the map of fingerprint cells that survived; every
+registration outline and the map of fingerprint cells that survived (photos),
+or the leak as received and the original sentence by sentence with every
+wording read or lost (text reports); every
 recipient's score against the accusation threshold; each accused person's
 ledger receipt (event, inclusion proof, signed checkpoint — checked here before
 it is printed); the method and its parameters. A ``.pdf`` path renders the
@@ -28,9 +30,12 @@ from orcon.codes.scores import Decoder, score_codewords, score_table
 from orcon.codes.tail import chernoff_threshold
 from orcon.errors import UsageError
 from orcon.marks.image import decode
+from orcon.marks.image.reader import ImageReading
+from orcon.marks.text import Document as TextDocument
+from orcon.marks.text import TextReading, decode_text
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt, verify_receipt
-from orcon.service.sharing import item_code
+from orcon.service.sharing import get_item, item_code, text_document
 from orcon.service.tracing import TraceResult
 from orcon.store.blobs import atomic_write
 from orcon.store.models import Item, Person, Recipient
@@ -98,11 +103,84 @@ def _score_plot(scores: list[tuple[str, float, bool]], threshold: float) -> str:
     )
 
 
+def _image_parts(original: np.ndarray, leak: np.ndarray, result: TraceResult) -> list[str]:
+    reading = result.reading if isinstance(result.reading, ImageReading) else None
+    thumb, f = _thumb(original)
+    overlay = thumb.copy()
+    if reading is not None:
+        lh, lw = leak.shape[:2]
+        corners = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], np.float32).reshape(-1, 1, 2)
+        poly = cv2.perspectiveTransform(corners, reading.registration.homography) * f
+        cv2.polylines(overlay, [poly.astype(np.int32)], True, (43, 57, 192), 3)
+        grid = reading.valid_cells.astype(np.uint8)
+        cells = cv2.resize(grid, (thumb.shape[1], thumb.shape[0]), interpolation=cv2.INTER_NEAREST)
+        tint = thumb.copy()
+        tint[cells == 1] = (0.5 * tint[cells == 1] + [0, 90, 0]).astype(np.uint8)
+        tint[cells == 0] = (0.35 * tint[cells == 0]).astype(np.uint8)
+    else:
+        tint = thumb
+    return [
+        '<h2>The leak and the original</h2><div class="row">'
+        f'<figure><img src="{_data_uri(_thumb(leak)[0])}" alt="The leaked image as received">'
+        "<figcaption>The leak, as received.</figcaption></figure>"
+        f'<figure><img src="{_data_uri(overlay)}" alt="The original with the leak outlined">'
+        "<figcaption>The original; the red outline is where the leak was found "
+        "(registration).</figcaption></figure></div>"
+        f'<h2>Which fingerprint cells survived</h2><figure><img src="{_data_uri(tint)}" '
+        'alt="Map of fingerprint cells: green were read, dark were lost">'
+        f"<figcaption>Green cells were read; dark cells were cropped away or covered. "
+        f"{result.read} code symbols read, {result.erased} lost.</figcaption></figure>"
+    ]
+
+
+def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
+    """The leak as received, and the original sentence by sentence with every wording
+    site marked read (and which wording) or lost."""
+    reading = result.reading if isinstance(result.reading, TextReading) else None
+    erased = reading.observation.erased if reading is not None else np.ones(doc.symbols, bool)
+    lik = reading.observation.likelihoods if reading is not None else np.ones((doc.symbols, 2))
+    marked: dict[int, list[str]] = {}
+    j = 0
+    for site in doc.sites:
+        at, j = j, j + site.bits
+        if erased[at]:
+            shown = f'<span class="lost">[{html.escape(" | ".join(site.forms))}]</span>'
+        else:
+            value = sum(int(lik[at + b, 1] > lik[at + b, 0]) << b for b in range(site.bits))
+            shown = f'<span class="read">{html.escape(site.forms[value]) or "∅"}</span>'
+        marked.setdefault(site.sentence, []).append(f"{site.start}:{site.end}:{shown}")
+    rows = []
+    for si, sent in enumerate(doc.sentences):
+        pieces, pos = [], sent.start
+        found = False
+        for entry in marked.get(si, []):
+            a, b, shown = entry.split(":", 2)
+            pieces.append(html.escape(doc.source[pos : int(a)]))
+            pieces.append(shown)
+            found |= 'class="read"' in shown
+            pos = int(b)
+        pieces.append(html.escape(doc.source[pos : sent.end]))
+        rows.append(f'<li class="{"found" if found else "absent"}">{"".join(pieces)}</li>')
+    fragile = reading.fragile_read if reading is not None else 0
+    shown_leak = leak if len(leak) <= 6000 else leak[:6000] + " …"
+    return [
+        "<h2>The leak as received</h2>"
+        f'<pre class="leak">{html.escape(shown_leak)}</pre>'
+        "<h2>Which sentences and wordings survived</h2>"
+        "<p>The original, sentence by sentence. Green: a wording read in the leak, as "
+        "it appears there; grey: a wording site the leak does not contain (all its "
+        "alternatives shown). Sentences with nothing read are dimmed. "
+        f"{result.read} code symbols read ({fragile} of them invisible marks of a verbatim "
+        f"copy), {result.erased} lost.</p>"
+        f'<ol class="sentences">{"".join(rows)}</ol>'
+    ]
+
+
 def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
-    leak = decode(leak_bytes).pixels
     parts: list[str] = []
     title = "no shared item"
     markings = ""
+    item_kind = "photo"
     if result.item is not None:
         with inst.reading() as s:
             item = s.get(Item, result.item)
@@ -112,41 +190,17 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
                 .join(Person, Person.id == Recipient.person_id)
                 .where(Recipient.item_id == item.id)
             ).all()
-            original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
             code = item_code(inst, item)
-        from orcon.service.sharing import get_item
-
+            item_kind = item.kind
+            if item.kind == "photo":
+                original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
+                parts += _image_parts(original, decode(leak_bytes).pixels, result)
+            else:
+                doc = text_document(inst, item)
+                parts += _text_parts(doc, decode_text(leak_bytes), result)
         info = get_item(inst, item.id)
         title, markings = info.title, info.markings
         reading = result.reading
-        thumb, f = _thumb(original)
-        overlay = thumb.copy()
-        if reading is not None:
-            lh, lw = leak.shape[:2]
-            corners = np.array([[0, 0], [lw, 0], [lw, lh], [0, lh]], np.float32).reshape(-1, 1, 2)
-            poly = cv2.perspectiveTransform(corners, reading.registration.homography) * f
-            cv2.polylines(overlay, [poly.astype(np.int32)], True, (43, 57, 192), 3)
-            grid = reading.valid_cells.astype(np.uint8)
-            cells = cv2.resize(
-                grid, (thumb.shape[1], thumb.shape[0]), interpolation=cv2.INTER_NEAREST
-            )
-            tint = thumb.copy()
-            tint[cells == 1] = (0.5 * tint[cells == 1] + [0, 90, 0]).astype(np.uint8)
-            tint[cells == 0] = (0.35 * tint[cells == 0]).astype(np.uint8)
-        else:
-            tint = thumb
-        parts.append(
-            '<h2>The leak and the original</h2><div class="row">'
-            f'<figure><img src="{_data_uri(_thumb(leak)[0])}" alt="The leaked image as received">'
-            "<figcaption>The leak, as received.</figcaption></figure>"
-            f'<figure><img src="{_data_uri(overlay)}" alt="The original with the leak outlined">'
-            "<figcaption>The original; the red outline is where the leak was found "
-            "(registration).</figcaption></figure></div>"
-            f'<h2>Which fingerprint cells survived</h2><figure><img src="{_data_uri(tint)}" '
-            'alt="Map of fingerprint cells: green were read, dark were lost">'
-            f"<figcaption>Green cells were read; dark cells were cropped away or covered. "
-            f"{result.read} code symbols read, {result.erased} lost.</figcaption></figure>"
-        )
         if reading is not None and recips:
             dec = Decoder(result.accused[0].decoder) if result.accused else Decoder.SYMMETRIC
             table = score_table(dec, code.probs, reading.observation, code.spec.c)
@@ -154,7 +208,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             idx = sorted(who)
             scores = [float(score_codewords(table, code.codeword(i)[None, :])[0]) for i in idx]
             n = len(idx)
-            tau = chernoff_threshold(table, code.probs, result.false_accusation_bound / (n * 3))
+            k = max(len(result.decoders), 1)
+            tau = chernoff_threshold(table, code.probs, result.false_accusation_bound / (n * k))
             accused = {a.person for a in result.accused}
             plot = _score_plot(
                 [(who[i], sc, who[i] in accused) for i, sc in zip(idx, scores, strict=True)], tau
@@ -192,7 +247,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         f"for all {result.population} recipients together.</p>"
     )
     method = result.reading
-    params = {
+    decoders = result.decoders or ("symmetric", "log-likelihood", "adaptive")
+    params: dict[str, object] = {
         "software": f"orcon {__version__}",
         "instance": inst.origin,
         "trace ledger entry": result.ledger_seq,
@@ -200,14 +256,26 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         "recipients scored": result.population,
         "symbols read": result.read,
         "symbols erased": result.erased,
-        "registration": None
-        if method is None
-        else f"{method.registration.method}, "
-        f"{method.registration.inliers} inliers, flipped={method.registration.flipped}",
-        "measured mark SNR": None if method is None else round(method.snr, 2),
-        "decoders": "symmetric Tardos, log-likelihood (interleaving), adaptive (EM)",
-        "accusation rule": "Chernoff bound on the innocent score law; p ≤ ε/n with Bonferroni ×3",
     }
+    if isinstance(method, ImageReading):
+        params["registration"] = (
+            f"{method.registration.method}, {method.registration.inliers} inliers, "
+            f"flipped={method.registration.flipped}"
+        )
+        params["measured mark SNR"] = round(method.snr, 2)
+    elif isinstance(method, TextReading):
+        params["reader"] = (
+            "informed wording reader: each site looked for in its own context "
+            "(three words each side, one typo tolerated per long word); "
+            f"{method.sentences_found} of {method.sentences_total} sentences found; "
+            f"{method.fragile_read} invisible marks read"
+        )
+    params["item kind"] = item_kind
+    params["decoders"] = ", ".join(decoders)
+    params["accusation rule"] = (
+        "Berry–Esseen-refined Chernoff bound on the innocent score law, "
+        f"p ≤ ε/n, Bonferroni ×{len(decoders)} over the decoders"
+    )
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in params.items()
@@ -217,6 +285,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         ".row{display:flex;gap:1em;flex-wrap:wrap}figure{margin:0}img{max-width:560px}"
         "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:1em;font-size:12px}"
         ".mark{font-weight:bold;color:#a04000}th{text-align:left;padding-right:1em}"
+        ".read{background:#cdeccd;font-weight:bold}.lost{color:#888}"
+        ".sentences li.absent{color:#999}.leak{font-size:13px}"
     )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"

@@ -125,8 +125,13 @@ def share(
     named: Sequence[str] = (),
     max_recipients: int = DEFAULT_MAX_RECIPIENTS,
     collusion: int = DEFAULT_COLLUSION,
+    fragile: bool = True,
 ) -> ItemInfo:
-    """Store an original encrypted, record its markings, and plan its fingerprint code."""
+    """Store an original encrypted, record its markings, and plan its fingerprint code.
+
+    ``fragile`` adds invisible marks to text copies (see docs/marks-text.md); they
+    help only with verbatim copies and are never needed to trace one.
+    """
     _safe_filename(filename)
     title = title.strip()
     if not title or len(title) > 500:
@@ -169,15 +174,15 @@ def share(
             repr(features.scale),
         )
     else:
-        doc = text_marks.parse(text_marks.decode_text(data))
-        length = doc.capacity
+        doc = text_marks.parse(text_marks.decode_text(data), fragile=fragile)
+        length = doc.symbols  # the wording's symbols, then the fragile marks'
         need = text_symbols_needed(max_recipients)
         collusion = 1  # identification code: see docs/marks-text.md and ADR 0005
-        if length < need:
-            more = math.ceil((need - length) / max(doc.bits_per_word, 0.05))
+        if doc.capacity < need:  # planned on the wording alone: it survives retyping
+            more = math.ceil((need - doc.capacity) / max(doc.bits_per_word, 0.05))
             raise CapacityError(
                 f"the text is too short to carry a fingerprint for {max_recipients} recipients: "
-                f"it carries {length} code symbols in {doc.words} words and needs {need} "
+                f"it carries {doc.capacity} code symbols in {doc.words} words and needs {need} "
                 f"(about {more} more words of similar prose, or fewer recipients)"
             )
         markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
@@ -374,7 +379,7 @@ def text_document(inst: Instance, item: Item) -> text_marks.Document:
     if hit is None:
         text = text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key))
         if item.text_model is None:  # shared before items kept their model (revision 0004)
-            hit = text_marks.parse(text)
+            hit = text_marks.parse(text, fragile=False)
         else:
             raw = inst.blobs.unseal(item.id, item.wrapped_key, TEXT_MODEL, item.text_model)
             try:

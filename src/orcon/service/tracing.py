@@ -15,6 +15,7 @@ from orcon.marks import text as text_marks
 from orcon.marks.image import decode, read_pixels
 from orcon.marks.image.codec import sniff
 from orcon.marks.image.reader import ImageReading
+from orcon.marks.text import TextReading
 from orcon.match import image as match
 from orcon.match import text as match_text
 from orcon.service.instance import Instance
@@ -48,8 +49,9 @@ class TraceResult:
     population: int
     matched_items: tuple[tuple[str, int], ...] = ()
     notes: tuple[str, ...] = ()
-    reading: ImageReading | None = field(default=None, repr=False)
+    reading: ImageReading | TextReading | None = field(default=None, repr=False)
     ledger_seq: int | None = None
+    decoders: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         def row(s: SuspectInfo) -> dict[str, object]:
@@ -135,14 +137,15 @@ def trace(
             assert item is not None
         code = item_code(inst, item)
         who = _issued(inst, item_id)
-        reading: ImageReading | None = None
+        reading: ImageReading | TextReading | None = None
         try:
             if kind == "photo":
                 original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
                 reading = read_pixels(leak, original, item_secret(inst, item_id), item.code_length)  # type: ignore[arg-type]
                 obs = reading.observation
             else:
-                obs = text_marks.read_text(str(leak), text_document(inst, item)).observation
+                reading = text_marks.read_text(str(leak), text_document(inst, item))
+                obs = reading.observation
         except MatchError as err:
             notes.append(f"{item_id}: {err}")
             continue
@@ -175,6 +178,7 @@ def trace(
             tuple(ranked),
             tuple(notes),
             reading,
+            decoders=tuple(str(d) for d in verdict.decoders),
         )
         if accused:
             break

@@ -257,15 +257,29 @@ class Sentence:
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Document:
+    """A report's fixed text, its wording sites and its fragile gaps.
+
+    Code symbols are laid out as the wording sites' bits first, then one bit per
+    fragile gap. Only the wording survives retyping, so :attr:`capacity` (what
+    authors are shown and what sharing is planned on) counts the wording alone;
+    :attr:`symbols` is the whole code length.
+    """
+
     source: str
     sites: tuple[Site, ...]
     sentences: tuple[Sentence, ...]
     words: int
+    gaps: tuple[int, ...] = ()  # offsets where a fragile mark goes (after a space)
 
     @property
     def capacity(self) -> int:
-        """Binary code symbols the document carries."""
+        """Code symbols carried by the wording (they survive retyping)."""
         return sum(s.bits for s in self.sites)
+
+    @property
+    def symbols(self) -> int:
+        """The code length: wording symbols, then one per fragile gap."""
+        return self.capacity + len(self.gaps)
 
     @property
     def bits_per_word(self) -> float:
@@ -484,7 +498,46 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     return out
 
 
-def parse(text: str, locale: str = "en-GB") -> Document:
+# The fragile layer: after a space, a zero-width space carries 0 and a word joiner 1.
+# Both are invisible, neither changes line breaking where a space already allows it.
+FRAGILE_MARKS = ("\u200b", "\u2060")
+GAP_CONTEXT = 2  # words (or commas) each side that locate a gap in a leak
+
+
+def _gaps(source: str, sentences: list[Sentence], sites: list[Site], mask: np.ndarray) -> list[int]:
+    """Word gaps for the fragile layer, each located by the two tokens on either side.
+
+    A gap is used only when those four tokens and the text between them are
+    the same in every copy (no wording site, nothing protected) and the four
+    tokens occur nowhere else in the document, so that a mark found in a leak
+    points at exactly one gap.
+    """
+    covered = mask.copy()
+    for site in sites:
+        covered[site.start : site.end + 1] = True
+    found: dict[tuple[str, ...], list[int]] = {}
+    for sent in sentences:
+        toks = token_spans(source[sent.start : sent.end])
+        for i in range(GAP_CONTEXT - 1, len(toks) - GAP_CONTEXT):
+            a = sent.start + toks[i - GAP_CONTEXT + 1][1]
+            b = sent.start + toks[i + GAP_CONTEXT][2]
+            left_end, right_start = sent.start + toks[i][2], sent.start + toks[i + 1][1]
+            if source[left_end:right_start] != " " or covered[a:b].any():
+                continue
+            key = tuple(t for t, _, _ in toks[i - GAP_CONTEXT + 1 : i + GAP_CONTEXT + 1])
+            found.setdefault(key, []).append(right_start)
+    return sorted(at for spots in found.values() if len(spots) == 1 for at in spots)
+
+
+def gap_key(source: str, at: int) -> tuple[str, ...]:
+    """The tokens that locate a gap: GAP_CONTEXT before ``at`` and GAP_CONTEXT from it."""
+    before = token_spans(source[max(0, at - 200) : at])[-GAP_CONTEXT:]
+    after = token_spans(source[at : at + 200])[:GAP_CONTEXT]
+    return tuple(t for t, _, _ in (*before, *after))
+
+
+def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
+    """Split a report into fixed text, wording sites and (with ``fragile``) marked gaps."""
     if locale not in ("en-GB", "en-US"):
         raise UsageError(f"unsupported locale {locale!r}: use en-GB or en-US")
     if not text.strip():
@@ -508,7 +561,8 @@ def parse(text: str, locale: str = "en-GB") -> Document:
             sites.append(site)
     sites = _with_context(source, sentences, sites)
     words = len(re.findall(r"[A-Za-z\u00c0-\u024f]+|\d+", source))
-    return Document(source, tuple(sites), tuple(sentences), words)
+    gaps = _gaps(source, sentences, sites, mask) if fragile else []
+    return Document(source, tuple(sites), tuple(sentences), words, tuple(gaps))
 
 
 def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> list[Site]:
@@ -553,22 +607,26 @@ def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> 
 
 
 def render(doc: Document, codeword: np.ndarray) -> str:
-    """The copy carrying ``codeword`` (one binary symbol per two-form site, two per four-form)."""
+    """The copy carrying ``codeword``: its wording symbols, then its fragile marks."""
     word = np.asarray(codeword)
-    if word.shape != (doc.capacity,):
-        raise UsageError(
-            f"codeword has shape {word.shape}, the text carries {doc.capacity} symbols"
-        )
+    if word.shape != (doc.symbols,):
+        raise UsageError(f"codeword has shape {word.shape}, the text carries {doc.symbols} symbols")
     bits = word.tolist()
-    out, pos, j = [], 0, 0
-    src = doc.source
+    edits: list[tuple[int, int, str]] = []
+    j = 0
     for site in doc.sites:
         value = int(bits[j]) + (2 * int(bits[j + 1]) if site.bits == 2 else 0)
         j += site.bits
-        out.append(src[pos : site.start])
-        out.append(site.forms[value])
-        pos = site.end
-    out.append(src[pos:])
+        edits.append((site.start, site.end, site.forms[value]))
+    for at in doc.gaps:
+        edits.append((at, at, FRAGILE_MARKS[int(bits[j])]))
+        j += 1
+    out, pos = [], 0
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1])):
+        out.append(doc.source[pos:start])
+        out.append(text)
+        pos = end
+    out.append(doc.source[pos:])
     return "".join(out)
 
 
@@ -587,6 +645,7 @@ def to_model(doc: Document) -> dict[str, object]:
         "words": doc.words,
         "sentences": [[s.start, s.end] for s in doc.sentences],
         "sites": [[s.start, s.end, list(s.forms), s.kind, s.sentence] for s in doc.sites],
+        "gaps": list(doc.gaps),
     }
 
 
@@ -602,8 +661,12 @@ def from_model(text: str, model: dict[str, object]) -> Document:
             for a, b, forms, kind, si in model["sites"]  # type: ignore[attr-defined]
         ]
         words = int(model["words"])  # type: ignore[call-overload]
+        gaps = tuple(int(g) for g in model.get("gaps", []))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError) as err:
         raise UsageError(f"malformed text model: {err}") from None
     if any(not 0 <= s.start <= s.end <= len(source) or len(s.forms) not in (2, 4) for s in sites):
         raise UsageError("the text model does not fit this text")
-    return Document(source, tuple(_with_context(source, sentences, sites)), tuple(sentences), words)
+    if any(not 0 < g < len(source) for g in gaps):
+        raise UsageError("the text model does not fit this text")
+    with_context = tuple(_with_context(source, sentences, sites))
+    return Document(source, with_context, tuple(sentences), words, gaps)

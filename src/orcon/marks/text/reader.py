@@ -13,14 +13,24 @@ codeword, so the p-values of :mod:`orcon.codes` stay exact.
 
 from __future__ import annotations
 
+import bisect
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from orcon.codes import Observation
-from orcon.marks.text.document import Document, Site, Slot
-from orcon.marks.text.normalize import tokens, within_one_edit
+from orcon.marks.text.document import (
+    FRAGILE_MARKS,
+    GAP_CONTEXT,
+    Document,
+    Site,
+    Slot,
+    gap_key,
+)
+from orcon.marks.text.normalize import token_spans, tokens, within_one_edit
 
+_MARK = re.compile("[" + "".join(FRAGILE_MARKS) + "]")
 MISREAD = 0.03  # probability that a clearly read form is nevertheless wrong (noise floor)
 MIN_CONTEXT = 2
 
@@ -30,7 +40,8 @@ class TextReading:
     observation: Observation
     sentences_found: int
     sentences_total: int
-    sites_read: int
+    sites_read: int  # wording symbols read
+    fragile_read: int = 0  # fragile marks read (verbatim copies only)
 
 
 def _far(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -85,9 +96,37 @@ def _occurs(leak: list[str], site: Site, form: tuple[str, ...], fuzzy: bool) -> 
     return False
 
 
+def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.ndarray) -> int:
+    """Read the zero-width marks of a verbatim copy; each is placed by the two tokens
+    on either side of it. Marks that do not point at exactly one gap, or gaps
+    marked both ways, stay erased. Returns the number of gaps read."""
+    if not doc.gaps or not any(mark in leak_text for mark in FRAGILE_MARKS):
+        return 0
+    where = {gap_key(doc.source, at): k for k, at in enumerate(doc.gaps)}
+    spans = token_spans(leak_text)
+    starts = [a for _, a, _ in spans]
+    seen: dict[int, set[int]] = {}
+    for mark in _MARK.finditer(leak_text):
+        i, ch = mark.start(), mark.group()
+        k = bisect.bisect_left(starts, i)
+        if k < GAP_CONTEXT or k + GAP_CONTEXT > len(spans):
+            continue
+        key = tuple(t for t, _, _ in spans[k - GAP_CONTEXT : k + GAP_CONTEXT])
+        gap = where.get(key)
+        if gap is not None:
+            seen.setdefault(gap, set()).add(FRAGILE_MARKS.index(ch))
+    base = doc.capacity
+    for gap, values in seen.items():
+        if len(values) == 1:
+            bit = values.pop()
+            lik[base + gap] = (1.0 - MISREAD, MISREAD) if bit == 0 else (MISREAD, 1.0 - MISREAD)
+            erased[base + gap] = False
+    return int((~erased[base:]).sum())
+
+
 def read_text(leak_text: str, doc: Document) -> TextReading:
     leak = tokens(leak_text)
-    m = doc.capacity
+    m = doc.symbols
     lik = np.ones((m, 2))
     erased = np.ones(m, dtype=bool)
     found_sentences: set[int] = set()
@@ -106,5 +145,7 @@ def read_text(leak_text: str, doc: Document) -> TextReading:
             lik[at + b] = (1.0 - MISREAD, MISREAD) if bit == 0 else (MISREAD, 1.0 - MISREAD)
             erased[at + b] = False
         found_sentences.add(site.sentence)
+    fragile = _read_fragile(leak_text, doc, lik, erased)
     obs = Observation.soft(lik, erased)
-    return TextReading(obs, len(found_sentences), len(doc.sentences), int((~erased).sum()))
+    read = int((~erased).sum())
+    return TextReading(obs, len(found_sentences), len(doc.sentences), read - fragile, fragile)
