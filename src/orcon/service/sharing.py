@@ -356,13 +356,14 @@ def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
 
 
 def text_symbols_needed(recipients: int) -> int:
-    """Enough symbols that a complete copy, read without error, names its holder at ε = 1e-6.
+    """Enough wording symbols that a complete retyped copy, read without error, names its
+    holder at ε = 1e-6.
 
-    An innocent's codeword agrees with all of m symbols with probability about 2^-m
-    (less with biased positions); three decoders share ε. The factor 1.5 leaves
-    room for the biases and for a partial read.
+    Text codes are identification codes (c = 1, one decoder): an innocent's
+    codeword agrees with all of m uniform symbols with probability 2^-m. The
+    factor 1.5 leaves room for a partial read.
     """
-    return math.ceil(1.5 * math.log2(3 * recipients / 1e-6))
+    return math.ceil(1.5 * math.log2(recipients / 1e-6))
 
 
 def _looks_binary(data: bytes) -> bool:
