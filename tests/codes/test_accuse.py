@@ -209,3 +209,12 @@ def test_c1_codes_use_one_decoder_and_lose_no_evidence_to_splitting():
     two = accuse(code, obs, 100, decoders=[Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD])
     assert [s.index for s in one.accused] == [4] == [s.index for s in two.accused]
     assert two.accused[0].p_value == pytest.approx(2 * one.accused[0].p_value)
+
+
+def test_a_perfect_read_is_accused_with_the_exact_chance_of_a_perfect_match():
+    for m in (64, 89, 3000):
+        code = Code.derive(CodeSpec(m, 2, 1), SECRET)
+        verdict = accuse(code, Observation.hard(code.codeword(3), 2), 1000)
+        assert [s.index for s in verdict.accused] == [3]
+        # Uniform symbols: an innocent matches all m with probability 2^-m (floored at 1e-300).
+        assert verdict.accused[0].p_value == pytest.approx(max(2.0**-m, 1e-300), rel=1e-9)

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 
 _ITER = 60
+_TOP_TOL = 1e-9
+_FLOOR = 1e-300
 
 
 BERRY_ESSEEN = 0.5600  # Shevtsova (2010), non-identically distributed summands
@@ -152,8 +154,16 @@ def chernoff_pvalue(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) ->
     mean = float((probs * table).sum())
     top = float(table.max(axis=1).sum())
     out = np.ones_like(s)
-    live = (s > mean) & (s <= top)
-    out[s > top] = 0.0
+    # At the very top the saddle point runs off to infinity and the bound loses
+    # all precision; there the exact answer is simple. Any score within _TOP_TOL
+    # of the top needs every position within _TOP_TOL of its row's maximum, an
+    # event of probability P_top (a product over positions): a proof, and exact.
+    rows_top = table.max(axis=1, keepdims=True)
+    p_top = float(np.exp(np.log(np.where(table >= rows_top - _TOP_TOL, probs, 0.0).sum(1)).sum()))
+    near_top = (s >= top - _TOP_TOL) & (s <= top + _TOP_TOL)
+    out[s > top + _TOP_TOL] = 0.0
+    out[near_top] = min(1.0, p_top)
+    live = (s > mean) & (s < top - _TOP_TOL)
     if live.any():
         sl = s[live]
         lam = _solve_lambda(table, logp, sl)
@@ -168,7 +178,13 @@ def chernoff_pvalue(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) ->
             )
         factor = np.minimum(1.0, np.exp(np.minimum(log_normal, 0.0)) + 2.0 * delta)
         factor = np.where(np.isfinite(factor), factor, 1.0)
-        out[live] = np.minimum(1.0, np.exp(k - lam * sl) * factor)
+        with np.errstate(over="ignore", invalid="ignore"):
+            bound = np.minimum(1.0, np.exp(k - lam * sl) * factor)
+        out[live] = np.minimum(np.where(np.isnan(bound), 1.0, bound), 1.0)
+    # A reachable score is never reported as impossible: tails below 1e-300
+    # (floating-point underflow) are reported as 1e-300, still an upper bound.
+    reachable = s <= top + _TOP_TOL
+    out[reachable] = np.maximum(out[reachable], _FLOOR)
     return out
 
 
