@@ -56,6 +56,7 @@ def trace(home: Path, data: bytes, suffix: str) -> tuple[dict[str, object], floa
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", default="astronaut,coffee,rocket")
+    ap.add_argument("--excerpts", type=int, default=10, help="retyped 250-word excerpts to trace")
     ap.add_argument("--out", default="bench/out/trace.json")
     args = ap.parse_args()
     rng = random.Random(11)
@@ -123,13 +124,29 @@ def main() -> None:
         ).data.decode()
         for i in range(N)
     }
-    for label in ("whole copy retyped", "250-word excerpt", "unrelated article"):
+
+    def retyped(text: str) -> str:
+        """ASCII only (the invisible marks are gone), lower case, re-wrapped."""
+        return " ".join(text.encode("ascii", "ignore").decode().lower().split())
+
+    labels = ["whole copy retyped"] + ["250-word excerpt retyped"] * args.excerpts
+    labels += ["6-sentence quote retyped", "3-sentence quote pasted verbatim", "unrelated article"]
+    for label in labels:
         leaker = f"p{rng.randrange(N)}@partner.example"
-        body = " ".join(texts[leaker].lower().split())
-        if label == "250-word excerpt":
+        body = retyped(texts[leaker])
+        if label.startswith("250-word"):
             words = body.split(" ")
             s = rng.randrange(0, len(words) - 250)
             body = " ".join(words[s : s + 250])
+        elif label.startswith("6-sentence"):
+            sentences = [x for x in body.split(". ") if len(x.split()) > 3]
+            s = rng.randrange(0, len(sentences) - 6)
+            quote = ". ".join(sentences[s : s + 6]) + "."
+            body = f"city news. the council met on tuesday. {quote} the mayor did not comment."
+        elif label.startswith("3-sentence"):
+            paragraph = next(p for p in texts[leaker].split("\n\n") if p.startswith("Detectives"))
+            quote = ". ".join(paragraph.split(". ")[:3]) + "."
+            body = f"City news. The council met on Tuesday. {quote} The mayor did not comment."
         elif label == "unrelated article":
             body = "The council met on Tuesday to discuss parking charges and the library. " * 30
             leaker = "nobody"
@@ -140,6 +157,7 @@ def main() -> None:
                 "media": "text",
                 "attack": label,
                 "verdict": res["verdict"],
+                "item_right": res.get("item") == (None if leaker == "nobody" else report.id),
                 "named": accused == [leaker],
                 "innocents": len(set(accused) - {leaker}),
                 "seconds": dt,

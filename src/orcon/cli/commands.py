@@ -129,7 +129,11 @@ def cmd_share(args: argparse.Namespace) -> int:
         f"Shared {item.id}: {item.title}\n  {item.markings}\n"
         f"  recipients: {', '.join(item.recipient_orgs) or '-'}\n"
         f"  fingerprint: {item.code_length} symbols, up to {item.max_recipients} recipients, "
-        f"coalitions of {item.collusion}",
+        + (
+            f"coalitions of {item.collusion}"
+            if item.kind == "photo"
+            else "one leaker per copy (text: identification code, docs/marks-text.md)"
+        ),
     )
     return 0
 
