@@ -220,3 +220,15 @@ def test_marks_from_two_copies_cancel_out_instead_of_misleading(setup):
     assert np.all(erased[differ]) and not np.any(erased[~differ])
     accused = {s.index for s in accuse(code, reading.observation, N).accused}
     assert accused <= {1, 2}
+
+
+@pytest.mark.parametrize("name", ["canal-street", "harbour-road", "riverside-fraud"])
+def test_no_wording_breaks_the_a_an_agreement(name):
+    text = (Path(__file__).parents[1] / "data" / "reports" / f"{name}.md").read_text()
+    doc = parse(text, fragile=False)
+    bad = re.compile(r"\b(?:an [b-df-hj-np-tv-z]|a [aeio])\w*", re.I)
+    before = set(bad.findall(text))
+    rng = np.random.default_rng(7)
+    for _ in range(40):
+        copy = render(doc, rng.integers(0, 2, doc.symbols))
+        assert set(bad.findall(copy)) <= before, set(bad.findall(copy)) - before
