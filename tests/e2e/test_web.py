@@ -143,3 +143,62 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         _accessible(admin)
         _shot(admin, "dashboard")
         browser.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    password = (tmp_path / "admin-password").read_text().strip()
+    src = tmp_path / "kestrel.md"
+    src.write_bytes(
+        (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_context(accept_downloads=True).new_page()
+        _login(admin, url, "admin@localhost", password)
+        admin.goto(url + "/partners")
+        admin.get_by_label("Organisation name").fill("Harbour City PD")
+        admin.get_by_role("button", name="Add organisation").click()
+        admin.get_by_label("E-mail").fill("d.okafor@harbour.example")
+        admin.get_by_label("Organisation", exact=True).select_option("Harbour City PD")
+        admin.get_by_label("Initial password (10 characters or more)").fill("correct horse battery")
+        admin.get_by_role("button", name="Add person").click()
+
+        admin.goto(url + "/share")
+        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        admin.get_by_label("Title").fill("Operation Kestrel")
+        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
+        admin.get_by_label("Harbour City PD").check()
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
+
+        partner = browser.new_context(accept_downloads=True).new_page()
+        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
+        partner.get_by_role("link", name="Operation Kestrel").click()
+        with partner.expect_download() as dl:
+            partner.get_by_role("link", name="Download my copy").click()
+        copy = tmp_path / "okafor-copy.md"
+        dl.value.save_as(str(copy))
+        text = copy.read_text()
+        assert text.startswith("> **TLP:AMBER**") and "\u200b" in text
+
+        # A news site pastes three sentences of it.
+        body = next(p for p in text.split("\n\n") if p.startswith("Initial"))
+        quote = ". ".join(body.split(". ")[:3]) + "."
+        leak = tmp_path / "article.txt"
+        leak.write_text(f"Harbour Road fire: what we know. {quote} Police declined to comment.")
+        admin.goto(url + "/trace")
+        admin.get_by_label("Leaked photo or text").set_input_files(str(leak))
+        admin.get_by_role("button", name="Trace").click()
+        expect(admin.locator(".verdict")).to_contain_text("accused")
+        expect(admin.get_by_role("main")).to_contain_text("d.okafor@harbour.example")
+        _accessible(admin)
+        admin.get_by_role("link", name="Open the evidence report").click()
+        expect(
+            admin.get_by_role("heading", name="Which sentences and wordings survived")
+        ).to_be_visible()
+        expect(admin.get_by_role("heading", name="The leak as received")).to_be_visible()
+        _shot(admin, "text-report")
