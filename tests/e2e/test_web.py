@@ -45,6 +45,17 @@ def _accessible(page) -> None:  # type: ignore[no-untyped-def]
     assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
+def _add_partner(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Harbour City PD with one officer, d.okafor@harbour.example."""
+    page.goto(url + "/partners")
+    page.get_by_label("Organisation name").fill("Harbour City PD")
+    page.get_by_role("button", name="Add organisation").click()
+    page.get_by_label("E-mail").fill("d.okafor@harbour.example")
+    page.get_by_label("Organisation", exact=True).select_option("Harbour City PD")
+    page.get_by_label("Initial password (10 characters or more)").fill("correct horse battery")
+    page.get_by_role("button", name="Add person").click()
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
     from playwright.sync_api import expect, sync_playwright
@@ -63,13 +74,7 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         admin.keyboard.press("Tab")
         assert admin.evaluate("document.activeElement.textContent") == "Skip to content"
 
-        admin.goto(url + "/partners")
-        admin.get_by_label("Organisation name").fill("Harbour City PD")
-        admin.get_by_role("button", name="Add organisation").click()
-        admin.get_by_label("E-mail").fill("d.okafor@harbour.example")
-        admin.get_by_label("Organisation", exact=True).select_option("Harbour City PD")
-        admin.get_by_label("Initial password (10 characters or more)").fill("correct horse battery")
-        admin.get_by_role("button", name="Add person").click()
+        _add_partner(admin, url)
         expect(admin.get_by_role("status")).to_contain_text("Added d.okafor@harbour.example")
 
         admin.goto(url + "/share")
@@ -159,13 +164,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         admin = browser.new_context(accept_downloads=True).new_page()
         _login(admin, url, "admin@localhost", password)
-        admin.goto(url + "/partners")
-        admin.get_by_label("Organisation name").fill("Harbour City PD")
-        admin.get_by_role("button", name="Add organisation").click()
-        admin.get_by_label("E-mail").fill("d.okafor@harbour.example")
-        admin.get_by_label("Organisation", exact=True).select_option("Harbour City PD")
-        admin.get_by_label("Initial password (10 characters or more)").fill("correct horse battery")
-        admin.get_by_role("button", name="Add person").click()
+        _add_partner(admin, url)
 
         admin.goto(url + "/share")
         admin.get_by_label("Photo or text report").set_input_files(str(src))
