@@ -90,3 +90,39 @@ def test_bad_uploads_are_refused_cleanly(server):
     assert r.status_code == 400 and "unsupported file" in r.json()["error"]
     r = admin.get("/api/items/itm_missing")
     assert r.status_code == 403
+
+
+def test_text_reports_with_and_without_invisible_marks_over_http(server):
+    from pathlib import Path
+
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    assert admin.post("/api/orgs", json={"name": "Harbour City PD"}).status_code == 201
+    admin.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    report = (Path(__file__).parents[1] / "data" / "reports" / "canal-street.md").read_bytes()
+    copies = {}
+    for fragile in ("true", "false"):
+        r = admin.post(
+            "/api/items",
+            files={"file": ("canal.md", report, "text/markdown")},
+            data={
+                "title": f"Canal {fragile}",
+                "tlp": "amber",
+                "to": ["Harbour City PD"],
+                "fragile": fragile,
+            },
+        )
+        assert r.status_code == 201, r.text
+        copies[fragile] = partner.get(f"/api/items/{r.json()['id']}/copy").text
+    assert "\u200b" in copies["true"] or "\u2060" in copies["true"]
+    assert "\u200b" not in copies["false"] and "\u2060" not in copies["false"]
+    # A retyped 250-word stretch of either copy still names its holder (the wording).
+    words = copies["false"].encode("ascii", "ignore").decode().lower().split()
+    traced = admin.post(
+        "/api/trace", files={"file": ("leak.txt", " ".join(words[60:310]).encode(), "text/plain")}
+    ).json()
+    assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]

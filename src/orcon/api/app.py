@@ -211,6 +211,8 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             "webp": "image/webp",
             "tiff": "image/tiff",
             "bmp": "image/bmp",
+            "markdown": "text/markdown; charset=utf-8",
+            "text": "text/plain; charset=utf-8",
         }[cp.item.format]
         return Response(
             cp.data,

@@ -210,6 +210,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 max_recipients=int(
                     str(form.get("max_recipients") or sharing.DEFAULT_MAX_RECIPIENTS)
                 ),
+                fragile=form.get("no_fragile") != "true",
             )
         except (OrconError, ValueError) as err:
             msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
