@@ -232,3 +232,13 @@ def test_no_wording_breaks_the_a_an_agreement(name):
     for _ in range(40):
         copy = render(doc, rng.integers(0, 2, doc.symbols))
         assert set(bad.findall(copy)) <= before, set(bad.findall(copy)) - before
+
+
+def test_oxford_spelling_varies_words_but_never_names():
+    doc = parse(
+        "Officers recognised the immobiliser had been fitted. The World Health Organization "
+        "and the Criminal Justice Organisation were told. Victims were victimised again.",
+        fragile=False,
+    )
+    spelled = [doc.source[s.start : s.end] for s in doc.sites if s.kind == "spelling"]
+    assert spelled == ["recognised", "immobiliser", "victimised"]

@@ -207,7 +207,11 @@ MONTHS = "January|February|March|April|May|June|July|August|September|October|No
 SPELLING_STEMS = (
     "organ|recogn|real|author|priorit|summar|emphas|character|final|util|minim|maxim|"
     "apolog|special|central|modern|normal|stabil|categor|visual|jeopard|mobil|"
-    "sanit|standard|scrutin|optim|neutral|hospital|legal|criminal|computer"
+    "sanit|standard|scrutin|optim|neutral|hospital|legal|criminal|computer|"
+    "critic|familiar|harmon|memor|capital|civil|formal|general|global|immobil|item|local|"
+    "marginal|material|monet|national|natural|personal|privat|radical|rational|regular|"
+    "social|subsid|symbol|synchron|terror|victim|vandal|urban|econom|custom|sympath|digit|"
+    "energ|equal|dramat|mechan|stigmat|agon"
 )
 _SPELLING = re.compile(rf"\b({SPELLING_STEMS})(is|iz)(e|es|ed|ing|ation|ations|er|ers)\b", re.I)
 _DATE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th)?(\s+)({MONTHS})\b")
@@ -478,13 +482,13 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             )
     if english == "en-GB":
         for m in _SPELLING.finditer(seg):
-            word = m.group(0)
+            if m.group(0)[:1].isupper() and seg[: m.start()].strip():
+                continue  # a capitalised word mid-sentence is a name ("World Health Organization")
             forms = (
                 m.group(1) + ("is" if m.group(2).islower() else "IS") + m.group(3),
                 m.group(1) + ("iz" if m.group(2).islower() else "IZ") + m.group(3),
             )
             out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "spelling", si))
-            del word
     for m in _PERCENT.finditer(seg):
         out.append(
             Site(sent.start + m.end(1), sent.start + m.end(2), ("%", " per cent"), "percent", si)
