@@ -76,7 +76,8 @@ def run_demo(keep: bool = False) -> int:
         )
         items.append(report)
         print(
-            f"    {report.id}: Situation report (text, {report.code_length} wording variants)\n"
+            f"    {report.id}: Situation report (text, {report.code_length} code symbols "
+            "in its wording and invisible marks)\n"
             f"      {report.markings}"
         )
 
@@ -122,7 +123,9 @@ def run_demo(keep: bool = False) -> int:
         )
 
         _say(7, "A blogger retypes the whole situation report from another officer's copy.")
-        blog = " ".join(copies[(report.id, "t.nakamura@fbi.example")].data.decode().lower().split())
+        copy_text = copies[(report.id, "t.nakamura@fbi.example")].data.decode()
+        # Retyped: plain ASCII (the invisible marks do not survive), lower case, re-wrapped.
+        blog = " ".join(copy_text.encode("ascii", "ignore").decode().lower().split())
         result = tracing.trace(inst, ("Leaked police document! " + blog).encode())
         for a in result.accused:
             print(
