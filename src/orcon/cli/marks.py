@@ -30,6 +30,7 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
                 {
                     "words": doc.words,
                     "symbols": doc.capacity,
+                    "fragile_marks": len(doc.gaps),
                     "bits_per_word": round(doc.bits_per_word, 4),
                     "max_recipients": _max_recipients(doc.capacity),
                     "sites": [
@@ -62,7 +63,9 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         f"\n{doc.capacity} code symbols in {doc.words} words "
         f"({doc.bits_per_word:.2f} bits per word); enough to name the holder of a complete copy "
         f"among up to {_max_recipients(doc.capacity):,} "
-        "recipients. Wrap anything that must not change in {{lock}}...{{/lock}}."
+        "recipients. Wrap anything that must not change in {{lock}}...{{/lock}}.\n"
+        f"Copies also carry {len(doc.gaps)} invisible marks that name the source of a quote "
+        "pasted word for word (share with --no-fragile to leave them out)."
     )
     return 0
 
