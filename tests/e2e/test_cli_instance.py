@@ -29,7 +29,7 @@ def run(home: Path, *args: str, ok: bool = True) -> subprocess.CompletedProcess[
     return out
 
 
-def test_operator_story(tmp_path, database, photo, unrelated_photo):
+def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     home = tmp_path / "home"
     created = json.loads(run(home, "init", "--org", "Northshire Constabulary", "--json").stdout)
     assert created["token"].startswith("orc_") and created["password"]
@@ -53,7 +53,7 @@ def test_operator_story(tmp_path, database, photo, unrelated_photo):
     )
     assert "Imported 2" in run(home, "person", "import", str(csv)).stdout
     src = tmp_path / "scene.jpg"
-    src.write_bytes(photo)
+    src.write_bytes(large_photo)
     shared = json.loads(
         run(
             home,
