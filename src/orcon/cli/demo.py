@@ -117,10 +117,16 @@ def run_demo(keep: bool = False) -> int:
                 f"    ACCUSED: {a.person} ({a.org}) - the chance that an innocent recipient's copy "
                 f"matches this well is below {a.p_value:.0e}"
             )
-        print(
-            f"    nobody else is accused; the bound on accusing any innocent is "
-            f"{result.false_accusation_bound:g} for all {result.population} recipients together"
-        )
+        if result.accused:
+            print(
+                f"    nobody else is accused; the bound on accusing any innocent is "
+                f"{result.false_accusation_bound:g} for all {result.population} recipients together"
+            )
+        else:
+            print(
+                f"    verdict: {result.verdict} - too little of the fingerprint survived to name "
+                "anyone within the bound; orcon never guesses"
+            )
 
         _say(7, "A blogger retypes the whole situation report from another officer's copy.")
         copy_text = copies[(report.id, "t.nakamura@fbi.example")].data.decode()
