@@ -106,9 +106,10 @@ def accuse(
     if code.spec.q != 2:
         decs = tuple(d for d in decs if d is not Decoder.ADAPTIVE) or (Decoder.SYMMETRIC,)
     if code.spec.c == 1 and decs == DEFAULT_DECODERS:
-        # Uniform symbols: the log-likelihood score is an affine function of the
-        # symmetric one (the same test) and the adaptive decoder has no biases to
-        # learn from, so splitting ε three ways would only cost a factor 3.
+        # Uniform symbols: on hard reads the log-likelihood score is an affine
+        # function of the symmetric one (the same test; nearly so on soft reads, as
+        # measured: identical p-values on text excerpts) and the adaptive decoder
+        # has no biases to learn from, so splitting ε three ways would cost a factor 3.
         decs = (Decoder.SYMMETRIC,)
     c = decoder_c or code.spec.c
     probs = code.probs
