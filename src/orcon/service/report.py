@@ -139,7 +139,8 @@ def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
     reading = result.reading if isinstance(result.reading, TextReading) else None
     erased = reading.observation.erased if reading is not None else np.ones(doc.symbols, bool)
     lik = reading.observation.likelihoods if reading is not None else np.ones((doc.symbols, 2))
-    marked: dict[int, list[str]] = {}
+    marked: dict[int, list[tuple[int, int, str]]] = {}
+    read_sentences: set[int] = set()
     j = 0
     for site in doc.sites:
         at, j = j, j + site.bits
@@ -148,17 +149,16 @@ def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
         else:
             value = sum(int(lik[at + b, 1] > lik[at + b, 0]) << b for b in range(site.bits))
             shown = f'<span class="read">{html.escape(site.forms[value]) or "∅"}</span>'
-        marked.setdefault(site.sentence, []).append(f"{site.start}:{site.end}:{shown}")
+            read_sentences.add(site.sentence)
+        marked.setdefault(site.sentence, []).append((site.start, site.end, shown))
     rows = []
     for si, sent in enumerate(doc.sentences):
         pieces, pos = [], sent.start
-        found = False
-        for entry in marked.get(si, []):
-            a, b, shown = entry.split(":", 2)
-            pieces.append(html.escape(doc.source[pos : int(a)]))
+        found = si in read_sentences
+        for a, b, shown in marked.get(si, []):
+            pieces.append(html.escape(doc.source[pos:a]))
             pieces.append(shown)
-            found |= 'class="read"' in shown
-            pos = int(b)
+            pos = b
         pieces.append(html.escape(doc.source[pos : sent.end]))
         rows.append(f'<li class="{"found" if found else "absent"}">{"".join(pieces)}</li>')
     fragile = reading.fragile_read if reading is not None else 0

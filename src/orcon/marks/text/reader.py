@@ -14,6 +14,7 @@ codeword, so the p-values of :mod:`orcon.codes` stay exact.
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from orcon.marks.text.normalize import token_spans, tokens, within_one_edit
 
 _MARK = re.compile("[" + "".join(FRAGILE_MARKS) + "]")
 MISREAD = 0.03  # probability that a clearly read form is nevertheless wrong (noise floor)
+_READ = np.array([[1.0 - MISREAD, MISREAD], [MISREAD, 1.0 - MISREAD]])  # likelihoods of a read 0, 1
 MIN_CONTEXT = 2
 
 
@@ -96,13 +98,20 @@ def _occurs(leak: list[str], site: Site, form: tuple[str, ...], fuzzy: bool) -> 
     return False
 
 
+@functools.lru_cache(maxsize=16)
+def _gap_index(doc: Document) -> dict[tuple[str, ...], int]:
+    """Locating tokens -> gap number; built once per document (documents are cached by
+    the instance, and hash by identity)."""
+    return {gap_key(doc.source, at): k for k, at in enumerate(doc.gaps)}
+
+
 def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.ndarray) -> int:
     """Read the zero-width marks of a verbatim copy; each is placed by the two tokens
     on either side of it. Marks that do not point at exactly one gap, or gaps
     marked both ways, stay erased. Returns the number of gaps read."""
     if not doc.gaps or not any(mark in leak_text for mark in FRAGILE_MARKS):
         return 0
-    where = {gap_key(doc.source, at): k for k, at in enumerate(doc.gaps)}
+    where = _gap_index(doc)
     spans = token_spans(leak_text)
     starts = [a for _, a, _ in spans]
     seen: dict[int, set[int]] = {}
@@ -119,7 +128,7 @@ def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.nda
     for gap, values in seen.items():
         if len(values) == 1:
             bit = values.pop()
-            lik[base + gap] = (1.0 - MISREAD, MISREAD) if bit == 0 else (MISREAD, 1.0 - MISREAD)
+            lik[base + gap] = _READ[bit]
             erased[base + gap] = False
     return int((~erased[base:]).sum())
 
@@ -142,7 +151,7 @@ def read_text(leak_text: str, doc: Document) -> TextReading:
         value = hits.index(True)
         for b in range(site.bits):
             bit = (value >> b) & 1
-            lik[at + b] = (1.0 - MISREAD, MISREAD) if bit == 0 else (MISREAD, 1.0 - MISREAD)
+            lik[at + b] = _READ[bit]
             erased[at + b] = False
         found_sentences.add(site.sentence)
     fragile = _read_fragile(leak_text, doc, lik, erased)
