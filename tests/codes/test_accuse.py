@@ -14,6 +14,7 @@ from orcon.codes import (
     importance_pvalue,
     plan,
 )
+from orcon.codes.accuse import DEFAULT_SHARES, decoder_shares
 from orcon.codes.scores import score_codewords, score_table
 from orcon.errors import UsageError
 
@@ -209,6 +210,30 @@ def test_c1_codes_use_one_decoder_and_lose_no_evidence_to_splitting():
     two = accuse(code, obs, 100, decoders=[Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD])
     assert [s.index for s in one.accused] == [4] == [s.index for s in two.accused]
     assert two.accused[0].p_value == pytest.approx(2 * one.accused[0].p_value)
+
+
+def test_c2_codes_have_uniform_biases_and_use_one_decoder():
+    code = Code.derive(CodeSpec(200, 2, 2), SECRET)
+    assert code.uniform
+    rng = np.random.default_rng(2)
+    verdict = accuse(code, Observation.hard(interleave(code.codewords(0, 2), rng), 2), 100)
+    assert verdict.decoders == (Decoder.SYMMETRIC,)
+    assert {s.index for s in verdict.accused} & {0, 1}
+    assert not {s.index for s in verdict.accused} - {0, 1}
+
+
+def test_the_default_decoders_share_epsilon_by_weight():
+    code = Code.derive(CodeSpec(plan(100, 4), 2, 4), SECRET)
+    obs = Observation.hard(interleave(code.codewords(0, 4), np.random.default_rng(3)), 2)
+    verdict = accuse(code, obs, 100)
+    assert set(verdict.decoders) == set(DEFAULT_SHARES) and sum(DEFAULT_SHARES.values()) == 1
+    probs, table = code.probs, None
+    for sus in verdict.candidates[:3]:
+        table = score_table(sus.decoder, probs, obs, 4)
+        raw = chernoff_pvalue(table, probs, np.array([sus.score]))[0]
+        assert sus.p_value == pytest.approx(min(1.0, raw / DEFAULT_SHARES[sus.decoder]))
+    # A decoder set chosen by name splits ε equally.
+    assert decoder_shares([Decoder.SYMMETRIC, Decoder.ADAPTIVE]) == [0.5, 0.5]
 
 
 def test_a_perfect_read_is_accused_with_the_exact_chance_of_a_perfect_match():

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orcon.codes import Code, CodeSpec
-from orcon.codes.tardos import QUANT
+from orcon.codes import BiasLaw, Code, CodeSpec
+from orcon.codes.tardos import QUANT, gauss_legendre_law
 from orcon.errors import UsageError
 
 SECRET = bytes(range(32))
@@ -50,7 +50,7 @@ def test_symbol_frequencies_match_the_declared_biases():
 
 
 def test_biases_follow_the_arcsine_law():
-    code = Code.derive(CodeSpec(20_000, 2, 4), SECRET)
+    code = Code.derive(CodeSpec(20_000, 2, 4, bias=BiasLaw.ARCSINE), SECRET)
     p = code.probs[:, 1]
     # Under the arcsine law cut at t, r = asin(√p) is uniform on [asin(√t), π/2 - asin(√t)]
     # so P(p < 1/4) = (π/6 - lo) / (π/2 - 2·lo); without a cutoff it would be 1/3.
@@ -59,6 +59,36 @@ def test_biases_follow_the_arcsine_law():
     assert abs((p < 0.25).mean() - expected) < 0.01
     assert p.min() >= code.spec.cutoff - 1 / QUANT
     assert abs(p.mean() - 0.5) < 0.02
+
+
+@pytest.mark.parametrize(
+    ("c", "values", "weights"),
+    [
+        (2, [0.5], [1.0]),
+        (4, [0.21132, 0.78868], [0.5, 0.5]),
+        # Nuida et al. (2009), table for c = 5, 6: weights 0.33201 / 0.33598.
+        (6, [0.11270, 0.5, 0.88730], [0.33201, 0.33598, 0.33201]),
+    ],
+)
+def test_biases_follow_nuidas_discrete_law(c, values, weights):
+    vals, wts = gauss_legendre_law(c)
+    assert np.allclose(vals, values, atol=1e-5) and np.allclose(wts, weights, atol=1e-5)
+    code = Code.derive(CodeSpec(30_000, 2, c), SECRET)
+    assert code.spec.bias is BiasLaw.GAUSS_LEGENDRE
+    p = code.probs[:, 1]
+    seen, counts = np.unique(p, return_counts=True)
+    assert np.allclose(seen, vals, atol=2 / QUANT)
+    freq = counts / p.size
+    assert np.all(np.abs(freq - np.array(weights)) < 5 * np.sqrt(0.25 / p.size))
+    assert code.uniform == (c <= 2)
+
+
+def test_bias_laws_must_fit_the_alphabet():
+    with pytest.raises(UsageError, match="does not fit"):
+        CodeSpec(10, 3, 2, bias=BiasLaw.GAUSS_LEGENDRE)
+    with pytest.raises(UsageError, match="unknown bias law 'beta'"):
+        CodeSpec(10, 2, 2, bias="beta")
+    assert CodeSpec(10, 4, 2).bias is BiasLaw.DIRICHLET
 
 
 @given(st.binary(min_size=16, max_size=32), st.binary(min_size=16, max_size=32))

@@ -242,3 +242,32 @@ def test_oxford_spelling_varies_words_but_never_names():
     )
     spelled = [doc.source[s.start : s.end] for s in doc.sites if s.kind == "spelling"]
     assert spelled == ["recognised", "immobiliser", "victimised"]
+
+
+def test_quantities_before_numbers_and_passive_reporting_verbs():
+    doc = parse(
+        "More than 400 reports were received. At least nine accounts were frozen. The flat was "
+        "searched over three days. Victims were told that they could withdraw funds. Officers "
+        "were told that man was lying. He was more than happy to help. The gang made twice as "
+        "much. Police attended on two occasions.",
+        fragile=False,
+    )
+    sites = [(s.kind, s.forms) for s in doc.sites]
+    assert ("quantity", ("More than", "Over")) in sites
+    assert ("quantity", ("At least", "A minimum of")) in sites
+    assert ("that", ("", " that")) in sites  # "told that they": optional after a passive
+    # "over" before a duration means "during"; "more than happy" is not a quantity;
+    # "twice as much" is a multiple, not "on two occasions"; "told that man" is a determiner.
+    assert sum(k == "quantity" for k, _ in sites) == 2
+    assert sum(k == "that" for k, _ in sites) == 1
+    assert [f for k, f in sites if k == "lexicon"] == [("on two occasions", "twice")]
+
+
+def test_no_wording_starts_two_lexicon_rows():
+    from orcon.marks.text import lexicon
+
+    seen: dict[tuple[str, ...], int] = {}
+    for i, row in enumerate(lexicon.load()):
+        for side in range(len(row.forms)) if row.both else (0,):
+            assert row.forms[side] not in seen, (row.surface, seen.get(row.forms[side]))
+            seen[row.forms[side]] = i

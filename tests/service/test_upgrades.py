@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from sqlalchemy import select
 
-from orcon.codes import Code, CodeSpec
+from orcon.codes import BiasLaw, Code, CodeSpec
 from orcon.codes.tardos import default_cutoff
 from orcon.service import directory, sharing
 from orcon.store.db import _alembic_config
@@ -21,12 +21,18 @@ def _run(inst, verb: str, target: str) -> None:  # type: ignore[no-untyped-def]
         getattr(command, verb)(cfg, target)
 
 
-def test_items_made_before_the_cutoff_change_keep_tardos_cutoff(inst, photo):
+def _shared_photo(inst, photo) -> tuple[str, Item, Code]:  # type: ignore[no-untyped-def]
+    """Share a photo now; return its id, its row and its code as stored."""
     directory.add_org(inst, "Metro Police")
     directory.add_person(inst, "a@metro.example", "Metro Police", "A")
     item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
     with inst.reading() as s:
         row = s.scalars(select(Item).where(Item.id == item.id)).one()
+        return item.id, row, sharing.item_code(inst, row)
+
+
+def test_items_made_before_the_cutoff_change_keep_tardos_cutoff(inst, photo):
+    item_id, row, _ = _shared_photo(inst, photo)
     assert row.code_cutoff == default_cutoff(row.code_c) == 1 / (30 * row.code_c)
 
     # An instance that held this item before revision 0004 had no cutoff column.
@@ -34,16 +40,38 @@ def test_items_made_before_the_cutoff_change_keep_tardos_cutoff(inst, photo):
     _run(inst, "upgrade", "head")
 
     with inst.reading() as s:
-        row = s.scalars(select(Item).where(Item.id == item.id)).one()
+        row = s.scalars(select(Item).where(Item.id == item_id)).one()
         code = sharing.item_code(inst, row)
     legacy = 1 / (300 * row.code_c)
     assert abs(row.code_cutoff - legacy) < 1e-15
     expected = Code.derive(
-        CodeSpec(row.code_length, row.code_q, row.code_c, legacy),
-        sharing.item_secret(inst, item.id),
+        CodeSpec(row.code_length, row.code_q, row.code_c, legacy, BiasLaw.ARCSINE),
+        sharing.item_secret(inst, item_id),
     )
     assert np.array_equal(code.counts, expected.counts)
     assert np.array_equal(code.codewords(0, 5), expected.codewords(0, 5))
+
+
+def test_items_made_before_the_discrete_law_keep_arcsine_biases(inst, photo):
+    item_id, row, new_code = _shared_photo(inst, photo)
+    assert row.code_bias == BiasLaw.GAUSS_LEGENDRE.value
+    # Nuida's law for c = 4: two bias values, symmetric about 1/2.
+    assert sorted(set(np.round(new_code.probs[:, 1], 3))) == [0.211, 0.789]
+
+    # An instance that held this item before revision 0005 had drawn it from the arcsine law.
+    _run(inst, "downgrade", "0004")
+    _run(inst, "upgrade", "head")
+
+    with inst.reading() as s:
+        row = s.scalars(select(Item).where(Item.id == item_id)).one()
+        code = sharing.item_code(inst, row)
+    assert row.code_bias == BiasLaw.ARCSINE.value
+    expected = Code.derive(
+        CodeSpec(row.code_length, row.code_q, row.code_c, row.code_cutoff, BiasLaw.ARCSINE),
+        sharing.item_secret(inst, item_id),
+    )
+    assert np.array_equal(code.counts, expected.counts)
+    assert len(set(code.counts[:, 1].tolist())) > 100  # a continuous law, not two values
 
 
 def test_a_shared_report_keeps_its_sites_when_the_wording_rules_change(inst, monkeypatch):

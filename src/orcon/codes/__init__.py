@@ -10,10 +10,11 @@ from orcon.codes.observation import Observation
 from orcon.codes.planner import plan
 from orcon.codes.scores import Decoder
 from orcon.codes.tail import chernoff_pvalue, chernoff_threshold, importance_pvalue
-from orcon.codes.tardos import Code, CodeSpec
+from orcon.codes.tardos import BiasLaw, Code, CodeSpec
 
 __all__ = [
     "DEFAULT_EPSILON",
+    "BiasLaw",
     "Code",
     "CodeSpec",
     "Decoder",

@@ -1,17 +1,18 @@
 """From a leak's observation to a verdict that never names an innocent beyond ε.
 
-Accusation rule (Furon and Desoubeaux, "Tardos codes for real", 2014, with a
-Chernoff bound in place of an estimated tail): recipient j is accused only when
-a provable upper bound on the probability that an *innocent* scores at least
-s_j — computed for this item's actual biases and this leak's actual symbols —
-is at most ε/n. With k decoders run side by side, each p-value is multiplied by
-k (Bonferroni), so by the union bound the chance that *any* of the n recipients
-is wrongly accused is at most ε. The verdict carries ε and n.
+Accusation rule (Furon and Desoubeaux, "Tardos codes for real", 2014): recipient
+j is accused only when the probability that an *innocent* scores at least s_j —
+computed for this item's actual biases and this leak's actual symbols, exactly
+where the positions fall into a few classes (hard reads of discrete biases,
+:mod:`orcon.codes.exact`), else bounded by a refined Chernoff bound — is at
+most ε/n. With several decoders run side by side, each gets a share of ε
+and its p-values are divided by that share (weighted Bonferroni; the shares sum
+to 1), so by the union bound the chance that *any* of the n recipients is
+wrongly accused is at most ε. The verdict carries ε and n.
 
 Why it holds: an innocent's codeword is drawn independently of the colluders'
 codewords (disjoint PRF blocks), so conditioned on the biases and on the leak,
-its score is a sum of independent terms whose law :mod:`orcon.codes.tail`
-bounds exactly.
+its score is a sum of independent terms whose law is known exactly.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from orcon.codes.exact import exact_pvalue, exact_threshold
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import Decoder, score_block, score_table
@@ -31,6 +33,27 @@ from orcon.errors import UsageError
 DEFAULT_EPSILON = 1e-6
 DEFAULT_DECODERS = (Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD, Decoder.ADAPTIVE)
 _CHUNK = 2048
+# How the default decoders split ε (weighted Bonferroni: the shares sum to 1, so
+# the union bound still gives ε). The log-likelihood decoder is the one that
+# reaches the capacity under interleaving; giving it 0.8 instead of 1/3 lifted the
+# catch at the capacity floor (c = 3: 0.885 -> 0.91, c = 4: 0.93 -> 0.96, hard
+# reads) and cost nothing measurable elsewhere (BENCHMARKS.md, ADR 0001).
+DEFAULT_SHARES = {Decoder.LOG_LIKELIHOOD: 0.8, Decoder.SYMMETRIC: 0.1, Decoder.ADAPTIVE: 0.1}
+
+
+def innocent_tail(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """P(innocent score >= s): exact where the leak's positions fall into a few
+    classes (:mod:`orcon.codes.exact`), else the refined Chernoff bound."""
+    bound = chernoff_pvalue(table, probs, scores)
+    exact = exact_pvalue(table, probs, scores)
+    return bound if exact is None else np.minimum(bound, exact)
+
+
+def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
+    """Each decoder's share of ε: the default weights for the default set, else equal."""
+    if set(decs) == set(DEFAULT_SHARES):
+        return [DEFAULT_SHARES[d] for d in decs]
+    return [1.0 / len(decs)] * len(decs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,11 +128,12 @@ def accuse(
     decs = tuple(dict.fromkeys(Decoder(d) for d in decoders))
     if code.spec.q != 2:
         decs = tuple(d for d in decs if d is not Decoder.ADAPTIVE) or (Decoder.SYMMETRIC,)
-    if code.spec.c == 1 and decs == DEFAULT_DECODERS:
-        # Uniform symbols: on hard reads the log-likelihood score is an affine
-        # function of the symmetric one (the same test; nearly so on soft reads, as
-        # measured: identical p-values on text excerpts) and the adaptive decoder
-        # has no biases to learn from, so splitting ε three ways would cost a factor 3.
+    if code.uniform and decs == DEFAULT_DECODERS:
+        # Uniform symbols (c = 1, and c = 2 under Nuida's law): on hard reads the
+        # log-likelihood score is an affine function of the symmetric one (the same
+        # test; nearly so on soft reads, as measured: identical p-values on text
+        # excerpts) and the adaptive decoder has no biases to learn from, so
+        # splitting ε three ways would only cost a factor 3.
         decs = (Decoder.SYMMETRIC,)
     c = decoder_c or code.spec.c
     probs = code.probs
@@ -127,10 +151,14 @@ def accuse(
         scores[:, pos : pos + b - a] = score_block(tables, words)
         pos += b - a
 
-    alpha = epsilon / (n * len(decs))
+    share = decoder_shares(decs)
     shortlist: set[int] = set()
     for d, table in enumerate(tables):
+        alpha = epsilon / n * share[d]
         tau = refined_threshold(table, probs, alpha)
+        tau_exact = exact_threshold(table, probs, alpha)
+        if tau_exact is not None:
+            tau = min(tau, tau_exact)
         # float32 scoring may be off by ~1e-4: widen the net, then rescore exactly.
         shortlist.update(np.nonzero(scores[d] >= tau - 1e-2)[0].tolist())
         k = min(top, n)
@@ -143,7 +171,8 @@ def accuse(
     rows = np.arange(code.spec.length)
     for d, table in enumerate(tables):
         exact = np.array([table[rows, code.codeword(int(idx[j]))].sum() for j in picks])
-        p = np.minimum(1.0, len(decs) * chernoff_pvalue(table, probs, exact))
+        p = innocent_tail(table, probs, exact)
+        p = np.minimum(1.0, p / share[d])
         better = p < best_p
         best_p = np.where(better, p, best_p)
         best_s = np.where(better, exact, best_s)

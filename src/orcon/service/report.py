@@ -26,6 +26,8 @@ import numpy as np
 from sqlalchemy import select
 
 from orcon import __version__
+from orcon.codes.accuse import decoder_shares
+from orcon.codes.exact import exact_threshold
 from orcon.codes.scores import Decoder, score_codewords, score_table
 from orcon.codes.tail import chernoff_threshold
 from orcon.errors import UsageError
@@ -181,6 +183,7 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
     title = "no shared item"
     markings = ""
     item_kind = "photo"
+    code_text = "-"
     if result.item is not None:
         with inst.reading() as s:
             item = s.get(Item, result.item)
@@ -192,6 +195,10 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             ).all()
             code = item_code(inst, item)
             item_kind = item.kind
+            code_text = (
+                f"{code.spec.length} binary symbols, coalitions up to {code.spec.c}, "
+                f"biases: {'uniform' if code.uniform else code.spec.bias}"
+            )
             if item.kind == "photo":
                 original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
                 parts += _image_parts(original, decode(leak_bytes).pixels, result)
@@ -202,14 +209,23 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         title, markings = info.title, info.markings
         reading = result.reading
         if reading is not None and recips:
-            dec = Decoder(result.accused[0].decoder) if result.accused else Decoder.SYMMETRIC
+            decs = [Decoder(d) for d in result.decoders] or [Decoder.SYMMETRIC]
+            share = dict(zip(decs, decoder_shares(decs), strict=True))
+            # The accused's decoder, or else the one holding the largest share of ε.
+            dec = (
+                Decoder(result.accused[0].decoder)
+                if result.accused
+                else max(decs, key=lambda d: share[d])
+            )
             table = score_table(dec, code.probs, reading.observation, code.spec.c)
             who = {int(i): e for i, e, _ in recips}
             idx = sorted(who)
             scores = [float(score_codewords(table, code.codeword(i)[None, :])[0]) for i in idx]
             n = len(idx)
-            k = max(len(result.decoders), 1)
-            tau = chernoff_threshold(table, code.probs, result.false_accusation_bound / (n * k))
+            alpha = result.false_accusation_bound / n * share.get(dec, 1.0 / len(decs))
+            tau = exact_threshold(table, code.probs, alpha)
+            if tau is None:
+                tau = chernoff_threshold(table, code.probs, alpha)
             accused = {a.person for a in result.accused}
             plot = _score_plot(
                 [(who[i], sc, who[i] in accused) for i, sc in zip(idx, scores, strict=True)], tau
@@ -271,10 +287,18 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             f"{method.fragile_read} invisible marks read"
         )
     params["item kind"] = item_kind
+    params["code"] = code_text
     params["decoders"] = ", ".join(decoders)
+    split = ", ".join(
+        f"{d.value} {s:g}"
+        for d, s in zip(
+            map(Decoder, decoders), decoder_shares([Decoder(d) for d in decoders]), strict=True
+        )
+    )
     params["accusation rule"] = (
-        "Berry–Esseen-refined Chernoff bound on the innocent score law, "
-        f"p ≤ ε/n, Bonferroni ×{len(decoders)} over the decoders"
+        "chance that an innocent scores as high: summed exactly where the read symbols "
+        "fall into at most three classes, else a Berry–Esseen-refined Chernoff bound; "
+        f"p ≤ ε/n, ε shared among the decoders (weighted Bonferroni: {split})"
     )
     rows = "".join(
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"

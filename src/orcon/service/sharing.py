@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from orcon.codes import Code, CodeSpec, plan
 from orcon.codes.prf import derive_key
-from orcon.codes.tardos import default_cutoff
+from orcon.codes.tardos import BiasLaw, default_bias, default_cutoff
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import Embedder, decode, encode
@@ -79,7 +79,8 @@ def item_secret(inst: Instance, item_id: str) -> bytes:
 
 
 def item_code(inst: Instance, item: Item) -> Code:
-    spec = CodeSpec(item.code_length, item.code_q, item.code_c, item.code_cutoff)
+    bias = item.code_bias or BiasLaw.ARCSINE
+    spec = CodeSpec(item.code_length, item.code_q, item.code_c, item.code_cutoff, bias)
     return Code.derive(spec, item_secret(inst, item.id))
 
 
@@ -216,6 +217,7 @@ def share(
                 code_q=2,
                 code_c=collusion,
                 code_cutoff=default_cutoff(collusion, 2),
+                code_bias=default_bias(2).value,
                 text_model=sealed_model,
                 max_recipients=max_recipients,
                 tlp=marking.value,
@@ -245,7 +247,13 @@ def share(
                     "embargo_until": iso(embargo_until) if embargo_until else None,
                     "expires_at": iso(expires_at) if expires_at else None,
                     "by": actor.email,
-                    "code": {"length": length, "q": 2, "c": collusion, "n": max_recipients},
+                    "code": {
+                        "length": length,
+                        "q": 2,
+                        "c": collusion,
+                        "n": max_recipients,
+                        "bias": item.code_bias,
+                    },
                 },
                 now,
             )

@@ -96,6 +96,8 @@ class Item(Base):
     code_q: Mapped[int] = mapped_column(Integer, default=2)
     code_c: Mapped[int] = mapped_column(Integer)
     code_cutoff: Mapped[float] = mapped_column(Float, nullable=True)
+    # orcon.codes.BiasLaw value; rows made before revision 0005 hold "arcsine".
+    code_bias: Mapped[str | None] = mapped_column(String(32), nullable=True)
     # Text items: their sites and sentences (orcon.marks.text.to_model), sealed under the item key.
     text_model: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     max_recipients: Mapped[int] = mapped_column(Integer)

@@ -109,6 +109,11 @@ REPORTING = {
     "feared",
     "expected",
     "accepted",
+    # Passive reporting ("were informed that they could" / "were informed they could").
+    "informed",
+    "told",
+    "reminded",
+    "notified",
 }
 AFTER_THAT = {
     "the",
@@ -147,6 +152,7 @@ AFTER_THAT = {
     "four",
     "five",
 }
+QUANTIFIERS = {("more", "than"): "over", ("at", "least"): "a minimum of"}
 _TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
 _TIME_UNIT = re.compile(r"\s*(?:hours|hrs|hr|h|am|pm|a\.m|p\.m|GMT|BST|UTC|Z)\b", re.I)
 _INTRO = re.compile(
@@ -420,6 +426,21 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
                         si,
                     )
                 )
+        # "more than 400" / "over 400", "at least 9" / "a minimum of 9": only right
+        # before a number, where the two mean the same ("over" before a duration,
+        # "over three days", means "during", so "over" never creates a site).
+        after = toks[i + 2] if i + 2 < len(toks) else None
+        if (
+            nxt is not None
+            and after is not None
+            and (tok, nxt[0]) in QUANTIFIERS
+            and (after[0].isdigit() or after[0] in WORD_VALUES)
+            and seg[toks[i][2] : nxt[1]] == " "
+            and seg[nxt[2] : after[1]] == " "
+        ):
+            orig = seg[a : nxt[2]]
+            forms = (orig, _case(QUANTIFIERS[(tok, nxt[0])], orig))
+            out.append(Site(sent.start + a, sent.start + nxt[2], forms, "quantity", si))
         # Optional "that" after a reporting verb: "stated that they" / "stated they".
         if (
             tok == "that"
