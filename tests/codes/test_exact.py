@@ -80,3 +80,20 @@ def test_accusations_on_hard_reads_carry_the_exact_pvalue():
         exact = exact_pvalue(table, code.probs, np.array([s.score]))
         assert exact is not None
         assert s.p_value == pytest.approx(min(1.0, exact[0] / DEFAULT_SHARES[s.decoder]))
+
+
+@pytest.mark.parametrize(("c", "decoder"), [(3, Decoder.LOG_LIKELIHOOD), (6, Decoder.SYMMETRIC)])
+def test_the_exact_tail_matches_simulated_innocents_at_full_length(c, decoder):
+    # 200,000 innocents of a code as long as a real one: the empirical tail agrees
+    # with the exact one within sampling error (a bound would sit well above it).
+    code = Code.derive(CodeSpec(400, 2, c), b"calibrate" * 4)
+    obs = _leak(code, c, 11, 0.25)
+    table = score_table(decoder, code.probs, obs, c)
+    innocents = code.codewords(1000, 201_000)
+    scores = table[np.arange(code.spec.length), innocents].sum(axis=1)
+    points = np.quantile(scores, [0.5, 0.9, 0.99, 0.999])
+    exact = exact_pvalue(table, code.probs, points)
+    assert exact is not None
+    empirical = np.array([(scores >= s - 1e-9).mean() for s in points])
+    sd = np.sqrt(exact * (1 - exact) / scores.size)
+    assert np.all(np.abs(empirical - exact) <= 4 * sd + 1e-12), (empirical, exact)
