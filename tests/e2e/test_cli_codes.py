@@ -33,6 +33,19 @@ def test_demo_accuses_only_colluders(attack):
     assert all(a["p_value"] <= 1e-6 / 500 for a in data["accused"])
 
 
+def test_demo_at_a_chosen_length_and_bias_law():
+    args = ["codes", "demo", "--n", "200", "--c", "2", "--length", "400", "--seed", "3"]
+    out = orcon(*args, "--bias", "arcsine", "--json")
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert (data["length"], data["bias"]) == (400, "arcsine")
+    assert {a["recipient"] for a in data["accused"]} <= set(data["colluders"])
+    text = orcon(*args).stdout
+    assert "400 binary symbols" in text and "biases: gauss-legendre" in text
+    bad = orcon(*args, "--bias", "beta")
+    assert bad.returncode == 2 and "invalid choice: 'beta'" in bad.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

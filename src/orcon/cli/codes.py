@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from orcon.cli.args import number, positive
-from orcon.codes import Code, CodeSpec, Observation, accuse, plan
+from orcon.codes import BiasLaw, Code, CodeSpec, Observation, accuse, plan
 from orcon.errors import UsageError
 
 ATTACKS = ("interleave", "majority", "minority", "coin", "all0", "all1")
@@ -31,6 +31,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     d.add_argument("--c", type=positive, default=3, help="colluders (default 3)")
     d.add_argument("--attack", choices=ATTACKS, default="interleave")
     d.add_argument("--erasure", type=number, default=0.25, help="fraction of symbols lost")
+    d.add_argument(
+        "--length",
+        type=positive,
+        default=None,
+        help="code length (default: the planned length; try 2c²ln(n/ε) for the capacity floor)",
+    )
+    d.add_argument(
+        "--bias",
+        choices=[BiasLaw.GAUSS_LEGENDRE.value, BiasLaw.ARCSINE.value],
+        default=BiasLaw.GAUSS_LEGENDRE.value,
+        help="bias law (default gauss-legendre; arcsine: items shared before schema 0005)",
+    )
     d.add_argument("--seed", type=int, default=None, help="seed for a reproducible run")
     d.add_argument("--json", action="store_true", help="print JSON")
     d.set_defaults(run=_cmd_demo, needs_instance=False)
@@ -80,9 +92,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not 0 <= args.erasure < 1:
         raise UsageError(f"--erasure must lie in [0, 1), got {args.erasure}")
     rng = np.random.default_rng(args.seed)
-    m = plan(args.n, args.c, erasure_rate=args.erasure)
+    m = args.length or plan(args.n, args.c, erasure_rate=args.erasure)
     code = Code.derive(
-        CodeSpec(m, 2, args.c), rng.bytes(32) if args.seed is not None else os.urandom(32)
+        CodeSpec(m, 2, args.c, bias=args.bias),
+        rng.bytes(32) if args.seed is not None else os.urandom(32),
     )
     colluders = np.sort(rng.choice(args.n, size=args.c, replace=False))
     y = _leak(code.codewords(0, args.n)[colluders], args.attack, rng)
@@ -94,6 +107,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     "length": m,
+                    "bias": args.bias,
                     "colluders": colluders.tolist(),
                     "accused": [
                         {
@@ -110,7 +124,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    print(f"Code: {m} binary symbols for {args.n} recipients (coalitions up to {args.c}).")
+    print(
+        f"Code: {m} binary symbols for {args.n} recipients (coalitions up to {args.c}; "
+        f"biases: {args.bias})."
+    )
     print(
         f"Colluders (secret to the decoder): {', '.join(map(str, colluders))}; "
         f"attack: {args.attack}; {verdict.erased} of {m} symbols erased."
