@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orcon.codes.exact import exact_pvalue, exact_threshold
+from orcon.codes.exact import exact_law
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import Decoder, score_block, score_table
@@ -39,14 +39,6 @@ _CHUNK = 2048
 # catch at the capacity floor (c = 3: 0.885 -> 0.91, c = 4: 0.93 -> 0.96, hard
 # reads) and cost nothing measurable elsewhere (BENCHMARKS.md, ADR 0001).
 DEFAULT_SHARES = {Decoder.LOG_LIKELIHOOD: 0.8, Decoder.SYMMETRIC: 0.1, Decoder.ADAPTIVE: 0.1}
-
-
-def innocent_tail(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """P(innocent score >= s): exact where the leak's positions fall into a few
-    classes (:mod:`orcon.codes.exact`), else the refined Chernoff bound."""
-    bound = chernoff_pvalue(table, probs, scores)
-    exact = exact_pvalue(table, probs, scores)
-    return bound if exact is None else np.minimum(bound, exact)
 
 
 def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
@@ -152,13 +144,14 @@ def accuse(
         pos += b - a
 
     share = decoder_shares(decs)
+    # The exact innocent law where the leak's positions fall into a few classes
+    # (orcon.codes.exact); elsewhere the refined Chernoff bound.
+    laws = [exact_law(table, probs) for table in tables]
     shortlist: set[int] = set()
     for d, table in enumerate(tables):
         alpha = epsilon / n * share[d]
-        tau = refined_threshold(table, probs, alpha)
-        tau_exact = exact_threshold(table, probs, alpha)
-        if tau_exact is not None:
-            tau = min(tau, tau_exact)
+        law = laws[d]
+        tau = law.threshold(alpha) if law else refined_threshold(table, probs, alpha)
         # float32 scoring may be off by ~1e-4: widen the net, then rescore exactly.
         shortlist.update(np.nonzero(scores[d] >= tau - 1e-2)[0].tolist())
         k = min(top, n)
@@ -170,15 +163,16 @@ def accuse(
     best_d = np.zeros(picks.size, dtype=np.int64)
     rows = np.arange(code.spec.length)
     for d, table in enumerate(tables):
-        exact = np.array([table[rows, code.codeword(int(idx[j]))].sum() for j in picks])
-        p = innocent_tail(table, probs, exact)
-        p = np.minimum(1.0, p / share[d])
+        rescored = np.array([table[rows, code.codeword(int(idx[j]))].sum() for j in picks])
+        law = laws[d]
+        tail = law.tail(rescored) if law else chernoff_pvalue(table, probs, rescored)
+        p = np.minimum(1.0, tail / share[d])
         better = p < best_p
         best_p = np.where(better, p, best_p)
-        best_s = np.where(better, exact, best_s)
+        best_s = np.where(better, rescored, best_s)
         best_d = np.where(better, d, best_d)
         if d == 0:
-            best_s = np.where(best_p >= 1.0, exact, best_s)
+            best_s = np.where(best_p >= 1.0, rescored, best_s)
 
     order = np.lexsort((-best_s, best_p))
     suspects = [

@@ -86,9 +86,9 @@ def _binomial_pmf(n: int, pi: float) -> np.ndarray:
 
 
 @dataclass(frozen=True, slots=True)
-class _Law:
-    """The innocent score law: values + weights of all classes but the last, then
-    the last class's binomial tail ``sf`` (sf[k] = P(K >= k))."""
+class ExactLaw:
+    """The innocent score law of one leak: values + weights of all classes but the
+    last, then the last class's binomial tail ``sf`` (sf[k] = P(K >= k))."""
 
     base: float
     top: float
@@ -99,6 +99,7 @@ class _Law:
     sf: np.ndarray
 
     def tail(self, s: np.ndarray) -> np.ndarray:
+        """P(innocent score >= s) for each s."""
         out = np.empty_like(s)
         last = self.sf.size - 2
         for i, si in enumerate(s):
@@ -111,8 +112,25 @@ class _Law:
         out[~reachable] = 0.0
         return out
 
+    def threshold(self, alpha: float) -> float:
+        """A score τ with tail <= α, within 1e-6 of the score range above the
+        smallest such score. It shortlists recipients, who are then given their
+        own p-values."""
+        lo, hi = self.base, self.top + 2 * self.slack
+        for _ in range(60):
+            if hi - lo <= 1e-6 * max(1.0, self.top - self.base):
+                break
+            mid = 0.5 * (lo + hi)
+            if self.tail(np.array([mid]))[0] <= alpha:
+                hi = mid
+            else:
+                lo = mid
+        return hi
 
-def _law(table: np.ndarray, probs: np.ndarray) -> _Law | None:
+
+def exact_law(table: np.ndarray, probs: np.ndarray) -> ExactLaw | None:
+    """The exact innocent law for this score table, or None when the positions do
+    not fall into at most MAX_CLASSES classes (then use the Chernoff bound)."""
     found = _classes(np.asarray(table), np.asarray(probs))
     if found is None:
         return None
@@ -120,7 +138,7 @@ def _law(table: np.ndarray, probs: np.ndarray) -> _Law | None:
     top = base + sum(c.n * c.d for c in classes)
     slack = _REL_TOL * max(1.0, abs(top), abs(base))
     if not classes:  # every innocent scores base: a point mass
-        return _Law(base, top, slack, np.zeros(1), np.ones(1), 1.0, np.array([1.0, 0.0]))
+        return ExactLaw(base, top, slack, np.zeros(1), np.ones(1), 1.0, np.array([1.0, 0.0]))
     values = np.zeros(1)
     weights = np.ones(1)
     for c in classes[:-1]:
@@ -134,32 +152,16 @@ def _law(table: np.ndarray, probs: np.ndarray) -> _Law | None:
     # Summed from the top, so that small tails keep their relative precision.
     pmf = _binomial_pmf(last.n, last.pi)
     sf = np.r_[np.cumsum(pmf[::-1])[::-1], 0.0]
-    return _Law(base, top, slack, values, weights, last.d, sf)
+    return ExactLaw(base, top, slack, values, weights, last.d, sf)
 
 
 def exact_pvalue(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) -> np.ndarray | None:
-    """P(innocent score >= s) for each s, exactly (see the module note), or None
-    when the positions do not fall into at most MAX_CLASSES classes."""
-    law = _law(table, probs)
-    if law is None:
-        return None
-    return law.tail(np.atleast_1d(np.asarray(scores, dtype=np.float64)))
+    """P(innocent score >= s) for each s, exactly (see the module note), or None."""
+    law = exact_law(table, probs)
+    return None if law is None else law.tail(np.atleast_1d(np.asarray(scores, np.float64)))
 
 
 def exact_threshold(table: np.ndarray, probs: np.ndarray, alpha: float) -> float | None:
-    """A score τ with exact tail <= α, within 1e-6 of the score range above the
-    smallest such score; None where :func:`exact_pvalue` declines. It shortlists
-    recipients, who are then given their own p-values."""
-    law = _law(table, probs)
-    if law is None:
-        return None
-    lo, hi = law.base, law.top + 2 * law.slack
-    for _ in range(60):
-        if hi - lo <= 1e-6 * max(1.0, law.top - law.base):
-            break
-        mid = 0.5 * (lo + hi)
-        if law.tail(np.array([mid]))[0] <= alpha:
-            hi = mid
-        else:
-            lo = mid
-    return hi
+    """:meth:`ExactLaw.threshold`, or None where the law is not exact."""
+    law = exact_law(table, probs)
+    return None if law is None else law.threshold(alpha)
