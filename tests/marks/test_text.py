@@ -160,6 +160,16 @@ def test_punctuation_relative_and_number_format_sites():
     )
 
 
+def test_a_phrase_after_a_comma_is_not_a_list_item():
+    doc = parse(
+        "Prepared by the Operations Centre, for partner agencies and the local authority. "
+        "Officers seized knives, cash and phones.",
+        fragile=False,
+    )
+    assert [(s.kind, doc.source[s.start : s.end]) for s in doc.sites] == [("comma", " ")]
+    assert doc.sites[0].start == doc.source.index(" and phones")
+
+
 def test_short_lists_and_non_restrictive_clauses_are_left_alone():
     doc = parse(
         "Officers seized drugs, cash and the car. The van, which was stolen, was found. "

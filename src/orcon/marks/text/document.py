@@ -152,6 +152,41 @@ AFTER_THAT = {
     "four",
     "five",
 }
+# Words that open a phrase or clause after a comma, never a list item.
+NOT_LIST_ITEM = frozenset(
+    [
+        "for",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "by",
+        "with",
+        "from",
+        "into",
+        "including",
+        "such",
+        "as",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "that",
+        "when",
+        "where",
+        "while",
+        "although",
+        "because",
+        "if",
+        "and",
+        "but",
+        "or",
+        "so",
+        "then",
+        "however",
+    ]
+)
 QUANTIFIERS = {("more", "than"): "over", ("at", "least"): "a minimum of"}
 _TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
 _TIME_UNIT = re.compile(r"\s*(?:hours|hrs|hr|h|am|pm|a\.m|p\.m|GMT|BST|UTC|Z)\b", re.I)
@@ -516,6 +551,9 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         )
     # Serial (Oxford) comma: "A, B and C" / "A, B, and C".
     for m in re.finditer(r"(,\s*[\w][\w' -]{0,40}?)(,?)( (?:and|or) )", seg):
+        first = m.group(1)[1:].split(maxsplit=1)[0].lower()
+        if first in NOT_LIST_ITEM:  # ", for partners and the council": a phrase, not a list
+            continue
         if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
             out.append(
                 Site(sent.start + m.end(1), sent.start + m.start(3) + 1, (" ", ", "), "comma", si)
