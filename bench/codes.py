@@ -7,6 +7,8 @@ innocents accused (all innocents scored for n = 10^3; a random sample of
 Chernoff thresholds for α = 1e-2, 1e-3, 1e-4). A separate pass measures speed.
 
 Usage:  python bench/codes.py --trials 200 --budget 1200 --out bench/out/codes.json
+        --only floor|ldw|over runs one kind of cell; --bias arcsine measures the law of
+        items shared before the discrete one.
 """
 
 from __future__ import annotations
