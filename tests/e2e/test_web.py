@@ -45,6 +45,26 @@ def _accessible(page) -> None:  # type: ignore[no-untyped-def]
     assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
+def _download_copy(page, dest: Path) -> Path:  # type: ignore[no-untyped-def]
+    """The partner's own copy, through the item page's download link."""
+    with page.expect_download() as dl:
+        page.get_by_role("link", name="Download my copy").click()
+    dl.value.save_as(str(dest))
+    return dest
+
+
+def _trace_names(page, url: str, leak: Path, who: str) -> None:  # type: ignore[no-untyped-def]
+    """Upload a leak on the trace page; the verdict must accuse ``who``."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/trace")
+    page.get_by_label("Leaked photo or text").set_input_files(str(leak))
+    page.get_by_role("button", name="Trace").click()
+    expect(page.locator(".verdict")).to_contain_text("accused")
+    expect(page.get_by_role("main")).to_contain_text(who)
+    _accessible(page)
+
+
 def _add_partner(page, url: str) -> None:  # type: ignore[no-untyped-def]
     """Harbour City PD with one officer, d.okafor@harbour.example."""
     page.goto(url + "/partners")
@@ -99,22 +119,14 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         expect(partner.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
         _accessible(partner)
         _shot(partner, "partner-item")
-        with partner.expect_download() as dl:
-            partner.get_by_role("link", name="Download my copy").click()
-        copy = tmp_path / "okafor-copy.jpg"
-        dl.value.save_as(str(copy))
+        copy = _download_copy(partner, tmp_path / "okafor-copy.jpg")
         assert copy.read_bytes()[:3] == b"\xff\xd8\xff" and copy.read_bytes() != photo
 
         admin.goto(item_url)
         expect(admin.get_by_role("cell", name="d.okafor@harbour.example")).to_be_visible()
         _shot(admin, "item")
 
-        admin.goto(url + "/trace")
-        admin.get_by_label("Leaked photo or text").set_input_files(str(copy))
-        admin.get_by_role("button", name="Trace").click()
-        expect(admin.locator(".verdict")).to_contain_text("accused")
-        expect(admin.get_by_role("main")).to_contain_text("d.okafor@harbour.example")
-        _accessible(admin)
+        _trace_names(admin, url, copy, "d.okafor@harbour.example")
         _shot(admin, "trace")
 
         admin.goto(url + "/partners")
@@ -177,10 +189,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         partner = browser.new_context(accept_downloads=True).new_page()
         _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
         partner.get_by_role("link", name="Operation Kestrel").click()
-        with partner.expect_download() as dl:
-            partner.get_by_role("link", name="Download my copy").click()
-        copy = tmp_path / "okafor-copy.md"
-        dl.value.save_as(str(copy))
+        copy = _download_copy(partner, tmp_path / "okafor-copy.md")
         text = copy.read_text()
         assert text.startswith("> **TLP:AMBER**") and "\u200b" in text
 
@@ -189,12 +198,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         quote = ". ".join(body.split(". ")[:3]) + "."
         leak = tmp_path / "article.txt"
         leak.write_text(f"Harbour Road fire: what we know. {quote} Police declined to comment.")
-        admin.goto(url + "/trace")
-        admin.get_by_label("Leaked photo or text").set_input_files(str(leak))
-        admin.get_by_role("button", name="Trace").click()
-        expect(admin.locator(".verdict")).to_contain_text("accused")
-        expect(admin.get_by_role("main")).to_contain_text("d.okafor@harbour.example")
-        _accessible(admin)
+        _trace_names(admin, url, leak, "d.okafor@harbour.example")
         admin.get_by_role("link", name="Open the evidence report").click()
         expect(
             admin.get_by_role("heading", name="Which sentences and wordings survived")
