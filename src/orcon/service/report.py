@@ -289,12 +289,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
     params["item kind"] = item_kind
     params["code"] = code_text
     params["decoders"] = ", ".join(decoders)
-    split = ", ".join(
-        f"{d.value} {s:g}"
-        for d, s in zip(
-            map(Decoder, decoders), decoder_shares([Decoder(d) for d in decoders]), strict=True
-        )
-    )
+    used = [Decoder(d) for d in decoders]
+    split = ", ".join(f"{d.value} {s:g}" for d, s in zip(used, decoder_shares(used), strict=True))
     params["accusation rule"] = (
         "chance that an innocent scores as high: summed exactly where the read symbols "
         "fall into at most three classes, else a Berry–Esseen-refined Chernoff bound; "
