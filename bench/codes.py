@@ -29,6 +29,7 @@ from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import score_block, score_codewords, score_table
 from orcon.codes.tail import chernoff_threshold
 
+SIDE = Decoder.SIDE_INFORMED
 ATTACKS = ["interleave", "majority", "minority", "coin", "all0", "all1", "average"]
 EPS = 1e-6
 SOFT_NOISE = 0.5
@@ -137,7 +138,7 @@ def speed() -> dict[str, float]:
     """Median of 5 runs each; single process (one core)."""
     code = Code.derive(CodeSpec(2048, 2, 4), os.urandom(32))
     obs = Observation.hard(code.codeword(3), 2)
-    tables = [score_table(d, code.probs, obs, 4) for d in Decoder]
+    tables = [score_table(d, code.probs, obs, 4) for d in Decoder if d is not Decoder.SIDE_INFORMED]
 
     def timed(fn: object, reps: int = 5) -> float:
         out = []
@@ -163,6 +164,9 @@ def speed() -> dict[str, float]:
         "score_1e5x2048_one_decoder_s": timed(lambda: score_all(1)),
         "score_1e5x2048_three_decoders_s": timed(lambda: score_all(3)),
         "accuse_1e5x2048_full_verdict_s": timed(lambda: accuse(code, obs, 100_000)),
+        "accuse_1e5x2048_without_side_information_s": timed(
+            lambda: accuse(code, obs, 100_000, decoders=[d for d in Decoder if d != SIDE])
+        ),
     }
 
 

@@ -14,11 +14,12 @@ from orcon.codes import (
     importance_pvalue,
     plan,
 )
-from orcon.codes.accuse import DEFAULT_SHARES, decoder_shares
-from orcon.codes.scores import score_codewords, score_table
+from orcon.codes.accuse import DEFAULT_SHARES, decoder_shares, decoder_table, side_recipients
+from orcon.codes.scores import SIDE_SLACK, score_codewords, score_table, side_informed_table
 from orcon.errors import UsageError
 
 SECRET = b"orcon-test-secret-0123456789abcdef"
+SIDE = Decoder.SIDE_INFORMED
 
 
 def interleave(words, rng):
@@ -115,7 +116,10 @@ def test_chernoff_pvalues_are_conservative_against_simulated_innocents(decoder, 
     words = code.codewords(0, 3)
     y = interleave(words, rng)
     obs = Observation.hard(y, q)
-    table = score_table(decoder, code.probs, obs, 3)
+    if decoder is SIDE:  # two of the colluders as the side (many classes: the bound is used)
+        table = side_informed_table(code.probs, obs, 3, words[:2])
+    else:
+        table = score_table(decoder, code.probs, obs, 3)
     scores = _innocent_scores(code, table, 60_000)
     for alpha in (1e-1, 1e-2, 1e-3):
         tau = chernoff_threshold(table, code.probs, alpha)
@@ -201,23 +205,25 @@ def test_the_normal_tail_used_by_the_bound_is_never_below_the_true_one():
     assert np.all(upper - exact <= 0.04)  # and a tight one
 
 
-def test_c1_codes_use_one_decoder_and_lose_no_evidence_to_splitting():
+def test_c1_codes_drop_the_decoders_that_need_biases_and_still_assume_a_partner():
     code = Code.derive(CodeSpec(64, 2, 1), b"c1-secret-0123456789abcdef012345")
     obs = Observation.hard(code.codeword(4), 2)
     one = accuse(code, obs, 100)
-    assert one.decoders == (Decoder.SYMMETRIC,)
-    # Asking for two decoders by name splits ε between them (the p-value doubles).
-    two = accuse(code, obs, 100, decoders=[Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD])
-    assert [s.index for s in one.accused] == [4] == [s.index for s in two.accused]
-    assert two.accused[0].p_value == pytest.approx(2 * one.accused[0].p_value)
+    # Uniform biases: the log-likelihood and adaptive decoders add nothing; the
+    # side-informed one assumes a coalition of two (text items are c = 1 codes).
+    assert one.decoders == (Decoder.SYMMETRIC, SIDE) and len(one.ranked) == 2
+    alone = accuse(code, obs, 100, decoders=[Decoder.SYMMETRIC])
+    assert [s.index for s in one.accused] == [4] == [s.index for s in alone.accused]
+    sym, _ = decoder_shares(one.decoders)
+    assert one.accused[0].p_value <= alone.accused[0].p_value / sym * (1 + 1e-9)
 
 
-def test_c2_codes_have_uniform_biases_and_use_one_decoder():
+def test_c2_codes_have_uniform_biases_and_drop_the_decoders_that_need_biases():
     code = Code.derive(CodeSpec(200, 2, 2), SECRET)
     assert code.uniform
     rng = np.random.default_rng(2)
     verdict = accuse(code, Observation.hard(interleave(code.codewords(0, 2), rng), 2), 100)
-    assert verdict.decoders == (Decoder.SYMMETRIC,)
+    assert verdict.decoders == (Decoder.SYMMETRIC, SIDE)
     assert {s.index for s in verdict.accused} & {0, 1}
     assert not {s.index for s in verdict.accused} - {0, 1}
 
@@ -227,19 +233,121 @@ def test_the_default_decoders_share_epsilon_by_weight():
     obs = Observation.hard(interleave(code.codewords(0, 4), np.random.default_rng(3)), 2)
     verdict = accuse(code, obs, 100)
     assert set(verdict.decoders) == set(DEFAULT_SHARES) and sum(DEFAULT_SHARES.values()) == 1
-    probs, table = code.probs, None
+    probs = code.probs
     for sus in verdict.candidates[:3]:
-        table = score_table(sus.decoder, probs, obs, 4)
+        table = decoder_table(code, obs, sus.decoder, 4, verdict.ranked, sus.index)
         raw = chernoff_pvalue(table, probs, np.array([sus.score]))[0]
         assert sus.p_value == pytest.approx(min(1.0, raw / DEFAULT_SHARES[sus.decoder]))
-    # A decoder set chosen by name splits ε equally.
+    # Fewer decoders renormalise the same weights.
     assert decoder_shares([Decoder.SYMMETRIC, Decoder.ADAPTIVE]) == [0.5, 0.5]
+    sym, side = decoder_shares([Decoder.SYMMETRIC, SIDE])
+    assert sym + side == pytest.approx(1.0)
+    assert side / sym == pytest.approx(DEFAULT_SHARES[SIDE] / DEFAULT_SHARES[Decoder.SYMMETRIC])
 
 
 def test_a_perfect_read_is_accused_with_the_exact_chance_of_a_perfect_match():
     for m in (64, 89, 3000):
         code = Code.derive(CodeSpec(m, 2, 1), SECRET)
-        verdict = accuse(code, Observation.hard(code.codeword(3), 2), 1000)
+        obs = Observation.hard(code.codeword(3), 2)
+        verdict = accuse(code, obs, 1000, decoders=[Decoder.SYMMETRIC])
         assert [s.index for s in verdict.accused] == [3]
         # Uniform symbols: an innocent matches all m with probability 2^-m (floored at 1e-300).
         assert verdict.accused[0].p_value == pytest.approx(max(2.0**-m, 1e-300), rel=1e-9)
+
+
+def _side_table_by_hand(probs, lik, erased, c, side, slack):
+    """The side-informed model written out position by position, symbol by symbol."""
+    m, q = probs.shape
+    out = np.zeros((m, q))
+    for i in range(m):
+        if erased[i]:
+            continue
+
+        def shown(own, i=i):
+            unknown = c - len(side) - (0 if own is None else 1)
+            law = [
+                (sum(int(w[i] == y) for w in side) + int(own == y) + unknown * probs[i, y]) / c
+                for y in range(q)
+            ]
+            return sum(lik[i, y] * ((1 - slack) * law[y] + slack * probs[i, y]) for y in range(q))
+
+        for a in range(q):
+            out[i, a] = np.log(shown(a) / shown(None))
+    return out
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    q=st.sampled_from([2, 3]),
+    c=st.integers(2, 4),
+    data=st.data(),
+)
+@settings(max_examples=40, deadline=None)
+def test_side_informed_table_is_the_written_out_model(seed, q, c, data):
+    s = data.draw(st.integers(1, c - 1))
+    rng = np.random.default_rng(seed)
+    m = 12
+    probs = rng.dirichlet(np.ones(q), m)
+    lik = rng.random((m, q)) + 0.01
+    erased = rng.random(m) < 0.2
+    side = rng.integers(0, q, (s, m))
+    obs = Observation.soft(lik, erased)
+    got = side_informed_table(probs, obs, c, side)
+    want = _side_table_by_hand(probs, obs.likelihoods, erased, c, side, SIDE_SLACK)
+    assert np.allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_side_informed_pvalues_hold_for_every_innocent_whoever_is_ranked():
+    """Innocent p-values of the side-informed decoder alone, pooled over trials where
+    innocents are ranked first (a single leaker against a c = 3 code, so two
+    innocents are taken as fellow colluders every time): P(p <= α) <= α."""
+    c, n, m = 3, 40, 80
+    ps, ranked_innocents = [], 0
+    for t in range(120):
+        code = Code.derive(CodeSpec(m, 2, c), t.to_bytes(4, "big") * 8)
+        leaker = t % n
+        y = code.codeword(leaker).astype(np.int64)
+        y = np.where(np.random.default_rng(t).random(m) < 0.3, -1, y)
+        verdict = accuse(code, Observation.hard(y, 2), n, decoders=[SIDE], top=n)
+        assert verdict.decoders == (SIDE,) and len(verdict.candidates) == n
+        ranked_innocents += len(set(verdict.ranked) - {leaker})
+        ps += [s.p_value for s in verdict.candidates if s.index != leaker]
+    ps_arr = np.array(ps)
+    assert ranked_innocents >= 120  # innocents were in the ranking most of the time
+    for alpha in (0.01, 0.05, 0.2):
+        frac = float((ps_arr <= alpha).mean())
+        assert frac <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / ps_arr.size)
+
+
+def test_side_information_catches_a_three_colluder_coalition_at_the_capacity_floor():
+    """At 2c²ln(n/ε) symbols (c = 3, n = 10³) under interleaving, the side-informed
+    decoder names a colluder in trials where the single-recipient decoders cannot."""
+    n, c = 1000, 3
+    length = int(np.ceil(2 * c * c * np.log(n / 1e-6)))
+    with_side = without = 0
+    plain = [Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD, Decoder.ADAPTIVE]
+    for t in range(24):
+        code = Code.derive(CodeSpec(length, 2, c), b"floor" + t.to_bytes(4, "big") * 7)
+        rng = np.random.default_rng(t)
+        colluders = rng.choice(n, c, replace=False)
+        obs = Observation.hard(interleave(code.codewords(0, n)[colluders], rng), 2)
+        full, single = accuse(code, obs, n), accuse(code, obs, n, decoders=plain)
+        for verdict in (full, single):
+            assert {s.index for s in verdict.accused} <= set(colluders.tolist())
+        with_side += bool(full.accused)
+        without += bool(single.accused)
+        if full.accused and full.accused[0].decoder is SIDE:
+            top = side_recipients(full.ranked, full.accused[0].index, c)
+            assert full.accused[0].index not in top and len(top) == c - 1
+    assert with_side >= 22 and with_side > without
+
+
+def test_side_informed_decoder_needs_a_coalition_and_someone_else():
+    code = Code.derive(CodeSpec(64, 2, 1), SECRET)
+    obs = Observation.hard(code.codeword(4), 2)
+    # One recipient: nobody can be a fellow colluder, so the decoder is dropped.
+    assert SIDE not in accuse(code, obs, [4]).decoders
+    with pytest.raises(UsageError, match="side"):
+        score_table(SIDE, code.probs, obs, 1)
+    with pytest.raises(UsageError, match="fellow colluders"):
+        side_informed_table(code.probs, obs, 2, np.zeros((2, 64), dtype=np.int64))

@@ -4,11 +4,11 @@ import itertools
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from orcon.codes import Code, CodeSpec, Decoder, Observation, accuse, chernoff_pvalue
-from orcon.codes.accuse import DEFAULT_SHARES
+from orcon.codes.accuse import decoder_shares, decoder_table
 from orcon.codes.exact import exact_pvalue, exact_threshold
 from orcon.codes.scores import score_table
 
@@ -39,7 +39,11 @@ def _leak(code: Code, c: int, seed: int, erased: float) -> Observation:
 def test_the_exact_tail_is_the_true_tail_never_below_it(c, decoder, seed, erased):
     code = Code.derive(CodeSpec(13, 2, c), seed.to_bytes(4, "big") * 8)
     obs = _leak(code, max(c, 1), seed, erased)
-    table = score_table(decoder, code.probs, obs, c)
+    if decoder is Decoder.SIDE_INFORMED:
+        assume(c >= 2)  # the colluders but one as the side
+        table = decoder_table(code, obs, decoder, c, list(range(c)), 0)
+    else:
+        table = score_table(decoder, code.probs, obs, c)
     scores = np.linspace(table.min(1).sum(), table.max(1).sum(), 9).tolist()
     exact = exact_pvalue(table, code.probs, np.array(scores))
     if exact is None:  # more than three classes (the adaptive decoder can make them)
@@ -73,13 +77,15 @@ def test_accusations_on_hard_reads_carry_the_exact_pvalue():
     c, n = 3, 1000
     code = Code.derive(CodeSpec(600, 2, c), b"acc" * 11)
     obs = _leak(code, c, 7, 0.0)
-    verdict = accuse(code, obs, n)
+    plain = [Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD, Decoder.ADAPTIVE]
+    verdict = accuse(code, obs, n, decoders=plain)
     assert verdict.accused and all(s.index < c for s in verdict.accused)
+    share = dict(zip(plain, decoder_shares(plain), strict=True))
     for s in verdict.accused:
         table = score_table(s.decoder, code.probs, obs, c)
         exact = exact_pvalue(table, code.probs, np.array([s.score]))
         assert exact is not None
-        assert s.p_value == pytest.approx(min(1.0, exact[0] / DEFAULT_SHARES[s.decoder]))
+        assert s.p_value == pytest.approx(min(1.0, exact[0] / share[s.decoder]))
 
 
 @pytest.mark.parametrize(("c", "decoder"), [(3, Decoder.LOG_LIKELIHOOD), (6, Decoder.SYMMETRIC)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -12,8 +13,9 @@ import numpy as np
 import pytest
 
 from orcon.marks.image import attacks
-from orcon.service import directory, sharing
+from orcon.service import directory, sharing, tracing
 from orcon.service.instance import Instance
+from orcon.service.report import build_report
 from orcon.store.home import Home
 
 REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
@@ -98,5 +100,41 @@ def test_battery_through_the_cli(tmp_path, database, photo):
     assert "Which sentences and wordings survived" in html and 'class="read"' in html
     assert "The council met on Tuesday" in html  # the leak as received
     assert f"Ledger receipt: copy issued to {people[9]}" in html
-    assert "weighted Bonferroni: symmetric 1)" in html and "invisible marks read" in html
+    assert "weighted Bonferroni: symmetric 0.0909, side-informed 0.909)" in html
+    assert "invisible marks read" in html
     assert "summed exactly" in html and "coalitions up to 1, biases: uniform" in html
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_two_people_mixing_retyped_copies_are_traced_with_side_information(tmp_path, database):
+    inst, _ = Instance.init(Home(tmp_path / "home"), "Northshire Constabulary")
+    directory.add_org(inst, "Harbour City PD")
+    csv = "email,name,org\n" + "".join(
+        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(20)
+    )
+    directory.import_people(inst, csv.encode())
+    item = sharing.share(
+        inst,
+        REPORT.read_bytes(),
+        title="Kestrel",
+        tlp="amber",
+        to=["Harbour City PD"],
+        filename="k.md",
+        max_recipients=100,
+    )
+    people = sharing.entitled(inst, item.id)
+    a, b = people[3], people[11]
+    first, second = (sharing.issue_copy(inst, item.id, e).data.decode() for e in (a, b))
+    mixed = ". ".join(
+        x if i % 2 else y
+        for i, (x, y) in enumerate(zip(first.split(". "), second.split(". "), strict=True))
+    )
+    leak = " ".join(mixed.encode("ascii", "ignore").decode().lower().split()).encode()
+    result = tracing.trace(inst, leak)
+    assert result.verdict == "accused" and {s.person for s in result.accused} <= {a, b}
+    assert result.decoders == ("symmetric", "side-informed") and len(result.ranked) == 2
+    # With nobody accused the plot shows the decoder holding most of ε: the side-informed one.
+    page = build_report(inst, dataclasses.replace(result, accused=()), leak)
+    assert "Every recipient's score (side-informed decoder)" in page
+    assert "as if the 1 recipient(s) ranked highest" in page
+    inst.close()

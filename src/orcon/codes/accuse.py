@@ -25,27 +25,56 @@ import numpy as np
 from orcon.codes.exact import exact_law
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
-from orcon.codes.scores import Decoder, score_block, score_table
+from orcon.codes.scores import Decoder, score_block, score_table, side_informed_table
 from orcon.codes.tail import chernoff_pvalue, refined_threshold
 from orcon.codes.tardos import Code
 from orcon.errors import UsageError
 
 DEFAULT_EPSILON = 1e-6
-DEFAULT_DECODERS = (Decoder.SYMMETRIC, Decoder.LOG_LIKELIHOOD, Decoder.ADAPTIVE)
+DEFAULT_DECODERS = (
+    Decoder.SYMMETRIC,
+    Decoder.LOG_LIKELIHOOD,
+    Decoder.ADAPTIVE,
+    Decoder.SIDE_INFORMED,
+)
 _CHUNK = 2048
 # How the default decoders split ε (weighted Bonferroni: the shares sum to 1, so
-# the union bound still gives ε). The log-likelihood decoder is the one that
-# reaches the capacity under interleaving; giving it 0.8 instead of 1/3 lifted the
-# catch at the capacity floor (c = 3: 0.885 -> 0.91, c = 4: 0.93 -> 0.96, hard
-# reads) and cost nothing measurable elsewhere (BENCHMARKS.md, ADR 0001).
-DEFAULT_SHARES = {Decoder.LOG_LIKELIHOOD: 0.8, Decoder.SYMMETRIC: 0.1, Decoder.ADAPTIVE: 0.1}
+# the union bound still gives ε); a subset run renormalises them. See ADR 0001
+# and BENCHMARKS.md for the measurements behind the weights.
+DEFAULT_SHARES = {
+    Decoder.SIDE_INFORMED: 0.5,
+    Decoder.LOG_LIKELIHOOD: 0.4,
+    Decoder.SYMMETRIC: 0.05,
+    Decoder.ADAPTIVE: 0.05,
+}
 
 
 def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
-    """Each decoder's share of ε: the default weights for the default set, else equal."""
-    if set(decs) == set(DEFAULT_SHARES):
-        return [DEFAULT_SHARES[d] for d in decs]
-    return [1.0 / len(decs)] * len(decs)
+    """Each decoder's share of ε: the default weights, renormalised over ``decs``."""
+    weights = [DEFAULT_SHARES[Decoder(d)] for d in decs]
+    total = sum(weights)
+    return [w / total for w in weights]
+
+
+def side_coalition(c: int) -> int:
+    """The coalition the side-informed decoder assumes: the code's c, and at least two.
+
+    Text items carry identification codes (c = 1, capacity is scarce), yet two
+    people mixing their copies is the first collusion to expect; assuming a
+    partner costs a single leaker nothing measurable (ADR 0001).
+    """
+    return max(c, 2)
+
+
+def side_recipients(ranked: Sequence[int], recipient: int, c: int) -> list[int]:
+    """Who the side-informed decoder takes as ``recipient``'s fellow colluders: the
+    c - 1 best-ranked recipients other than itself.
+
+    ``ranked`` orders recipients by a score that depends on each one's own
+    codeword and the leak alone, so the choice for ``recipient`` never depends on
+    its own codeword, and its innocent law is unchanged by it.
+    """
+    return [r for r in ranked if r != recipient][: c - 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +96,8 @@ class Verdict:
     read: int
     erased: int
     decoders: tuple[Decoder, ...]
+    ranked: tuple[int, ...] = ()  # the side-informed decoder's ranking (see side_recipients)
+    decoder_c: int = 0
 
     @property
     def per_person_bound(self) -> float:
@@ -85,6 +116,67 @@ def _runs(indices: np.ndarray) -> Iterable[tuple[int, int]]:
             yield int(part[0]), int(part[-1]) + 1
 
 
+def decoder_table(
+    code: Code,
+    obs: Observation,
+    decoder: Decoder,
+    c: int,
+    ranked: Sequence[int] = (),
+    recipient: int = -1,
+) -> np.ndarray:
+    """The table ``recipient`` is scored with by ``decoder`` (tuned for coalitions
+    of c); the side-informed decoder needs the verdict's ``ranked`` recipients."""
+    if decoder is not Decoder.SIDE_INFORMED:
+        return score_table(decoder, code.probs, obs, c)
+    c = side_coalition(c)
+    side = side_recipients(ranked, recipient, c)
+    if not side:
+        raise UsageError("the side-informed decoder needs at least one other ranked recipient")
+    words = np.stack([code.codeword(r) for r in side])
+    return side_informed_table(code.probs, obs, c, words)
+
+
+def _pvalues(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    law = exact_law(table, probs)
+    return law.tail(scores) if law else chernoff_pvalue(table, probs, scores)
+
+
+def _threshold(table: np.ndarray, probs: np.ndarray, alpha: float) -> float:
+    law = exact_law(table, probs)
+    return law.threshold(alpha) if law else refined_threshold(table, probs, alpha)
+
+
+class _Scorer:
+    """Scores recipients (given as positions into ``idx``) against tables, in blocks."""
+
+    def __init__(self, code: Code, idx: np.ndarray) -> None:
+        self.code, self.idx = code, idx
+        self.buffer = StreamBuffer()
+        self.ones = np.empty((min(_CHUNK, idx.size), code.spec.length), dtype=np.float32)
+        self.rows = np.arange(code.spec.length)
+
+    def all(self, tables: Sequence[np.ndarray]) -> np.ndarray:
+        """float32-accurate scores of everyone: (len(tables), n)."""
+        out = np.empty((len(tables), self.idx.size), dtype=np.float64)
+        pos = 0
+        for a, b in _runs(self.idx):
+            code = self.code
+            words = (
+                code.ones_f32(a, b, self.buffer, self.ones)
+                if code.spec.q == 2
+                else code.codewords(a, b)
+            )
+            out[:, pos : pos + b - a] = score_block(tables, words)
+            pos += b - a
+        return out
+
+    def exact(self, table: np.ndarray, positions: Iterable[int]) -> np.ndarray:
+        return np.array(
+            [table[self.rows, self.code.codeword(int(self.idx[j]))].sum() for j in positions],
+            dtype=np.float64,
+        )
+
+
 def accuse(
     code: Code,
     obs: Observation,
@@ -99,7 +191,7 @@ def accuse(
 
     ``recipients`` is the number n of recipients 0..n-1, or the explicit indices
     of the recipients who were issued a copy. ``decoder_c`` is the coalition
-    size the log-likelihood decoder is tuned for (default: the code's c).
+    size the log-likelihood decoders are tuned for (default: the code's c).
     """
     if not 0 < epsilon < 1:
         raise UsageError(f"epsilon must lie in (0, 1), got {epsilon}")
@@ -117,61 +209,79 @@ def accuse(
     if idx.size and idx[0] < 0:
         raise UsageError("recipient indices must be non-negative")
     n = int(idx.size)
+    c = decoder_c or code.spec.c
+    if c < 1:
+        raise UsageError("the decoders' coalition size must be at least 1")
     decs = tuple(dict.fromkeys(Decoder(d) for d in decoders))
+    default = set(decs) == set(DEFAULT_DECODERS)
     if code.spec.q != 2:
-        decs = tuple(d for d in decs if d is not Decoder.ADAPTIVE) or (Decoder.SYMMETRIC,)
-    if code.uniform and decs == DEFAULT_DECODERS:
+        decs = tuple(d for d in decs if d is not Decoder.ADAPTIVE)
+    if n < 2:  # no one else to take as a fellow colluder
+        decs = tuple(d for d in decs if d is not Decoder.SIDE_INFORMED)
+    if code.uniform and default:
         # Uniform symbols (c = 1, and c = 2 under Nuida's law): on hard reads the
         # log-likelihood score is an affine function of the symmetric one (the same
         # test; nearly so on soft reads, as measured: identical p-values on text
         # excerpts) and the adaptive decoder has no biases to learn from, so
-        # splitting ε three ways would only cost a factor 3.
-        decs = (Decoder.SYMMETRIC,)
-    c = decoder_c or code.spec.c
+        # splitting ε more ways would only cost.
+        decs = tuple(d for d in decs if d in (Decoder.SYMMETRIC, Decoder.SIDE_INFORMED))
+    decs = decs or (Decoder.SYMMETRIC,)
     probs = code.probs
-    tables = [score_table(d, probs, obs, c) for d in decs]
+    plain = [d for d in decs if d is not Decoder.SIDE_INFORMED]
+    side_on = Decoder.SIDE_INFORMED in decs
+    # The side-informed decoder ranks recipients by the log-likelihood score.
+    ranker = Decoder.LOG_LIKELIHOOD
+    first = [*plain, *([ranker] if side_on and ranker not in plain else [])]
+    tables = {d: score_table(d, probs, obs, c) for d in first}
     base = dict(epsilon=epsilon, population=n, read=obs.read, erased=int(obs.erased.sum()))
     if n == 0 or obs.read == 0:
         return Verdict((), (), decoders=decs, **base)  # type: ignore[arg-type]
 
-    scores = np.empty((len(decs), n), dtype=np.float64)
-    pos = 0
-    buffer = StreamBuffer()
-    ones = np.empty((min(_CHUNK, n), code.spec.length), dtype=np.float32)
-    for a, b in _runs(idx):
-        words = code.ones_f32(a, b, buffer, ones) if code.spec.q == 2 else code.codewords(a, b)
-        scores[:, pos : pos + b - a] = score_block(tables, words)
-        pos += b - a
+    scorer = _Scorer(code, idx)
+    scores = dict(zip(first, scorer.all([tables[d] for d in first]), strict=True))
+    # Side information: the c best-ranked recipients (positions into idx).
+    ranked: list[int] = []
+    own: dict[int, np.ndarray] = {}  # side tables of the recipients inside the ranking
+    if side_on:
+        # Ranked by the float32 score, which for each recipient is a function of its
+        # own codeword and the leak only; ties go to the lower index.
+        r, cs = scores[ranker], side_coalition(c)
+        kth = np.partition(r, n - cs)[n - cs] if n > cs else -np.inf
+        near = np.nonzero(r >= kth)[0]
+        ranked = [int(j) for j in near[np.lexsort((idx[near], -r[near]))][:cs]]
+        ids = [int(idx[j]) for j in ranked]
+        side = Decoder.SIDE_INFORMED
+        tables[side] = decoder_table(code, obs, side, c, ids)  # everyone outside the ranking
+        own = {j: decoder_table(code, obs, side, c, ids, int(idx[j])) for j in ranked[: cs - 1]}
+        scores[Decoder.SIDE_INFORMED] = scorer.all([tables[Decoder.SIDE_INFORMED]])[0]
 
-    share = decoder_shares(decs)
-    # The exact innocent law where the leak's positions fall into a few classes
-    # (orcon.codes.exact); elsewhere the refined Chernoff bound.
-    laws = [exact_law(table, probs) for table in tables]
-    shortlist: set[int] = set()
-    for d, table in enumerate(tables):
-        alpha = epsilon / n * share[d]
-        law = laws[d]
-        tau = law.threshold(alpha) if law else refined_threshold(table, probs, alpha)
+    share = dict(zip(decs, decoder_shares(decs), strict=True))
+    shortlist: set[int] = set(own)
+    for d in decs:
+        tau = _threshold(tables[d], probs, epsilon / n * share[d])
         # float32 scoring may be off by ~1e-4: widen the net, then rescore exactly.
         shortlist.update(np.nonzero(scores[d] >= tau - 1e-2)[0].tolist())
-        k = min(top, n)
-        shortlist.update(np.argpartition(-scores[d], k - 1)[:k].tolist())
+        kk = min(top, n)
+        shortlist.update(np.argpartition(-scores[d], kk - 1)[:kk].tolist())
 
     picks = np.array(sorted(shortlist), dtype=np.int64)
     best_p = np.ones(picks.size)
     best_s = np.zeros(picks.size)
     best_d = np.zeros(picks.size, dtype=np.int64)
-    rows = np.arange(code.spec.length)
-    for d, table in enumerate(tables):
-        rescored = np.array([table[rows, code.codeword(int(idx[j]))].sum() for j in picks])
-        law = laws[d]
-        tail = law.tail(rescored) if law else chernoff_pvalue(table, probs, rescored)
+    for d_i, d in enumerate(decs):
+        rescored = scorer.exact(tables[d], picks)
+        tail = _pvalues(tables[d], probs, rescored)
+        if d is Decoder.SIDE_INFORMED:
+            for k_i, j in enumerate(picks.tolist()):
+                if j in own:
+                    rescored[k_i] = scorer.exact(own[j], [j])[0]
+                    tail[k_i] = _pvalues(own[j], probs, rescored[k_i : k_i + 1])[0]
         p = np.minimum(1.0, tail / share[d])
         better = p < best_p
         best_p = np.where(better, p, best_p)
         best_s = np.where(better, rescored, best_s)
-        best_d = np.where(better, d, best_d)
-        if d == 0:
+        best_d = np.where(better, d_i, best_d)
+        if d_i == 0:
             best_s = np.where(best_p >= 1.0, rescored, best_s)
 
     order = np.lexsort((-best_s, best_p))
@@ -181,4 +291,11 @@ def accuse(
     ]
     bound = epsilon / n
     accused = tuple(s for s in suspects if s.p_value <= bound)
-    return Verdict(accused, tuple(suspects[:top]), decoders=decs, **base)  # type: ignore[arg-type]
+    return Verdict(
+        accused,
+        tuple(suspects[:top]),
+        decoders=decs,
+        ranked=tuple(int(idx[j]) for j in ranked),
+        decoder_c=c,
+        **base,  # type: ignore[arg-type]
+    )

@@ -22,6 +22,16 @@ determine the innocent score distribution: that is what
   P(observation | innocent), which for likelihoods L reads
   ln(1 - 1/c + L_x / (c * sum_y L_y p_y)). For c = 1 it is the plain
   likelihood-ratio identification score.
+* Side-informed log-likelihood score (the "single decoder with side
+  information" of Meerwald and Furon, "Toward practical joint decoding of
+  binary Tardos fingerprinting codes", 2012): the same likelihood ratio, but
+  with up to c - 1 *other* recipients' codewords taken as known fellow
+  colluders, which sharpens the model of what the leak shows at each position
+  (two known colluders both holding 0 and a leak showing 1 point hard at the
+  third). The table depends on those other recipients' codewords and the leak,
+  never on the scored recipient's own, so the scored recipient's innocent law,
+  and every p-value, stays exact whoever the side recipients are; choosing the
+  wrong ones only costs power. :mod:`orcon.codes.accuse` picks them.
 
 Erased positions score 0 for everyone.
 """
@@ -42,6 +52,7 @@ class Decoder(StrEnum):
     SYMMETRIC = "symmetric"
     LOG_LIKELIHOOD = "log-likelihood"
     ADAPTIVE = "adaptive"
+    SIDE_INFORMED = "side-informed"
 
 
 def _check(probs: np.ndarray, obs: Observation) -> None:
@@ -75,6 +86,46 @@ def log_likelihood_table(probs: np.ndarray, obs: Observation, c: int) -> np.ndar
     # A hard zero-likelihood symbol with c = 1 would give -inf; floor it so the
     # table stays finite (it only lowers scores, which is conservative).
     return np.maximum(table, np.log(1e-12))
+
+
+# The side-informed model mixes interleaving with this much of "the leak shows a
+# symbol drawn from the biases", so that a position the side recipients cannot
+# explain (they may be innocent) costs a bounded amount instead of -inf.
+SIDE_SLACK = 0.05
+
+
+def side_informed_table(
+    probs: np.ndarray, obs: Observation, c: int, side: np.ndarray
+) -> np.ndarray:
+    """Log-likelihood table for a recipient given ``side`` (s, m): the codewords of
+    s <= c - 1 other recipients assumed to be fellow colluders.
+
+    Model: the leak shows, at each position, the symbol of one of the c colluders
+    picked at random; the c - 1 - s unknown ones hold symbols drawn from the
+    biases. Innocent: the scored recipient is not one of them, so c - s unknown.
+    """
+    _check(probs, obs)
+    side = np.atleast_2d(np.asarray(side, dtype=np.int64))
+    m, q = probs.shape
+    s = side.shape[0] if side.size else 0
+    if c < 2 or s > c - 1:
+        raise UsageError(f"side information needs 1 <= s <= c - 1 fellow colluders (c={c}, s={s})")
+    if s and side.shape[1] != m:
+        raise UsageError(f"side codewords have {side.shape[1]} symbols, the code has {m}")
+    held = np.zeros((m, q))
+    for word in side[:s]:
+        held[np.arange(m), word] += 1.0
+    lik = obs.likelihoods
+    guilty_rest = (held + (c - 1 - s) * probs) / c  # P(y | x_j not y), up to the 1/c for x_j = y
+    innocent = (held + (c - s) * probs) / c
+    mix = SIDE_SLACK * probs
+    seen_innocent = (lik * ((1 - SIDE_SLACK) * innocent + mix)).sum(axis=1, keepdims=True)
+    seen_rest = (lik * ((1 - SIDE_SLACK) * guilty_rest + mix)).sum(axis=1, keepdims=True)
+    # x_j = a adds (1 - slack)/c to P(y = a): the leak's likelihood of a, scaled.
+    seen_guilty = seen_rest + (1 - SIDE_SLACK) * lik / c
+    table = np.log(seen_guilty / seen_innocent)
+    table[obs.erased] = 0.0
+    return table
 
 
 def _binomial_pmf(p: np.ndarray, c: int) -> np.ndarray:
@@ -127,6 +178,9 @@ def adaptive_table(probs: np.ndarray, obs: Observation, c: int) -> np.ndarray:
 
 
 def score_table(decoder: Decoder, probs: np.ndarray, obs: Observation, c: int) -> np.ndarray:
+    """The table of a decoder that needs nothing but the leak (not the side-informed one)."""
+    if decoder is Decoder.SIDE_INFORMED:
+        raise UsageError("the side-informed decoder needs its side recipients: see accuse()")
     if decoder is Decoder.SYMMETRIC:
         return symmetric_table(probs, obs)
     if decoder is Decoder.ADAPTIVE:

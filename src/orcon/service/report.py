@@ -26,9 +26,9 @@ import numpy as np
 from sqlalchemy import select
 
 from orcon import __version__
-from orcon.codes.accuse import decoder_shares
+from orcon.codes.accuse import decoder_shares, decoder_table, side_coalition
 from orcon.codes.exact import exact_threshold
-from orcon.codes.scores import Decoder, score_codewords, score_table
+from orcon.codes.scores import Decoder, score_codewords
 from orcon.codes.tail import chernoff_threshold
 from orcon.errors import UsageError
 from orcon.marks.image import decode
@@ -178,6 +178,17 @@ def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
     ]
 
 
+_SIDE_NOTE = (
+    "<p>The side-informed decoder scores each recipient as if the {k} recipient(s) ranked "
+    "highest by the log-likelihood score, other than that recipient, had made the leak "
+    "with them. It accuses no one for being ranked: the chance that an innocent scores as "
+    "high is computed from that recipient's own copy alone, which the choice never looks "
+    "at, so it holds whoever the others are. The line is drawn for recipients outside "
+    "the top ranks; those inside are scored with the others of the top ranks as "
+    "their side.</p>"
+)
+
+
 def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
     parts: list[str] = []
     title = "no shared item"
@@ -217,10 +228,25 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
                 if result.accused
                 else max(decs, key=lambda d: share[d])
             )
-            table = score_table(dec, code.probs, reading.observation, code.spec.c)
+            obs, c = reading.observation, code.spec.c
+            table = decoder_table(code, obs, dec, c, result.ranked)
             who = {int(i): e for i, e, _ in recips}
             idx = sorted(who)
-            scores = [float(score_codewords(table, code.codeword(i)[None, :])[0]) for i in idx]
+            # The side-informed decoder scores its top-ranked recipients with their own tables.
+            own = (
+                set(result.ranked[: side_coalition(c) - 1])
+                if dec is Decoder.SIDE_INFORMED
+                else set()
+            )
+            scores = [
+                float(
+                    score_codewords(
+                        decoder_table(code, obs, dec, c, result.ranked, i) if i in own else table,
+                        code.codeword(i)[None, :],
+                    )[0]
+                )
+                for i in idx
+            ]
             n = len(idx)
             alpha = result.false_accusation_bound / n * share.get(dec, 1.0 / len(decs))
             tau = exact_threshold(table, code.probs, alpha)
@@ -234,6 +260,11 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
                 f"<h2>Every recipient's score ({dec.value} decoder)</h2>{plot}"
                 "<p>A recipient is accused only above the dashed line, where the chance "
                 "that an innocent scores as high is at most ε/n.</p>"
+                + (
+                    _SIDE_NOTE.format(k=side_coalition(c) - 1)
+                    if dec is Decoder.SIDE_INFORMED
+                    else ""
+                )
             )
         for a in result.accused:
             seq = next(int(q) for i, e, q in recips if e == a.person)
@@ -290,7 +321,7 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
     params["code"] = code_text
     params["decoders"] = ", ".join(decoders)
     used = [Decoder(d) for d in decoders]
-    split = ", ".join(f"{d.value} {s:g}" for d, s in zip(used, decoder_shares(used), strict=True))
+    split = ", ".join(f"{d.value} {s:.3g}" for d, s in zip(used, decoder_shares(used), strict=True))
     params["accusation rule"] = (
         "chance that an innocent scores as high: summed exactly where the read symbols "
         "fall into at most three classes, else a Berry–Esseen-refined Chernoff bound; "

@@ -52,6 +52,7 @@ class TraceResult:
     reading: ImageReading | TextReading | None = field(default=None, repr=False)
     ledger_seq: int | None = None
     decoders: tuple[str, ...] = ()
+    ranked: tuple[int, ...] = ()  # code indices the side-informed decoder ranked first
 
     def to_json(self) -> dict[str, object]:
         def row(s: SuspectInfo) -> dict[str, object]:
@@ -179,6 +180,7 @@ def trace(
             tuple(notes),
             reading,
             decoders=tuple(str(d) for d in verdict.decoders),
+            ranked=verdict.ranked,
         )
         if accused:
             break
