@@ -46,6 +46,16 @@ def test_demo_at_a_chosen_length_and_bias_law():
     assert bad.returncode == 2 and "invalid choice: 'beta'" in bad.stderr
 
 
+def test_demo_at_the_capacity_floor_explains_the_side_informed_accusations():
+    args = ["codes", "demo", "--n", "1000", "--c", "3", "--length", "374", "--erasure", "0"]
+    data = json.loads(orcon(*args, "--seed", "3", "--json").stdout)
+    side = [a for a in data["accused"] if a["decoder"] == "side-informed"]
+    assert side and {a["recipient"] for a in data["accused"]} <= set(data["colluders"])
+    assert len(data["ranked_for_side_information"]) == 3
+    text = orcon(*args, "--seed", "3").stdout
+    assert "by the side-informed score" in text and "being ranked accuses nobody" in text
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

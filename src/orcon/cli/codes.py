@@ -9,7 +9,7 @@ import os
 import numpy as np
 
 from orcon.cli.args import number, positive
-from orcon.codes import BiasLaw, Code, CodeSpec, Observation, accuse, plan
+from orcon.codes import BiasLaw, Code, CodeSpec, Decoder, Observation, accuse, plan
 from orcon.errors import UsageError
 
 ATTACKS = ("interleave", "majority", "minority", "coin", "all0", "all1")
@@ -118,6 +118,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
                         }
                         for s in verdict.accused
                     ],
+                    "ranked_for_side_information": list(verdict.ranked),
                     "false_accusation_bound": verdict.epsilon,
                     "symbols": {"read": verdict.read, "erased": verdict.erased},
                 }
@@ -137,6 +138,12 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for s in verdict.accused:
         tag = "colluder" if s.index in colluders else "INNOCENT"
         print(f"Accused recipient {s.index} ({tag}): p = {s.p_value:.2e} by the {s.decoder} score")
+    if any(s.decoder is Decoder.SIDE_INFORMED for s in verdict.accused):
+        print(
+            "The side-informed score took the best-ranked other recipients among "
+            f"{', '.join(map(str, verdict.ranked))} as each one's partners; "
+            "being ranked accuses nobody."
+        )
     print(
         f"Nobody is accused unless p <= ε/n = {verdict.per_person_bound:.1e} "
         f"(ε = {verdict.epsilon:g} for all {verdict.population} recipients together)."

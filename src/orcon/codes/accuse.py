@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from orcon.codes.exact import exact_law
+from orcon.codes.exact import ExactLaw, exact_law
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import Decoder, score_block, score_table, side_informed_table
@@ -97,7 +97,6 @@ class Verdict:
     erased: int
     decoders: tuple[Decoder, ...]
     ranked: tuple[int, ...] = ()  # the side-informed decoder's ranking (see side_recipients)
-    decoder_c: int = 0
 
     @property
     def per_person_bound(self) -> float:
@@ -136,14 +135,25 @@ def decoder_table(
     return side_informed_table(code.probs, obs, c, words)
 
 
-def _pvalues(table: np.ndarray, probs: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    law = exact_law(table, probs)
-    return law.tail(scores) if law else chernoff_pvalue(table, probs, scores)
+class _Tails:
+    """Innocent tails per table: the exact law where there is one (built once), else the bound."""
 
+    def __init__(self, probs: np.ndarray) -> None:
+        self.probs = probs
+        self.laws: dict[int, ExactLaw | None] = {}
 
-def _threshold(table: np.ndarray, probs: np.ndarray, alpha: float) -> float:
-    law = exact_law(table, probs)
-    return law.threshold(alpha) if law else refined_threshold(table, probs, alpha)
+    def _law(self, table: np.ndarray) -> ExactLaw | None:
+        if id(table) not in self.laws:
+            self.laws[id(table)] = exact_law(table, self.probs)
+        return self.laws[id(table)]
+
+    def pvalues(self, table: np.ndarray, scores: np.ndarray) -> np.ndarray:
+        law = self._law(table)
+        return law.tail(scores) if law else chernoff_pvalue(table, self.probs, scores)
+
+    def threshold(self, table: np.ndarray, alpha: float) -> float:
+        law = self._law(table)
+        return law.threshold(alpha) if law else refined_threshold(table, self.probs, alpha)
 
 
 class _Scorer:
@@ -256,9 +266,10 @@ def accuse(
         scores[Decoder.SIDE_INFORMED] = scorer.all([tables[Decoder.SIDE_INFORMED]])[0]
 
     share = dict(zip(decs, decoder_shares(decs), strict=True))
+    tails = _Tails(probs)
     shortlist: set[int] = set(own)
     for d in decs:
-        tau = _threshold(tables[d], probs, epsilon / n * share[d])
+        tau = tails.threshold(tables[d], epsilon / n * share[d])
         # float32 scoring may be off by ~1e-4: widen the net, then rescore exactly.
         shortlist.update(np.nonzero(scores[d] >= tau - 1e-2)[0].tolist())
         kk = min(top, n)
@@ -270,12 +281,12 @@ def accuse(
     best_d = np.zeros(picks.size, dtype=np.int64)
     for d_i, d in enumerate(decs):
         rescored = scorer.exact(tables[d], picks)
-        tail = _pvalues(tables[d], probs, rescored)
+        tail = tails.pvalues(tables[d], rescored)
         if d is Decoder.SIDE_INFORMED:
             for k_i, j in enumerate(picks.tolist()):
                 if j in own:
                     rescored[k_i] = scorer.exact(own[j], [j])[0]
-                    tail[k_i] = _pvalues(own[j], probs, rescored[k_i : k_i + 1])[0]
+                    tail[k_i] = tails.pvalues(own[j], rescored[k_i : k_i + 1])[0]
         p = np.minimum(1.0, tail / share[d])
         better = p < best_p
         best_p = np.where(better, p, best_p)
@@ -296,6 +307,5 @@ def accuse(
         tuple(suspects[:top]),
         decoders=decs,
         ranked=tuple(int(idx[j]) for j in ranked),
-        decoder_c=c,
         **base,  # type: ignore[arg-type]
     )
