@@ -240,9 +240,13 @@ def test_the_default_decoders_share_epsilon_by_weight():
         assert sus.p_value == pytest.approx(min(1.0, raw / DEFAULT_SHARES[sus.decoder]))
     # Fewer decoders renormalise the same weights.
     assert decoder_shares([Decoder.SYMMETRIC, Decoder.ADAPTIVE]) == [0.5, 0.5]
-    sym, side = decoder_shares([Decoder.SYMMETRIC, SIDE])
-    assert sym + side == pytest.approx(1.0)
-    assert side / sym == pytest.approx(DEFAULT_SHARES[SIDE] / DEFAULT_SHARES[Decoder.SYMMETRIC])
+    llr, side = decoder_shares([Decoder.LOG_LIKELIHOOD, SIDE])
+    assert llr + side == pytest.approx(1.0)
+    assert side / llr == pytest.approx(
+        DEFAULT_SHARES[SIDE] / DEFAULT_SHARES[Decoder.LOG_LIKELIHOOD]
+    )
+    # The pair that codes with uniform biases run splits ε evenly.
+    assert decoder_shares([Decoder.SYMMETRIC, SIDE]) == [0.5, 0.5]
 
 
 def test_a_perfect_read_is_accused_with_the_exact_chance_of_a_perfect_match():

@@ -100,7 +100,7 @@ def test_battery_through_the_cli(tmp_path, database, photo):
     assert "Which sentences and wordings survived" in html and 'class="read"' in html
     assert "The council met on Tuesday" in html  # the leak as received
     assert f"Ledger receipt: copy issued to {people[9]}" in html
-    assert "weighted Bonferroni: symmetric 0.0909, side-informed 0.909)" in html
+    assert "weighted Bonferroni: symmetric 0.5, side-informed 0.5)" in html
     assert "invisible marks read" in html
     assert "summed exactly" in html and "coalitions up to 1, biases: uniform" in html
 

@@ -49,8 +49,19 @@ DEFAULT_SHARES = {
 }
 
 
+# Codes with uniform biases run these two (see accuse): an even split, because there
+# a single leaker read at half its symbols is caught more often with half of ε on
+# the symmetric decoder than with 1/11 (c = 1, 50 % erased, soft reads: 0.93 / 0.96
+# against 0.92 / 0.95 for n = 10³ / 10⁵; 0.96 / 0.975 with it alone), and text
+# interleaving lost nothing measurable (ADR 0001).
+UNIFORM_SHARES = {Decoder.SYMMETRIC: 0.5, Decoder.SIDE_INFORMED: 0.5}
+
+
 def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
-    """Each decoder's share of ε: the default weights, renormalised over ``decs``."""
+    """Each decoder's share of ε: even for the pair uniform codes run, else the
+    default weights renormalised over ``decs``."""
+    if set(decs) == set(UNIFORM_SHARES) and len(decs) == len(UNIFORM_SHARES):
+        return [UNIFORM_SHARES[Decoder(d)] for d in decs]
     weights = [DEFAULT_SHARES[Decoder(d)] for d in decs]
     total = sum(weights)
     return [w / total for w in weights]

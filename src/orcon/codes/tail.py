@@ -124,7 +124,7 @@ def _solve(
         neg = val < 0
         lo[act] = np.where(neg, lam[act], lo[act])
         hi[act] = np.where(neg, hi[act], lam[act])
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             step = lam[act] - val / der
         bounded = np.isfinite(hi[act])
         bisect = np.where(bounded, 0.5 * (lo[act] + hi[act]), 2.0 * lam[act] + 1.0)
