@@ -1,12 +1,15 @@
 """End-to-end tracing through the real CLI (trace issue).
 
 An instance with 1,000 recipients of a 1600×1068 photo and of a report; each
-leak of the image battery (and the text leaks) is written to a file and traced
+leak of the image battery, two collusions per photo (two copies averaged, three
+as a mosaic) and the text leaks (single leakers and pairs mixing their copies
+sentence by sentence) is written to a file and traced
 with ``orcon trace FILE --json`` in a fresh process, as an analyst would.
 Reports the verdict, whether the right person was named, innocents accused,
 and wall time per trace (process start and instance open included).
 
-Usage:  python bench/trace.py [--photos astronaut,coffee,rocket] [--out bench/out/trace.json]
+Usage:  python bench/trace.py [--photos astronaut,coffee,rocket] [--excerpts 10] [--mixes 10]
+        [--out bench/out/trace.json]
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--photos", default="astronaut,coffee,rocket")
     ap.add_argument("--excerpts", type=int, default=10, help="retyped 250-word excerpts to trace")
+    ap.add_argument("--mixes", type=int, default=10, help="pairs mixing their retyped copies")
     ap.add_argument("--out", default="bench/out/trace.json")
     args = ap.parse_args()
     rng = random.Random(11)
@@ -106,6 +110,32 @@ def main() -> None:
                 }
             )
             print(name, attack, res["verdict"], accused == [leaker], f"{dt:.2f}s", flush=True)
+        # Collusion: copies of two (averaged) or three (mosaic of tiles) recipients mixed.
+        for attack, k in (("average2+jpeg80", 2), ("mosaic3+jpeg80", 3)):
+            pool = [f"p{i}@partner.example" for i in rng.sample(range(N), k)]
+            mixed = [
+                cv2.imdecode(np.frombuffer(copies[e], np.uint8), cv2.IMREAD_COLOR) for e in pool
+            ]
+            leak = attacks.average(mixed) if attack.startswith("average") else attacks.mosaic(mixed)
+            res, dt = trace(
+                home,
+                cv2.imencode(".jpg", leak, [cv2.IMWRITE_JPEG_QUALITY, 80])[1].tobytes(),
+                ".jpg",
+            )
+            accused = [a["person"] for a in res.get("accused", [])]  # type: ignore[union-attr]
+            rows.append(
+                {
+                    "media": "photo",
+                    "photo": name,
+                    "attack": attack,
+                    "verdict": res["verdict"],
+                    "named": bool(accused) and set(accused) <= set(pool),
+                    "innocents": len(set(accused) - set(pool)),
+                    "item_right": res.get("item") == item.id,
+                    "seconds": dt,
+                }
+            )
+            print(name, attack, res["verdict"], accused, f"{dt:.2f}s", flush=True)
         rows.append(
             {"media": "photo", "photo": name, "attack": "(issue 1,000 copies)", "seconds": issue_s}
         )
@@ -131,10 +161,18 @@ def main() -> None:
 
     labels = ["whole copy retyped"] + ["250-word excerpt retyped"] * args.excerpts
     labels += ["6-sentence quote retyped", "3-sentence quote pasted verbatim", "unrelated article"]
+    labels += ["2 copies mixed sentence by sentence, retyped"] * args.mixes
     for label in labels:
         leaker = f"p{rng.randrange(N)}@partner.example"
+        guilty = {leaker}
         body = retyped(texts[leaker])
-        if label.startswith("250-word"):
+        if label.startswith("2 copies"):
+            others = [e for e in texts if e != leaker]
+            other = others[rng.randrange(len(others))]
+            guilty.add(other)
+            pairs = zip(texts[leaker].split(". "), texts[other].split(". "), strict=True)
+            body = retyped(". ".join(a if i % 2 else b for i, (a, b) in enumerate(pairs)))
+        elif label.startswith("250-word"):
             words = body.split(" ")
             s = rng.randrange(0, len(words) - 250)
             body = " ".join(words[s : s + 250])
@@ -158,8 +196,8 @@ def main() -> None:
                 "attack": label,
                 "verdict": res["verdict"],
                 "item_right": res.get("item") == (None if leaker == "nobody" else report.id),
-                "named": accused == [leaker],
-                "innocents": len(set(accused) - {leaker}),
+                "named": bool(accused) and set(accused) <= guilty,
+                "innocents": len(set(accused) - guilty),
                 "seconds": dt,
             }
         )

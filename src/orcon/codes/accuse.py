@@ -25,7 +25,14 @@ import numpy as np
 from orcon.codes.exact import ExactLaw, exact_law
 from orcon.codes.observation import Observation
 from orcon.codes.prf import StreamBuffer
-from orcon.codes.scores import Decoder, score_block, score_table, side_informed_table
+from orcon.codes.scores import (
+    BlockLayout,
+    Decoder,
+    score_block,
+    score_table,
+    side_informed_blocks,
+    side_informed_table,
+)
 from orcon.codes.tail import chernoff_pvalue, refined_threshold
 from orcon.codes.tardos import Code
 from orcon.errors import UsageError
@@ -126,6 +133,26 @@ def _runs(indices: np.ndarray) -> Iterable[tuple[int, int]]:
             yield int(part[0]), int(part[-1]) + 1
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class ScoreModel:
+    """How a decoder scores a recipient: ``table[r, outcome]`` summed over rows r,
+    where rows are code positions (outcome: the symbol) or, for the side-informed
+    decoder on a leak read in blocks, blocks of positions (outcome: the pattern).
+    ``law[r]`` is an innocent's chance of each outcome: all a tail needs."""
+
+    table: np.ndarray
+    law: np.ndarray
+    layout: BlockLayout | None = None
+
+    def outcomes(self, words: np.ndarray) -> np.ndarray:
+        return self.layout.outcomes(words) if self.layout else np.asarray(words)
+
+    def scores(self, words: np.ndarray) -> np.ndarray:
+        """Exact (float64) scores of codewords (k, m)."""
+        out = self.outcomes(np.atleast_2d(words)).astype(np.int64)
+        return np.asarray(self.table[np.arange(self.table.shape[0]), out].sum(axis=1))
+
+
 def decoder_table(
     code: Code,
     obs: Observation,
@@ -133,52 +160,58 @@ def decoder_table(
     c: int,
     ranked: Sequence[int] = (),
     recipient: int = -1,
-) -> np.ndarray:
-    """The table ``recipient`` is scored with by ``decoder`` (tuned for coalitions
-    of c); the side-informed decoder needs the verdict's ``ranked`` recipients."""
+) -> ScoreModel:
+    """How ``recipient`` is scored by ``decoder`` (tuned for coalitions of c); the
+    side-informed decoder needs the verdict's ``ranked`` recipients."""
     if decoder is not Decoder.SIDE_INFORMED:
-        return score_table(decoder, code.probs, obs, c)
+        return ScoreModel(score_table(decoder, code.probs, obs, c), code.probs)
     c = side_coalition(c)
     side = side_recipients(ranked, recipient, c)
     if not side:
         raise UsageError("the side-informed decoder needs at least one other ranked recipient")
     words = np.stack([code.codeword(r) for r in side])
-    return side_informed_table(code.probs, obs, c, words)
+    layout = BlockLayout.of(obs) if code.spec.q == 2 else None
+    if layout is not None:
+        table, law = side_informed_blocks(code.probs, obs, c, words, layout)
+        return ScoreModel(table, law, layout)
+    return ScoreModel(side_informed_table(code.probs, obs, c, words), code.probs)
 
 
 class _Tails:
-    """Innocent tails per table: the exact law where there is one (built once), else the bound."""
+    """Innocent tails per model: the exact law where there is one (built once), else the bound."""
 
-    def __init__(self, probs: np.ndarray) -> None:
-        self.probs = probs
+    def __init__(self) -> None:
         self.laws: dict[int, ExactLaw | None] = {}
 
-    def _law(self, table: np.ndarray) -> ExactLaw | None:
-        if id(table) not in self.laws:
-            self.laws[id(table)] = exact_law(table, self.probs)
-        return self.laws[id(table)]
+    def _law(self, model: ScoreModel) -> ExactLaw | None:
+        if id(model) not in self.laws:
+            self.laws[id(model)] = exact_law(model.table, model.law)
+        return self.laws[id(model)]
 
-    def pvalues(self, table: np.ndarray, scores: np.ndarray) -> np.ndarray:
-        law = self._law(table)
-        return law.tail(scores) if law else chernoff_pvalue(table, self.probs, scores)
+    def pvalues(self, model: ScoreModel, scores: np.ndarray) -> np.ndarray:
+        law = self._law(model)
+        return law.tail(scores) if law else chernoff_pvalue(model.table, model.law, scores)
 
-    def threshold(self, table: np.ndarray, alpha: float) -> float:
-        law = self._law(table)
-        return law.threshold(alpha) if law else refined_threshold(table, self.probs, alpha)
+    def threshold(self, model: ScoreModel, alpha: float) -> float:
+        law = self._law(model)
+        if law:
+            return law.threshold(alpha)
+        return refined_threshold(model.table, model.law, alpha)
 
 
 class _Scorer:
-    """Scores recipients (given as positions into ``idx``) against tables, in blocks."""
+    """Scores recipients (given as positions into ``idx``) against models, in blocks."""
 
     def __init__(self, code: Code, idx: np.ndarray) -> None:
         self.code, self.idx = code, idx
         self.buffer = StreamBuffer()
         self.ones = np.empty((min(_CHUNK, idx.size), code.spec.length), dtype=np.float32)
-        self.rows = np.arange(code.spec.length)
 
-    def all(self, tables: Sequence[np.ndarray]) -> np.ndarray:
-        """float32-accurate scores of everyone: (len(tables), n)."""
-        out = np.empty((len(tables), self.idx.size), dtype=np.float64)
+    def all(self, models: Sequence[ScoreModel]) -> np.ndarray:
+        """float32-accurate scores of everyone: (len(models), n)."""
+        out = np.empty((len(models), self.idx.size), dtype=np.float64)
+        flat = [k for k, m in enumerate(models) if m.layout is None]
+        grouped = [k for k, m in enumerate(models) if m.layout is not None]
         pos = 0
         for a, b in _runs(self.idx):
             code = self.code
@@ -187,15 +220,20 @@ class _Scorer:
                 if code.spec.q == 2
                 else code.codewords(a, b)
             )
-            out[:, pos : pos + b - a] = score_block(tables, words)
+            if flat:
+                out[flat, pos : pos + b - a] = score_block([models[k].table for k in flat], words)
+            for k in grouped:
+                out[k, pos : pos + b - a] = score_block(
+                    [models[k].table], models[k].outcomes(words)
+                )[0]
             pos += b - a
         return out
 
-    def exact(self, table: np.ndarray, positions: Iterable[int]) -> np.ndarray:
-        return np.array(
-            [table[self.rows, self.code.codeword(int(self.idx[j]))].sum() for j in positions],
-            dtype=np.float64,
-        )
+    def exact(self, model: ScoreModel, positions: Iterable[int]) -> np.ndarray:
+        at = [int(self.idx[j]) for j in positions]
+        if not at:
+            return np.zeros(0)
+        return model.scores(np.stack([self.code.codeword(i) for i in at]))
 
 
 def accuse(
@@ -253,7 +291,7 @@ def accuse(
     # The side-informed decoder ranks recipients by the log-likelihood score.
     ranker = Decoder.LOG_LIKELIHOOD
     first = [*plain, *([ranker] if side_on and ranker not in plain else [])]
-    tables = {d: score_table(d, probs, obs, c) for d in first}
+    tables = {d: ScoreModel(score_table(d, probs, obs, c), probs) for d in first}
     base = dict(epsilon=epsilon, population=n, read=obs.read, erased=int(obs.erased.sum()))
     if n == 0 or obs.read == 0:
         return Verdict((), (), decoders=decs, **base)  # type: ignore[arg-type]
@@ -262,7 +300,7 @@ def accuse(
     scores = dict(zip(first, scorer.all([tables[d] for d in first]), strict=True))
     # Side information: the c best-ranked recipients (positions into idx).
     ranked: list[int] = []
-    own: dict[int, np.ndarray] = {}  # side tables of the recipients inside the ranking
+    own: dict[int, ScoreModel] = {}  # side models of the recipients inside the ranking
     if side_on:
         # Ranked by the float32 score, which for each recipient is a function of its
         # own codeword and the leak only; ties go to the lower index.
@@ -277,7 +315,7 @@ def accuse(
         scores[Decoder.SIDE_INFORMED] = scorer.all([tables[Decoder.SIDE_INFORMED]])[0]
 
     share = dict(zip(decs, decoder_shares(decs), strict=True))
-    tails = _Tails(probs)
+    tails = _Tails()
     shortlist: set[int] = set(own)
     for d in decs:
         tau = tails.threshold(tables[d], epsilon / n * share[d])

@@ -8,6 +8,12 @@ Hard decisions are the special case of one-hot rows.
 
 Invariant: likelihood rows are finite, non-negative and not all zero; erased
 rows are uniform and flagged in ``erased``.
+
+A reader may also say which positions a leak is likely to take *together* from
+one copy (``blocks``: a group number per position, e.g. the sentence a text
+site sits in: a person mixing two copies sentence by sentence takes a whole
+sentence from one of them). Only the side-informed decoder uses it; it never
+affects whom the bound protects, only how sharply colluders are scored.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from orcon.errors import UsageError
 class Observation:
     likelihoods: np.ndarray  # (m, q) float64
     erased: np.ndarray  # (m,) bool
+    blocks: np.ndarray | None = None  # (m,) int64 group per position, or None
 
     @classmethod
     def soft(cls, likelihoods: np.ndarray, erased: np.ndarray | None = None) -> Observation:
@@ -58,6 +65,14 @@ class Observation:
         lik[np.nonzero(ok)[0], sym[ok]] = 1.0
         lik[~ok] = np.nan
         return cls.soft(lik, erased)
+
+    def with_blocks(self, blocks: np.ndarray) -> Observation:
+        """The same observation, with positions grouped (see the module note)."""
+        b = np.array(blocks, dtype=np.int64, copy=True)
+        if b.shape != self.erased.shape:
+            raise UsageError(f"blocks have shape {b.shape}, expected {self.erased.shape}")
+        b.setflags(write=False)
+        return Observation(self.likelihoods, self.erased, b)
 
     @property
     def length(self) -> int:

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -126,6 +127,78 @@ def side_informed_table(
     table = np.log(seen_guilty / seen_innocent)
     table[obs.erased] = 0.0
     return table
+
+
+MAX_BLOCK = 10  # read symbols per block: its 2^10 patterns are enumerated
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class BlockLayout:
+    """Read positions grouped into blocks: ``pos[b]`` lists block b's positions, -1 pads."""
+
+    pos: np.ndarray  # (B, L) int64
+
+    @classmethod
+    def of(cls, obs: Observation) -> BlockLayout | None:
+        """The read positions of ``obs`` by block, long blocks cut into MAX_BLOCK pieces."""
+        if obs.blocks is None:
+            return None
+        read = np.nonzero(~obs.erased)[0]
+        groups: dict[int, list[int]] = {}
+        for i in read.tolist():
+            groups.setdefault(int(obs.blocks[i]), []).append(i)
+        rows = [g[a : a + MAX_BLOCK] for g in groups.values() for a in range(0, len(g), MAX_BLOCK)]
+        width = max((len(r) for r in rows), default=1)
+        pos = np.full((max(len(rows), 1), width), -1, dtype=np.int64)
+        for b, r in enumerate(rows):
+            pos[b, : len(r)] = r
+        return cls(pos)
+
+    def outcomes(self, words: np.ndarray) -> np.ndarray:
+        """(k, m) binary codewords -> (k, B) block patterns (bit t: the symbol at pos[b, t])."""
+        w = np.asarray(words)
+        valid = self.pos >= 0
+        bits = w[:, np.where(valid, self.pos, 0)].astype(np.int64) * valid
+        return (bits << np.arange(self.pos.shape[1], dtype=np.int64)).sum(axis=2)
+
+
+def side_informed_blocks(
+    probs: np.ndarray, obs: Observation, c: int, side: np.ndarray, layout: BlockLayout
+) -> tuple[np.ndarray, np.ndarray]:
+    """The side-informed model over blocks taken whole from one copy: (table, law),
+    both (B, 2^L), where law[b, a] is an innocent's chance of pattern a in block b.
+
+    Model: each block of the leak is one colluder's block, picked at random; the
+    c - 1 - s unknown colluders hold symbols drawn from the biases. With blocks of
+    one position it is :func:`side_informed_table`.
+    """
+    _check(probs, obs)
+    if probs.shape[1] != 2:
+        raise UsageError("block side information is defined for binary codes")
+    side = np.atleast_2d(np.asarray(side, dtype=np.int64))
+    s = side.shape[0] if side.size else 0
+    if c < 2 or s > c - 1:
+        raise UsageError(f"side information needs 1 <= s <= c - 1 fellow colluders (c={c}, s={s})")
+    lik = obs.likelihoods
+    blocks, width = layout.pos.shape
+    table = np.zeros((blocks, 1 << width))
+    law = np.zeros((blocks, 1 << width))
+    for b in range(blocks):
+        at = layout.pos[b][layout.pos[b] >= 0]
+        if at.size == 0:
+            law[b, 0] = 1.0
+            continue
+        patterns = (np.arange(1 << at.size)[:, None] >> np.arange(at.size)) & 1  # (2^l, l)
+        cols = np.arange(at.size)
+        seen = lik[at][cols, patterns].prod(axis=1)  # P(leak block | that copy's pattern)
+        unknown = (lik[at] * probs[at]).sum(axis=1).prod()  # ... | a copy drawn from the biases
+        partners = sum(float(lik[at, w[at]].prod()) for w in side[:s])
+        mix = SIDE_SLACK * unknown
+        innocent = (1 - SIDE_SLACK) * (partners + (c - s) * unknown) / c + mix
+        guilty = (1 - SIDE_SLACK) * (seen + partners + (c - 1 - s) * unknown) / c + mix
+        table[b, : patterns.shape[0]] = np.log(guilty / innocent)
+        law[b, : patterns.shape[0]] = probs[at][cols, patterns].prod(axis=1)
+    return table, law
 
 
 def _binomial_pmf(p: np.ndarray, c: int) -> np.ndarray:

@@ -28,7 +28,7 @@ from sqlalchemy import select
 from orcon import __version__
 from orcon.codes.accuse import decoder_shares, decoder_table, side_coalition
 from orcon.codes.exact import exact_threshold
-from orcon.codes.scores import Decoder, score_codewords
+from orcon.codes.scores import Decoder
 from orcon.codes.tail import chernoff_threshold
 from orcon.errors import UsageError
 from orcon.marks.image import decode
@@ -222,17 +222,14 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         if reading is not None and recips:
             decs = [Decoder(d) for d in result.decoders] or [Decoder.SYMMETRIC]
             share = dict(zip(decs, decoder_shares(decs), strict=True))
-            # The accused's decoder, or else the one holding the largest share of ε.
-            dec = (
-                Decoder(result.accused[0].decoder)
-                if result.accused
-                else max(decs, key=lambda d: share[d])
-            )
+            # The accused's decoder, or else the one that came closest.
+            best = (result.accused or result.candidates)[:1]
+            dec = Decoder(best[0].decoder) if best else max(decs, key=lambda d: share[d])
             obs, c = reading.observation, code.spec.c
-            table = decoder_table(code, obs, dec, c, result.ranked)
+            model = decoder_table(code, obs, dec, c, result.ranked)
             who = {int(i): e for i, e, _ in recips}
             idx = sorted(who)
-            # The side-informed decoder scores its top-ranked recipients with their own tables.
+            # The side-informed decoder scores its top-ranked recipients with their own models.
             own = (
                 set(result.ranked[: side_coalition(c) - 1])
                 if dec is Decoder.SIDE_INFORMED
@@ -240,18 +237,17 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             )
             scores = [
                 float(
-                    score_codewords(
-                        decoder_table(code, obs, dec, c, result.ranked, i) if i in own else table,
-                        code.codeword(i)[None, :],
-                    )[0]
+                    (
+                        decoder_table(code, obs, dec, c, result.ranked, i) if i in own else model
+                    ).scores(code.codeword(i))[0]
                 )
                 for i in idx
             ]
             n = len(idx)
             alpha = result.false_accusation_bound / n * share.get(dec, 1.0 / len(decs))
-            tau = exact_threshold(table, code.probs, alpha)
+            tau = exact_threshold(model.table, model.law, alpha)
             if tau is None:
-                tau = chernoff_threshold(table, code.probs, alpha)
+                tau = chernoff_threshold(model.table, model.law, alpha)
             accused = {a.person for a in result.accused}
             plot = _score_plot(
                 [(who[i], sc, who[i] in accused) for i, sc in zip(idx, scores, strict=True)], tau

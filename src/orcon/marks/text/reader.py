@@ -133,6 +133,19 @@ def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.nda
     return int((~erased[base:]).sum())
 
 
+@functools.lru_cache(maxsize=16)
+def _symbol_sentences(doc: Document) -> tuple[int, ...]:
+    starts = [sent.start for sent in doc.sentences]
+    wording = [site.sentence for site in doc.sites for _ in range(site.bits)]
+    fragile = [bisect.bisect_right(starts, at) - 1 for at in doc.gaps]
+    return (*wording, *fragile)
+
+
+def symbol_sentences(doc: Document) -> np.ndarray:
+    """The sentence each code symbol of ``doc`` sits in (wording sites, then gaps)."""
+    return np.array(_symbol_sentences(doc), dtype=np.int64)
+
+
 def read_text(leak_text: str, doc: Document) -> TextReading:
     leak = tokens(leak_text)
     m = doc.symbols
@@ -155,6 +168,7 @@ def read_text(leak_text: str, doc: Document) -> TextReading:
             erased[at + b] = False
         found_sentences.add(site.sentence)
     fragile = _read_fragile(leak_text, doc, lik, erased)
-    obs = Observation.soft(lik, erased)
+    # A leak mixed from several copies takes each sentence from one of them.
+    obs = Observation.soft(lik, erased).with_blocks(symbol_sentences(doc))
     read = int((~erased).sum())
     return TextReading(obs, len(found_sentences), len(doc.sentences), read - fragile, fragile)
