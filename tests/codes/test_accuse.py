@@ -14,7 +14,7 @@ from orcon.codes import (
     importance_pvalue,
     plan,
 )
-from orcon.codes.accuse import DEFAULT_SHARES, decoder_shares, decoder_table, side_recipients
+from orcon.codes.accuse import DEFAULT_SHARES, decoder_model, decoder_shares, side_recipients
 from orcon.codes.scores import (
     SIDE_SLACK,
     BlockLayout,
@@ -241,7 +241,7 @@ def test_the_default_decoders_share_epsilon_by_weight():
     verdict = accuse(code, obs, 100)
     assert set(verdict.decoders) == set(DEFAULT_SHARES) and sum(DEFAULT_SHARES.values()) == 1
     for sus in verdict.candidates[:3]:
-        model = decoder_table(code, obs, sus.decoder, 4, verdict.ranked, sus.index)
+        model = decoder_model(code, obs, sus.decoder, 4, verdict.ranked, sus.index)
         raw = chernoff_pvalue(model.table, model.law, np.array([sus.score]))[0]
         assert sus.p_value == pytest.approx(min(1.0, raw / DEFAULT_SHARES[sus.decoder]))
     # Fewer decoders renormalise the same weights.
@@ -417,7 +417,7 @@ def test_block_side_information_keeps_innocent_pvalues_and_sharpens_mixed_leaks(
         if set(verdict.ranked) == set(pair.tolist()):
             a, b = verdict.ranked
             flat = side_informed_table(code.probs, obs, 2, code.codeword(a)[None])
-            model = decoder_table(code, obs, SIDE, 1, verdict.ranked, b)
+            model = decoder_model(code, obs, SIDE, 1, verdict.ranked, b)
             gain.append(
                 model.scores(code.codeword(b))[0] - score_codewords(flat, code.codeword(b)[None])[0]
             )

@@ -8,7 +8,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from orcon.codes import Code, CodeSpec, Decoder, Observation, accuse, chernoff_pvalue
-from orcon.codes.accuse import decoder_shares, decoder_table
+from orcon.codes.accuse import decoder_model, decoder_shares
 from orcon.codes.exact import exact_pvalue, exact_threshold
 from orcon.codes.scores import score_table
 
@@ -41,7 +41,7 @@ def test_the_exact_tail_is_the_true_tail_never_below_it(c, decoder, seed, erased
     obs = _leak(code, max(c, 1), seed, erased)
     if decoder is Decoder.SIDE_INFORMED:
         assume(c >= 2)  # the colluders but one as the side
-        table = decoder_table(code, obs, decoder, c, list(range(c)), 0).table
+        table = decoder_model(code, obs, decoder, c, list(range(c)), 0).table
     else:
         table = score_table(decoder, code.probs, obs, c)
     scores = np.linspace(table.min(1).sum(), table.max(1).sum(), 9).tolist()

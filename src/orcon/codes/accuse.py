@@ -153,7 +153,7 @@ class ScoreModel:
         return np.asarray(self.table[np.arange(self.table.shape[0]), out].sum(axis=1))
 
 
-def decoder_table(
+def decoder_model(
     code: Code,
     obs: Observation,
     decoder: Decoder,
@@ -310,8 +310,8 @@ def accuse(
         ranked = [int(j) for j in near[np.lexsort((idx[near], -r[near]))][:cs]]
         ids = [int(idx[j]) for j in ranked]
         side = Decoder.SIDE_INFORMED
-        tables[side] = decoder_table(code, obs, side, c, ids)  # everyone outside the ranking
-        own = {j: decoder_table(code, obs, side, c, ids, int(idx[j])) for j in ranked[: cs - 1]}
+        tables[side] = decoder_model(code, obs, side, c, ids)  # everyone outside the ranking
+        own = {j: decoder_model(code, obs, side, c, ids, int(idx[j])) for j in ranked[: cs - 1]}
         scores[Decoder.SIDE_INFORMED] = scorer.all([tables[Decoder.SIDE_INFORMED]])[0]
 
     share = dict(zip(decs, decoder_shares(decs), strict=True))

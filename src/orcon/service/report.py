@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import select
 
 from orcon import __version__
-from orcon.codes.accuse import decoder_shares, decoder_table, side_coalition
+from orcon.codes.accuse import decoder_model, decoder_shares, side_coalition
 from orcon.codes.exact import exact_threshold
 from orcon.codes.scores import Decoder
 from orcon.codes.tail import chernoff_threshold
@@ -226,7 +226,7 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             best = (result.accused or result.candidates)[:1]
             dec = Decoder(best[0].decoder) if best else max(decs, key=lambda d: share[d])
             obs, c = reading.observation, code.spec.c
-            model = decoder_table(code, obs, dec, c, result.ranked)
+            model = decoder_model(code, obs, dec, c, result.ranked)
             who = {int(i): e for i, e, _ in recips}
             idx = sorted(who)
             # The side-informed decoder scores its top-ranked recipients with their own models.
@@ -238,7 +238,7 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             scores = [
                 float(
                     (
-                        decoder_table(code, obs, dec, c, result.ranked, i) if i in own else model
+                        decoder_model(code, obs, dec, c, result.ranked, i) if i in own else model
                     ).scores(code.codeword(i))[0]
                 )
                 for i in idx
