@@ -22,16 +22,14 @@ REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
 ATTACKS = ["jpeg20", "crop40%area", "rotate10", "screen-photo", "caption15%", "flip"]
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_battery_through_the_cli(tmp_path, database, photo):
-    home = tmp_path / "home"
+def _partners_with_report(home: Path) -> tuple[Instance, sharing.ItemInfo]:
+    """An instance with 20 people at one partner and the report shared with them."""
     inst, _ = Instance.init(Home(home), "Northshire Constabulary")
     directory.add_org(inst, "Harbour City PD")
     csv = "email,name,org\n" + "".join(
         f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(20)
     )
     directory.import_people(inst, csv.encode())
-    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Harbour City PD"])
     report = sharing.share(
         inst,
         REPORT.read_bytes(),
@@ -41,6 +39,14 @@ def test_battery_through_the_cli(tmp_path, database, photo):
         filename="k.md",
         max_recipients=100,
     )
+    return inst, report
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_battery_through_the_cli(tmp_path, database, photo):
+    home = tmp_path / "home"
+    inst, report = _partners_with_report(home)
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Harbour City PD"])
     people = sharing.entitled(inst, item.id)
     photos = {e: sharing.issue_copy(inst, item.id, e).data for e in people}
     texts = {e: sharing.issue_copy(inst, report.id, e).data.decode() for e in people}
@@ -107,21 +113,7 @@ def test_battery_through_the_cli(tmp_path, database, photo):
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_two_people_mixing_retyped_copies_are_traced_with_side_information(tmp_path, database):
-    inst, _ = Instance.init(Home(tmp_path / "home"), "Northshire Constabulary")
-    directory.add_org(inst, "Harbour City PD")
-    csv = "email,name,org\n" + "".join(
-        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(20)
-    )
-    directory.import_people(inst, csv.encode())
-    item = sharing.share(
-        inst,
-        REPORT.read_bytes(),
-        title="Kestrel",
-        tlp="amber",
-        to=["Harbour City PD"],
-        filename="k.md",
-        max_recipients=100,
-    )
+    inst, item = _partners_with_report(tmp_path / "home")
     people = sharing.entitled(inst, item.id)
     a, b = people[3], people[11]
     first, second = (sharing.issue_copy(inst, item.id, e).data.decode() for e in (a, b))
