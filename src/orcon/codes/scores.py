@@ -95,6 +95,17 @@ def log_likelihood_table(probs: np.ndarray, obs: Observation, c: int) -> np.ndar
 SIDE_SLACK = 0.05
 
 
+def _side_words(side: np.ndarray, c: int, m: int) -> tuple[np.ndarray, int]:
+    """The side codewords as an (s, m) array and s, checked against c and the code."""
+    words = np.atleast_2d(np.asarray(side, dtype=np.int64))
+    s = words.shape[0] if words.size else 0
+    if c < 2 or s > c - 1:
+        raise UsageError(f"side information needs 1 <= s <= c - 1 fellow colluders (c={c}, s={s})")
+    if s and words.shape[1] != m:
+        raise UsageError(f"side codewords have {words.shape[1]} symbols, the code has {m}")
+    return words, s
+
+
 def side_informed_table(
     probs: np.ndarray, obs: Observation, c: int, side: np.ndarray
 ) -> np.ndarray:
@@ -106,13 +117,8 @@ def side_informed_table(
     biases. Innocent: the scored recipient is not one of them, so c - s unknown.
     """
     _check(probs, obs)
-    side = np.atleast_2d(np.asarray(side, dtype=np.int64))
     m, q = probs.shape
-    s = side.shape[0] if side.size else 0
-    if c < 2 or s > c - 1:
-        raise UsageError(f"side information needs 1 <= s <= c - 1 fellow colluders (c={c}, s={s})")
-    if s and side.shape[1] != m:
-        raise UsageError(f"side codewords have {side.shape[1]} symbols, the code has {m}")
+    side, s = _side_words(side, c, m)
     held = np.zeros((m, q))
     for word in side[:s]:
         held[np.arange(m), word] += 1.0
@@ -175,10 +181,7 @@ def side_informed_blocks(
     _check(probs, obs)
     if probs.shape[1] != 2:
         raise UsageError("block side information is defined for binary codes")
-    side = np.atleast_2d(np.asarray(side, dtype=np.int64))
-    s = side.shape[0] if side.size else 0
-    if c < 2 or s > c - 1:
-        raise UsageError(f"side information needs 1 <= s <= c - 1 fellow colluders (c={c}, s={s})")
+    side, s = _side_words(side, c, probs.shape[0])
     lik = obs.likelihoods
     blocks, width = layout.pos.shape
     table = np.zeros((blocks, 1 << width))
