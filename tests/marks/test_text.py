@@ -54,8 +54,9 @@ def test_copies_are_deterministic_distinct_and_keep_names_numbers_and_structure(
     a, b = render(doc, code.codeword(1)), render(doc, code.codeword(2))
     assert a == render(doc, code.codeword(1)) and a != b
     for copy in (a, b):
-        assert _values(copy) == _values(REPORT)
-        assert _names(copy) == _names(REPORT)
+        # The same names and numbers, each as often (a list's order may change).
+        assert sorted(_values(copy)) == sorted(_values(REPORT))
+        assert sorted(_names(copy)) == sorted(_names(REPORT))
         assert [ln for ln in copy.splitlines() if ln.startswith("#")] == [
             ln for ln in REPORT.splitlines() if ln.startswith("#")
         ]
@@ -232,7 +233,9 @@ def test_marks_from_two_copies_cancel_out_instead_of_misleading(setup):
     assert accused <= {1, 2}
 
 
-@pytest.mark.parametrize("name", ["canal-street", "harbour-road", "riverside-fraud"])
+@pytest.mark.parametrize(
+    "name", ["canal-street", "harbour-road", "riverside-fraud", "water-sector-phishing"]
+)
 def test_no_wording_breaks_the_a_an_agreement(name):
     text = (Path(__file__).parents[1] / "data" / "reports" / f"{name}.md").read_text()
     doc = parse(text, fragile=False)
@@ -281,3 +284,127 @@ def test_no_wording_starts_two_lexicon_rows():
         for side in range(len(row.forms)) if row.both else (0,):
             assert row.forms[side] not in seen, (row.surface, seen.get(row.forms[side]))
             seen[row.forms[side]] = i
+
+
+def _sites(text: str) -> list[tuple[str, str]]:
+    doc = parse(text, fragile=False)
+    return [(s.kind, doc.source[s.start : s.end]) for s in doc.sites]
+
+
+def test_lexicon_rows_apply_only_in_their_context():
+    # "the following" is "the next" before a time word, never before a list.
+    assert ("lexicon", "the following") in _sites("They met again the following week.")
+    assert _sites("He gave the following reasons.") == []
+    # "Due to" opens a sentence as a cause; "is due to arrive" is a timetable.
+    assert ("lexicon", "Due to") in _sites("Due to the fire, the road was closed.")
+    assert _sites("The report is due to arrive on Monday.") == []
+    # "should" opens a condition at the start of a sentence.
+    assert ("lexicon", "should") in _sites("Operators should check their logs.")
+    assert _sites("Should the activity change, call us.") == []
+    # ... nor inside a clause where it is no obligation ("till his assent should be obtained").
+    assert _sites("The law was suspended till his assent should be given.") == []
+    # "who" becomes "that" only right after a noun for people, never after a comma.
+    assert ("lexicon", "who") in _sites("Staff who work with suppliers were told.")
+    assert _sites("Staff in the company who work here were told.") == []
+    assert _sites("The seller, who was interviewed, left.") == []
+
+
+def test_a_lexicon_condition_the_loader_does_not_know_is_refused():
+    from orcon.marks.text.lexicon import _context
+
+    with pytest.raises(ValueError, match="not understood"):
+        _context(["nxt=the"], "x")
+    with pytest.raises(ValueError, match="not understood"):
+        _context(["next=@nothing"], "x")
+    assert _context(["next=@det", "start"], "x").fits(None, "the")
+    assert not _context(["next=@det", "start"], "x").fits("he", "the")
+
+
+def test_a_site_after_an_article_carries_the_article_it_needs():
+    from orcon.marks.text.document import _with_article, article
+
+    assert [article(w) for w in ("officer", "unit", "European", "hour", "further", "one")] == [
+        "an",
+        "a",
+        "a",
+        "an",
+        "a",
+        "a",
+    ]
+    # The article joins the site only when the wordings need different ones.
+    assert _with_article("An", 0, 3, ("observed", "noticed")) == (0, ("An observed", "A noticed"))
+    assert _with_article("a", 0, 2, ("genuine", "legitimate")) == (2, ("genuine", "legitimate"))
+    doc = parse("They reported an observed increase in calls.", fragile=False)
+    copies = {render(doc, np.array([b])) for b in (0, 1)}
+    assert copies == {
+        "They reported an observed increase in calls.",
+        "They reported a noticed increase in calls.",
+    }
+
+
+def test_dates_take_four_forms_and_ranges_keep_the_day_first():
+    doc = parse("The shop was visited on 2 September 2026 and again between 1 and 5 October.")
+    dates = [s.forms for s in doc.sites if s.kind == "date"]
+    assert dates[0] == (
+        "2 September 2026",
+        "2nd September 2026",
+        "September 2, 2026",
+        "September 2nd, 2026",
+    )
+    assert dates[1] == ("5", "5th")  # "between 1 and October 5" would not read as a range
+
+
+def test_list_order_carries_three_symbols_and_keeps_every_item(setup):
+    text = "Officers recovered a laptop, two phones and the keys. The head of the unit met them."
+    doc = parse(text, fragile=False)
+    (site,) = [s for s in doc.sites if s.kind == "list"]
+    assert site.bits == 3 and len(set(site.forms)) == 8
+    for value in range(8):
+        bits = np.array([(value >> b) & 1 for b in range(doc.capacity)])
+        copy = render(doc, bits)
+        listed = copy[: copy.index(".")]
+        assert sorted(re.split(r",? and |, ", listed.removeprefix("Officers recovered "))) == [
+            "a laptop",
+            "the keys",
+            "two phones",
+        ]
+        # Every order reads back as itself, retyped.
+        reading = read_text(copy.lower(), doc)
+        assert reading.sites_read == doc.capacity
+        read = (reading.observation.likelihoods[:, 1] > 0.5).astype(int)
+        assert read.tolist() == bits.tolist()
+
+
+def test_lists_that_are_not_free_to_reorder_are_left_alone():
+    # The first item could be the tail of "the head of ...": not a list of its own.
+    assert not any(
+        k == "list" for k, _ in _sites("They met the head of the unit, the manager and the agent.")
+    )
+    # "respectively" ties the order to another list.
+    assert not any(
+        k == "list"
+        for k, _ in _sites(
+            "They paid the seller, the agent and the owner £1, £2 and £3 respectively."
+        )
+    )
+
+
+def test_an_and_inside_a_list_item_gets_no_serial_comma():
+    # A comma before the first "and" would split "names and sums" into two items.
+    text = "Searches recovered three phones, a ledger with names and sums of money, and cash."
+    assert _sites(text) == [("number", "three")]
+    assert ("comma", " ") in _sites("Searches recovered three phones, a ledger and cash.")
+
+
+def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
+    doc = parse("Officers said they had found nothing. He told staff he had fallen.", fragile=False)
+    (site,) = doc.sites  # never after "told", whose object comes first
+    assert (site.kind, site.forms, site.start == site.end) == ("that", ("", " that"), True)
+    copies = {render(doc, np.array([b])) for b in (0, 1)}
+    assert "Officers said that they had found nothing. He told staff he had fallen." in copies
+    # "there" starts a clause only before a verb: "found there was", not "found there a bag".
+    assert [k for k, _ in _sites("They found there was no damage.")] == ["that"]
+    assert _sites("They found there a bag of cash.") == []
+    # The added word is read back from a retyped copy.
+    one = render(doc, np.array([1]))
+    assert read_text(one.lower(), doc).sites_read == 1

@@ -109,12 +109,51 @@ REPORTING = {
     "feared",
     "expected",
     "accepted",
+    "note",
+    "notes",
+    "ensure",
+    "ensures",
+    "ensured",
+    "means",
+    "meant",
+    "show",
+    "shown",
+    "suggest",
+    "decided",
+    "agree",
+    "agrees",
+    "say",
+    "says",
+    "know",
+    "knows",
+    "recognise",
+    "recognised",
+    "recognize",
+    "recognized",
+    "assume",
+    "assumed",
+    "hope",
+    "hoped",
+    "confirm",
+    "indicate",
+    "consider",
+    "assess",
+    "judge",
+    "expect",
+    "feel",
+    "felt",
     # Passive reporting ("were informed that they could" / "were informed they could").
     "informed",
     "told",
     "reminded",
     "notified",
 }
+# Reporting verbs whose object comes first ("told officers that ..."): "that" is never added.
+OBJECT_FIRST = frozenset({"told", "informed", "reminded", "notified", "stated,"})
+SUBJECTS = frozenset({"he", "she", "they", "we", "i"})
+THERE_VERBS = frozenset(
+    {"was", "were", "is", "are", "had", "has", "have", "would", "could", "might", "may", "will"}
+)
 AFTER_THAT = {
     "the",
     "a",
@@ -221,13 +260,15 @@ UNITS = {
 }
 # Comma before "and"/"but" joining two clauses: the next word starts a clause.
 _CLAUSE_COMMA = re.compile(
-    r",(?= (?:and|but) (?:the|a|an|it|he|she|they|we|there|this|these|those|his|her|their|its|"
+    r",(?= (?:and|but|although|though|whereas) "
+    r"(?:the|a|an|it|he|she|they|we|there|this|these|those|his|her|their|its|"
     r"officers|police|no|one|two|three|four|five|six|seven|eight|nine|ten|[A-Z][a-z]+|\d+)\b)"
 )
 # Restrictive relative "that"/"which" (no comma before) after a determiner-led noun phrase.
 _RELATIVE = re.compile(
     r"\b(?:the|a|an|any|each|every|this|these|those|another|some|all|no)((?: [a-z][a-z-]+){1,2}) "
-    r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might)\b)"
+    r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might|should|"
+    r"must|[a-z]{3,}ed)\b)"
 )
 NOT_NOUN = {
     "said", "stated", "means", "meant", "shows", "showed", "says", "is", "was", "were", "are",
@@ -269,16 +310,17 @@ _ABBREV = re.compile(
 )
 
 
+FORM_COUNTS = (2, 4, 8)  # wordings a site may have: one, two or three code symbols
 # A context slot: a plain word, or a neighbouring site (any of its forms' tokens).
 Slot = str | tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True, slots=True)
 class Site:
-    """A place with two or four wordings; form i carries the code value i.
+    """A place with 2^k wordings (k = 1, 2 or 3); form i carries the code value i.
 
-    A four-form site carries two binary code symbols (value = b0 + 2·b1), so
-    reading it yields both or neither.
+    A site of 2^k forms carries k binary code symbols (value = b0 + 2·b1 + 4·b2),
+    so reading it yields all of them or none.
     """
 
     start: int
@@ -291,7 +333,7 @@ class Site:
 
     @property
     def bits(self) -> int:
-        return 2 if len(self.forms) == 4 else 1
+        return len(self.forms).bit_length() - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +451,107 @@ def _case(form: str, like: str) -> str:
     return form[:1].upper() + form[1:] if like[:1].isupper() else form
 
 
+def _date_site(seg: str, m: re.Match[str], day: int, base: int, si: int) -> Site:
+    """ "14 March" / "14th March" / "March 14" / "March 14th" (with the year after a comma
+    in the month-first forms). A date that ends a range ("1 to 14 March") keeps
+    its day first, so the range still reads as one."""
+    suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+    ordinal = f"{day}{suffix}"
+    if re.search(r"(?:\d(?:st|nd|rd|th)?\s*(?:-|\u2013|to|and|until)\s*)$", seg[: m.start()]):
+        return Site(
+            base + m.start(1), base + m.end(2 if m.group(2) else 1), (str(day), ordinal), "date", si
+        )
+    month = m.group(4)
+    year = re.match(r",?\s(\d{4})\b", seg[m.end() :])
+    end, tail, us_tail = m.end(), "", ""
+    if year:
+        end, tail, us_tail = m.end() + year.end(), f" {year.group(1)}", f", {year.group(1)}"
+    forms = (
+        f"{day} {month}{tail}",
+        f"{ordinal} {month}{tail}",
+        f"{month} {day}{us_tail}",
+        f"{month} {ordinal}{us_tail}",
+    )
+    return Site(base + m.start(), base + end, forms, "date", si)
+
+
+_ITEM = (
+    r"(?:(?:the|a|an|their|its|his|her|our|any|two|three|four|five|six) [a-z][\w'-]*"
+    r"(?: [a-z][\w'-]*){0,3}|[A-Z][\w'-]+(?: [A-Z][\w'-]+){0,2})"
+)
+_LIST = re.compile(rf"(?<![\w'-])({_ITEM}), ({_ITEM})(,?) (and|or) ({_ITEM})(?=[.,;:]|$)")
+# Words that never sit inside a list item: they start a clause or join two.
+_NOT_IN_ITEM = frozenset(
+    {"and", "or", "but", "which", "who", "whom", "that", "was", "were", "is", "are", "has",
+     "have", "had", "will", "would", "been", "be", "being", "then", "when", "while", "where",
+     "before", "after"}
+)  # fmt: skip
+_ORDERED = re.compile(
+    r"\b(?:respectively|first|firstly|then|finally|followed|order|ranked)\b", re.I
+)
+_PERMUTATIONS = ((0, 1, 2), (1, 0, 2), (0, 2, 1), (2, 1, 0))
+
+
+def _list_sites(seg: str, base: int, si: int) -> list[Site]:
+    """The order of a three-item list ("A, B and C"), two symbols, and its serial comma,
+    a third. Only lists whose items are noun phrases led by a determiner or a
+    name, that end the clause, do not start the sentence and are not governed
+    by "of" and whose first item has no "of" (either way the first item could
+    be the head of a longer phrase: "the head of the unit, the manager and the
+    agent" may be one person's titles); never
+    in a sentence that speaks of order ("respectively", "first", "then")."""
+    if _ORDERED.search(seg):
+        return []
+    out = []
+    for m in _LIST.finditer(seg):
+        items = (m.group(1), m.group(2), m.group(5))
+        before = seg[: m.start()].rstrip()
+        if (
+            not before
+            or before.endswith(("of", "'s", "\u2019s"))
+            or not seg[m.start() - 1].isspace()
+        ):
+            continue
+        if any(w in _NOT_IN_ITEM for item in items for w in item.lower().split()):
+            continue
+        if " of " in items[0]:  # "the head of the unit, the manager and ...": maybe one item
+            continue
+        conj, commas = m.group(4), (m.group(3), "," if not m.group(3) else "")
+        forms = tuple(
+            f"{items[a]}, {items[b]}{comma} {conj} {items[c]}"
+            for comma in commas
+            for a, b, c in _PERMUTATIONS
+        )
+        out.append(Site(base + m.start(), base + m.end(), forms, "list", si))
+    return out
+
+
+# Words whose first letter misleads: "a unit", "a European", "an hour".
+_A_BEFORE_VOWEL = ("uni", "use", "usu", "uti", "eu", "one", "once")
+_AN_BEFORE_CONSONANT = ("hour", "honest", "honour", "heir")
+
+
+def article(word: str) -> str:
+    """The indefinite article a word takes, by its spelling (good enough for a lexicon
+    of ordinary words: the exceptions above cover those that start with a vowel
+    letter but a consonant sound, and the reverse)."""
+    w = word.lower()
+    if w.startswith(_AN_BEFORE_CONSONANT):
+        return "an"
+    return "an" if w[:1] in "aeiou" and not w.startswith(_A_BEFORE_VOWEL) else "a"
+
+
+def _with_article(
+    written: str, at: int, start: int, forms: tuple[str, ...]
+) -> tuple[int, tuple[str, ...]]:
+    """Make a site after "a"/"an" take the article in, when its wordings need different
+    ones ("an additional" / "a further"), so that no copy reads "an further"."""
+    needs = [article(f) for f in forms]
+    if all(n == written.lower() for n in needs):
+        return start, forms
+    return at, tuple(_case(n, written) + " " + f for n, f in zip(needs, forms, strict=True))
+
+
 def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     seg = text[sent.start : sent.end]
     toks = token_spans(seg)
@@ -419,8 +562,14 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     while i < len(toks):
         tok, a, _ = toks[i]
         hit = None
+        prev = toks[i - 1][0] if i > 0 else None
         for phrase, pi, side in idx.get(tok, ()):
-            if tuple(t for t, _, _ in toks[i : i + len(phrase)]) == phrase:
+            if tuple(t for t, _, _ in toks[i : i + len(phrase)]) != phrase:
+                continue
+            nxt_tok = toks[i + len(phrase)][0] if i + len(phrase) < len(toks) else None
+            clause = tuple(t for t, _, _ in toks[:i])
+            clause = clause[len(clause) - clause[::-1].index(",") :] if "," in clause else clause
+            if pairs[pi].context.fits(prev, nxt_tok, clause):
                 hit = (phrase, pi, side)
                 break
         if hit is not None:
@@ -429,6 +578,10 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             orig = seg[s0:e0]
             if not (orig[:1].isupper() and i > 0):  # never rewrite a capitalised word mid-sentence
                 forms = tuple(_case(x, orig) for x in pairs[pi].surface)
+                if prev in ("a", "an") and seg[toks[i - 1][2] : a] == " ":
+                    s0, forms = _with_article(
+                        seg[toks[i - 1][1] : toks[i - 1][2]], toks[i - 1][1], s0, forms
+                    )
                 out.append(Site(sent.start + s0, sent.start + e0, forms, "lexicon", si))
             i += len(phrase)
             continue
@@ -490,6 +643,19 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
                     sent.start + toks[i - 1][2], sent.start + toks[i][2], ("", " that"), "that", si
                 )
             )
+        # "said they would" / "said that they would": a subject pronoun after a reporting
+        # verb always starts a clause, so "that" may be added (never after a verb that
+        # takes a person as object first: "told they" is not English).
+        third = toks[i + 2][0] if i + 2 < len(toks) else None
+        if (
+            tok in REPORTING
+            and tok not in OBJECT_FIRST
+            and nxt is not None
+            and seg[toks[i][2] : nxt[1]] == " "
+            and (nxt[0] in SUBJECTS or (nxt[0] == "there" and third in THERE_VERBS))
+        ):
+            at = sent.start + toks[i][2]
+            out.append(Site(at, at, ("", " that"), "that", si))
         i += 1
     for m in _TIME.finditer(seg):
         hh, mm = m.group(1), m.group(3)
@@ -526,16 +692,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     for m in _DATE.finditer(seg):
         day = int(m.group(1))
         if 1 <= day <= 31:
-            suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
-            out.append(
-                Site(
-                    sent.start + m.start(1),
-                    sent.start + m.end(2 if m.group(2) else 1),
-                    (str(day), f"{day}{suffix}"),
-                    "date",
-                    si,
-                )
-            )
+            out.append(_date_site(seg, m, day, sent.start, si))
     if english == "en-GB":
         for m in _SPELLING.finditer(seg):
             if m.group(0)[:1].isupper() and seg[: m.start()].strip():
@@ -549,11 +706,14 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         out.append(
             Site(sent.start + m.end(1), sent.start + m.end(2), ("%", " per cent"), "percent", si)
         )
+    out.extend(_list_sites(seg, sent.start, si))
     # Serial (Oxford) comma: "A, B and C" / "A, B, and C".
     for m in re.finditer(r"(,\s*[\w][\w' -]{0,40}?)(,?)( (?:and|or) )", seg):
         first = m.group(1)[1:].split(maxsplit=1)[0].lower()
         if first in NOT_LIST_ITEM:  # ", for partners and the council": a phrase, not a list
             continue
+        if re.search(r", (?:and|or) ", seg[m.end() :]):
+            continue  # "a ledger with names and sums of money, and cash": "and" inside an item
         if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
             out.append(
                 Site(sent.start + m.end(1), sent.start + m.start(3) + 1, (" ", ", "), "comma", si)
@@ -616,7 +776,8 @@ def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
     sentences = _sentences(source, prose)
     sites: list[Site] = []
     for si, sent in enumerate(sentences):
-        for site in sorted(_candidates(source, sent, si, locale), key=lambda x: (x.start, -x.end)):
+        found = _candidates(source, sent, si, locale)
+        for site in sorted(_worthwhile(found), key=lambda x: (x.start, -x.end)):
             if mask[site.start : site.end + 1].any() or (sites and site.start < sites[-1].end):
                 continue
             if len(set(site.forms)) != len(site.forms):
@@ -626,6 +787,19 @@ def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
     words = len(re.findall(r"[A-Za-z\u00c0-\u024f]+|\d+", source))
     gaps = _gaps(source, sentences, sites, mask) if fragile else []
     return Document(source, tuple(sites), tuple(sentences), words, tuple(gaps))
+
+
+def _worthwhile(found: list[Site]) -> list[Site]:
+    """Drop a list-order site when the sites inside the list carry as many symbols."""
+    return [
+        site
+        for site in found
+        if site.kind != "list"
+        or sum(
+            o.bits for o in found if o is not site and site.start <= o.start and o.end <= site.end
+        )
+        < site.bits
+    ]
 
 
 def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> list[Site]:
@@ -678,7 +852,7 @@ def render(doc: Document, codeword: np.ndarray) -> str:
     edits: list[tuple[int, int, str]] = []
     j = 0
     for site in doc.sites:
-        value = int(bits[j]) + (2 * int(bits[j + 1]) if site.bits == 2 else 0)
+        value = sum(int(bits[j + b]) << b for b in range(site.bits))
         j += site.bits
         edits.append((site.start, site.end, site.forms[value]))
     for at in doc.gaps:
@@ -727,7 +901,9 @@ def from_model(text: str, model: dict[str, object]) -> Document:
         gaps = tuple(int(g) for g in model.get("gaps", []))  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError) as err:
         raise UsageError(f"malformed text model: {err}") from None
-    if any(not 0 <= s.start <= s.end <= len(source) or len(s.forms) not in (2, 4) for s in sites):
+    if any(
+        not 0 <= s.start <= s.end <= len(source) or len(s.forms) not in FORM_COUNTS for s in sites
+    ):
         raise UsageError("the text model does not fit this text")
     if any(not 0 < g < len(source) for g in gaps):
         raise UsageError("the text model does not fit this text")

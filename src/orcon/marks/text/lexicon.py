@@ -9,6 +9,96 @@ from importlib.resources import files
 from orcon.marks.text.normalize import tokens
 
 
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# Word classes a context condition may name (see the header of lexicon-en.tsv).
+CLASSES: dict[str, frozenset[str]] = {
+    "@det": _words(
+        "the a an this that these those his her their its our your my any some each every "
+        "all both no another"
+    ),
+    "@pron": _words("he she they it we you i him them us me"),
+    "@be": _words("is are was were be been being am"),
+    "@have": _words("has have had having"),
+    "@time": _words(
+        "day days morning mornings afternoon evening night week weeks weekend month months "
+        "year years hour hours minute minutes"
+    ),
+}
+NUMBER = "@num"  # digits, or a number word
+END = "@end"  # end of the sentence or a comma
+WORD = "@word"  # any word (not a number, not a comma)
+_NUMBER_WORDS = _words(
+    "one two three four five six seven eight nine ten eleven twelve twenty thirty forty "
+    "fifty sixty seventy eighty ninety hundred few"
+)
+
+
+def _member(token: str | None, names: frozenset[str]) -> bool:
+    if token is None or token == ",":
+        return END in names
+    if NUMBER in names and (token[:1].isdigit() or token in _NUMBER_WORDS):
+        return True
+    if WORD in names and token.replace("'", "").isalpha():
+        return True
+    return token in names or any(token in CLASSES[c] for c in names if c in CLASSES)
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """Where an occurrence may be rewritten, for wordings interchangeable only in some
+    contexts ("the following" means "the next" only before a time word)."""
+
+    after: frozenset[str] | None = None  # the next token must be one of these
+    not_after: frozenset[str] = frozenset()
+    before: frozenset[str] | None = None  # the previous token must be one of these
+    not_before: frozenset[str] = frozenset()
+    start: bool = False  # only at the start of a sentence
+    not_in_clause: frozenset[str] = frozenset()  # none of these earlier in the clause
+
+    def fits(self, prev: str | None, nxt: str | None, clause: tuple[str, ...] = ()) -> bool:
+        """May an occurrence between ``prev`` and ``nxt`` (None: sentence edge) be rewritten?
+
+        ``clause`` holds the tokens from the last comma (or the start of the sentence)
+        up to the occurrence."""
+        if self.start and prev is not None:
+            return False
+        if any(_member(t, self.not_in_clause) for t in clause):
+            return False
+        if self.after is not None and not _member(nxt, self.after):
+            return False
+        if self.before is not None and (prev is None or not _member(prev, self.before)):
+            return False
+        if _member(nxt, self.not_after):
+            return False
+        return prev is None or not _member(prev, self.not_before)
+
+
+ANYWHERE = Context()
+
+
+def _context(words: list[str], line: str) -> Context:
+    sets: dict[str, frozenset[str]] = {}
+    for word in words:
+        key, _, value = word.partition("=")
+        names = frozenset(value.split(","))
+        unknown = [n for n in names if n.startswith("@") and n not in {*CLASSES, NUMBER, END, WORD}]
+        keys = ("next", "notnext", "prev", "notprev", "notclause")
+        if word != "start" and (key not in keys or unknown):
+            raise ValueError(f"lexicon condition {word!r} not understood: {line!r}")
+        sets[key] = names
+    return Context(
+        after=sets.get("next"),
+        not_after=sets.get("notnext", frozenset()),
+        before=sets.get("prev"),
+        not_before=sets.get("notprev", frozenset()),
+        start="start" in words,
+        not_in_clause=sets.get("notclause", frozenset()),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Pair:
     """Two or four wordings of one meaning; the i-th carries the code value i."""
@@ -16,6 +106,7 @@ class Pair:
     forms: tuple[tuple[str, ...], ...]  # normalised tokens per wording
     surface: tuple[str, ...]
     both: bool
+    context: Context = ANYWHERE
 
 
 @lru_cache(maxsize=1)
@@ -24,12 +115,15 @@ def load() -> tuple[Pair, ...]:
     for line in files("orcon.data").joinpath("lexicon-en.tsv").read_text("utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
-        *wordings, direction = line.split("\t")
+        *wordings, rule = line.split("\t")
+        direction, *conditions = rule.split()
         if len(wordings) not in (2, 4) or direction not in ("both", "fwd"):
             raise ValueError(f"lexicon line needs 2 or 4 wordings and a direction: {line!r}")
         surface = tuple(x.replace(" ,", ",") for x in wordings)
         forms = tuple(tuple(tokens(x)) for x in wordings)
-        pairs.append(Pair(forms, surface, direction == "both"))
+        if len(set(forms)) != len(forms):
+            raise ValueError(f"lexicon line has two wordings a reader cannot tell apart: {line!r}")
+        pairs.append(Pair(forms, surface, direction == "both", _context(conditions, line)))
     return tuple(pairs)
 
 
