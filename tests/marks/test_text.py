@@ -398,13 +398,55 @@ def test_an_and_inside_a_list_item_gets_no_serial_comma():
 
 def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
     doc = parse("Officers said they had found nothing. He told staff he had fallen.", fragile=False)
-    (site,) = doc.sites  # never after "told", whose object comes first
-    assert (site.kind, site.forms, site.start == site.end) == ("that", ("", " that"), True)
-    copies = {render(doc, np.array([b])) for b in (0, 1)}
+    assert [(s.kind, s.forms, s.start == s.end) for s in doc.sites] == [
+        ("that", ("", " that"), True)
+    ] * 2
+    copies = {render(doc, np.array([a, b])) for a in (0, 1) for b in (0, 1)}
     assert "Officers said that they had found nothing. He told staff he had fallen." in copies
+    # After "told" the person told comes first: "that" goes after them, never before.
+    assert "Officers said they had found nothing. He told staff that he had fallen." in copies
+    assert not any("told that" in c for c in copies)
+    assert [k for k, _ in _sites("She informed the officer they were leaving.")] == [
+        "lexicon",
+        "that",
+    ]
+    assert [k for k, _ in _sites("He told them there was a bomb.")] == ["that"]
+    # "told him the car" is no clause after the object; "told the court" names no person told
+    # before a pronoun here.
+    assert _sites("They told him the car was gone.") == []
+    assert _sites("He told them there.") == []
     # "there" starts a clause only before a verb: "found there was", not "found there a bag".
     assert [k for k, _ in _sites("They found there was no damage.")] == ["that"]
     assert _sites("They found there a bag of cash.") == []
-    # The added word is read back from a retyped copy.
-    one = render(doc, np.array([1]))
-    assert read_text(one.lower(), doc).sites_read == 1
+    # The added words are read back from a retyped copy.
+    both = render(doc, np.array([1, 1]))
+    assert read_text(both.lower(), doc).sites_read == 2
+
+
+def test_two_noun_phrases_may_swap_only_where_order_and_attachment_carry_nothing():
+    doc = parse("Officers searched the house and a garage.", fragile=False)
+    (site,) = doc.sites
+    assert (site.kind, site.forms) == ("pair", ("the house and a garage", "a garage and the house"))
+    for bit in (0, 1):
+        copy = render(doc, np.array([bit]))
+        reading = read_text(copy.lower(), doc)
+        assert reading.sites_read == 1
+        assert int(reading.observation.likelihoods[0, 1] > 0.5) == bit
+    left_alone = [
+        "They searched the house and the dog barked.",  # the second "item" is a clause
+        "Officers from the unit and the police came.",  # "from" may govern the first alone
+        "It happened between the first and the second visit.",  # a range, and ordinals
+        "He met the tenant and his neighbour.",  # a possessive's owner would move
+        "They spoke to the head of the unit and the manager.",  # maybe one person's titles
+        "The van and the car were seized.",  # the start of the sentence
+    ]
+    for text in left_alone:
+        assert not any(k == "pair" for k, _ in _sites(text)), text
+
+
+def test_numbers_before_an_abbreviated_unit_stay_in_digits():
+    doc = parse("The total weight was 97 kilograms, about 3 miles from a few grams.", fragile=False)
+    assert ("kilograms", "kg") in [s.forms for s in doc.sites]
+    # "97" stays digits (no "ninety-seven kg"), "3 miles" may be "three miles".
+    assert [s.forms for s in doc.sites if s.kind == "number"] == [("3", "three")]
+    assert not any(s.forms == ("grams", "g") for s in doc.sites)  # "a few g"

@@ -22,242 +22,34 @@ import numpy as np
 from orcon.errors import UsageError
 from orcon.marks.text import lexicon
 from orcon.marks.text.normalize import token_spans, tokens
+from orcon.marks.text.vocabulary import (
+    AFTER_THAT,
+    MONTHS,
+    NOT_LIST_ITEM,
+    NOT_NOUN,
+    OBJECT_FIRST,
+    OBJECT_PRONOUNS,
+    PEOPLE,
+    QUANTIFIERS,
+    REPORTING,
+    SHORT_UNITS,
+    SPELLING_STEMS,
+    SUBJECTS,
+    THERE_VERBS,
+    UNITS,
+    WORD_VALUES,
+    number_word,
+)
 
 LOCK_OPEN, LOCK_CLOSE = "{{lock}}", "{{/lock}}"
-NUMBER_WORDS = [
-    "zero",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "six",
-    "seven",
-    "eight",
-    "nine",
-    "ten",
-    "eleven",
-    "twelve",
-    "thirteen",
-    "fourteen",
-    "fifteen",
-    "sixteen",
-    "seventeen",
-    "eighteen",
-    "nineteen",
-    "twenty",
-]
-TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
-def number_word(value: int) -> str:
-    """2..99 in words, hyphenated above twenty: 7 "seven", 35 "thirty-five"."""
-    if value <= 20:
-        return NUMBER_WORDS[value]
-    tens, units = divmod(value, 10)
-    return TENS[tens - 2] + (f"-{NUMBER_WORDS[units]}" if units else "")
-
-
-# Single-word numbers that may be written as digits (compounds such as
-# "thirty-five" are left as the author wrote them).
-WORD_VALUES = {number_word(v): v for v in range(2, 100) if "-" not in number_word(v)}
-REPORTING = {
-    "stated",
-    "said",
-    "confirmed",
-    "believed",
-    "indicated",
-    "reported",
-    "claimed",
-    "explained",
-    "suggested",
-    "considered",
-    "assessed",
-    "judged",
-    "noted",
-    "thought",
-    "found",
-    "showed",
-    "shows",
-    "indicates",
-    "suggests",
-    "confirms",
-    "believe",
-    "believes",
-    "stated,",
-    "agreed",
-    "admitted",
-    "denied",
-    "alleged",
-    "estimated",
-    "understood",
-    "learned",
-    "learnt",
-    "discovered",
-    "established",
-    "concluded",
-    "acknowledged",
-    "added",
-    "warned",
-    "insisted",
-    "maintained",
-    "argued",
-    "revealed",
-    "realised",
-    "realized",
-    "knew",
-    "feared",
-    "expected",
-    "accepted",
-    "note",
-    "notes",
-    "ensure",
-    "ensures",
-    "ensured",
-    "means",
-    "meant",
-    "show",
-    "shown",
-    "suggest",
-    "decided",
-    "agree",
-    "agrees",
-    "say",
-    "says",
-    "know",
-    "knows",
-    "recognise",
-    "recognised",
-    "recognize",
-    "recognized",
-    "assume",
-    "assumed",
-    "hope",
-    "hoped",
-    "confirm",
-    "indicate",
-    "consider",
-    "assess",
-    "judge",
-    "expect",
-    "feel",
-    "felt",
-    # Passive reporting ("were informed that they could" / "were informed they could").
-    "informed",
-    "told",
-    "reminded",
-    "notified",
-}
-# Reporting verbs whose object comes first ("told officers that ..."): "that" is never added.
-OBJECT_FIRST = frozenset({"told", "informed", "reminded", "notified", "stated,"})
-SUBJECTS = frozenset({"he", "she", "they", "we", "i"})
-THERE_VERBS = frozenset(
-    {"was", "were", "is", "are", "had", "has", "have", "would", "could", "might", "may", "will"}
-)
-AFTER_THAT = {
-    "the",
-    "a",
-    "an",
-    "he",
-    "she",
-    "they",
-    "it",
-    "there",
-    "we",
-    "his",
-    "her",
-    "their",
-    "no",
-    "this",
-    "these",
-    "all",
-    "both",
-    "none",
-    "officers",
-    "victims",
-    "funds",
-    "one",
-    "two",
-    "those",
-    "some",
-    "many",
-    "most",
-    "several",
-    "its",
-    "our",
-    "each",
-    "police",
-    "three",
-    "four",
-    "five",
-}
-# Words that open a phrase or clause after a comma, never a list item.
-NOT_LIST_ITEM = frozenset(
-    [
-        "for",
-        "to",
-        "of",
-        "in",
-        "on",
-        "at",
-        "by",
-        "with",
-        "from",
-        "into",
-        "including",
-        "such",
-        "as",
-        "which",
-        "who",
-        "whom",
-        "whose",
-        "that",
-        "when",
-        "where",
-        "while",
-        "although",
-        "because",
-        "if",
-        "and",
-        "but",
-        "or",
-        "so",
-        "then",
-        "however",
-    ]
-)
-QUANTIFIERS = {("more", "than"): "over", ("at", "least"): "a minimum of"}
 _TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
 _TIME_UNIT = re.compile(r"\s*(?:hours|hrs|hr|h|am|pm|a\.m|p\.m|GMT|BST|UTC|Z)\b", re.I)
 _INTRO = re.compile(
     r"^((?:In|On|At|During|Between|Following|Within|After|Before|By|Since|Until)"
     r"\s[\w' -]{2,40}?),\s"
 )
-UNITS = {
-    "mm",
-    "cm",
-    "km",
-    "kg",
-    "mg",
-    "ml",
-    "mph",
-    "kmh",
-    "am",
-    "pm",
-    "hrs",
-    "hr",
-    "gb",
-    "mb",
-    "kb",
-    "ft",
-    "in",
-    "lb",
-    "lbs",
-    "oz",
-    "sq",
-    "per",
-    "x",
-}
 # Comma before "and"/"but" joining two clauses: the next word starts a clause.
 _CLAUSE_COMMA = re.compile(
     r",(?= (?:and|but|although|though|whereas) "
@@ -270,12 +62,6 @@ _RELATIVE = re.compile(
     r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might|should|"
     r"must|[a-z]{3,}ed)\b)"
 )
-NOT_NOUN = {
-    "said", "stated", "means", "meant", "shows", "showed", "says", "is", "was", "were", "are",
-    "be", "been", "so", "such", "now", "than", "of", "in", "on", "at", "to", "for", "with",
-    "by", "from", "and", "or", "but", "not", "only", "also", "time", "way", "fact", "extent",
-    "point", "reason", "same", "moment", "day", "night", "year",
-}  # fmt: skip
 # A comma after an opening adverb or a short subordinate clause ("Later, officers ...").
 _OPENER = re.compile(
     r"^((?:Subsequently|Later|Initially|Meanwhile|Afterwards|Currently|Additionally|Separately|"
@@ -285,16 +71,6 @@ _OPENER = re.compile(
 )
 # A thousands separator in a number of four to six digits: "1,500" / "1500".
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?![\d]|,\d|\.\d)")
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-SPELLING_STEMS = (
-    "organ|recogn|real|author|priorit|summar|emphas|character|final|util|minim|maxim|"
-    "apolog|special|central|modern|normal|stabil|categor|visual|jeopard|mobil|"
-    "sanit|standard|scrutin|optim|neutral|hospital|legal|criminal|computer|"
-    "critic|familiar|harmon|memor|capital|civil|formal|general|global|immobil|item|local|"
-    "marginal|material|monet|national|natural|personal|privat|radical|rational|regular|"
-    "social|subsid|symbol|synchron|terror|victim|vandal|urban|econom|custom|sympath|digit|"
-    "energ|equal|dramat|mechan|stigmat|agon"
-)
 _SPELLING = re.compile(rf"\b({SPELLING_STEMS})(is|iz)(e|es|ed|ing|ation|ations|er|ers)\b", re.I)
 _DATE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th)?(\s+)({MONTHS})\b")
 _PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(\s?%|\s+per\s+cent)(?!\w)")
@@ -452,9 +228,9 @@ def _case(form: str, like: str) -> str:
 
 
 def _date_site(seg: str, m: re.Match[str], day: int, base: int, si: int) -> Site:
-    """ "14 March" / "14th March" / "March 14" / "March 14th" (with the year after a comma
-    in the month-first forms). A date that ends a range ("1 to 14 March") keeps
-    its day first, so the range still reads as one."""
+    """Four wordings of a date: "14 March", "14th March", "March 14", "March 14th" (with
+    the year after a comma in the month-first ones). A date that ends a range
+    ("1 to 14 March") keeps its day first, so the range still reads as one."""
     suffix = "th" if 11 <= day <= 13 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
     ordinal = f"{day}{suffix}"
     if re.search(r"(?:\d(?:st|nd|rd|th)?\s*(?:-|\u2013|to|and|until)\s*)$", seg[: m.start()]):
@@ -490,16 +266,41 @@ _ORDERED = re.compile(
     r"\b(?:respectively|first|firstly|then|finally|followed|order|ranked)\b", re.I
 )
 _PERMUTATIONS = ((0, 1, 2), (1, 0, 2), (0, 2, 1), (2, 1, 0))
+# Two noun phrases joined by "and"/"or", each led by a determiner (not a possessive,
+# whose owner would change with the order) and ending the clause: "the van and a car".
+_PAIR_ITEM = r"(?:the|a|an|two|three|four|five|six|several|both) [a-z][\w'-]*(?: [a-z][\w'-]*){0,3}"
+_PAIR = re.compile(rf"(?<![\w'-])({_PAIR_ITEM}) (and|or) ({_PAIR_ITEM})(?=[.,;:]|$)")
+# Before a pair, a preposition may govern only its first item ("officers from the
+# unit and the police"), "between" makes a range and "of" may take the first item
+# as the tail of a longer phrase: a pair there is left alone.
+_NOT_BEFORE_PAIR = frozenset(
+    {"of", "from", "in", "on", "at", "by", "with", "for", "to", "into", "onto", "between",
+     "about", "near", "around", "behind", "under", "over", "through", "across", "against",
+     "without", "within", "like", "than", "as", "after", "before", "during", "among",
+     "amongst", "towards", "toward", "beyond", "via", "per", "including", "both", "either",
+     "neither", "whether", "not", "only"}
+)  # fmt: skip
+# Past forms that would make an "item" a clause ("the house and the dog barked").
+_PAST = re.compile(
+    r"^(?:[a-z]+ed|left|went|came|ran|took|fled|made|said|got|gave|found|saw|drove|told|"
+    r"kept|held|met|sent|paid|put|set|led|brought|bought|sold|stood|sat|fell|knew|began|"
+    r"became|broke|spoke|wrote|stole|hid|lost|won|seemed|appeared)$"
+)
+_ORDINAL_WORDS = frozenset(
+    {"first", "second", "third", "former", "latter", "last", "next", "other"}
+)
 
 
 def _list_sites(seg: str, base: int, si: int) -> list[Site]:
     """The order of a three-item list ("A, B and C"), two symbols, and its serial comma,
-    a third. Only lists whose items are noun phrases led by a determiner or a
-    name, that end the clause, do not start the sentence and are not governed
-    by "of" and whose first item has no "of" (either way the first item could
-    be the head of a longer phrase: "the head of the unit, the manager and the
-    agent" may be one person's titles); never
-    in a sentence that speaks of order ("respectively", "first", "then")."""
+    a third.
+
+    Only lists whose items are noun phrases led by a determiner or a name, that
+    end the clause and do not start the sentence; not governed by "of", and with
+    no "of" in the first item (either way the first item could be the head of a
+    longer phrase: "the head of the unit, the manager and the agent" may be one
+    person's titles); never in a sentence that speaks of order ("respectively",
+    "first", "then")."""
     if _ORDERED.search(seg):
         return []
     out = []
@@ -523,6 +324,21 @@ def _list_sites(seg: str, base: int, si: int) -> list[Site]:
             for a, b, c in _PERMUTATIONS
         )
         out.append(Site(base + m.start(), base + m.end(), forms, "list", si))
+    for m in _PAIR.finditer(seg):
+        first, conj, second = m.group(1), m.group(2), m.group(3)
+        before = seg[: m.start()].rstrip()
+        prev = before.rsplit(maxsplit=1)[-1].lower() if before else ""
+        if before.endswith((",", ";", ":", "'s", "\u2019s")) or prev in _NOT_BEFORE_PAIR:
+            continue
+        if not before:  # the start of the sentence (its capital would move)
+            continue
+        words = [w for item in (first, second) for w in item.lower().split()]
+        if any(w in _NOT_IN_ITEM or w in _ORDINAL_WORDS or _PAST.match(w) for w in words):
+            continue
+        if " of " in first or re.search(r", (?:and|or) ", seg[m.end() :]):
+            continue
+        forms = (f"{first} {conj} {second}", f"{second} {conj} {first}")
+        out.append(Site(base + m.start(), base + m.end(), forms, "pair", si))
     return out
 
 
@@ -552,6 +368,25 @@ def _with_article(
     return at, tuple(_case(n, written) + " " + f for n, f in zip(needs, forms, strict=True))
 
 
+def _told_object(toks: list[tuple[str, int, int]], k: int) -> int | None:
+    """After "told"/"informed"/...: the index of a subject pronoun that follows a one-
+    or two-word object ("them", "staff", "the officer"), else None."""
+    for size in (1, 2):
+        if k + size >= len(toks):
+            return None
+        words = [t for t, _, _ in toks[k : k + size]]
+        person = (size == 1 and (words[0] in OBJECT_PRONOUNS or words[0] in PEOPLE)) or (
+            size == 2 and words[0] == "the" and words[1] in PEOPLE
+        )
+        then = toks[k + size + 1][0] if k + size + 1 < len(toks) else None
+        clause = toks[k + size][0] in SUBJECTS or (
+            toks[k + size][0] == "there" and then in THERE_VERBS
+        )
+        if person and clause:
+            return k + size
+    return None
+
+
 def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     seg = text[sent.start : sent.end]
     toks = token_spans(seg)
@@ -563,6 +398,14 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         tok, a, _ = toks[i]
         hit = None
         prev = toks[i - 1][0] if i > 0 else None
+        # "told staff he had fallen" / "told staff that he had fallen": after the person
+        # told (a pronoun, a noun for people, or "the" and one), a subject pronoun starts
+        # the clause.
+        if tok in OBJECT_FIRST and i > 0:
+            obj = _told_object(toks, i + 1)
+            if obj is not None and seg[toks[obj - 1][2] : toks[obj][1]] == " ":
+                at = sent.start + toks[obj - 1][2]
+                out.append(Site(at, at, ("", " that"), "that", si))
         for phrase, pi, side in idx.get(tok, ()):
             if tuple(t for t, _, _ in toks[i : i + len(phrase)]) != phrase:
                 continue
@@ -599,6 +442,8 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             and seg[nxt[1] : nxt[1] + 1].islower()
             and len(nxt[0]) >= 3
             and nxt[0] not in UNITS
+            and nxt[0] not in SHORT_UNITS
+            and not (nxt[0] == "miles" and i + 2 < len(toks) and toks[i + 2][0] == "per")
             and not seg[a - 1 : a].strip()
             and seg[toks[i][2] : nxt[1]] == " "
             and toks[i - 1][0] not in ("no", "number", "page")
@@ -794,7 +639,7 @@ def _worthwhile(found: list[Site]) -> list[Site]:
     return [
         site
         for site in found
-        if site.kind != "list"
+        if site.kind not in ("list", "pair")
         or sum(
             o.bits for o in found if o is not site and site.start <= o.start and o.end <= site.end
         )

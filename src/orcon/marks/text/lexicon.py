@@ -28,6 +28,7 @@ CLASSES: dict[str, frozenset[str]] = {
     ),
 }
 NUMBER = "@num"  # digits, or a number word
+DIGITS = "@digits"  # digits only
 END = "@end"  # end of the sentence or a comma
 WORD = "@word"  # any word (not a number, not a comma)
 _NUMBER_WORDS = _words(
@@ -40,6 +41,8 @@ def _member(token: str | None, names: frozenset[str]) -> bool:
     if token is None or token == ",":
         return END in names
     if NUMBER in names and (token[:1].isdigit() or token in _NUMBER_WORDS):
+        return True
+    if DIGITS in names and token[:1].isdigit():
         return True
     if WORD in names and token.replace("'", "").isalpha():
         return True
@@ -84,7 +87,8 @@ def _context(words: list[str], line: str) -> Context:
     for word in words:
         key, _, value = word.partition("=")
         names = frozenset(value.split(","))
-        unknown = [n for n in names if n.startswith("@") and n not in {*CLASSES, NUMBER, END, WORD}]
+        known = {*CLASSES, NUMBER, DIGITS, END, WORD}
+        unknown = [n for n in names if n.startswith("@") and n not in known]
         keys = ("next", "notnext", "prev", "notprev", "notclause")
         if word != "start" and (key not in keys or unknown):
             raise ValueError(f"lexicon condition {word!r} not understood: {line!r}")
