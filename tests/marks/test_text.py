@@ -450,3 +450,38 @@ def test_numbers_before_an_abbreviated_unit_stay_in_digits():
     # "97" stays digits (no "ninety-seven kg"), "3 miles" may be "three miles".
     assert [s.forms for s in doc.sites if s.kind == "number"] == [("3", "three")]
     assert not any(s.forms == ("grams", "g") for s in doc.sites)  # "a few g"
+
+
+def test_that_after_the_person_told_may_also_be_dropped():
+    doc = parse("A man told officers that he had been paid.", fragile=False)
+    copies = {render(doc, np.array([b])) for b in (0, 1)}
+    assert copies == {
+        "A man told officers that he had been paid.",
+        "A man told officers he had been paid.",
+    }
+
+
+def test_two_numbers_joined_keep_one_format():
+    # "two or 3 vehicles" would mix words and digits; a number on its own still varies.
+    assert _sites("They used two or 3 vans and 2 to 4 cars in 3 towns.") == [("number", "3")]
+
+
+def test_clock_times_with_am_pm_and_sums_in_millions_take_two_formats():
+    doc = parse("They came at 2am and left by 5 pm with £7.8 million in cash.", fragile=False)
+    assert [s.forms for s in doc.sites] == [
+        ("2am", "2 a.m."),
+        ("5 pm", "5 p.m."),
+        ("£7.8 million", "£7.8m"),
+    ]
+    other = render(doc, np.ones(3, dtype=int))
+    assert other == "They came at 2 a.m. and left by 5 p.m. with £7.8m in cash."
+    reading = read_text(other.lower(), doc)
+    assert reading.sites_read == 3
+    assert (reading.observation.likelihoods[:, 1] > 0.5).all()
+    # Never at the end of a sentence, where "a.m." would swallow the full stop.
+    assert _sites("It ended at 2am.") == []
+
+
+def test_the_comma_between_an_opening_phrase_and_a_number_stays():
+    assert _sites("Between July and October 2026, 212 cars were stolen.") == []
+    assert _sites("Between July and October, officers seized 212 cars.") == [("comma", ",")]

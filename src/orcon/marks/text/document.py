@@ -73,6 +73,9 @@ _OPENER = re.compile(
 _THOUSANDS = re.compile(r"(?<![\d.,])(\d{1,3}),(\d{3})(?![\d]|,\d|\.\d)")
 _SPELLING = re.compile(rf"\b({SPELLING_STEMS})(is|iz)(e|es|ed|ing|ation|ations|er|ers)\b", re.I)
 _DATE = re.compile(rf"\b(\d{{1,2}})(st|nd|rd|th)?(\s+)({MONTHS})\b")
+# Clock times with am/pm ("2am" / "2 a.m.") and sums in millions ("£7.8 million" / "£7.8m").
+_MERIDIEM = re.compile(r"(?<![\w.:])(\d{1,2})( ?)(am|pm)(?![\w.])")
+_MILLIONS = re.compile(r"([£$€]\d+(?:\.\d+)?) (million|billion)\b")
 _PERCENT = re.compile(r"(?<![\d.])(\d+(?:\.\d+)?)(\s?%|\s+per\s+cent)(?!\w)")
 _URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
 _INLINE_CODE = re.compile(r"`[^`]*`")
@@ -368,22 +371,39 @@ def _with_article(
     return at, tuple(_case(n, written) + " " + f for n, f in zip(needs, forms, strict=True))
 
 
-def _told_object(toks: list[tuple[str, int, int]], k: int) -> int | None:
-    """After "told"/"informed"/...: the index of a subject pronoun that follows a one-
-    or two-word object ("them", "staff", "the officer"), else None."""
+def _in_number_run(toks: list[tuple[str, int, int]], i: int) -> bool:
+    """Is token i one of two numbers joined by "or"/"to"/"and" ("two or three", "2 to 3")?
+    Rewriting one of them alone would mix digits and words."""
+
+    def number(j: int) -> bool:
+        return 0 <= j < len(toks) and (toks[j][0].isdigit() or toks[j][0] in WORD_VALUES)
+
+    joins = ("or", "to", "and")
+    before = i >= 2 and toks[i - 1][0] in joins and number(i - 2)
+    after = i + 2 < len(toks) and toks[i + 1][0] in joins and number(i + 2)
+    return before or after
+
+
+def _told_object(toks: list[tuple[str, int, int]], k: int) -> tuple[int, int] | None:
+    """After "told"/"informed"/...: where an optional "that" goes after a one- or two-word
+    object ("them", "staff", "the officer") that a clause with a subject pronoun follows,
+    as (index of the object's last token, index of a "that" already written or -1)."""
     for size in (1, 2):
-        if k + size >= len(toks):
+        words = [t for t, _, _ in toks[k : k + size + 3]]
+        if len(words) < size + 1:
             return None
-        words = [t for t, _, _ in toks[k : k + size]]
         person = (size == 1 and (words[0] in OBJECT_PRONOUNS or words[0] in PEOPLE)) or (
             size == 2 and words[0] == "the" and words[1] in PEOPLE
         )
-        then = toks[k + size + 1][0] if k + size + 1 < len(toks) else None
-        clause = toks[k + size][0] in SUBJECTS or (
-            toks[k + size][0] == "there" and then in THERE_VERBS
-        )
-        if person and clause:
-            return k + size
+        if not person:
+            continue
+        rest = words[size:]
+        has_that = rest[0] == "that"
+        rest = rest[1:] if has_that else rest
+        if rest and (
+            rest[0] in SUBJECTS or (rest[0] == "there" and rest[1:2] and rest[1] in THERE_VERBS)
+        ):
+            return k + size - 1, (k + size if has_that else -1)
     return None
 
 
@@ -402,10 +422,13 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         # told (a pronoun, a noun for people, or "the" and one), a subject pronoun starts
         # the clause.
         if tok in OBJECT_FIRST and i > 0:
-            obj = _told_object(toks, i + 1)
-            if obj is not None and seg[toks[obj - 1][2] : toks[obj][1]] == " ":
-                at = sent.start + toks[obj - 1][2]
-                out.append(Site(at, at, ("", " that"), "that", si))
+            told = _told_object(toks, i + 1)
+            if told is not None:
+                obj, that = told
+                end = toks[that][2] if that >= 0 else toks[obj][2]
+                if seg[toks[obj][2] : toks[obj + 1][1]] == " ":
+                    at = sent.start + toks[obj][2]
+                    out.append(Site(at, sent.start + end, ("", " that"), "that", si))
         for phrase, pi, side in idx.get(tok, ()):
             if tuple(t for t, _, _ in toks[i : i + len(phrase)]) != phrase:
                 continue
@@ -447,6 +470,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             and not seg[a - 1 : a].strip()
             and seg[toks[i][2] : nxt[1]] == " "
             and toks[i - 1][0] not in ("no", "number", "page")
+            and not _in_number_run(toks, i)
         ):
             orig = seg[a : toks[i][2]]
             if orig.isdigit() or orig.islower():
@@ -509,16 +533,12 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             clock = (*clock, f"{hh}:{mm} hrs", f"{hh}.{mm} hrs")
         if m.group(2) in ":." and len(hh) == 2:
             out.append(Site(sent.start + m.start(), sent.start + m.end(), clock, "time", si))
-    intro = _INTRO.match(seg)
-    if intro:
-        out.append(
-            Site(sent.start + intro.end(1), sent.start + intro.end(1) + 1, ("", ","), "comma", si)
-        )
-    if not intro:
-        opener = _OPENER.match(seg)
-        if opener:
-            at = sent.start + opener.end(1)
-            out.append(Site(at, at + 1, ("", ","), "comma", si))
+    # The comma after an opening phrase, unless a number follows it: "In 2026, 212
+    # thefts" without it would run two numbers together.
+    opening = _INTRO.match(seg) or _OPENER.match(seg)
+    if opening and not seg[opening.end() : opening.end() + 1].isdigit():
+        at = sent.start + opening.end(1)
+        out.append(Site(at, at + 1, ("", ","), "comma", si))
     for m in _CLAUSE_COMMA.finditer(seg):
         # At least five words since the last comma: a clause, not the tail of a list.
         before = seg[: m.start()]
@@ -550,6 +570,19 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
     for m in _PERCENT.finditer(seg):
         out.append(
             Site(sent.start + m.end(1), sent.start + m.end(2), ("%", " per cent"), "percent", si)
+        )
+    for m in _MERIDIEM.finditer(seg):
+        written = m.group(0)
+        dotted = f"{m.group(1)} {m.group(3)[0]}.m."
+        if not 1 <= int(m.group(1)) <= 12 or seg[m.end() : m.end() + 1] == ".":
+            continue  # "2 a.m." at the end of a sentence would swallow its full stop
+        out.append(
+            Site(sent.start + m.start(), sent.start + m.end(), (written, dotted), "time", si)
+        )
+    for m in _MILLIONS.finditer(seg):
+        short = m.group(1) + ("m" if m.group(2) == "million" else "bn")
+        out.append(
+            Site(sent.start + m.start(), sent.start + m.end(), (m.group(0), short), "number", si)
         )
     out.extend(_list_sites(seg, sent.start, si))
     # Serial (Oxford) comma: "A, B and C" / "A, B, and C".
