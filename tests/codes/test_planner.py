@@ -31,3 +31,26 @@ def test_plan_for_a_single_leaker_is_a_short_identification_code():
 def test_plan_rejects_nonsense(args):
     with pytest.raises(UsageError):
         plan(*args)
+
+
+def test_fewest_agreeing_symbols_is_where_the_exact_tail_first_accuses():
+    import numpy as np
+
+    from orcon.codes import Code, CodeSpec, Observation, accuse, fewest_agreeing
+
+    assert fewest_agreeing(60, 1e-6, 0.5) == 27  # 2^-27 <= 0.5e-6/60 < 2^-26
+    assert fewest_agreeing(60, 1e-6, 1.0) == 26
+    with pytest.raises(UsageError):
+        fewest_agreeing(0, 1e-6, 0.5)
+    # A text-style code (c = 1, uniform symbols): k - 1 agreeing reads accuse nobody,
+    # k agreeing reads accuse exactly the recipient they agree with.
+    n = 60
+    code = Code.derive(CodeSpec(200, 2, 1), b"fewest-agreeing-test-secret-0123")
+    k = fewest_agreeing(n, 1e-6, 0.5)
+    word = code.codeword(17).astype(np.int64)
+    for reads, expected in ((k - 1, []), (k, [17])):
+        erased = np.ones(200, dtype=bool)
+        erased[:reads] = False
+        obs = Observation.hard(np.where(erased, -1, word), 2)
+        verdict = accuse(code, obs, n)
+        assert [s.index for s in verdict.accused] == expected, reads

@@ -131,3 +131,41 @@ def test_two_people_mixing_retyped_copies_are_traced_with_side_information(tmp_p
     assert "Every recipient's score (side-informed decoder)" in page
     assert "as if the 1 recipient(s) ranked highest" in page
     inst.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(
+    tmp_path, database
+):
+    from orcon.codes import fewest_agreeing
+
+    home = tmp_path / "home"
+    inst, item = _partners_with_report(home)
+    people = sharing.entitled(inst, item.id)
+    copies = {e: sharing.issue_copy(inst, item.id, e).data.decode() for e in people}
+    copy = copies[people[5]]
+    body = next(p for p in copy.split("\n\n") if p.startswith("Initial"))
+    quote = " ".join(". ".join(body.split(". ")[:3]).encode("ascii", "ignore").decode().split())
+    leak = tmp_path / "quote.txt"
+    leak.write_text(f"City news. The council met on Tuesday. {quote}. The mayor declined comment.")
+    inst.close()
+    needed = fewest_agreeing(len(people), 1e-6, 0.5)
+    for json_flag in (["--json"], []):
+        out = subprocess.run(
+            [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(leak), *json_flag],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr
+        if json_flag:
+            verdict = json.loads(out.stdout)
+            assert verdict["verdict"] == "inconclusive" and verdict["accused"] == []
+            (note,) = verdict["notes"]
+        else:
+            assert "inconclusive" in out.stdout
+            note = out.stdout.splitlines()[1].strip()
+        assert f"takes at least {needed} that agree with one copy" in note
+        assert f"among the {len(people)} people issued a copy" in note
+        read = int(note.split(" readable")[0].rsplit(" ", 1)[1])
+        assert 0 < read < needed

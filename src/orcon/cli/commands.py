@@ -199,6 +199,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
             f"{result.false_accusation_bound:g} bound "
             f"({result.read} symbols read, {result.erased} erased)."
         )
+        for note in result.notes:
+            print(f"  {note}")
     else:
         print(f"Item {result.item}: accused")
         for a in result.accused:

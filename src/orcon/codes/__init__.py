@@ -7,7 +7,7 @@ integers, symbols are integers in ``0..q-1`` and leaks arrive as
 
 from orcon.codes.accuse import DEFAULT_EPSILON, Suspect, Verdict, accuse
 from orcon.codes.observation import Observation
-from orcon.codes.planner import plan
+from orcon.codes.planner import fewest_agreeing, plan
 from orcon.codes.scores import Decoder
 from orcon.codes.tail import chernoff_pvalue, chernoff_threshold, importance_pvalue
 from orcon.codes.tardos import BiasLaw, Code, CodeSpec
@@ -24,6 +24,7 @@ __all__ = [
     "accuse",
     "chernoff_pvalue",
     "chernoff_threshold",
+    "fewest_agreeing",
     "importance_pvalue",
     "plan",
 ]

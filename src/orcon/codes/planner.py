@@ -59,3 +59,14 @@ def plan(
         gain = min(math.log2(q), q - 1.0)
         surviving = constant * c * c * log_term / gain
     return math.ceil(surviving / (1.0 - erasure_rate))
+
+
+def fewest_agreeing(population: int, epsilon: float, share: float) -> int:
+    """The fewest read symbols of a uniform binary code that, all agreeing with one
+    recipient's codeword, get that recipient accused by a decoder holding ``share``
+    of ε: an innocent agrees with k symbols with probability exactly 2^-k, and is
+    accused at p ≤ share·ε/n. Fewer agreeing symbols can never accuse anyone,
+    which is what an analyst is told when a short quote is inconclusive."""
+    if population < 1 or not 0 < epsilon < 1 or not 0 < share <= 1:
+        raise UsageError("fewest_agreeing needs population >= 1, 0 < epsilon < 1, 0 < share <= 1")
+    return math.ceil(math.log2(population / (share * epsilon)) - 1e-12)

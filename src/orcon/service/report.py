@@ -281,10 +281,11 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         )
         or "<li>Nobody is accused.</li>"
     )
+    notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result.notes)
     head = (
         f"<h1>orcon evidence report</h1><p class='mark'>{html.escape(markings)}</p>"
         f"<p><strong>Verdict: {result.verdict}</strong> — item {html.escape(result.item or '-')} "
-        f"({html.escape(title)}).</p><ul>{verdict_rows}</ul>"
+        f"({html.escape(title)}).</p><ul>{verdict_rows}</ul>{notes}"
         f"<p>False-accusation bound: the chance that <em>any</em> innocent recipient is accused is "
         f"at most {result.false_accusation_bound:g} "
         f"for all {result.population} recipients together.</p>"

@@ -9,7 +9,8 @@ import cv2
 import numpy as np
 from sqlalchemy import select
 
-from orcon.codes import DEFAULT_EPSILON, Suspect, accuse
+from orcon.codes import DEFAULT_EPSILON, Decoder, Suspect, Verdict, accuse, fewest_agreeing
+from orcon.codes.accuse import decoder_shares
 from orcon.errors import MatchError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import decode, read_pixels
@@ -65,6 +66,7 @@ class TraceResult:
             "candidates": [row(s) for s in self.candidates],
             "false_accusation_bound": self.false_accusation_bound,
             "symbols": {"read": self.read, "erased": self.erased},
+            "notes": list(self.notes),
         }
 
 
@@ -123,6 +125,31 @@ def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]]
     return "text", match_text.rank(shingles, texts), text
 
 
+def _short_text_note(
+    verdict: Verdict, reading: TextReading, doc: text_marks.Document
+) -> list[str]:
+    """Why a text leak named nobody, in numbers an analyst can act on: how many
+    wording symbols a single leaker's copy must show to be named, how many this
+    leak carries, and about how many words of this item that takes."""
+    shares = dict(zip(verdict.decoders, decoder_shares(verdict.decoders), strict=True))
+    share = shares.get(Decoder.SYMMETRIC)
+    if share is None or not doc.capacity or verdict.population < 1:
+        return []
+    needed = fewest_agreeing(verdict.population, verdict.epsilon, share)
+    words = max(10, round(needed * doc.words / doc.capacity, -1))
+    n = verdict.population
+    who = "one person issued a copy" if n == 1 else f"{n} people issued a copy"
+    note = (
+        f"This leak carries {reading.sites_read} readable wording symbols "
+        f"({reading.sentences_found} of {reading.sentences_total} sentences found); "
+        f"naming anyone among the {who} at this bound takes at least "
+        f"{needed} that agree with one copy, about {words:.0f} words of this item retyped."
+    )
+    if doc.gaps:
+        note += " Pasted with its invisible marks, a few sentences can be enough."
+    return [note]
+
+
 def trace(
     inst: Instance, data: bytes, epsilon: float = DEFAULT_EPSILON, now: datetime | None = None
 ) -> TraceResult:
@@ -167,6 +194,8 @@ def trace(
             break
         verdict = accuse(code, obs, sorted(who), epsilon=epsilon)
         accused = tuple(_suspect(who, x) for x in verdict.accused)
+        if not accused and isinstance(reading, TextReading):
+            notes.extend(_short_text_note(verdict, reading, text_document(inst, item)))
         result = TraceResult(
             "accused" if accused else "inconclusive",
             item_id,

@@ -411,6 +411,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 {"person": a.person, "org": a.org, "words": chance_in_text(a.p_value)}
                 for a in result.accused
             ],
+            "notes": list(result.notes),
         }
         return page(request, "trace.html", page="trace", result=view, report=link)
 

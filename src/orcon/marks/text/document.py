@@ -44,7 +44,8 @@ from orcon.marks.text.vocabulary import (
 LOCK_OPEN, LOCK_CLOSE = "{{lock}}", "{{/lock}}"
 
 
-_TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d.:])")
+# A clock time, also at the end of a sentence ("by 14:55."), never inside "14.55.30".
+_TIME = re.compile(r"(?<![\d.:])([01]?\d|2[0-3])([:.])([0-5]\d)(?![\d:]|\.\d)")
 _TIME_UNIT = re.compile(r"\s*(?:hours|hrs|hr|h|am|pm|a\.m|p\.m|GMT|BST|UTC|Z)\b", re.I)
 _INTRO = re.compile(
     r"^((?:In|On|At|During|Between|Following|Within|After|Before|By|Since|Until)"
@@ -463,7 +464,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             and nxt is not None
             and nxt[0].isalpha()
             and seg[nxt[1] : nxt[1] + 1].islower()
-            and len(nxt[0]) >= 3
+            and (len(nxt[0]) >= 3 or nxt[0] == "of")  # "fourteen of the" / "14 of the"
             and nxt[0] not in UNITS
             and nxt[0] not in SHORT_UNITS
             and not (nxt[0] == "miles" and i + 2 < len(toks) and toks[i + 2][0] == "per")

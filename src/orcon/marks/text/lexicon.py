@@ -29,6 +29,7 @@ CLASSES: dict[str, frozenset[str]] = {
 }
 NUMBER = "@num"  # digits, or a number word
 DIGITS = "@digits"  # digits only
+ING = "@ing"  # a word ending in -ing ("rather than organising")
 END = "@end"  # end of the sentence or a comma
 WORD = "@word"  # any word (not a number, not a comma)
 _NUMBER_WORDS = _words(
@@ -43,6 +44,8 @@ def _member(token: str | None, names: frozenset[str]) -> bool:
     if NUMBER in names and (token[:1].isdigit() or token in _NUMBER_WORDS):
         return True
     if DIGITS in names and token[:1].isdigit():
+        return True
+    if ING in names and len(token) > 5 and token.endswith("ing"):
         return True
     if WORD in names and token.replace("'", "").isalpha():
         return True
@@ -87,7 +90,7 @@ def _context(words: list[str], line: str) -> Context:
     for word in words:
         key, _, value = word.partition("=")
         names = frozenset(value.split(","))
-        known = {*CLASSES, NUMBER, DIGITS, END, WORD}
+        known = {*CLASSES, NUMBER, DIGITS, ING, END, WORD}
         unknown = [n for n in names if n.startswith("@") and n not in known]
         keys = ("next", "notnext", "prev", "notprev", "notclause")
         if word != "start" and (key not in keys or unknown):
