@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from orcon.codes import Code, CodeSpec, accuse
+from orcon.codes import Code, CodeSpec, accuse, fewest_agreeing
 from orcon.errors import UsageError
 from orcon.marks.text import decode_text, parse, read_text, render
 from orcon.marks.text.document import WORD_VALUES, number_word
@@ -214,12 +214,14 @@ def test_a_verbatim_quote_is_named_by_its_marks_and_a_retyped_one_by_its_wording
     quote = ". ".join(body.split(". ")[:3]) + "."  # three sentences, 54 words
     article = f"The council met on Tuesday. {quote} The mayor declined to comment."
     reading = read_text(article, doc)
-    assert reading.fragile_read >= 15 and reading.sites_read < 15  # wording alone: too few
+    # Wording alone is too little to name anyone among N; the marks make the difference.
+    assert reading.fragile_read >= 15 and reading.sites_read < fewest_agreeing(N, 1e-6, 0.5)
     verdict = accuse(code, reading.observation, N)
     assert [s.index for s in verdict.accused] == [17]
     # The same quote without its marks (a CMS that strips them): wording only.
     stripped = read_text(_strip_marks(article), doc)
     assert stripped.fragile_read == 0 and stripped.sites_read == reading.sites_read
+    assert accuse(code, stripped.observation, N).accused == ()
 
 
 def test_marks_from_two_copies_cancel_out_instead_of_misleading(setup):
@@ -485,3 +487,22 @@ def test_clock_times_with_am_pm_and_sums_in_millions_take_two_formats():
 def test_the_comma_between_an_opening_phrase_and_a_number_stays():
     assert _sites("Between July and October 2026, 212 cars were stolen.") == []
     assert _sites("Between July and October, officers seized 212 cars.") == [("comma", ",")]
+
+
+def test_a_gap_beside_a_wording_site_is_located_in_every_form_of_the_site():
+    text = (
+        "Officers said they found the van abandoned near the ring road yesterday evening. "
+        "The driver was later seen at the rear of the station by two witnesses."
+    )
+    doc = parse(text)
+    assert doc.capacity >= 3 and doc.gaps
+    beside = [g for g in doc.gaps for s in doc.sites if min(abs(g - s.start), abs(g - s.end)) < 12]
+    assert beside, "some gaps sit right beside a site"
+    for value in range(2**doc.capacity):
+        bits = [(value >> b) & 1 for b in range(doc.capacity)]
+        marks = [(value + k) % 2 for k in range(len(doc.gaps))]
+        copy = render(doc, np.array(bits + marks))
+        reading = read_text(copy, doc)
+        assert reading.fragile_read == len(doc.gaps), value
+        read = (reading.observation.likelihoods[doc.capacity :, 1] > 0.5).astype(int)
+        assert read.tolist() == marks

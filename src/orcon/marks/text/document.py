@@ -14,6 +14,7 @@ except a lexicon word at the start of a sentence) and the value of any number.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass
 
@@ -606,33 +607,112 @@ FRAGILE_MARKS = ("\u200b", "\u2060")
 GAP_CONTEXT = 2  # words (or commas) each side that locate a gap in a leak
 
 
+MAX_GAP_KEYS = 64  # wordings of nearby sites a gap's locating tokens may take, at most
+
+
+def _slots(source: str, sent: Sentence, sites: list[Site]) -> list[tuple[int, Slot]]:
+    """The sentence as (offset, slot): fixed tokens, and each site as the tokens of
+    each of its forms, in order."""
+    inside = [x for x in sites if sent.start <= x.start and x.end <= sent.end]
+    spans = [(t, sent.start + a) for t, a, _ in token_spans(source[sent.start : sent.end])]
+    out: list[tuple[int, Slot]] = []
+    pending = sorted(inside, key=lambda x: x.start)
+    k = 0
+    for t, at in [*spans, ("", sent.end + 1)]:
+        while k < len(pending) and pending[k].start <= at:
+            out.append((pending[k].start, tuple(tuple(tokens(f)) for f in pending[k].forms)))
+            k += 1
+        if t and not any(x.start <= at < x.end for x in inside):
+            out.append((at, t))
+    return out
+
+
+def _side_keys(slots: list[Slot], need: int) -> set[tuple[str, ...]] | None:
+    """Every run of ``need`` tokens that ``slots`` may start with in some copy (None if
+    a copy may run out of tokens, or there are too many)."""
+    runs: set[tuple[str, ...]] = {()}
+    for slot in slots:
+        if all(len(r) >= need for r in runs):
+            break
+        alts = [(slot,)] if isinstance(slot, str) else list(slot)
+        runs = {r + tuple(alt) if len(r) < need else r for r in runs for alt in alts}
+        if len(runs) > MAX_GAP_KEYS:
+            return None
+    if any(len(r) < need for r in runs):
+        return None
+    return {r[:need] for r in runs}
+
+
+def _gap_keys(slots: list[tuple[int, Slot]], at: int) -> set[tuple[str, ...]] | None:
+    """The tokens that may locate the gap before the fixed token at offset ``at``: the
+    GAP_CONTEXT tokens before it and GAP_CONTEXT from it, in every copy."""
+    i = next((k for k, (o, x) in enumerate(slots) if o == at and isinstance(x, str)), None)
+    if i is None:
+        return None
+    left = _side_keys(
+        [
+            tuple(tuple(reversed(f)) for f in x) if not isinstance(x, str) else x
+            for _, x in reversed(slots[:i])
+        ],
+        GAP_CONTEXT,
+    )
+    right = _side_keys([x for _, x in slots[i:]], GAP_CONTEXT)
+    if left is None or right is None or len(left) * len(right) > MAX_GAP_KEYS:
+        return None
+    return {tuple(reversed(lk)) + rk for lk in left for rk in right}
+
+
 def _gaps(source: str, sentences: list[Sentence], sites: list[Site], mask: np.ndarray) -> list[int]:
     """Word gaps for the fragile layer, each located by the two tokens on either side.
 
-    A gap is used only when those four tokens and the text between them are
-    the same in every copy (no wording site, nothing protected) and the four
-    tokens occur nowhere else in the document, so that a mark found in a leak
-    points at exactly one gap.
+    The gap itself is a space of the fixed text between two fixed tokens; the
+    locating tokens may belong to nearby wording sites, so a gap is known by
+    every form they may take in a copy (at most MAX_GAP_KEYS). A gap is used
+    only when none of its keys locates another gap, so that a mark found in a
+    leak points at exactly one gap, and nothing around it is protected.
     """
-    covered = mask.copy()
+    covered = np.zeros(len(source) + 1, dtype=bool)
     for site in sites:
-        covered[site.start : site.end + 1] = True
-    found: dict[tuple[str, ...], list[int]] = {}
+        covered[site.start : site.end] = True
+    keys: dict[int, set[tuple[str, ...]]] = {}
     for sent in sentences:
-        toks = token_spans(source[sent.start : sent.end])
-        for i in range(GAP_CONTEXT - 1, len(toks) - GAP_CONTEXT):
-            a = sent.start + toks[i - GAP_CONTEXT + 1][1]
-            b = sent.start + toks[i + GAP_CONTEXT][2]
-            left_end, right_start = sent.start + toks[i][2], sent.start + toks[i + 1][1]
-            if source[left_end:right_start] != " " or covered[a:b].any():
+        slots = _slots(source, sent, sites)
+        fixed = [(o, x) for o, x in slots if isinstance(x, str)]
+        for at, _ in fixed:
+            if at == sent.start or source[at - 1] != " " or covered[at - 1] or covered[at]:
                 continue
-            key = tuple(t for t, _, _ in toks[i - GAP_CONTEXT + 1 : i + GAP_CONTEXT + 1])
-            found.setdefault(key, []).append(right_start)
-    return sorted(at for spots in found.values() if len(spots) == 1 for at in spots)
+            if mask[max(0, at - 40) : at + 40].any():
+                continue
+            found = _gap_keys(slots, at)
+            if found:
+                keys[at] = found
+    count: dict[tuple[str, ...], int] = {}
+    for found in keys.values():
+        for key in found:
+            count[key] = count.get(key, 0) + 1
+    return sorted(at for at, found in keys.items() if all(count[k] == 1 for k in found))
+
+
+def gap_keys(
+    doc_source: str, sentences: tuple[Sentence, ...], sites: tuple[Site, ...], gaps: tuple[int, ...]
+) -> dict[tuple[str, ...], int]:
+    """Locating tokens -> gap number, for every form the nearby sites may take; a key
+    that could locate two gaps (possible only for items shared before gaps were
+    chosen this way) locates neither."""
+    starts = [x.start for x in sentences]
+    out: dict[tuple[str, ...], int] = {}
+    by_sentence: dict[int, list[tuple[int, Slot]]] = {}
+    for k, at in enumerate(gaps):
+        si = bisect.bisect_right(starts, at) - 1
+        if si not in by_sentence:
+            by_sentence[si] = _slots(doc_source, sentences[si], list(sites))
+        for key in _gap_keys(by_sentence[si], at) or {gap_key(doc_source, at)}:
+            out[key] = -1 if key in out and out[key] != k else k
+    return {key: k for key, k in out.items() if k >= 0}
 
 
 def gap_key(source: str, at: int) -> tuple[str, ...]:
-    """The tokens that locate a gap: GAP_CONTEXT before ``at`` and GAP_CONTEXT from it."""
+    """The tokens around ``at`` in ``source``: GAP_CONTEXT before it and GAP_CONTEXT from it."""
     before = token_spans(source[max(0, at - 200) : at])[-GAP_CONTEXT:]
     after = token_spans(source[at : at + 200])[:GAP_CONTEXT]
     return tuple(t for t, _, _ in (*before, *after))

@@ -27,7 +27,7 @@ from orcon.marks.text.document import (
     Document,
     Site,
     Slot,
-    gap_key,
+    gap_keys,
 )
 from orcon.marks.text.normalize import token_spans, tokens, within_one_edit
 
@@ -102,7 +102,7 @@ def _occurs(leak: list[str], site: Site, form: tuple[str, ...], fuzzy: bool) -> 
 def _gap_index(doc: Document) -> dict[tuple[str, ...], int]:
     """Locating tokens -> gap number; built once per document (documents are cached by
     the instance, and hash by identity)."""
-    return {gap_key(doc.source, at): k for k, at in enumerate(doc.gaps)}
+    return gap_keys(doc.source, doc.sentences, doc.sites, doc.gaps)
 
 
 def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.ndarray) -> int:
