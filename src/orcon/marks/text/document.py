@@ -68,7 +68,10 @@ _RELATIVE = re.compile(
 _OPENER = re.compile(
     r"^((?:Subsequently|Later|Initially|Meanwhile|Afterwards|Currently|Additionally|Separately|"
     r"Overall|Finally|Previously|Recently|Yesterday|Today|Ultimately|Accordingly|At present|"
-    r"At first|To date|So far|Upon arrival|"
+    r"At first|To date|So far|Upon arrival|Instead|Furthermore|Moreover|Overnight|Earlier|"
+    r"Elsewhere|Similarly|Likewise|Again|Fortunately|Unfortunately|Notably|Importantly|"
+    r"This morning|This afternoon|This evening|Last night|Last week|Last month|Earlier today|"
+    r"Later that day|That evening|That night|The next day|The following day|"
     r"(?:When|Once|Although|Though|While|Whilst|If|As soon as|Because) [\w' -]{2,50}?)),\s"
 )
 # A thousands separator in a number of four to six digits: "1,500" / "1500".
