@@ -41,6 +41,9 @@ FILLER = (
 )
 
 
+SENTENCE = re.compile(r"(?<=\.) (?=[A-Z])")
+
+
 def retype(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
     return re.sub(r"\s+", " ", folded)
@@ -114,9 +117,11 @@ def main() -> None:
                     leak = FILLER * 3 + quote + " " + FILLER * 3
                 elif name.startswith("2 colluders"):
                     other = render(doc, code.codeword(k))
-                    a, b = copy.split(". "), other.split(". ")
+                    # Sentence by sentence: a full stop, a space and a capital ("2 a.m. and"
+                    # in one copy is "2am and" in the other, inside one sentence).
+                    a, b = SENTENCE.split(copy), SENTENCE.split(other)
                     leak = retype(
-                        ". ".join(
+                        " ".join(
                             x if i % 2 else y for i, (x, y) in enumerate(zip(a, b, strict=True))
                         )
                     )

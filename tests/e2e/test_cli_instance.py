@@ -146,3 +146,39 @@ def test_mistakes_exit_2_with_one_line(tmp_path, photo, args, needle):
 def test_commands_without_an_instance_say_how_to_create_one(tmp_path):
     out = run(tmp_path / "nothing", "org", "list", ok=False)
     assert out.returncode == 2 and "orcon init --org NAME" in out.stderr
+
+
+def test_an_author_previews_what_copies_of_a_report_may_vary(tmp_path):
+    report = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
+    text = report.read_text().replace(
+        "Three patrol units arrived at the scene",
+        "{{lock}}Three patrol units arrived at{{/lock}} the scene",
+    )
+    draft = tmp_path / "draft.md"
+    draft.write_text(text)
+    home = tmp_path / "unused"  # the preview needs no instance
+    shown = run(home, "marks", "text", "preview", str(draft)).stdout
+    assert "[At approximately|At about|At around|At roughly]" in shown
+    assert "Three patrol units arrived at the scene" in shown  # locked: no [..|..] there
+    assert "bits per word" in shown and "invisible marks" in shown
+    assert "a continuous quote needs about" in shown and "among 100 recipients" in shown
+    data = json.loads(
+        run(home, "marks", "text", "preview", str(draft), "--json", "--recipients", "1000").stdout
+    )
+    assert data["symbols"] == len(
+        [b for s in data["sites"] for b in range(len(s["forms"]).bit_length() - 1)]
+    )
+    assert data["recipients"] == 1000 and data["quote_words_needed"] > 100
+    assert not any(s["text"] == "arrived at" for s in data["sites"])
+    # A text too plain to carry a code retyped says so; bad input is one line, exit 2.
+    plain = tmp_path / "plain.md"
+    plain.write_text("The meeting was held. Everyone attended. Nothing was decided.\n")
+    assert (
+        "not even a complete copy can name its holder"
+        in run(home, "marks", "text", "preview", str(plain)).stdout
+    )
+    for args in (["--recipients", "0"], ["--locale", "fr-FR"]):
+        bad = run(home, "marks", "text", "preview", str(draft), *args, ok=False)
+        assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    missing = run(home, "marks", "text", "preview", str(tmp_path / "none.md"), ok=False)
+    assert missing.returncode == 2 and "no such file" in missing.stderr

@@ -14,7 +14,8 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orcon.codes import Code, CodeSpec, plan
+from orcon.codes import DEFAULT_EPSILON, Code, CodeSpec, Decoder, fewest_agreeing, plan
+from orcon.codes.accuse import UNIFORM_SHARES
 from orcon.codes.prf import derive_key
 from orcon.codes.tardos import BiasLaw, default_bias, default_cutoff
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
@@ -367,11 +368,26 @@ def text_symbols_needed(recipients: int) -> int:
     """Enough wording symbols that a complete retyped copy, read without error, names its
     holder at ε = 1e-6.
 
-    Text codes are identification codes (c = 1, one decoder): an innocent's
-    codeword agrees with all of m uniform symbols with probability 2^-m. The
-    factor 1.5 leaves room for a partial read.
+    Text codes are identification codes (c = 1): an innocent's codeword agrees
+    with all of m uniform symbols with probability 2^-m, so a perfect read
+    needs about log2(n/ε) of them (one more, since the symmetric decoder holds
+    half of ε: see :func:`quote_words_needed`). The factor 1.5 leaves room for
+    a partial read.
     """
     return math.ceil(1.5 * math.log2(recipients / 1e-6))
+
+
+def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
+    """About how many words of ``doc``, retyped, name a single leaker among
+    ``recipients`` at the default bound: the fewest agreeing wording symbols
+    that can accuse (exact, orcon.codes.fewest_agreeing) at the document's own
+    symbols per word. None when even the whole document carries too few."""
+    if recipients < 1:
+        raise UsageError("the number of recipients must be at least 1")
+    needed = fewest_agreeing(recipients, DEFAULT_EPSILON, UNIFORM_SHARES[Decoder.SYMMETRIC])
+    if doc.capacity < needed:
+        return None
+    return max(10, round(needed * doc.words / doc.capacity / 10) * 10)
 
 
 def _looks_binary(data: bytes) -> bool:
