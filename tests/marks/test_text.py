@@ -506,3 +506,42 @@ def test_a_gap_beside_a_wording_site_is_located_in_every_form_of_the_site():
         assert reading.fragile_read == len(doc.gaps), value
         read = (reading.observation.likelihoods[doc.capacity :, 1] > 0.5).astype(int)
         assert read.tolist() == marks
+
+
+def test_the_indexed_search_reads_exactly_what_a_full_scan_reads(setup):
+    from orcon.marks.text import reader
+
+    doc, code = setup
+
+    def scan(where, site, form, fuzzy):  # type: ignore[no-untyped-def]
+        leak = where.leak
+        return any(
+            all(reader._tok(leak[i + k], w, fuzzy) for k, w in enumerate(form))
+            and reader._forward(leak, i + len(form), site.right)
+            and reader._backward(leak, i, site.left)
+            for i in range(len(leak) - len(form) + 1)
+        )
+
+    def typos(text: str, rng: random.Random) -> str:
+        words = text.split(" ")
+        for i in rng.sample(range(len(words)), k=len(words) // 4):
+            if len(words[i]) > 3:
+                k = rng.randrange(1, len(words[i]) - 1)
+                words[i] = words[i][:k] + words[i][k + 1 :]
+        return " ".join(words)
+
+    rng = random.Random(5)
+    for j in range(6):
+        folded = unicodedata.normalize("NFKD", render(doc, code.codeword(j)))
+        copy = " ".join(folded.encode("ascii", "ignore").decode().lower().split())
+        words = copy.split(" ")
+        start = rng.randrange(len(words) - 120)
+        for leak in (copy, typos(copy, rng), " ".join(words[start : start + 120])):
+            fast = read_text(leak, doc).observation
+            reader._occurs, saved = scan, reader._occurs
+            try:
+                slow = read_text(leak, doc).observation
+            finally:
+                reader._occurs = saved
+            assert (fast.erased == slow.erased).all()
+            assert np.array_equal(fast.likelihoods[~fast.erased], slow.likelihoods[~slow.erased])

@@ -16,6 +16,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,10 +88,50 @@ def _backward(leak: list[str], i: int, items: tuple[Slot, ...]) -> bool:
     )
 
 
-def _occurs(leak: list[str], site: Site, form: tuple[str, ...], fuzzy: bool) -> bool:
-    for i in range(len(leak) + 1):
+class _Positions:
+    """Where each token of a leak occurs, so that a form is tried only where its first
+    word (or, for an empty form, a context word) is found, instead of at every
+    position: the same matches as a full scan, in a fraction of the time."""
+
+    def __init__(self, leak: list[str]) -> None:
+        self.leak = leak
+        self.at: dict[str, list[int]] = {}
+        for i, t in enumerate(leak):
+            self.at.setdefault(t, []).append(i)
+        self._fuzzy: dict[str, list[int]] = {}
+
+    def of(self, want: str) -> list[int]:
+        """Positions i where ``_tok(leak[i], want, True)`` holds."""
+        if len(want) < 5:
+            return self.at.get(want, [])
+        if want not in self._fuzzy:
+            self._fuzzy[want] = sorted(
+                i for t, ps in self.at.items() if within_one_edit(t, want) for i in ps
+            )
+        return self._fuzzy[want]
+
+    def starts(self, site: Site, form: tuple[str, ...], fuzzy: bool) -> Iterable[int]:
+        """A superset of the positions where ``form`` may start in context."""
+        if form:
+            return self.of(form[0]) if fuzzy else self.at.get(form[0], [])
+        if site.right:
+            head = site.right[0]
+            alts = [(head,)] if isinstance(head, str) else list(head)
+            if all(alts):
+                return sorted({i for alt in alts for i in self.of(alt[0])})
+        elif site.left:
+            tail = site.left[-1]
+            alts = [(tail,)] if isinstance(tail, str) else list(tail)
+            if all(alts):
+                return sorted({i + 1 for alt in alts for i in self.of(alt[-1])})
+        return range(len(self.leak) + 1)
+
+
+def _occurs(where: _Positions, site: Site, form: tuple[str, ...], fuzzy: bool) -> bool:
+    leak = where.leak
+    for i in where.starts(site, form, fuzzy):
         if i + len(form) > len(leak):
-            break
+            continue
         if not all(_tok(leak[i + k], w, fuzzy) for k, w in enumerate(form)):
             continue
         if _forward(leak, i + len(form), site.right) and _backward(leak, i, site.left):
@@ -148,6 +189,7 @@ def symbol_sentences(doc: Document) -> np.ndarray:
 
 def read_text(leak_text: str, doc: Document) -> TextReading:
     leak = tokens(leak_text)
+    where = _Positions(leak)
     m = doc.symbols
     lik = np.ones((m, 2))
     erased = np.ones(m, dtype=bool)
@@ -158,7 +200,9 @@ def read_text(leak_text: str, doc: Document) -> TextReading:
         if len(site.left) + len(site.right) < MIN_CONTEXT:
             continue
         forms = [tuple(tokens(f)) for f in site.forms]
-        hits = [_occurs(leak, site, f, all(_far(f, g) for g in forms if g is not f)) for f in forms]
+        hits = [
+            _occurs(where, site, f, all(_far(f, g) for g in forms if g is not f)) for f in forms
+        ]
         if sum(hits) != 1:
             continue
         value = hits.index(True)
