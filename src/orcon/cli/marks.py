@@ -6,19 +6,10 @@ import argparse
 import json
 from pathlib import Path
 
+from orcon.cli.args import positive
 from orcon.errors import UsageError
 from orcon.marks.text import decode_text, parse
 from orcon.service.sharing import quote_words_needed, text_symbols_needed
-
-
-def _positive(value: str) -> int:
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return n
 
 
 def _max_recipients(capacity: int) -> int:
@@ -107,7 +98,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--locale", default="en-GB", choices=["en-GB", "en-US"])
     p.add_argument(
         "--recipients",
-        type=_positive,
+        type=positive,
         default=100,
         help="how many people will get a copy (for the quote length; default 100)",
     )
