@@ -309,6 +309,9 @@ def test_lexicon_rows_apply_only_in_their_context():
     assert ("lexicon", "who") in _sites("Staff who work with suppliers were told.")
     assert _sites("Staff in the company who work here were told.") == []
     assert _sites("The seller, who was interviewed, left.") == []
+    # ... nor where a second "who" follows: "men that were ... and who are" breaks the pair.
+    assert ("lexicon", "who") in _sites("Officers identified men who were involved.")
+    assert _sites("Officers identified men who were involved and who are known.") == []
 
 
 def test_a_lexicon_condition_the_loader_does_not_know_is_refused():
@@ -413,6 +416,8 @@ def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
         "that",
     ]
     assert [k for k, _ in _sites("He told them there was a bomb.")] == ["that"]
+    # Never a second "that" right after a relative one ("circumstances that suggest that").
+    assert _sites("They were found in circumstances that suggest they were working.") == []
     # "told him the car" is no clause after the object; "told the court" names no person told
     # before a pronoun here.
     assert _sites("They told him the car was gone.") == []

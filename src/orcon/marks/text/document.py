@@ -440,7 +440,8 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             nxt_tok = toks[i + len(phrase)][0] if i + len(phrase) < len(toks) else None
             clause = tuple(t for t, _, _ in toks[:i])
             clause = clause[len(clause) - clause[::-1].index(",") :] if "," in clause else clause
-            if pairs[pi].context.fits(prev, nxt_tok, clause):
+            later = tuple(t for t, _, _ in toks[i + len(phrase) :])
+            if pairs[pi].context.fits(prev, nxt_tok, clause, later):
                 hit = (phrase, pi, side)
                 break
         if hit is not None:
@@ -524,6 +525,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         if (
             tok in REPORTING
             and tok not in OBJECT_FIRST
+            and (i == 0 or toks[i - 1][0] not in ("that", "which"))  # no "that suggest that"
             and nxt is not None
             and seg[toks[i][2] : nxt[1]] == " "
             and (nxt[0] in SUBJECTS or (nxt[0] == "there" and third in THERE_VERBS))

@@ -63,15 +63,24 @@ class Context:
     not_before: frozenset[str] = frozenset()
     start: bool = False  # only at the start of a sentence
     not_in_clause: frozenset[str] = frozenset()  # none of these earlier in the clause
+    not_later: frozenset[str] = frozenset()  # none of these later in the sentence
 
-    def fits(self, prev: str | None, nxt: str | None, clause: tuple[str, ...] = ()) -> bool:
+    def fits(
+        self,
+        prev: str | None,
+        nxt: str | None,
+        clause: tuple[str, ...] = (),
+        later: tuple[str, ...] = (),
+    ) -> bool:
         """May an occurrence between ``prev`` and ``nxt`` (None: sentence edge) be rewritten?
 
         ``clause`` holds the tokens from the last comma (or the start of the sentence)
-        up to the occurrence."""
+        up to the occurrence, ``later`` those after it to the end of the sentence."""
         if self.start and prev is not None:
             return False
         if any(_member(t, self.not_in_clause) for t in clause):
+            return False
+        if self.not_later and any(t in self.not_later for t in later):
             return False
         if self.after is not None and not _member(nxt, self.after):
             return False
@@ -92,7 +101,7 @@ def _context(words: list[str], line: str) -> Context:
         names = frozenset(value.split(","))
         known = {*CLASSES, NUMBER, DIGITS, ING, END, WORD}
         unknown = [n for n in names if n.startswith("@") and n not in known]
-        keys = ("next", "notnext", "prev", "notprev", "notclause")
+        keys = ("next", "notnext", "prev", "notprev", "notclause", "notlater")
         if word != "start" and (key not in keys or unknown):
             raise ValueError(f"lexicon condition {word!r} not understood: {line!r}")
         sets[key] = names
@@ -103,6 +112,7 @@ def _context(words: list[str], line: str) -> Context:
         not_before=sets.get("notprev", frozenset()),
         start="start" in words,
         not_in_clause=sets.get("notclause", frozenset()),
+        not_later=sets.get("notlater", frozenset()),
     )
 
 
