@@ -126,3 +126,10 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
         "/api/trace", files={"file": ("leak.txt", " ".join(words[60:310]).encode(), "text/plain")}
     ).json()
     assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
+    assert traced["notes"] == []
+    # Forty retyped words are found but too few: the answer says how many it would take.
+    short = admin.post(
+        "/api/trace", files={"file": ("leak.txt", " ".join(words[60:100]).encode(), "text/plain")}
+    ).json()
+    assert short["verdict"] == "inconclusive" and short["accused"] == []
+    assert "takes at least" in short["notes"][0]

@@ -150,6 +150,13 @@ def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(
     leak.write_text(f"City news. The council met on Tuesday. {quote}. The mayor declined comment.")
     inst.close()
     needed = fewest_agreeing(len(people), 1e-6, 0.5)
+    # The originator's own unmarked text reads plenty of symbols that agree with no copy.
+    inst = Instance.open(Home(home))
+    original = tracing.trace(inst, REPORT.read_bytes())
+    inst.close()
+    assert original.verdict == "inconclusive" and original.item == item.id
+    (why,) = original.notes
+    assert "agree with no copy well enough" in why and "unmarked original" in why
     for json_flag in (["--json"], []):
         out = subprocess.run(
             [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(leak), *json_flag],

@@ -205,3 +205,15 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         ).to_be_visible()
         expect(admin.get_by_role("heading", name="The leak as received")).to_be_visible()
         _shot(admin, "text-report")
+
+        # Retyped by a copy desk (no invisible marks), the same quote is too short to name
+        # anyone, and the page says how far short it fell.
+        retyped = tmp_path / "retyped.txt"
+        retyped.write_text(" ".join(leak.read_text().encode("ascii", "ignore").decode().split()))
+        admin.goto(url + "/trace")
+        admin.get_by_label("Leaked photo or text").set_input_files(str(retyped))
+        admin.get_by_role("button", name="Trace").click()
+        expect(admin.locator(".verdict")).to_contain_text("inconclusive")
+        expect(admin.get_by_role("main")).to_contain_text("readable wording symbols")
+        expect(admin.get_by_role("main")).to_contain_text("takes at least")
+        _accessible(admin)

@@ -138,14 +138,19 @@ def _short_text_note(
     needed = fewest_agreeing(verdict.population, verdict.epsilon, share)
     words = max(10, round(needed * doc.words / doc.capacity, -1))
     n = verdict.population
-    who = "one person issued a copy" if n == 1 else f"{n} people issued a copy"
+    who = "the one person issued a copy" if n == 1 else f"anyone among the {n} people issued a copy"
     note = (
         f"This leak carries {reading.sites_read} readable wording symbols "
         f"({reading.sentences_found} of {reading.sentences_total} sentences found); "
-        f"naming anyone among the {who} at this bound takes at least "
+        f"naming {who} at this bound takes at least "
         f"{needed} that agree with one copy, about {words:.0f} words of this item retyped."
     )
-    if doc.gaps:
+    if reading.sites_read + reading.fragile_read >= needed:
+        note += (
+            " Enough symbols were read, but they agree with no copy well enough: the leak may"
+            " be the unmarked original, or mixed from more copies than the decoders assume."
+        )
+    elif doc.gaps:
         note += " Pasted with its invisible marks, a few sentences can be enough."
     return [note]
 
@@ -194,8 +199,12 @@ def trace(
             break
         verdict = accuse(code, obs, sorted(who), epsilon=epsilon)
         accused = tuple(_suspect(who, x) for x in verdict.accused)
-        if not accused and isinstance(reading, TextReading):
-            notes.extend(_short_text_note(verdict, reading, text_document(inst, item)))
+        # Why this item's reading named nobody (only the item reported keeps its note).
+        short = (
+            _short_text_note(verdict, reading, text_document(inst, item))
+            if not accused and isinstance(reading, TextReading)
+            else []
+        )
         result = TraceResult(
             "accused" if accused else "inconclusive",
             item_id,
@@ -206,7 +215,7 @@ def trace(
             verdict.erased,
             verdict.population,
             tuple(ranked),
-            tuple(notes),
+            (*notes, *short),
             reading,
             decoders=tuple(str(d) for d in verdict.decoders),
             ranked=verdict.ranked,
