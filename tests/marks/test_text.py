@@ -422,6 +422,8 @@ def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
     # before a pronoun here.
     assert _sites("They told him the car was gone.") == []
     assert _sites("He told them there.") == []
+    # A number starts the clause too ("stated that eleven stalls were damaged").
+    assert [k for k, _ in _sites("He said that 40 people came.")] == ["that", "number"]
     # "there" starts a clause only before a verb: "found there was", not "found there a bag".
     assert [k for k, _ in _sites("They found there was no damage.")] == ["that"]
     assert _sites("They found there a bag of cash.") == []

@@ -510,7 +510,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             and i > 0
             and toks[i - 1][0] in REPORTING
             and nxt is not None
-            and nxt[0] in AFTER_THAT
+            and (nxt[0] in AFTER_THAT or nxt[0] in WORD_VALUES or nxt[0].isdigit())
             and seg[toks[i - 1][2] : a] == " "
         ):
             out.append(
