@@ -293,6 +293,13 @@ def _sites(text: str) -> list[tuple[str, str]]:
     return [(s.kind, doc.source[s.start : s.end]) for s in doc.sites]
 
 
+def _both_copies(text: str) -> set[str]:
+    """The two copies of a text with one wording symbol."""
+    doc = parse(text, fragile=False)
+    assert doc.symbols == 1
+    return {render(doc, np.array([b])) for b in (0, 1)}
+
+
 def test_lexicon_rows_apply_only_in_their_context():
     # "the following" is "the next" before a time word, never before a list.
     assert ("lexicon", "the following") in _sites("They met again the following week.")
@@ -339,9 +346,7 @@ def test_a_site_after_an_article_carries_the_article_it_needs():
     # The article joins the site only when the wordings need different ones.
     assert _with_article("An", 0, 3, ("observed", "noticed")) == (0, ("An observed", "A noticed"))
     assert _with_article("a", 0, 2, ("genuine", "legitimate")) == (2, ("genuine", "legitimate"))
-    doc = parse("They reported an observed increase in calls.", fragile=False)
-    copies = {render(doc, np.array([b])) for b in (0, 1)}
-    assert copies == {
+    assert _both_copies("They reported an observed increase in calls.") == {
         "They reported an observed increase in calls.",
         "They reported a noticed increase in calls.",
     }
@@ -462,9 +467,7 @@ def test_numbers_before_an_abbreviated_unit_stay_in_digits():
 
 
 def test_that_after_the_person_told_may_also_be_dropped():
-    doc = parse("A man told officers that he had been paid.", fragile=False)
-    copies = {render(doc, np.array([b])) for b in (0, 1)}
-    assert copies == {
+    assert _both_copies("A man told officers that he had been paid.") == {
         "A man told officers that he had been paid.",
         "A man told officers he had been paid.",
     }

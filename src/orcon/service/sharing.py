@@ -387,7 +387,7 @@ def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
     needed = fewest_agreeing(recipients, DEFAULT_EPSILON, UNIFORM_SHARES[Decoder.SYMMETRIC])
     if doc.capacity < needed:
         return None
-    return max(10, round(needed * doc.words / doc.capacity / 10) * 10)
+    return doc.words_for(needed)
 
 
 def _looks_binary(data: bytes) -> bool:

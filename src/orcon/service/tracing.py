@@ -125,9 +125,7 @@ def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]]
     return "text", match_text.rank(shingles, texts), text
 
 
-def _short_text_note(
-    verdict: Verdict, reading: TextReading, doc: text_marks.Document
-) -> list[str]:
+def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Document) -> list[str]:
     """Why a text leak named nobody, in numbers an analyst can act on: how many
     wording symbols a single leaker's copy must show to be named, how many this
     leak carries, and about how many words of this item that takes."""
@@ -136,14 +134,14 @@ def _short_text_note(
     if share is None or not doc.capacity or verdict.population < 1:
         return []
     needed = fewest_agreeing(verdict.population, verdict.epsilon, share)
-    words = max(10, round(needed * doc.words / doc.capacity, -1))
     n = verdict.population
     who = "the one person issued a copy" if n == 1 else f"anyone among the {n} people issued a copy"
     note = (
         f"This leak carries {reading.sites_read} readable wording symbols "
         f"({reading.sentences_found} of {reading.sentences_total} sentences found); "
         f"naming {who} at this bound takes at least "
-        f"{needed} that agree with one copy, about {words:.0f} words of this item retyped."
+        f"{needed} that agree with one copy, about {doc.words_for(needed)} words of this item "
+        "retyped."
     )
     if reading.sites_read + reading.fragile_read >= needed:
         note += (

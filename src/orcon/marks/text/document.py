@@ -152,6 +152,11 @@ class Document:
         """The code length: wording symbols, then one per fragile gap."""
         return self.capacity + len(self.gaps)
 
+    def words_for(self, symbols: int) -> int:
+        """About how many words of this document carry ``symbols`` wording symbols, at its
+        own rate (to the nearest ten, at least ten)."""
+        return max(10, int(round(symbols * self.words / max(self.capacity, 1), -1)))
+
     @property
     def bits_per_word(self) -> float:
         return self.capacity / max(self.words, 1)
@@ -440,8 +445,9 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             nxt_tok = toks[i + len(phrase)][0] if i + len(phrase) < len(toks) else None
             clause = tuple(t for t, _, _ in toks[:i])
             clause = clause[len(clause) - clause[::-1].index(",") :] if "," in clause else clause
-            later = tuple(t for t, _, _ in toks[i + len(phrase) :])
-            if pairs[pi].context.fits(prev, nxt_tok, clause, later):
+            context = pairs[pi].context
+            later = tuple(t for t, _, _ in toks[i + len(phrase) :]) if context.not_later else ()
+            if context.fits(prev, nxt_tok, clause, later):
                 hit = (phrase, pi, side)
                 break
         if hit is not None:
@@ -615,20 +621,31 @@ GAP_CONTEXT = 2  # words (or commas) each side that locate a gap in a leak
 MAX_GAP_KEYS = 64  # wordings of nearby sites a gap's locating tokens may take, at most
 
 
-def _slots(source: str, sent: Sentence, sites: list[Site]) -> list[tuple[int, Slot]]:
-    """The sentence as (offset, slot): fixed tokens, and each site as the tokens of
-    each of its forms, in order."""
-    inside = [x for x in sites if sent.start <= x.start and x.end <= sent.end]
+# A sentence as slots: (offset, slot, the site it stands for, or None for a fixed token).
+Slots = list[tuple[int, Slot, "Site | None"]]
+
+
+def _by_sentence(sites: list[Site] | tuple[Site, ...]) -> dict[int, list[Site]]:
+    out: dict[int, list[Site]] = {}
+    for site in sites:
+        out.setdefault(site.sentence, []).append(site)
+    return out
+
+
+def _slots(source: str, sent: Sentence, group: list[Site]) -> Slots:
+    """The sentence in order: each fixed token, and each of its sites (``group``) as the
+    tokens of each of its forms. Site contexts and fragile-gap keys are read off it."""
     spans = [(t, sent.start + a) for t, a, _ in token_spans(source[sent.start : sent.end])]
-    out: list[tuple[int, Slot]] = []
-    pending = sorted(inside, key=lambda x: x.start)
+    out: Slots = []
+    pending = sorted(group, key=lambda x: x.start)
     k = 0
     for t, at in [*spans, ("", sent.end + 1)]:
         while k < len(pending) and pending[k].start <= at:
-            out.append((pending[k].start, tuple(tuple(tokens(f)) for f in pending[k].forms)))
+            site = pending[k]
+            out.append((site.start, tuple(tuple(tokens(f)) for f in site.forms), site))
             k += 1
-        if t and not any(x.start <= at < x.end for x in inside):
-            out.append((at, t))
+        if t and not any(x.start <= at < x.end for x in group):
+            out.append((at, t, None))
     return out
 
 
@@ -648,20 +665,17 @@ def _side_keys(slots: list[Slot], need: int) -> set[tuple[str, ...]] | None:
     return {r[:need] for r in runs}
 
 
-def _gap_keys(slots: list[tuple[int, Slot]], at: int) -> set[tuple[str, ...]] | None:
-    """The tokens that may locate the gap before the fixed token at offset ``at``: the
+def _gap_keys(slots: Slots, i: int) -> set[tuple[str, ...]] | None:
+    """The tokens that may locate the gap before the fixed token ``slots[i]``: the
     GAP_CONTEXT tokens before it and GAP_CONTEXT from it, in every copy."""
-    i = next((k for k, (o, x) in enumerate(slots) if o == at and isinstance(x, str)), None)
-    if i is None:
-        return None
     left = _side_keys(
         [
             tuple(tuple(reversed(f)) for f in x) if not isinstance(x, str) else x
-            for _, x in reversed(slots[:i])
+            for _, x, _ in reversed(slots[:i])
         ],
         GAP_CONTEXT,
     )
-    right = _side_keys([x for _, x in slots[i:]], GAP_CONTEXT)
+    right = _side_keys([x for _, x, _ in slots[i:]], GAP_CONTEXT)
     if left is None or right is None or len(left) * len(right) > MAX_GAP_KEYS:
         return None
     return {tuple(reversed(lk)) + rk for lk in left for rk in right}
@@ -677,18 +691,18 @@ def _gaps(source: str, sentences: list[Sentence], sites: list[Site], mask: np.nd
     leak points at exactly one gap, and nothing around it is protected.
     """
     covered = np.zeros(len(source) + 1, dtype=bool)
-    for site in sites:
-        covered[site.start : site.end] = True
+    for x in sites:
+        covered[x.start : x.end] = True
     keys: dict[int, set[tuple[str, ...]]] = {}
-    for sent in sentences:
-        slots = _slots(source, sent, sites)
-        fixed = [(o, x) for o, x in slots if isinstance(x, str)]
-        for at, _ in fixed:
-            if at == sent.start or source[at - 1] != " " or covered[at - 1] or covered[at]:
+    groups = _by_sentence(sites)
+    for si, sent in enumerate(sentences):
+        slots = _slots(source, sent, groups.get(si, []))
+        for i, (at, _, site) in enumerate(slots):
+            if site is not None or at == sent.start or source[at - 1] != " ":
                 continue
-            if mask[max(0, at - 40) : at + 40].any():
+            if covered[at - 1] or covered[at] or mask[max(0, at - 40) : at + 40].any():
                 continue
-            found = _gap_keys(slots, at)
+            found = _gap_keys(slots, i)
             if found:
                 keys[at] = found
     count: dict[tuple[str, ...], int] = {}
@@ -698,20 +712,22 @@ def _gaps(source: str, sentences: list[Sentence], sites: list[Site], mask: np.nd
     return sorted(at for at, found in keys.items() if all(count[k] == 1 for k in found))
 
 
-def gap_keys(
-    doc_source: str, sentences: tuple[Sentence, ...], sites: tuple[Site, ...], gaps: tuple[int, ...]
-) -> dict[tuple[str, ...], int]:
+def gap_keys(doc: Document) -> dict[tuple[str, ...], int]:
     """Locating tokens -> gap number, for every form the nearby sites may take; a key
     that could locate two gaps (possible only for items shared before gaps were
     chosen this way) locates neither."""
-    starts = [x.start for x in sentences]
+    starts = [x.start for x in doc.sentences]
+    groups = _by_sentence(doc.sites)
+    fixed: dict[int, tuple[Slots, dict[int, int]]] = {}  # sentence -> slots, offset -> index
     out: dict[tuple[str, ...], int] = {}
-    by_sentence: dict[int, list[tuple[int, Slot]]] = {}
-    for k, at in enumerate(gaps):
+    for k, at in enumerate(doc.gaps):
         si = bisect.bisect_right(starts, at) - 1
-        if si not in by_sentence:
-            by_sentence[si] = _slots(doc_source, sentences[si], list(sites))
-        for key in _gap_keys(by_sentence[si], at) or {gap_key(doc_source, at)}:
+        if si not in fixed:
+            slots = _slots(doc.source, doc.sentences[si], groups.get(si, []))
+            fixed[si] = slots, {o: i for i, (o, _, x) in enumerate(slots) if x is None}
+        slots, index = fixed[si]
+        found = _gap_keys(slots, index[at]) if at in index else None
+        for key in found or {gap_key(doc.source, at)}:
             out[key] = -1 if key in out and out[key] != k else k
     return {key: k for key, k in out.items() if k >= 0}
 
@@ -772,38 +788,23 @@ def _with_context(source: str, sentences: list[Sentence], sites: list[Site]) -> 
     A slot is the next word, or a neighbouring site standing for either of its
     forms, so that dense sites still have contiguous context in a leak.
     """
-    by_sentence: dict[int, list[Site]] = {}
-    for s in sites:
-        by_sentence.setdefault(s.sentence, []).append(s)
     out = []
-    for si, group in by_sentence.items():
-        sent = sentences[si]
-        spans = [(t, sent.start + a) for t, a, _ in token_spans(source[sent.start : sent.end])]
-        slots: list[Slot] = []
-        where: dict[int, int] = {}
-        pending = sorted(group, key=lambda x: x.start)
-        k = 0
-        for t, a in [*spans, ("", sent.end + 1)]:
-            while k < len(pending) and pending[k].start <= a:
-                s = pending[k]
-                where[id(s)] = len(slots)
-                slots.append(tuple(tuple(tokens(f)) for f in s.forms))
-                k += 1
-            if t and not any(s.start <= a < s.end for s in group):
-                slots.append(t)
-        for s in group:
-            i = where[id(s)]
-            out.append(
-                Site(
-                    s.start,
-                    s.end,
-                    s.forms,
-                    s.kind,
-                    s.sentence,
-                    tuple(slots[max(0, i - 3) : i]),
-                    tuple(slots[i + 1 : i + 4]),
+    for si, group in _by_sentence(sites).items():
+        slots = _slots(source, sentences[si], group)
+        items = [x for _, x, _ in slots]
+        for i, (_, _, site) in enumerate(slots):
+            if site is not None:
+                out.append(
+                    Site(
+                        site.start,
+                        site.end,
+                        site.forms,
+                        site.kind,
+                        site.sentence,
+                        tuple(items[max(0, i - 3) : i]),
+                        tuple(items[i + 1 : i + 4]),
+                    )
                 )
-            )
     return sorted(out, key=lambda x: x.start)
 
 

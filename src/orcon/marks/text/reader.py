@@ -143,7 +143,7 @@ def _occurs(where: _Positions, site: Site, form: tuple[str, ...], fuzzy: bool) -
 def _gap_index(doc: Document) -> dict[tuple[str, ...], int]:
     """Locating tokens -> gap number; built once per document (documents are cached by
     the instance, and hash by identity)."""
-    return gap_keys(doc.source, doc.sentences, doc.sites, doc.gaps)
+    return gap_keys(doc)
 
 
 def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.ndarray) -> int:
