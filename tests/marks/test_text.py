@@ -406,6 +406,19 @@ def test_an_and_inside_a_list_item_gets_no_serial_comma():
     assert ("comma", " ") in _sites("Searches recovered three phones, a ledger and cash.")
 
 
+def test_no_serial_comma_where_the_and_joins_no_list():
+    # "between 400 and 900 metres" is a range; "the separate and equal station" two
+    # adjectives; after "if so" the "and" joins two orders, not the last items of a list.
+    for text in (
+        "They flew from a car park to the south, between 400 and 900 metres away.",
+        "They assumed among the powers of the earth, the separate and equal station.",
+        "Partners should check the logs and, if so, reset those credentials and review them.",
+    ):
+        assert not any(kind == "comma" for kind, _ in _sites(text)), text
+    listed = _sites("They flew from a car park, a field and a yard.")
+    assert {"comma", "list"} & {kind for kind, _ in listed}
+
+
 def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
     doc = parse("Officers said they had found nothing. He told staff he had fallen.", fragile=False)
     assert [(s.kind, s.forms, s.start == s.end) for s in doc.sites] == [

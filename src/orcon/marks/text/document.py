@@ -299,6 +299,9 @@ _PAST = re.compile(
     r"kept|held|met|sent|paid|put|set|led|brought|bought|sold|stood|sat|fell|knew|began|"
     r"became|broke|spoke|wrote|stole|hid|lost|won|seemed|appeared)$"
 )
+_SUBORDINATORS = frozenset(
+    {"if", "when", "where", "while", "whilst", "although", "though", "because", "unless", "once"}
+)
 _ORDINAL_WORDS = frozenset(
     {"first", "second", "third", "former", "latter", "last", "next", "other"}
 )
@@ -605,6 +608,14 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             continue
         if re.search(r", (?:and|or) ", seg[m.end() :]):
             continue  # "a ledger with names and sums of money, and cash": "and" inside an item
+        lead = seg[: m.start()].rsplit(",", 1)[-1].split(maxsplit=1)
+        if lead and lead[0].lower() in _SUBORDINATORS:
+            continue  # "and, if so, reset the password and review": no list before "and"
+        item = m.group(1)[1:].split()
+        last = re.split(r"[,;:.!?]", seg[m.end() :], maxsplit=1)[0].split()
+        dets = lexicon.CLASSES["@det"]
+        if len(item) == 2 and first in dets and len(last) > 1 and last[0].lower() not in dets:
+            continue  # "the separate and equal station": two adjectives, not two items
         if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
             out.append(
                 Site(sent.start + m.end(1), sent.start + m.start(3) + 1, (" ", ", "), "comma", si)

@@ -226,6 +226,11 @@ NOT_LIST_ITEM = frozenset(
         "so",
         "then",
         "however",
+        "between",
+        "both",
+        "either",
+        "neither",
+        "whether",
     ]
 )
 
