@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from orcon.codes import plan
+from orcon.codes import Decoder, plan
 from orcon.errors import UsageError
 
 
@@ -43,10 +43,11 @@ def test_fewest_agreeing_symbols_is_where_the_exact_tail_first_accuses():
     with pytest.raises(UsageError):
         fewest_agreeing(0, 1e-6, 0.5)
     # A text-style code (c = 1, uniform symbols): k - 1 agreeing reads accuse nobody,
-    # k agreeing reads accuse exactly the recipient they agree with.
+    # k agreeing reads accuse exactly the recipient they agree with. A read this short
+    # is scored by the symmetric decoder alone, holding all of ε.
     n = 60
     code = Code.derive(CodeSpec(200, 2, 1), b"fewest-agreeing-test-secret-0123")
-    k = fewest_agreeing(n, 1e-6, 0.5)
+    k = fewest_agreeing(n, 1e-6, 1.0)
     word = code.codeword(17).astype(np.int64)
     for reads, expected in ((k - 1, []), (k, [17])):
         erased = np.ones(200, dtype=bool)
@@ -54,3 +55,27 @@ def test_fewest_agreeing_symbols_is_where_the_exact_tail_first_accuses():
         obs = Observation.hard(np.where(erased, -1, word), 2)
         verdict = accuse(code, obs, n)
         assert [s.index for s in verdict.accused] == expected, reads
+        assert verdict.decoders == (Decoder.SYMMETRIC,)
+
+
+def test_the_side_informed_decoder_joins_from_twice_the_fewest_agreeing_symbols():
+    import numpy as np
+
+    from orcon.codes import Code, CodeSpec, Observation, accuse, fewest_agreeing
+
+    n = 60
+    code = Code.derive(CodeSpec(200, 2, 1), b"fewest-agreeing-test-secret-0123")
+    twice = 2 * fewest_agreeing(n, 1e-6, 1.0)
+    word = code.codeword(5).astype(np.int64)
+    for reads, decoders in (
+        (twice - 1, (Decoder.SYMMETRIC,)),
+        (twice, (Decoder.SYMMETRIC, Decoder.SIDE_INFORMED)),
+    ):
+        obs = Observation.hard(np.where(np.arange(200) < reads, word, -1), 2)
+        verdict = accuse(code, obs, n)
+        assert verdict.decoders == decoders, reads
+        assert [s.index for s in verdict.accused] == [5]
+    # Decoders asked for by name are run as asked.
+    obs = Observation.hard(np.where(np.arange(200) < 30, word, -1), 2)
+    pair = [Decoder.SYMMETRIC, Decoder.SIDE_INFORMED]
+    assert accuse(code, obs, n, decoders=pair).decoders == tuple(pair)

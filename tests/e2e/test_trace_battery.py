@@ -106,7 +106,8 @@ def test_battery_through_the_cli(tmp_path, database, photo):
     assert "Which sentences and wordings survived" in html and 'class="read"' in html
     assert "The council met on Tuesday" in html  # the leak as received
     assert f"Ledger receipt: copy issued to {people[9]}" in html
-    assert "weighted Bonferroni: symmetric 0.5, side-informed 0.5)" in html
+    # A read this short is scored by the symmetric decoder alone, with all of ε.
+    assert "weighted Bonferroni: symmetric 1)" in html
     assert "invisible marks read" in html
     assert "summed exactly" in html and "coalitions up to 1, biases: uniform" in html
 
@@ -149,7 +150,7 @@ def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(
     leak = tmp_path / "quote.txt"
     leak.write_text(f"City news. The council met on Tuesday. {quote}. The mayor declined comment.")
     inst.close()
-    needed = fewest_agreeing(len(people), 1e-6, 0.5)
+    needed = fewest_agreeing(len(people), 1e-6, 1.0)  # the symmetric decoder alone
     # The originator's own unmarked text reads plenty of symbols that agree with no copy.
     inst = Instance.open(Home(home))
     original = tracing.trace(inst, REPORT.read_bytes())

@@ -413,10 +413,46 @@ def test_no_serial_comma_where_the_and_joins_no_list():
         "They flew from a car park to the south, between 400 and 900 metres away.",
         "They assumed among the powers of the earth, the separate and equal station.",
         "Partners should check the logs and, if so, reset those credentials and review them.",
+        "It went to the police, the council, HM Revenue and Customs.",
     ):
         assert not any(kind == "comma" for kind, _ in _sites(text)), text
     listed = _sites("They flew from a car park, a field and a yard.")
     assert {"comma", "list"} & {kind for kind, _ in listed}
+
+
+def test_a_relative_that_after_a_plural_noun_only_where_the_noun_is_a_thing():
+    assert _sites("They used phones that were smuggled in.") == [("relative", "that")]
+    assert _sites("They checked numbers which are listed.") == [("relative", "which")]
+    # People take "who"/"that", never "which"; after "of" the clause may be about the owners;
+    # "that" before a singular verb may be a demonstrative ("says that is wrong").
+    for text in (
+        "They stopped suspects that were known.",
+        "They stopped drivers that were known.",
+        "They traced the owners of stolen phones that were sold.",
+        "He says that is wrong.",
+    ):
+        assert not any(kind == "relative" for kind, _ in _sites(text)), text
+
+
+def test_lexicon_rows_keep_to_the_sense_they_were_reviewed_in():
+    rewritten = {
+        "He waited while they searched.": "while",
+        "It was hard to see the car.": "hard to",
+        "Thefts take place at night.": "take place",
+        "There is no trace of it so far.": "so far",
+        "Officers contacted the owner.": "contacted",
+    }
+    for text, words in rewritten.items():
+        assert ("lexicon", words) in _sites(text), text
+    for text in (
+        "Several did not know the address.",  # a pronoun: "a number of" needs a noun
+        "He waited for a while before leaving.",  # a noun
+        "They worked hard to find him.",  # an adverb
+        "A debrief will take place on Monday.",  # a planned event
+        "So far as we know, nobody saw it.",  # not the end of a clause
+        "The owner was contacted by officers.",  # the passive
+    ):
+        assert not any(kind == "lexicon" for kind, _ in _sites(text)), text
 
 
 def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():

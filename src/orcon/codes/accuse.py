@@ -17,6 +17,7 @@ its score is a sum of independent terms whose law is known exactly.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -62,6 +63,11 @@ DEFAULT_SHARES = {
 # against 0.92 / 0.95 for n = 10³ / 10⁵; 0.96 / 0.975 with it alone), and text
 # interleaving lost nothing measurable (ADR 0001).
 UNIFORM_SHARES = {Decoder.SYMMETRIC: 0.5, Decoder.SIDE_INFORMED: 0.5}
+
+
+def _fewest_for_one(n: int, epsilon: float) -> int:
+    """Read symbols all agreeing with one uniform codeword that accuse at ε/n alone."""
+    return math.ceil(math.log2(max(n, 1) / epsilon) - 1e-12)
 
 
 def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
@@ -284,6 +290,16 @@ def accuse(
         # excerpts) and the adaptive decoder has no biases to learn from, so
         # splitting ε more ways would only cost.
         decs = tuple(d for d in decs if d in (Decoder.SYMMETRIC, Decoder.SIDE_INFORMED))
+        if Decoder.SIDE_INFORMED in decs and obs.read < 2 * _fewest_for_one(n, epsilon):
+            # Too short for a second colluder: a mix of two copies shows each one's own
+            # symbols on about half of what was read, and below twice the fewest that
+            # name a single leaker a pair is named in at most 2 % of trials with either
+            # set (bench/short_reads.py), while half of ε costs a single leaker one
+            # symbol (read at exactly that fewest, 44 % of single leakers are named by
+            # the symmetric decoder alone, none by the pair). The choice rests on the
+            # count of read symbols and n alone, never on anyone's codeword, so the
+            # bound holds for either set.
+            decs = (Decoder.SYMMETRIC,)
     decs = decs or (Decoder.SYMMETRIC,)
     probs = code.probs
     plain = [d for d in decs if d is not Decoder.SIDE_INFORMED]

@@ -14,8 +14,7 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from orcon.codes import DEFAULT_EPSILON, Code, CodeSpec, Decoder, fewest_agreeing, plan
-from orcon.codes.accuse import UNIFORM_SHARES
+from orcon.codes import DEFAULT_EPSILON, Code, CodeSpec, fewest_agreeing, plan
 from orcon.codes.prf import derive_key
 from orcon.codes.tardos import BiasLaw, default_bias, default_cutoff
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
@@ -384,7 +383,8 @@ def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
     symbols per word. None when even the whole document carries too few."""
     if recipients < 1:
         raise UsageError("the number of recipients must be at least 1")
-    needed = fewest_agreeing(recipients, DEFAULT_EPSILON, UNIFORM_SHARES[Decoder.SYMMETRIC])
+    # A read this short is scored by the symmetric decoder alone, with all of ε (accuse).
+    needed = fewest_agreeing(recipients, DEFAULT_EPSILON, 1.0)
     if doc.capacity < needed:
         return None
     return doc.words_for(needed)

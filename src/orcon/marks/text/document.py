@@ -31,12 +31,15 @@ from orcon.marks.text.vocabulary import (
     OBJECT_FIRST,
     OBJECT_PRONOUNS,
     PEOPLE,
+    PEOPLE_PLURALS,
+    PERSON_SUFFIXES,
     QUANTIFIERS,
     REPORTING,
     SHORT_UNITS,
     SPELLING_STEMS,
     SUBJECTS,
     THERE_VERBS,
+    THINGS_LIKE_PEOPLE,
     UNITS,
     WORD_VALUES,
     number_word,
@@ -63,6 +66,13 @@ _RELATIVE = re.compile(
     r"\b(?:the|a|an|any|each|every|this|these|those|another|some|all|no)((?: [a-z][a-z-]+){1,2}) "
     r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might|should|"
     r"must|[a-z]{3,}ed)\b)"
+)
+# The same after a plural noun with no determiner ("phones that were smuggled in"): a
+# plural verb right after "that" leaves no other reading (a complement clause needs a
+# subject; a demonstrative "that" is singular). Never with "of" just before the noun ("the
+# owners of stolen phones that were": the clause may be about the owners).
+_PLURAL_RELATIVE = re.compile(
+    r"\b([a-z][a-z-]{2,}s) (that|which)(?= (?:were|are|have|had)\b)"
 )
 # A comma after an opening adverb or a short subordinate clause ("Later, officers ...").
 _OPENER = re.compile(
@@ -305,6 +315,16 @@ _SUBORDINATORS = frozenset(
 _ORDINAL_WORDS = frozenset(
     {"first", "second", "third", "former", "latter", "last", "next", "other"}
 )
+
+
+def _a_plural_thing(noun: str) -> bool:
+    """Might ``noun`` be a plural for things, never for people (who take "who"/"that",
+    not "which")? Errs towards people."""
+    if noun.endswith(("ss", "us", "is", "ous")) or noun in PEOPLE or noun in PEOPLE_PLURALS:
+        return False
+    if noun in NOT_NOUN or noun in REPORTING:
+        return False
+    return noun in THINGS_LIKE_PEOPLE or not noun.endswith(PERSON_SUFFIXES)
 
 
 def _list_sites(seg: str, base: int, si: int) -> list[Site]:
@@ -561,10 +581,19 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         if len(re.findall(r"\w+", before[before.rfind(",") + 1 :])) >= 5:
             at = sent.start + m.start()
             out.append(Site(at, at + 2, (", ", " "), "comma", si))
+    relatives = set()
     for m in _RELATIVE.finditer(seg):
+        relatives.add(m.start(2))
         if any(w in NOT_NOUN or w in REPORTING for w in m.group(1).split()):
             continue
         word = m.group(2)
+        forms = (word, "which" if word == "that" else "that")
+        out.append(Site(sent.start + m.start(2), sent.start + m.end(2), forms, "relative", si))
+    for m in _PLURAL_RELATIVE.finditer(seg):
+        noun, word = m.group(1), m.group(2)
+        preceding = seg[: m.start()].split()[-3:]
+        if m.start(2) in relatives or not _a_plural_thing(noun) or "of" in preceding:
+            continue
         forms = (word, "which" if word == "that" else "that")
         out.append(Site(sent.start + m.start(2), sent.start + m.end(2), forms, "relative", si))
     for m in _THOUSANDS.finditer(seg):
@@ -613,6 +642,8 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             continue  # "and, if so, reset the password and review": no list before "and"
         item = m.group(1)[1:].split()
         last = re.split(r"[,;:.!?]", seg[m.end() :], maxsplit=1)[0].split()
+        if item[-1][:1].isupper() and last and last[0][:1].isupper():
+            continue  # "HM Revenue and Customs": the "and" may belong to a name
         dets = lexicon.CLASSES["@det"]
         if len(item) == 2 and first in dets and len(last) > 1 and last[0].lower() not in dets:
             continue  # "the separate and equal station": two adjectives, not two items

@@ -151,6 +151,31 @@ PEOPLE = frozenset(
      "council", "court", "bank", "journalists", "reporters", "analysts", "interviewers"}
 )  # fmt: skip
 
+# Plural nouns that may stand for people though no suffix says so ("suspects that were"
+# must never become "suspects which were"); -ers, -ors, -ists, -ians, -ants and -ents are
+# taken for people unless listed in THINGS_LIKE_PEOPLE.
+PEOPLE_PLURALS = frozenset(
+    {"suspects", "adults", "youths", "males", "females", "boys", "girls", "persons",
+     "individuals", "pupils", "teenagers", "juveniles", "mules", "crews", "families",
+     "relatives", "friends", "colleagues", "employees", "refugees", "addicts", "victims",
+     "witnesses", "police", "staff", "partners", "members", "officials", "leaders",
+     "nurses", "doctors", "parents", "residents", "detectives", "gangs", "groups", "forces",
+     "agencies", "councils", "courts", "banks", "companies", "firms", "teams", "units",
+     "services", "authorities", "organisations", "organizations", "households",
+     "people", "others", "those", "some", "many", "few", "both", "all", "ones", "several"}
+)  # fmt: skip
+THINGS_LIKE_PEOPLE = frozenset(
+    {"numbers", "papers", "computers", "containers", "orders", "letters", "transfers",
+     "chambers", "matters", "powers", "markers", "trailers", "filters", "servers", "routers",
+     "folders", "stickers", "posters", "flyers", "banners", "documents", "payments",
+     "incidents", "statements", "arguments", "comments", "amounts", "instruments",
+     "equipments", "shipments", "consignments", "settlements", "agreements", "elements",
+     "events", "plants", "grants", "warrants", "restaurants", "variants", "errors",
+     "sectors", "factors", "monitors", "doors", "floors", "motors", "sensors", "trackers",
+     "chargers", "scanners", "printers", "lockers", "burners", "cutters", "scooters"}
+)  # fmt: skip
+PERSON_SUFFIXES = ("ers", "ors", "ists", "ians", "ants", "ents")
+
 THERE_VERBS = frozenset(
     {"was", "were", "is", "are", "had", "has", "have", "would", "could", "might", "may", "will"}
 )
