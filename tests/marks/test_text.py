@@ -30,6 +30,12 @@ def _values(text: str) -> list[int]:
     """Every number's value (digits or words), in order: formats may change, values never."""
     out = []
     compounds = {number_word(v): v for v in range(21, 100)}
+
+    def clock(m: re.Match[str]) -> str:  # "2.20pm" is "14:20", "10am" is "10:00"
+        hour = int(m.group(1)) % 12 + (12 if m.group(3)[0] == "p" else 0)
+        return f"{hour}:{m.group(2) or '00'}"
+
+    text = re.sub(r"\b(\d{1,2})(?:[.:](\d\d))? ?(am|pm|a\.m\.|p\.m\.)", clock, text)
     for tok in re.findall(r"\d+|[A-Za-z]+(?:-[a-z]+)?", text):
         if tok.isdigit():
             out.append(int(tok))
@@ -525,6 +531,36 @@ def test_that_after_the_person_told_may_also_be_dropped():
 def test_two_numbers_joined_keep_one_format():
     # "two or 3 vehicles" would mix words and digits; a number on its own still varies.
     assert _sites("They used two or 3 vans and 2 to 4 cars in 3 towns.") == [("number", "3")]
+
+
+def test_a_lone_clock_time_may_also_be_written_on_the_twelve_hour_clock():
+    def forms(text: str) -> list[tuple[str, ...]]:
+        return [s.forms for s in parse(text, fragile=False).sites if s.kind == "time"]
+
+    assert forms("Officers arrived at 14:20 on the estate.") == [
+        ("14:20", "14.20", "14:20 hrs", "14.20 hrs", "2.20pm", "2:20pm", "2.20 p.m.", "2:20 p.m.")
+    ]
+    assert forms("The order runs from 10:00 until midnight.")[0][4:] == (
+        "10am",
+        "10 a.m.",
+        "10.00am",
+        "10.00 a.m.",
+    )
+    # A range keeps one clock; noon and midnight have no am/pm; "p.m." never meets a full stop.
+    for text in (
+        "Flights took place between 21:00 and 01:00 at night.",
+        "The meeting starts at 12:30 today.",
+        "The meeting starts at 00:30 today.",
+        "Kick-off is at 15:00.",
+    ):
+        assert all(len(f) == 4 for f in forms(text)), text
+    # Every copy reads back as itself, retyped.
+    doc = parse("The order runs from 14:20 until midnight.", fragile=False)
+    assert doc.symbols == 3
+    for value in range(8):
+        bits = np.array([(value >> b) & 1 for b in range(3)])
+        reading = read_text(render(doc, bits).lower(), doc)
+        assert (reading.observation.likelihoods[:, 1] > 0.5).astype(int).tolist() == bits.tolist()
 
 
 def test_clock_times_with_am_pm_and_sums_in_millions_take_two_formats():

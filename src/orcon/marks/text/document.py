@@ -317,6 +317,19 @@ _ORDINAL_WORDS = frozenset(
 )
 
 
+def _twelve_hour(hour: int, minutes: str) -> tuple[str, str, str, str]:
+    """"14:20" as "2.20pm", "2:20pm", "2.20 p.m.", "2:20 p.m."; "14:00" as "2pm",
+    "2 p.m.", "2.00pm", "2.00 p.m." (a reader tells all four apart: "2 pm" would
+    read as "2pm")."""
+    h, half = hour % 12, "am" if hour < 12 else "pm"
+    dotted = f"{half[0]}.m."
+    if minutes == "00":
+        return f"{h}{half}", f"{h} {dotted}", f"{h}.00{half}", f"{h}.00 {dotted}"
+    return f"{h}.{minutes}{half}", f"{h}:{minutes}{half}", f"{h}.{minutes} {dotted}", (
+        f"{h}:{minutes} {dotted}"
+    )
+
+
 def _a_plural_thing(noun: str) -> bool:
     """Might ``noun`` be a plural for things, never for people (who take "who"/"that",
     not "which")? Errs towards people."""
@@ -562,11 +575,17 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             at = sent.start + toks[i][2]
             out.append(Site(at, at, ("", " that"), "that", si))
         i += 1
-    for m in _TIME.finditer(seg):
+    times = list(_TIME.finditer(seg))
+    for m in times:
         hh, mm = m.group(1), m.group(3)
         clock: tuple[str, ...] = (f"{hh}:{mm}", f"{hh}.{mm}")
         if not _TIME_UNIT.match(seg, m.end()):  # "21:40" / "21.40" / "21:40 hrs" / "21.40 hrs"
             clock = (*clock, f"{hh}:{mm} hrs", f"{hh}.{mm} hrs")
+            # The same time on the twelve-hour clock, when it is the sentence's only one
+            # (a range keeps one clock: never "between 9pm and 01:00"), not noon or
+            # midnight, and not before the full stop ("p.m.." would double it).
+            if len(times) == 1 and int(hh) % 12 and seg[m.end() : m.end() + 1] != ".":
+                clock = (*clock, *_twelve_hour(int(hh), mm))
         if m.group(2) in ":." and len(hh) == 2:
             out.append(Site(sent.start + m.start(), sent.start + m.end(), clock, "time", si))
     # The comma after an opening phrase, unless a number follows it: "In 2026, 212
