@@ -482,7 +482,8 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             clause = tuple(t for t, _, _ in toks[:i])
             clause = clause[len(clause) - clause[::-1].index(",") :] if "," in clause else clause
             context = pairs[pi].context
-            later = tuple(t for t, _, _ in toks[i + len(phrase) :]) if context.not_later else ()
+            wants_later = context.not_later or context.not_after_next
+            later = tuple(t for t, _, _ in toks[i + len(phrase) :]) if wants_later else ()
             if context.fits(prev, nxt_tok, clause, later):
                 hit = (phrase, pi, side)
                 break

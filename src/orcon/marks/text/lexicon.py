@@ -64,6 +64,7 @@ class Context:
     start: bool = False  # only at the start of a sentence
     not_in_clause: frozenset[str] = frozenset()  # none of these earlier in the clause
     not_later: frozenset[str] = frozenset()  # none of these later in the sentence
+    not_after_next: frozenset[str] = frozenset()  # the token after the next is none of these
 
     def fits(
         self,
@@ -75,12 +76,15 @@ class Context:
         """May an occurrence between ``prev`` and ``nxt`` (None: sentence edge) be rewritten?
 
         ``clause`` holds the tokens from the last comma (or the start of the sentence)
-        up to the occurrence, ``later`` those after it to the end of the sentence."""
+        up to the occurrence, ``later`` those after it to the end of the sentence
+        (needed only by rows with ``notlater`` or ``next2not``)."""
         if self.start and prev is not None:
             return False
         if any(_member(t, self.not_in_clause) for t in clause):
             return False
         if self.not_later and any(t in self.not_later for t in later):
+            return False
+        if self.not_after_next and len(later) > 1 and _member(later[1], self.not_after_next):
             return False
         if self.after is not None and not _member(nxt, self.after):
             return False
@@ -101,7 +105,7 @@ def _context(words: list[str], line: str) -> Context:
         names = frozenset(value.split(","))
         known = {*CLASSES, NUMBER, DIGITS, ING, END, WORD}
         unknown = [n for n in names if n.startswith("@") and n not in known]
-        keys = ("next", "notnext", "prev", "notprev", "notclause", "notlater")
+        keys = ("next", "notnext", "next2not", "prev", "notprev", "notclause", "notlater")
         if word != "start" and (key not in keys or unknown):
             raise ValueError(f"lexicon condition {word!r} not understood: {line!r}")
         sets[key] = names
@@ -113,6 +117,7 @@ def _context(words: list[str], line: str) -> Context:
         start="start" in words,
         not_in_clause=sets.get("notclause", frozenset()),
         not_later=sets.get("notlater", frozenset()),
+        not_after_next=sets.get("next2not", frozenset()),
     )
 
 
