@@ -19,6 +19,7 @@ import json
 import os
 import platform
 import random
+import re
 import subprocess
 import sys
 import tempfile
@@ -35,6 +36,7 @@ from orcon.service import directory, sharing
 from orcon.service.instance import Instance
 from orcon.store.home import Home
 
+SENTENCE = re.compile(r"(?<=\.) (?=[A-Z])")
 REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-street.md"
 N = 1000
 
@@ -152,8 +154,9 @@ def main() -> None:
             others = [e for e in texts if e != leaker]
             other = others[rng.randrange(len(others))]
             guilty.add(other)
-            pairs = zip(texts[leaker].split(". "), texts[other].split(". "), strict=True)
-            body = retyped(". ".join(a if i % 2 else b for i, (a, b) in enumerate(pairs)))
+            # Split where a sentence ends (not at "2.20 p.m. on"), as bench/text_marks.py does.
+            pairs = zip(SENTENCE.split(texts[leaker]), SENTENCE.split(texts[other]), strict=True)
+            body = retyped(" ".join(a if i % 2 else b for i, (a, b) in enumerate(pairs)))
         elif label.startswith("250-word"):
             words = body.split(" ")
             s = rng.randrange(0, len(words) - 250)

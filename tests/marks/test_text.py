@@ -554,6 +554,7 @@ def test_a_lone_clock_time_may_also_be_written_on_the_twelve_hour_clock():
         "The meeting starts at 12:30 today.",
         "The meeting starts at 00:30 today.",
         "Kick-off is at 15:00.",
+        "The order runs from 10:00 Monday.",  # "10 a.m. Monday" would end a sentence
     ):
         assert all(len(f) == 4 for f in forms(text)), text
     # Every copy reads back as itself, retyped.
@@ -579,6 +580,23 @@ def test_clock_times_with_am_pm_and_sums_in_millions_take_two_formats():
     assert (reading.observation.likelihoods[:, 1] > 0.5).all()
     # Never at the end of a sentence, where "a.m." would swallow the full stop.
     assert _sites("It ended at 2am.") == []
+
+
+def test_the_comma_before_a_second_clause_goes_only_after_a_clause():
+    # After an earlier comma the words before ", and" must hold a finite verb: else they
+    # are a phrase or the end of a list, and without the comma the second clause's
+    # subject would read as one more item.
+    for text in (
+        "Six people have been arrested, two of them adults from Lowbridge, and one has been "
+        "charged.",
+        "Officers will work with the fire service, the council and partner agencies, and a "
+        "further update will follow.",
+    ):
+        assert not any(kind == "comma" for kind, _ in _sites(text)), text
+    assert ("comma", ", ") in _sites(
+        "In March, about forty supporters fought in the car park, and two stewards were hurt."
+    )
+    assert ("comma", ", ") in _sites("Officers searched the house twice, and the car was seized.")
 
 
 def test_the_comma_between_an_opening_phrase_and_a_number_stays():

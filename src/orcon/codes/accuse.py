@@ -293,10 +293,10 @@ def accuse(
         if Decoder.SIDE_INFORMED in decs and obs.read < 2 * _fewest_for_one(n, epsilon):
             # Too short for a second colluder: a mix of two copies shows each one's own
             # symbols on about half of what was read, and below twice the fewest that
-            # name a single leaker a pair is named in at most 2 % of trials with either
+            # name a single leaker a pair is named in at most 1 % of trials with either
             # set (bench/short_reads.py), while half of ε costs a single leaker one
-            # symbol (read at exactly that fewest, 44 % of single leakers are named by
-            # the symmetric decoder alone, none by the pair). The choice rests on the
+            # symbol (read at exactly that fewest, 40-46 % of single leakers are named
+            # by the symmetric decoder alone, none by the pair). The choice rests on the
             # count of read symbols and n alone, never on anyone's codeword, so the
             # bound holds for either set.
             decs = (Decoder.SYMMETRIC,)

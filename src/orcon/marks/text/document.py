@@ -307,8 +307,14 @@ _NOT_BEFORE_PAIR = frozenset(
 _PAST = re.compile(
     r"^(?:[a-z]+ed|left|went|came|ran|took|fled|made|said|got|gave|found|saw|drove|told|"
     r"kept|held|met|sent|paid|put|set|led|brought|bought|sold|stood|sat|fell|knew|began|"
-    r"became|broke|spoke|wrote|stole|hid|lost|won|seemed|appeared)$"
+    r"became|broke|spoke|wrote|stole|hid|lost|won|seemed|appeared|fought|threw|caught|thought|"
+    r"felt|heard|meant|built|spent|struck|sought|dealt|chose|drew|grew|flew|shook|withdrew)$"
 )
+# Finite verbs that show a stretch of words is a clause.
+_FINITE = frozenset(
+    {"is", "are", "was", "were", "has", "have", "had", "will", "would", "can", "could", "may",
+     "might", "must", "should", "shall", "did", "does", "do"}
+)  # fmt: skip
 _SUBORDINATORS = frozenset(
     {"if", "when", "where", "while", "whilst", "although", "though", "because", "unless", "once"}
 )
@@ -585,7 +591,10 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             # The same time on the twelve-hour clock, when it is the sentence's only one
             # (a range keeps one clock: never "between 9pm and 01:00"), not noon or
             # midnight, and not before the full stop ("p.m.." would double it).
-            if len(times) == 1 and int(hh) % 12 and seg[m.end() : m.end() + 1] != ".":
+            # Nor before a capital or a number: "10 a.m. Monday" would read as two sentences.
+            rest = seg[m.end() :].lstrip()[:1]
+            alone = len(times) == 1 and int(hh) % 12
+            if alone and rest != "." and not rest.isupper() and not rest.isdigit():
                 clock = (*clock, *_twelve_hour(int(hh), mm))
         if m.group(2) in ":." and len(hh) == 2:
             out.append(Site(sent.start + m.start(), sent.start + m.end(), clock, "time", si))
@@ -596,9 +605,15 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         at = sent.start + opening.end(1)
         out.append(Site(at, at + 1, ("", ","), "comma", si))
     for m in _CLAUSE_COMMA.finditer(seg):
-        # At least five words since the last comma: a clause, not the tail of a list.
+        # At least five words since the last comma: a clause, not the tail of a list; and
+        # after an earlier comma, a finite verb among them, else they may be a phrase
+        # ("arrested, two of them adults from Lowbridge, and one has been charged") or the
+        # end of a list ("the council and partner agencies, and a further update").
         before = seg[: m.start()]
-        if len(re.findall(r"\w+", before[before.rfind(",") + 1 :])) >= 5:
+        commas = [c.end() for c in re.finditer(r",(?!\d)", before)]  # not "£12,500"
+        words = re.findall(r"[\w'-]+", before[commas[-1] if commas else 0 :].lower())
+        a_clause = not commas or any(w in _FINITE or _PAST.match(w) for w in words)
+        if len(words) >= 5 and a_clause:
             at = sent.start + m.start()
             out.append(Site(at, at + 2, (", ", " "), "comma", si))
     relatives = set()
