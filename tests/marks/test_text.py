@@ -299,6 +299,12 @@ def _sites(text: str) -> list[tuple[str, str]]:
     return [(s.kind, doc.source[s.start : s.end]) for s in doc.sites]
 
 
+def _no_sites(kind: str, *texts: str) -> None:
+    """None of ``texts`` has a site of this kind."""
+    for text in texts:
+        assert not any(k == kind for k, _ in _sites(text)), text
+
+
 def _both_copies(text: str) -> set[str]:
     """The two copies of a text with one wording symbol."""
     doc = parse(text, fragile=False)
@@ -415,13 +421,13 @@ def test_an_and_inside_a_list_item_gets_no_serial_comma():
 def test_no_serial_comma_where_the_and_joins_no_list():
     # "between 400 and 900 metres" is a range; "the separate and equal station" two
     # adjectives; after "if so" the "and" joins two orders, not the last items of a list.
-    for text in (
+    _no_sites(
+        "comma",
         "They flew from a car park to the south, between 400 and 900 metres away.",
         "They assumed among the powers of the earth, the separate and equal station.",
         "Partners should check the logs and, if so, reset those credentials and review them.",
         "It went to the police, the council, HM Revenue and Customs.",
-    ):
-        assert not any(kind == "comma" for kind, _ in _sites(text)), text
+    )
     listed = _sites("They flew from a car park, a field and a yard.")
     assert {"comma", "list"} & {kind for kind, _ in listed}
 
@@ -431,13 +437,13 @@ def test_a_relative_that_after_a_plural_noun_only_where_the_noun_is_a_thing():
     assert _sites("They checked numbers which are listed.") == [("relative", "which")]
     # People take "who"/"that", never "which"; after "of" the clause may be about the owners;
     # "that" before a singular verb may be a demonstrative ("says that is wrong").
-    for text in (
+    _no_sites(
+        "relative",
         "They stopped suspects that were known.",
         "They stopped drivers that were known.",
         "They traced the owners of stolen phones that were sold.",
         "He says that is wrong.",
-    ):
-        assert not any(kind == "relative" for kind, _ in _sites(text)), text
+    )
 
 
 def test_lexicon_rows_keep_to_the_sense_they_were_reviewed_in():
@@ -451,7 +457,8 @@ def test_lexicon_rows_keep_to_the_sense_they_were_reviewed_in():
     }
     for text, words in rewritten.items():
         assert ("lexicon", words) in _sites(text), text
-    for text in (
+    _no_sites(
+        "lexicon",
         "Several did not know the address.",  # a pronoun: "a number of" needs a noun
         "He waited for a while before leaving.",  # a noun
         "They worked hard to find him.",  # an adverb
@@ -459,8 +466,7 @@ def test_lexicon_rows_keep_to_the_sense_they_were_reviewed_in():
         "So far as we know, nobody saw it.",  # not the end of a clause
         "The owner was contacted by officers.",  # the passive
         "It lasted in excess of three weeks.",  # a duration: never "above three weeks"
-    ):
-        assert not any(kind == "lexicon" for kind, _ in _sites(text)), text
+    )
 
 
 def test_that_may_be_added_before_a_subject_pronoun_after_a_reporting_verb():
@@ -586,13 +592,13 @@ def test_the_comma_before_a_second_clause_goes_only_after_a_clause():
     # After an earlier comma the words before ", and" must hold a finite verb: else they
     # are a phrase or the end of a list, and without the comma the second clause's
     # subject would read as one more item.
-    for text in (
+    _no_sites(
+        "comma",
         "Six people have been arrested, two of them adults from Lowbridge, and one has been "
         "charged.",
         "Officers will work with the fire service, the council and partner agencies, and a "
         "further update will follow.",
-    ):
-        assert not any(kind == "comma" for kind, _ in _sites(text)), text
+    )
     assert ("comma", ", ") in _sites(
         "In March, about forty supporters fought in the car park, and two stewards were hurt."
     )
