@@ -170,6 +170,14 @@ def test_an_author_previews_what_copies_of_a_report_may_vary(tmp_path):
     )
     assert data["recipients"] == 1000 and data["quote_words_needed"] > 100
     assert not any(s["text"] == "arrived at" for s in data["sites"])
+    # Sentences that carry nothing are listed, numbered as the preview numbers them.
+    carrying = {s["sentence"] + 1 for s in data["sites"]}
+    assert data["sentences_without_sites"] == [
+        n for n in range(1, data["sentences"] + 1) if n not in carrying
+    ]
+    assert data["sentences_without_sites"] and len(carrying) > 10
+    listed = ", ".join(map(str, data["sentences_without_sites"]))
+    assert f"sentences read the same in every copy: {listed}" in shown
     # A text too plain to carry a code retyped says so; bad input is one line, exit 2.
     plain = tmp_path / "plain.md"
     plain.write_text("The meeting was held. Everyone attended. Nothing was decided.\n")

@@ -26,6 +26,8 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         raise UsageError(f"no such file: {args.file}")
     doc = parse(decode_text(path.read_bytes()), args.locale)
     quote = quote_words_needed(doc, args.recipients)
+    carrying = {s.sentence for s in doc.sites}
+    plain = [i + 1 for i in range(len(doc.sentences)) if i not in carrying]
     if args.json:
         print(
             json.dumps(
@@ -37,6 +39,8 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
                     "max_recipients": _max_recipients(doc.capacity),
                     "recipients": args.recipients,
                     "quote_words_needed": quote,
+                    "sentences": len(doc.sentences),
+                    "sentences_without_sites": plain,
                     "sites": [
                         {
                             "sentence": s.sentence,
@@ -63,6 +67,12 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
             pos = s.end
         out.append(doc.source[pos : sent.end])
         print(f"{si + 1:>3}. {' '.join(''.join(out).split())}")
+    if plain:
+        # Where an author who wants a denser report can reword (docs/marks-text.md).
+        print(
+            f"\n{len(plain)} of {len(doc.sentences)} sentences read the same in every copy: "
+            + ", ".join(map(str, plain))
+        )
     print(
         f"\n{doc.capacity} code symbols in {doc.words} words "
         f"({doc.bits_per_word:.2f} bits per word); enough to name the holder of a complete copy "
