@@ -133,3 +133,16 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
     ).json()
     assert short["verdict"] == "inconclusive" and short["accused"] == []
     assert "takes at least" in short["notes"][0]
+    # Before sharing, the author's preview: what copies vary and how long a quote must be.
+    files = {"file": ("canal.md", report, "text/markdown")}
+    view = admin.post("/api/marks/text/preview", files=files, params={"recipients": 60}).json()
+    assert view["recipients"] == 60 and view["symbols"] >= 100 and view["quote_words_needed"] > 60
+    assert any("[At approximately|" in line["text"] for line in view["marked"])
+    assert set(view["sentences_without_sites"]).isdisjoint(m["sentence"] for m in view["marked"])
+    empty = admin.post("/api/marks/text/preview", files={"file": ("e.md", b" ", "text/plain")})
+    assert empty.status_code == 400 and "error" in empty.json()
+    bad = admin.post(
+        "/api/marks/text/preview", files=files, params={"recipients": 0, "locale": "en-GB"}
+    )
+    assert bad.status_code == 400 and "recipients" in bad.json()["error"]
+    assert partner.post("/api/marks/text/preview", files=files).status_code == 403

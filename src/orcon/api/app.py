@@ -255,6 +255,18 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     async def trace(_: Staff, file: Annotated[UploadFile, File()]) -> dict[str, object]:
         return tracing.trace(inst, await _read_upload(file)).to_json()
 
+    @app.post("/api/marks/text/preview")
+    async def text_preview(
+        _: Staff,
+        file: Annotated[UploadFile, File()],
+        recipients: int = 100,
+        locale: str = "en-GB",
+    ) -> dict[str, Any]:
+        """What copies of a report would vary, before it is shared (as `marks text preview`)."""
+        if locale not in ("en-GB", "en-US"):
+            raise UsageError(f"unsupported locale {locale!r}: use en-GB or en-US")
+        return sharing.text_preview(await _read_upload(file), locale, recipients)
+
     @app.get("/api/items/{item_id}/knew")
     def knew(item_id: str, before: datetime, _: Staff) -> list[dict[str, object]]:
         if before.tzinfo is None:

@@ -8,83 +8,40 @@ from pathlib import Path
 
 from orcon.cli.args import positive
 from orcon.errors import UsageError
-from orcon.marks.text import decode_text, parse
-from orcon.service.sharing import quote_words_needed, text_symbols_needed
-
-
-def _max_recipients(capacity: int) -> int:
-    n = 0
-    for k in range(1, 13):
-        if text_symbols_needed(10**k) <= capacity:
-            n = 10**k
-    return n
+from orcon.service.sharing import text_preview
 
 
 def cmd_text_preview(args: argparse.Namespace) -> int:
     path = Path(args.file)
     if not path.is_file():
         raise UsageError(f"no such file: {args.file}")
-    doc = parse(decode_text(path.read_bytes()), args.locale)
-    quote = quote_words_needed(doc, args.recipients)
-    carrying = {s.sentence for s in doc.sites}
-    plain = [i + 1 for i in range(len(doc.sentences)) if i not in carrying]
+    data = path.read_bytes()
+    view = text_preview(data, args.locale, args.recipients)
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "words": doc.words,
-                    "symbols": doc.capacity,
-                    "fragile_marks": len(doc.gaps),
-                    "bits_per_word": round(doc.bits_per_word, 4),
-                    "max_recipients": _max_recipients(doc.capacity),
-                    "recipients": args.recipients,
-                    "quote_words_needed": quote,
-                    "sentences": len(doc.sentences),
-                    "sentences_without_sites": plain,
-                    "sites": [
-                        {
-                            "sentence": s.sentence,
-                            "kind": s.kind,
-                            "forms": list(s.forms),
-                            "text": doc.source[s.start : s.end],
-                        }
-                        for s in doc.sites
-                    ],
-                }
-            )
-        )
+        print(json.dumps(view))
         return 0
-    by_sentence: dict[int, list] = {}  # type: ignore[type-arg]
-    for s in doc.sites:
-        by_sentence.setdefault(s.sentence, []).append(s)
-    for si, sites in sorted(by_sentence.items()):
-        sent = doc.sentences[si]
-        out, pos = [], sent.start
-        for s in sites:
-            out.append(doc.source[pos : s.start])
-            shown = ((f or "∅").strip() or f for f in s.forms)
-            out.append("[" + "|".join(shown) + "]")
-            pos = s.end
-        out.append(doc.source[pos : sent.end])
-        print(f"{si + 1:>3}. {' '.join(''.join(out).split())}")
+    for line in view["marked"]:
+        print(f"{line['sentence']:>3}. {line['text']}")
+    plain = view["sentences_without_sites"]
     if plain:
         # Where an author who wants a denser report can reword (docs/marks-text.md).
         print(
-            f"\n{len(plain)} of {len(doc.sentences)} sentences read the same in every copy: "
+            f"\n{len(plain)} of {view['sentences']} sentences read the same in every copy: "
             + ", ".join(map(str, plain))
         )
+    capacity, quote = view["symbols"], view["quote_words_needed"]
     print(
-        f"\n{doc.capacity} code symbols in {doc.words} words "
-        f"({doc.bits_per_word:.2f} bits per word); enough to name the holder of a complete copy "
-        f"among up to {_max_recipients(doc.capacity):,} "
+        f"\n{capacity} code symbols in {view['words']} words "
+        f"({view['bits_per_word']:.2f} bits per word); enough to name the holder of a complete "
+        f"copy among up to {view['max_recipients']:,} "
         "recipients. Wrap anything that must not change in {{lock}}...{{/lock}}.\n"
-        f"Copies also carry {len(doc.gaps)} invisible marks that name the source of a quote "
-        "pasted word for word (share with --no-fragile to leave them out)."
+        f"Copies also carry {view['fragile_marks']} invisible marks that name the source of a "
+        "quote pasted word for word (share with --no-fragile to leave them out)."
     )
     if quote is None:
         print(
             f"Retyped, not even a complete copy can name its holder among {args.recipients:,} "
-            f"recipients: its wording carries {doc.capacity} symbols, fewer than that takes; "
+            f"recipients: its wording carries {capacity} symbols, fewer than that takes; "
             "only the invisible marks of a copy pasted word for word can."
         )
     else:

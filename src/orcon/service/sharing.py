@@ -9,6 +9,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import func, select
@@ -369,9 +370,8 @@ def text_symbols_needed(recipients: int) -> int:
 
     Text codes are identification codes (c = 1): an innocent's codeword agrees
     with all of m uniform symbols with probability 2^-m, so a perfect read
-    needs about log2(n/ε) of them (one more, since the symmetric decoder holds
-    half of ε: see :func:`quote_words_needed`). The factor 1.5 leaves room for
-    a partial read.
+    needs about log2(n/ε) of them (see :func:`quote_words_needed`). The factor
+    1.5 leaves room for a partial read.
     """
     return math.ceil(1.5 * math.log2(recipients / 1e-6))
 
@@ -388,6 +388,56 @@ def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
     if doc.capacity < needed:
         return None
     return doc.words_for(needed)
+
+
+def max_text_recipients(capacity: int) -> int:
+    """The largest power of ten of recipients a wording of ``capacity`` symbols is
+    planned for (0 if not even ten)."""
+    n = 0
+    for k in range(1, 13):
+        if text_symbols_needed(10**k) <= capacity:
+            n = 10**k
+    return n
+
+
+def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> dict[str, Any]:
+    """What copies of a report would vary, for its author (CLI and API alike): the
+    capacity, the quote length that names a source among ``recipients``, every
+    site, and the sentences that read the same in every copy."""
+    doc = text_marks.parse(text_marks.decode_text(data), locale)
+    carrying = {s.sentence for s in doc.sites}
+    marked = []
+    for si in sorted(carrying):
+        sent, pos, out = doc.sentences[si], doc.sentences[si].start, []
+        for site in (x for x in doc.sites if x.sentence == si):
+            shown = ((f or "∅").strip() or f for f in site.forms)  # "∅": nothing added
+            out += [doc.source[pos : site.start], "[" + "|".join(shown) + "]"]
+            pos = site.end
+        out.append(doc.source[pos : sent.end])
+        marked.append({"sentence": si + 1, "text": " ".join("".join(out).split())})
+    return {
+        "words": doc.words,
+        "symbols": doc.capacity,
+        "fragile_marks": len(doc.gaps),
+        "bits_per_word": round(doc.bits_per_word, 4),
+        "max_recipients": max_text_recipients(doc.capacity),
+        "recipients": recipients,
+        "quote_words_needed": quote_words_needed(doc, recipients),
+        "sentences": len(doc.sentences),
+        "sentences_without_sites": [
+            i + 1 for i in range(len(doc.sentences)) if i not in carrying
+        ],
+        "marked": marked,
+        "sites": [
+            {
+                "sentence": s.sentence,
+                "kind": s.kind,
+                "forms": list(s.forms),
+                "text": doc.source[s.start : s.end],
+            }
+            for s in doc.sites
+        ],
+    }
 
 
 def _looks_binary(data: bytes) -> bool:
