@@ -45,6 +45,16 @@ def _accessible(page) -> None:  # type: ignore[no-untyped-def]
     assert not bad, [(v["id"], v["help"], [n["target"] for n in v["nodes"]][:3]) for v in bad]
 
 
+def _photo_file(tmp_path: Path) -> Path:
+    """A small JPEG to upload."""
+    import cv2
+    import numpy as np
+
+    path = tmp_path / "scene.jpg"
+    cv2.imwrite(str(path), np.full((64, 64, 3), 128, np.uint8))
+    return path
+
+
 def _download_copy(page, dest: Path) -> Path:  # type: ignore[no-untyped-def]
     """The partner's own copy, through the item page's download link."""
     with page.expect_download() as dl:
@@ -177,6 +187,28 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         admin = browser.new_context(accept_downloads=True).new_page()
         _login(admin, url, "admin@localhost", password)
         _add_partner(admin, url)
+
+        admin.goto(url + "/share")
+        # First the author previews the wording: where copies will differ, nothing shared.
+        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        admin.get_by_label("Title").fill("Operation Kestrel")
+        admin.get_by_label("Traffic Light Protocol").select_option("RED")
+        admin.get_by_role("button", name="Preview the wording").click()
+        preview = admin.get_by_role("region", name="What copies of this report may vary")
+        expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
+        expect(preview).to_contain_text("a continuous quote of about")
+        expect(preview).to_contain_text("sentences read the same in every copy")
+        expect(admin.get_by_label("Title")).to_have_value("Operation Kestrel")
+        expect(admin.get_by_label("Traffic Light Protocol")).to_have_value("RED")
+        _accessible(admin)
+        _shot(admin, "share-preview")
+        admin.goto(url + "/")
+        expect(admin.get_by_role("main")).not_to_contain_text("Operation Kestrel")
+        # A photo has no wording to preview: a clear message, no page error.
+        admin.goto(url + "/share")
+        admin.get_by_label("Photo or text report").set_input_files(str(_photo_file(tmp_path)))
+        admin.get_by_role("button", name="Preview the wording").click()
+        expect(admin.get_by_role("alert")).to_contain_text("the preview is for text reports")
 
         admin.goto(url + "/share")
         admin.get_by_label("Photo or text report").set_input_files(str(src))

@@ -427,6 +427,7 @@ def test_no_serial_comma_where_the_and_joins_no_list():
         "They assumed among the powers of the earth, the separate and equal station.",
         "Partners should check the logs and, if so, reset those credentials and review them.",
         "It went to the police, the council, HM Revenue and Customs.",
+        "The seller, a private individual, was contacted and provided a statement.",
     )
     listed = _sites("They flew from a car park, a field and a yard.")
     assert {"comma", "list"} & {kind for kind, _ in listed}

@@ -404,6 +404,15 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
     """What copies of a report would vary, for its author (CLI and API alike): the
     capacity, the quote length that names a source among ``recipients``, every
     site, and the sentences that read the same in every copy."""
+    try:
+        sniff(data)
+    except UsageError:
+        pass
+    else:
+        raise UsageError(
+            "this is a photo: the preview is for text reports (a photo's copies differ by "
+            "marks no one can see, not by wording)"
+        )
     doc = text_marks.parse(text_marks.decode_text(data), locale)
     carrying = {s.sentence for s in doc.sites}
     marked = []

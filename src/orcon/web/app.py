@@ -225,6 +225,26 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             )
         return RedirectResponse(f"/items/{item.id}", 303)
 
+    @app.post("/share/preview", response_class=HTMLResponse)
+    async def share_preview(request: Request) -> Response:
+        """What copies of a text report would vary, before it is shared; nothing is stored."""
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        form = await request.form()
+        kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients")}
+        ctx: dict[str, Any] = {"page": "share", "orgs": directory.list_orgs(inst), "kept": kept}
+        ctx["photo_symbols"] = plan(1000, 3)
+        try:
+            check_csrf(request, str(form.get("csrf", "")))
+            data, _ = await _form_file(form, "preview")
+            recipients = int(kept["max_recipients"] or sharing.DEFAULT_MAX_RECIPIENTS)
+            ctx["preview"] = sharing.text_preview(data, recipients=recipients)
+        except (OrconError, ValueError) as err:
+            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+            return page(request, "share.html", 400, error=msg, **ctx)
+        return page(request, "share.html", **ctx)
+
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str) -> Response:
         who = require(request)

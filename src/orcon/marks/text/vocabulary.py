@@ -256,6 +256,17 @@ NOT_LIST_ITEM = frozenset(
         "either",
         "neither",
         "whether",
+        # A verb after an aside ("The seller, a private individual, was contacted and
+        # provided a statement") continues the sentence's predicate, not a list.
+        "was",
+        "were",
+        "is",
+        "are",
+        "has",
+        "have",
+        "had",
+        "will",
+        "would",
     ]
 )
 
