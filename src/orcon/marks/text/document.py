@@ -71,9 +71,7 @@ _RELATIVE = re.compile(
 # plural verb right after "that" leaves no other reading (a complement clause needs a
 # subject; a demonstrative "that" is singular). Never with "of" just before the noun ("the
 # owners of stolen phones that were": the clause may be about the owners).
-_PLURAL_RELATIVE = re.compile(
-    r"\b([a-z][a-z-]{2,}s) (that|which)(?= (?:were|are|have|had)\b)"
-)
+_PLURAL_RELATIVE = re.compile(r"\b([a-z][a-z-]{2,}s) (that|which)(?= (?:were|are|have|had)\b)")
 # A comma after an opening adverb or a short subordinate clause ("Later, officers ...").
 _OPENER = re.compile(
     r"^((?:Subsequently|Later|Initially|Meanwhile|Afterwards|Currently|Additionally|Separately|"
@@ -324,16 +322,26 @@ _ORDINAL_WORDS = frozenset(
 
 
 def _twelve_hour(hour: int, minutes: str) -> tuple[str, str, str, str]:
-    """"14:20" as "2.20pm", "2:20pm", "2.20 p.m.", "2:20 p.m."; "14:00" as "2pm",
+    """ "14:20" as "2.20pm", "2:20pm", "2.20 p.m.", "2:20 p.m."; "14:00" as "2pm",
     "2 p.m.", "2.00pm", "2.00 p.m." (a reader tells all four apart: "2 pm" would
     read as "2pm")."""
     h, half = hour % 12, "am" if hour < 12 else "pm"
     dotted = f"{half[0]}.m."
     if minutes == "00":
         return f"{h}{half}", f"{h} {dotted}", f"{h}.00{half}", f"{h}.00 {dotted}"
-    return f"{h}.{minutes}{half}", f"{h}:{minutes}{half}", f"{h}.{minutes} {dotted}", (
-        f"{h}:{minutes} {dotted}"
+    return (
+        f"{h}.{minutes}{half}",
+        f"{h}:{minutes}{half}",
+        f"{h}.{minutes} {dotted}",
+        (f"{h}:{minutes} {dotted}"),
     )
+
+
+def _relative_site(m: re.Match[str], base: int, si: int) -> Site:
+    """Restrictive "that" / "which", the word in the match's group 2."""
+    word = m.group(2)
+    forms = (word, "which" if word == "that" else "that")
+    return Site(base + m.start(2), base + m.end(2), forms, "relative", si)
 
 
 def _a_plural_thing(noun: str) -> bool:
@@ -394,6 +402,31 @@ def _list_sites(seg: str, base: int, si: int) -> list[Site]:
             continue
         forms = (f"{first} {conj} {second}", f"{second} {conj} {first}")
         out.append(Site(base + m.start(), base + m.end(), forms, "pair", si))
+    return out
+
+
+def _serial_comma_sites(seg: str, base: int, si: int) -> list[Site]:
+    """The serial (Oxford) comma: "A, B and C" / "A, B, and C", only where the words
+    before "and" close a list of short items."""
+    out: list[Site] = []
+    for m in re.finditer(r"(,\s*[\w][\w' -]{0,40}?)(,?)( (?:and|or) )", seg):
+        first = m.group(1)[1:].split(maxsplit=1)[0].lower()
+        if first in NOT_LIST_ITEM:  # ", for partners and the council": a phrase, not a list
+            continue
+        if re.search(r", (?:and|or) ", seg[m.end() :]):
+            continue  # "a ledger with names and sums of money, and cash": "and" inside an item
+        lead = seg[: m.start()].rsplit(",", 1)[-1].split(maxsplit=1)
+        if lead and lead[0].lower() in _SUBORDINATORS:
+            continue  # "and, if so, reset the password and review": no list before "and"
+        item = m.group(1)[1:].split()
+        last = re.split(r"[,;:.!?]", seg[m.end() :], maxsplit=1)[0].split()
+        if item[-1][:1].isupper() and last and last[0][:1].isupper():
+            continue  # "HM Revenue and Customs": the "and" may belong to a name
+        dets = lexicon.CLASSES["@det"]
+        if len(item) == 2 and first in dets and len(last) > 1 and last[0].lower() not in dets:
+            continue  # "the separate and equal station": two adjectives, not two items
+        if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
+            out.append(Site(base + m.end(1), base + m.start(3) + 1, (" ", ", "), "comma", si))
     return out
 
 
@@ -590,8 +623,8 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             clock = (*clock, f"{hh}:{mm} hrs", f"{hh}.{mm} hrs")
             # The same time on the twelve-hour clock, when it is the sentence's only one
             # (a range keeps one clock: never "between 9pm and 01:00"), not noon or
-            # midnight, and not before the full stop ("p.m.." would double it).
-            # Nor before a capital or a number: "10 a.m. Monday" would read as two sentences.
+            # midnight, and not before a full stop ("p.m.." would double it), a capital
+            # or a number ("10 a.m. Monday" would read as two sentences).
             rest = seg[m.end() :].lstrip()[:1]
             alone = len(times) == 1 and int(hh) % 12
             if alone and rest != "." and not rest.isupper() and not rest.isdigit():
@@ -621,16 +654,13 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         relatives.add(m.start(2))
         if any(w in NOT_NOUN or w in REPORTING for w in m.group(1).split()):
             continue
-        word = m.group(2)
-        forms = (word, "which" if word == "that" else "that")
-        out.append(Site(sent.start + m.start(2), sent.start + m.end(2), forms, "relative", si))
+        out.append(_relative_site(m, sent.start, si))
     for m in _PLURAL_RELATIVE.finditer(seg):
-        noun, word = m.group(1), m.group(2)
+        noun = m.group(1)
         preceding = seg[: m.start()].split()[-3:]
         if m.start(2) in relatives or not _a_plural_thing(noun) or "of" in preceding:
             continue
-        forms = (word, "which" if word == "that" else "that")
-        out.append(Site(sent.start + m.start(2), sent.start + m.end(2), forms, "relative", si))
+        out.append(_relative_site(m, sent.start, si))
     for m in _THOUSANDS.finditer(seg):
         forms = (m.group(0), m.group(1) + m.group(2))
         out.append(Site(sent.start + m.start(), sent.start + m.end(), forms, "number", si))
@@ -665,27 +695,7 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
             Site(sent.start + m.start(), sent.start + m.end(), (m.group(0), short), "number", si)
         )
     out.extend(_list_sites(seg, sent.start, si))
-    # Serial (Oxford) comma: "A, B and C" / "A, B, and C".
-    for m in re.finditer(r"(,\s*[\w][\w' -]{0,40}?)(,?)( (?:and|or) )", seg):
-        first = m.group(1)[1:].split(maxsplit=1)[0].lower()
-        if first in NOT_LIST_ITEM:  # ", for partners and the council": a phrase, not a list
-            continue
-        if re.search(r", (?:and|or) ", seg[m.end() :]):
-            continue  # "a ledger with names and sums of money, and cash": "and" inside an item
-        lead = seg[: m.start()].rsplit(",", 1)[-1].split(maxsplit=1)
-        if lead and lead[0].lower() in _SUBORDINATORS:
-            continue  # "and, if so, reset the password and review": no list before "and"
-        item = m.group(1)[1:].split()
-        last = re.split(r"[,;:.!?]", seg[m.end() :], maxsplit=1)[0].split()
-        if item[-1][:1].isupper() and last and last[0][:1].isupper():
-            continue  # "HM Revenue and Customs": the "and" may belong to a name
-        dets = lexicon.CLASSES["@det"]
-        if len(item) == 2 and first in dets and len(last) > 1 and last[0].lower() not in dets:
-            continue  # "the separate and equal station": two adjectives, not two items
-        if "," not in m.group(1)[1:] and m.group(1).count(" ") <= 4:
-            out.append(
-                Site(sent.start + m.end(1), sent.start + m.start(3) + 1, (" ", ", "), "comma", si)
-            )
+    out.extend(_serial_comma_sites(seg, sent.start, si))
     return out
 
 
