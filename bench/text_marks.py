@@ -1,7 +1,8 @@
 """Benchmark of orcon.marks.text (text-fingerprint issue).
 
-For each fictional report under tests/data/reports and each public-domain text
-under tests/data/public-domain: capacity (code symbols per
+For each fictional report under tests/data/reports, each public-domain text
+under tests/data/public-domain and the author-marked report under
+tests/data/authored (also quoted at its marked passage): capacity (code symbols per
 word), then identification under the issue's attacks, each over many trials
 with a random leaker (and random excerpt position): a whole copy retyped
 (ASCII-folded, lower-cased, re-wrapped) among 100; a retyped 250-word excerpt
@@ -34,6 +35,11 @@ from orcon.marks.text import parse, read_text, render
 DATA = Path(__file__).parents[1] / "tests" / "data"
 # Fictional formal reports (what orcon is for), then public-domain prose of another era.
 TEXTS = [*sorted((DATA / "reports").glob("*.md")), *sorted((DATA / "public-domain").glob("*.md"))]
+# harbour-road with an author's own alternatives ({{alt:...}}) in one six-sentence passage,
+# the one from "The seller, a private individual" (sparse without them: 11 wording
+# symbols); also quoted on its own below, with and without the alternatives.
+MARKED = DATA / "authored" / "harbour-road-marked.md"
+TEXTS.append(MARKED)
 FILLER = (
     "The city council met on Tuesday to discuss parking charges in the town centre. "
     "Residents raised concerns about the new bus lanes and the closure of the library. "
@@ -61,7 +67,9 @@ def typos(text: str, rate: float, rng: random.Random) -> str:
 
 def sentences(text: str) -> list[str]:
     body = "\n".join(ln for ln in text.splitlines() if ln and not ln.startswith(("#", ">", "**")))
-    return [s for s in re.split(r"(?<=[.!?])\s+", body) if len(s.split()) > 3]
+    # Where a sentence ends: not at "2.20 p.m. on", which a copy may write.
+    ends = r"(?<=[.!?])\s+(?=[A-Z\"\u201c(0-9])"
+    return [s for s in re.split(ends, body) if len(s.split()) > 3]
 
 
 def main() -> None:
@@ -96,6 +104,8 @@ def main() -> None:
             "2 colluders interleave sentences, retyped, n=1000": 1000,
             "whole copy retyped, 4% typos, n=100": 100,
         }
+        if path.stem in ("harbour-road", MARKED.stem):  # with and without the alternatives
+            scenarios["the marked passage retyped in an article, n=60"] = 60
         read_times = []
         for name, n in scenarios.items():
             named = innocent = 0
@@ -108,6 +118,10 @@ def main() -> None:
                     words = retype(copy).split(" ")
                     s = rng.randrange(0, max(1, len(words) - 250))
                     leak = " ".join(words[s : s + 250])
+                elif name.startswith("the marked passage"):
+                    sents = sentences(copy)
+                    s = next(i for i, x in enumerate(sents) if "a private" in retype(x))
+                    leak = FILLER * 3 + retype(" ".join(sents[s : s + 6])) + " " + FILLER * 3
                 elif name.startswith("6-sentence"):
                     sents = sentences(copy)
                     s = rng.randrange(0, len(sents) - 6)

@@ -23,17 +23,19 @@ REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
 ATTACKS = ["jpeg20", "crop40%area", "rotate10", "screen-photo", "caption15%", "flip"]
 
 
-def _partners_with_report(home: Path) -> tuple[Instance, sharing.ItemInfo]:
-    """An instance with 20 people at one partner and the report shared with them."""
+def _partners_with_report(
+    home: Path, people: int = 20, text: bytes | None = None
+) -> tuple[Instance, sharing.ItemInfo]:
+    """An instance with ``people`` people at one partner and the report shared with them."""
     inst, _ = Instance.init(Home(home), "Northshire Constabulary")
     directory.add_org(inst, "Harbour City PD")
     csv = "email,name,org\n" + "".join(
-        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(20)
+        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(people)
     )
     directory.import_people(inst, csv.encode())
     report = sharing.share(
         inst,
-        REPORT.read_bytes(),
+        REPORT.read_bytes() if text is None else text,
         title="Kestrel",
         tlp="amber",
         to=["Harbour City PD"],
@@ -181,3 +183,47 @@ def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(
         assert f"among the {len(people)} people issued a copy" in note
         read = int(note.split(" readable")[0].rsplit(" ", 1)[1])
         assert 0 < read < needed
+
+
+# harbour-road with the alternatives an author who fears that one passage may be quoted
+# writes into it: six sentences from "The seller, a private individual", which carry 11
+# wording symbols without them and 28 with them.
+MARKED = Path(__file__).parents[1] / "data" / "authored" / "harbour-road-marked.md"
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_authors_alternatives_let_a_retyped_six_sentence_quote_name_its_source(
+    tmp_path, database
+):
+    from orcon.codes import fewest_agreeing
+
+    inst, item = _partners_with_report(tmp_path / "home", people=60, text=MARKED.read_bytes())
+    people = sharing.entitled(inst, item.id)
+    assert len(people) == 60
+    ends = re.compile(r"(?<=\.) (?=[A-Z])")
+    for leaker in people[::12]:
+        copy = sharing.issue_copy(inst, item.id, leaker).data.decode()
+        assert "{{" not in copy
+        # Retyped: the invisible marks are gone, so is the case (split before lower-casing).
+        sentences = ends.split(" ".join(copy.encode("ascii", "ignore").decode().split()))
+        start = next(i for i, x in enumerate(sentences) if "a private" in x)
+        quote = " ".join(sentences[start : start + 6])
+        assert quote.endswith(("in the area.", "in the locality."))
+        retyped = quote.lower()
+        article = f"city news. the council met on tuesday. {retyped} the mayor declined to comment."
+        result = tracing.trace(inst, article.encode())
+        assert result.verdict == "accused", result.notes
+        assert [s.person for s in result.accused] == [leaker]
+        assert result.read >= fewest_agreeing(60, 1e-6, 1.0)
+    inst.close()
+    # Without the alternatives the same passage carries too few symbols to name anyone.
+    inst, item = _partners_with_report(tmp_path / "plain", people=60)
+    leaker = sharing.entitled(inst, item.id)[7]
+    copy = sharing.issue_copy(inst, item.id, leaker).data.decode()
+    sentences = ends.split(" ".join(copy.encode("ascii", "ignore").decode().split()))
+    start = next(i for i, x in enumerate(sentences) if "a private" in x)
+    retyped = " ".join(sentences[start : start + 6]).lower()
+    result = tracing.trace(inst, f"city news. {retyped} the mayor declined to comment.".encode())
+    assert result.verdict == "inconclusive" and result.item == item.id
+    assert result.read < fewest_agreeing(60, 1e-6, 1.0)
+    inst.close()

@@ -86,6 +86,54 @@ def test_locks_code_urls_and_quotes_are_never_touched():
         parse("An {{lock}}unclosed lock.")
 
 
+def test_an_author_may_write_the_alternatives_of_a_sentence_themselves():
+    text = (
+        "# Briefing {{lock}}v2{{/lock}}\n\n"
+        "The suspect {{alt:was seen|was spotted|was observed|was noticed}} near the "
+        "{{alt:harbour|port}} gates, and officers {{alt:stopped|halted}} him{{alt:| soon}} after.\n"
+    )
+    doc = parse(text, fragile=False)
+    assert doc.source.startswith("# Briefing v2\n\nThe suspect was seen near the harbour gates")
+    authored = [s for s in doc.sites if s.kind == "author"]
+    assert [s.forms for s in authored] == [
+        ("was seen", "was spotted", "was observed", "was noticed"),
+        ("harbour", "port"),
+        ("stopped", "halted"),
+        ("", " soon"),
+    ]
+    # The rules keep out of an author's wordings but work around them ("near", the
+    # clause comma), and every copy reads back as itself, retyped.
+    rules = [(s.kind, doc.source[s.start : s.end]) for s in doc.sites if s.kind != "author"]
+    assert rules == [("lexicon", "near"), ("comma", ", ")]
+    rng = np.random.default_rng(5)
+    for _ in range(8):
+        bits = rng.integers(0, 2, doc.symbols)
+        copy = render(doc, bits)
+        assert "{{" not in copy and "v2" in copy
+        read = read_text(" ".join(copy.lower().split()), doc).observation
+        assert (read.likelihoods[:, 1] > 0.5).astype(int).tolist() == bits.tolist()
+    # A model kept with a shared item rebuilds the same document from the marked-up text.
+    from orcon.marks.text import from_model, to_model
+
+    assert from_model(text, to_model(doc)).sites == doc.sites
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("He {{alt:ran|fled|left}} home.", "offers 3 wordings: give 2, 4 or 8"),
+        ("He {{alt:left|Left.}} home.", "cannot tell apart"),
+        ("He {{lock}}{{alt:ran|fled}}{{/lock}} home.", "locked text never varies"),
+        ("# The {{alt:fire|blaze}}\n\nOfficers came.", "in a heading"),
+        ('He said "{{alt:no|never}}" twice.', "quotation"),
+        ("He {{alt:ran|fled home.", "is not closed"),
+    ],
+)
+def test_an_authors_alternatives_that_cannot_work_are_refused(text, needle):
+    with pytest.raises(UsageError, match=needle):
+        parse(text)
+
+
 def test_whole_copy_retyped_names_the_leaker(setup):
     doc, code = setup
     copy = render(doc, code.codeword(42))

@@ -28,6 +28,7 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         print(
             f"\n{len(plain)} of {view['sentences']} sentences read the same in every copy: "
             + ", ".join(map(str, plain))
+            + " (reword them, or write your own wordings: {{alt:later|afterwards}})"
         )
     capacity, quote = view["symbols"], view["quote_words_needed"]
     print(

@@ -190,6 +190,63 @@ def _strip_locks(text: str) -> tuple[str, list[tuple[int, int]]]:
     return "".join(out), locked
 
 
+# An author's own wordings: "{{alt:arrived at|reached}}" (2, 4 or 8, the first is the
+# original's). A prefix keeps template syntax in a quoted code sample ("{{ a|b }}") apart.
+ALT_OPEN = "{{alt:"
+_ALTERNATIVE = re.compile(r"\{\{alt:([^{}\n]*)\}\}")
+Authored = tuple[int, int, tuple[str, ...], int]  # start, end in the source, forms, line
+
+
+def _strip_alternatives(
+    text: str, locked: list[tuple[int, int]]
+) -> tuple[str, list[tuple[int, int]], list[Authored]]:
+    """The text with each author's alternative replaced by its first wording, the locked
+    ranges moved to match, and the alternatives as sites to be (start, end, forms, line)."""
+    out: list[str] = []
+    authored: list[Authored] = []
+    removed: list[tuple[int, int]] = []  # (position in text, characters removed there)
+    pos = 0
+    for m in _ALTERNATIVE.finditer(text):
+        line = text.count("\n", 0, m.start()) + 1
+        forms = tuple(m.group(1).split("|"))
+        where = f"{m.group(0)!r} on line {line}"
+        if len(forms) not in FORM_COUNTS:
+            raise UsageError(
+                f"{where} offers {len(forms)} wordings: give 2, 4 or 8 (each pair of "
+                "wordings carries one code symbol), separated by |"
+            )
+        if len({tuple(tokens(f)) for f in forms}) != len(forms):
+            raise UsageError(
+                f"{where} has two wordings a reader cannot tell apart (they differ only "
+                "in case, spacing or punctuation): make each differ in its words"
+            )
+        if any(a <= m.start() < b for a, b in locked):
+            raise UsageError(
+                f"{where} is inside {LOCK_OPEN}...{LOCK_CLOSE}: locked text never varies"
+            )
+        out.append(text[pos : m.start()])
+        start = sum(map(len, out))
+        out.append(forms[0])
+        authored.append((start, start + len(forms[0]), forms, line))
+        removed.append((m.start(), len(m.group(0)) - len(forms[0])))
+        pos = m.end()
+    out.append(text[pos:])
+    source = "".join(out)
+    starts = {m.start() for m in _ALTERNATIVE.finditer(text)}
+    for m in re.finditer(re.escape(ALT_OPEN), text):
+        if m.start() not in starts:
+            line = text.count("\n", 0, m.start()) + 1
+            raise UsageError(
+                f"{ALT_OPEN} on line {line} is not closed with }}}} on the same line "
+                "(wordings may hold no braces)"
+            )
+
+    def moved(x: int) -> int:
+        return x - sum(n for at, n in removed if at < x)
+
+    return source, [(moved(a), moved(b)) for a, b in locked], authored
+
+
 def _prose_ranges(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     """(prose paragraph ranges, protected ranges) by Markdown block structure."""
     prose: list[tuple[int, int]] = []
@@ -832,7 +889,7 @@ def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
         raise UsageError(f"unsupported locale {locale!r}: use en-GB or en-US")
     if not text.strip():
         raise UsageError("the text is empty")
-    source, locked = _strip_locks(text)
+    source, locked, authored = _strip_alternatives(*_strip_locks(text))
     prose, protected = _prose_ranges(source)
     for rx in (_URL, _INLINE_CODE, _LINK_TARGET, _QUOTE):
         protected.extend((m.start(), m.end()) for m in rx.finditer(source))
@@ -841,19 +898,44 @@ def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
     for a, b in protected:
         mask[a:b] = True
     sentences = _sentences(source, prose)
+    mine = _authored_sites(authored, sentences, mask)
+    for site in mine:  # the rules never rewrite inside, or right beside, an author's wordings
+        mask[site.start : site.end] = True
     sites: list[Site] = []
     for si, sent in enumerate(sentences):
-        found = _candidates(source, sent, si, locale)
-        for site in sorted(_worthwhile(found), key=lambda x: (x.start, -x.end)):
-            if mask[site.start : site.end + 1].any() or (sites and site.start < sites[-1].end):
-                continue
-            if len(set(site.forms)) != len(site.forms):
+        found = [
+            site
+            for site in _worthwhile(_candidates(source, sent, si, locale))
+            if not mask[site.start : site.end + 1].any() and len(set(site.forms)) == len(site.forms)
+        ]
+        found += [site for site in mine if site.sentence == si]
+        for site in sorted(found, key=lambda x: (x.start, -x.end)):
+            if sites and site.start < sites[-1].end:
                 continue
             sites.append(site)
     sites = _with_context(source, sentences, sites)
     words = len(re.findall(r"[A-Za-z\u00c0-\u024f]+|\d+", source))
     gaps = _gaps(source, sentences, sites, mask) if fragile else []
     return Document(source, tuple(sites), tuple(sentences), words, tuple(gaps))
+
+
+def _authored_sites(
+    authored: list[Authored], sentences: list[Sentence], mask: np.ndarray
+) -> list[Site]:
+    """An author's alternatives as sites, each in the prose sentence that holds it."""
+    out = []
+    for start, end, forms, line in authored:
+        where = f"the alternative {'|'.join(forms)!r} on line {line}"
+        if mask[start:end].any() or (start == end and mask[start]):
+            raise UsageError(
+                f"{where} is in a heading, code, a quotation, a link or locked text, which "
+                "copies never change: put alternatives in the prose"
+            )
+        holder = [i for i, s in enumerate(sentences) if s.start <= start and end <= s.end]
+        if not holder:
+            raise UsageError(f"{where} is not inside a sentence of prose")
+        out.append(Site(start, end, forms, "author", holder[0]))
+    return out
 
 
 def _worthwhile(found: list[Site]) -> list[Site]:
@@ -942,7 +1024,7 @@ def from_model(text: str, model: dict[str, object]) -> Document:
     """Rebuild the document of ``text`` from a model made by :func:`to_model`."""
     if model.get("version") != MODEL_VERSION:
         raise UsageError(f"unsupported text model version {model.get('version')!r}")
-    source, _ = _strip_locks(text)
+    source, _, _ = _strip_alternatives(*_strip_locks(text))
     try:
         sentences = [Sentence(int(a), int(b)) for a, b in model["sentences"]]  # type: ignore[attr-defined]
         sites = [
