@@ -127,6 +127,8 @@ def test_an_author_may_write_the_alternatives_of_a_sentence_themselves():
         ("# The {{alt:fire|blaze}}\n\nOfficers came.", "in a heading"),
         ('He said "{{alt:no|never}}" twice.', "quotation"),
         ("He {{alt:ran|fled home.", "is not closed"),
+        ("He {{alt:ran. Then|fled and}} hid.", "ends or joins sentences"),
+        ("He ran{{alt:| off}}{{alt:| fast}} home.", "starts where the one before it does"),
     ],
 )
 def test_an_authors_alternatives_that_cannot_work_are_refused(text, needle):

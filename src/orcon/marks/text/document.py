@@ -220,6 +220,11 @@ def _strip_alternatives(
                 f"{where} has two wordings a reader cannot tell apart (they differ only "
                 "in case, spacing or punctuation): make each differ in its words"
             )
+        if any(re.search(r"[.!?](?:\s|$)", f) for f in forms):
+            raise UsageError(
+                f"{where} ends or joins sentences: keep the full stop outside the "
+                "alternatives, so that every copy has the same sentences"
+            )
         if any(a <= m.start() < b for a, b in locked):
             raise UsageError(
                 f"{where} is inside {LOCK_OPEN}...{LOCK_CLOSE}: locked text never varies"
@@ -900,7 +905,7 @@ def parse(text: str, locale: str = "en-GB", fragile: bool = True) -> Document:
     sentences = _sentences(source, prose)
     mine = _authored_sites(authored, sentences, mask)
     for site in mine:  # the rules never rewrite inside, or right beside, an author's wordings
-        mask[site.start : site.end] = True
+        mask[site.start : max(site.end, site.start + 1)] = True
     sites: list[Site] = []
     for si, sent in enumerate(sentences):
         found = [
@@ -923,9 +928,14 @@ def _authored_sites(
     authored: list[Authored], sentences: list[Sentence], mask: np.ndarray
 ) -> list[Site]:
     """An author's alternatives as sites, each in the prose sentence that holds it."""
-    out = []
+    out: list[Site] = []
     for start, end, forms, line in authored:
         where = f"the alternative {'|'.join(forms)!r} on line {line}"
+        if out and start == out[-1].start:  # two insertions at one place
+            raise UsageError(
+                f"{where} starts where the one before it does: write them as one "
+                "alternative (four wordings carry two symbols)"
+            )
         if mask[start:end].any() or (start == end and mask[start]):
             raise UsageError(
                 f"{where} is in a heading, code, a quotation, a link or locked text, which "
