@@ -189,13 +189,19 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         _add_partner(admin, url)
 
         admin.goto(url + "/share")
-        # First the author previews the wording: where copies will differ, nothing shared.
-        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        # First the author previews the wording: where copies will differ, nothing shared
+        # (a draft with wordings of the author's own, {{alt:...}}, in one passage).
+        marked = Path(__file__).parents[1] / "data" / "authored" / "harbour-road-marked.md"
+        draft = tmp_path / "kestrel-draft.md"
+        draft.write_bytes(marked.read_bytes())
+        admin.get_by_label("Photo or text report").set_input_files(str(draft))
         admin.get_by_label("Title").fill("Operation Kestrel")
         admin.get_by_label("Traffic Light Protocol").select_option("RED")
         admin.get_by_role("button", name="Preview the wording").click()
         preview = admin.get_by_role("region", name="What copies of this report may vary")
         expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
+        expect(preview).to_contain_text("[The seller|The vendor], [a private individual|")
+        expect(preview.get_by_role("list")).not_to_contain_text("{{alt:")
         expect(preview).to_contain_text("a continuous quote of about")
         expect(preview).to_contain_text("sentences read the same in every copy")
         expect(admin.get_by_label("Title")).to_have_value("Operation Kestrel")
