@@ -8,8 +8,10 @@ with a random leaker (and random excerpt position): a whole copy retyped
 (ASCII-folded, lower-cased, re-wrapped) among 100; a retyped 250-word excerpt
 among 100; a six-sentence quote inside an unrelated article among 60, retyped
 and pasted verbatim (where the fragile marks survive); two recipients
-interleaving their copies sentence by sentence among 1,000; and 4 % of words
-with typos. Also generation and reading time. Codes are as orcon shares text:
+interleaving their copies sentence by sentence among 1,000; 4 % of words
+with typos; and a 250-word excerpt of a copy a copy-editor brought to a US house
+style (spelling, dates, times, numbers, "that", the serial comma) before it was
+retyped. Also generation and reading time. Codes are as orcon shares text:
 c = 1 (uniform symbols), the wording's symbols followed by the fragile marks'.
 
 Usage:  python bench/text_marks.py [--trials 50] [--out bench/out/text_marks.json]
@@ -72,6 +74,33 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(ends, body) if len(s.split()) > 3]
 
 
+def house_style(doc, word: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The codeword a copy-editor's US house style leaves: -ize spelling, "March 14",
+    "9:40 p.m." (or 24-hour where no 12-hour form is offered), "that" for "which",
+    the serial comma, "%", numbers in words below ten and in digits from ten."""
+    out, j = word.copy(), 0
+    for site in doc.sites:
+        value = None
+        if site.kind == "spelling":
+            value = 1
+        elif site.kind == "date":
+            value = 2
+        elif site.kind == "relative":
+            value = site.forms.index("that")
+        elif site.kind == "percent":
+            value = 0
+        elif site.kind == "time":
+            value = 7 if len(site.forms) == 8 else 0
+        elif site.kind == "comma" and site.forms == (" ", ", "):
+            value = 1
+        elif site.kind == "number" and site.forms[0].isdigit() and site.forms[1].isalpha():
+            value = 1 if int(site.forms[0]) < 10 else 0
+        if value is not None:
+            out[j : j + site.bits] = [(value >> b) & 1 for b in range(site.bits)]
+        j += site.bits
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=50)
@@ -103,6 +132,8 @@ def main() -> None:
             "6-sentence quote pasted verbatim (fragile marks), n=60": 60,
             "2 colluders interleave sentences, retyped, n=1000": 1000,
             "whole copy retyped, 4% typos, n=100": 100,
+            "250-word excerpt retyped, copy-edited to a US house style, n=100": 100,
+            "same, read without house-style detection, n=100": 100,
         }
         if path.stem in ("harbour-road", MARKED.stem):  # with and without the alternatives
             scenarios["the marked passage retyped in an article, n=60"] = 60
@@ -111,10 +142,12 @@ def main() -> None:
             named = innocent = 0
             for _ in range(args.trials):
                 j, k = rng.sample(range(n), 2)
-                copy = render(doc, code.codeword(j))
+                word = code.codeword(j)
+                styled = "house" in name
+                copy = render(doc, house_style(doc, word) if styled else word)
                 if name == "whole copy retyped, n=100":
                     leak = retype(copy)
-                elif name.startswith("250"):
+                elif name.startswith(("250", "same")):  # also copy-edited: the copy above
                     words = retype(copy).split(" ")
                     s = rng.randrange(0, max(1, len(words) - 250))
                     leak = " ".join(words[s : s + 250])
@@ -142,7 +175,7 @@ def main() -> None:
                 else:
                     leak = typos(retype(copy), 0.04, rng)
                 t = time.perf_counter()
-                reading = read_text(leak, doc)
+                reading = read_text(leak, doc, house_styles=not name.startswith("same"))
                 read_times.append(time.perf_counter() - t)
                 accused = {s.index for s in accuse(code, reading.observation, n).accused}
                 guilty = {j, k} if name.startswith("2 colluders") else {j}

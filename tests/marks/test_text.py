@@ -136,6 +136,43 @@ def test_an_authors_alternatives_that_cannot_work_are_refused(text, needle):
         parse(text)
 
 
+def test_a_leak_copy_edited_to_a_house_style_loses_those_sites_not_its_innocence():
+    text = (
+        "Officers met on 3 October, 14 October and 21 October to organise patrols. "
+        "They had 3 vans, 12 officers and 4 dogs. Residents who organised meetings "
+        "on 2 November apologised."
+    )
+    doc = parse(text, fragile=False)
+    kinds = [s.kind for s in doc.sites]
+    assert kinds.count("date") == 4 and kinds.count("spelling") == 3
+    assert kinds.count("number") == 3
+
+    def styled(word: np.ndarray) -> np.ndarray:
+        """Every date as "October 3", US spelling, numbers in words below ten."""
+        out, j = word.copy(), 0
+        for site in doc.sites:
+            value = {"date": 2, "spelling": 1}.get(site.kind)
+            if site.kind == "number":
+                value = 1 if int(site.forms[0]) < 10 else 0
+            if value is not None:
+                out[j : j + site.bits] = [(value >> b) & 1 for b in range(site.bits)]
+            j += site.bits
+        return out
+
+    rng = np.random.default_rng(8)
+    kept = 0
+    for _ in range(20):
+        word = rng.integers(0, 2, doc.symbols)
+        edited = read_text(render(doc, styled(word)).lower(), doc).observation
+        style = [s.kind in ("date", "spelling", "number") for s in doc.sites for _ in range(s.bits)]
+        assert edited.erased[np.array(style)].all()  # read as a style, not as symbols
+        assert not edited.erased[~np.array(style)].any()
+        plain = read_text(render(doc, word).lower(), doc).observation
+        kept += not plain.erased.any()
+    # A copy as issued keeps them unless its own wordings happen to look styled.
+    assert kept >= 8, kept
+
+
 def test_whole_copy_retyped_names_the_leaker(setup):
     doc, code = setup
     copy = render(doc, code.codeword(42))

@@ -7,8 +7,10 @@ before and after it in the original — around each of its two forms. Context
 words tolerate one typo each (if at least five letters long); a form must match
 exactly unless the two forms are far apart in spelling. A site is read when
 exactly one form is found in context, and erased otherwise; a typo therefore
-costs an erasure, never a wrong symbol. Nothing here looks at any recipient's
-codeword, so the p-values of :mod:`orcon.codes` stay exact.
+costs an erasure, never a wrong symbol. Sites of a kind a copy-editor brings to a
+house style are erased when their reads look styled (:func:`house_styled`).
+Nothing here looks at any recipient's codeword, so the p-values of
+:mod:`orcon.codes` stay exact.
 """
 
 from __future__ import annotations
@@ -36,6 +38,14 @@ _MARK = re.compile("[" + "".join(FRAGILE_MARKS) + "]")
 MISREAD = 0.03  # probability that a clearly read form is nevertheless wrong (noise floor)
 _READ = np.array([[1.0 - MISREAD, MISREAD], [MISREAD, 1.0 - MISREAD]])  # likelihoods of a read 0, 1
 MIN_CONTEXT = 2
+
+# Kinds of site whose wording a copy-editor brings to a house style (US spelling, the
+# serial comma, "March 14", "9:40 p.m.", "that" for "which", numbers under ten in words).
+STYLE_KINDS = frozenset({"spelling", "comma", "number", "date", "time", "percent", "relative"})
+STYLE_MIN_READS = 3  # fewer agree by chance too often (two: one leak in two)
+_MONTH = re.compile(
+    r"January|February|March|April|May|June|July|August|September|October|November|December"
+)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -187,30 +197,93 @@ def symbol_sentences(doc: Document) -> np.ndarray:
     return np.array(_symbol_sentences(doc), dtype=np.int64)
 
 
-def read_text(leak_text: str, doc: Document) -> TextReading:
+def _shape(site: Site, value: int) -> str:
+    """What a house style decides about a read wording: its form with the values taken
+    out ("14 March" and "2 October" share "# M"; "organise" reads as form 0)."""
+    if site.kind == "spelling":
+        return str(value)
+    form = site.forms[value]
+    if _number_value(site) is not None:
+        return "#" if form.isdigit() else "words"
+    form = re.sub(r"\d+(?:st|nd|rd|th)", "#o", form)
+    return _MONTH.sub("M", re.sub(r"\d+", "#", form))
+
+
+def _number_value(site: Site) -> int | None:
+    """The value of a number site written in digits or in words ("3" / "three")."""
+    if site.kind != "number" or len(site.forms) != 2 or not site.forms[0].isdigit():
+        return None
+    return int(site.forms[0]) if site.forms[1].replace("-", "").isalpha() else None
+
+
+def house_styled(doc: Document, values: dict[int, int]) -> set[int]:
+    """Sites (indices into ``doc.sites``) whose reads look like a copy-editor's house
+    style rather than a copy's wording: every read site of one kind (commas by their
+    rule) in the same shape, or numbers in words exactly below ten. A copy words each
+    site independently at random, so such agreement is rare by chance (2^(1-k) for k
+    reads); a styled leak would otherwise be read as wrong symbols, which cost far more
+    than erasures. The decision looks at the leak and the original only, never at a
+    codeword, so the bound of :mod:`orcon.codes` still holds."""
+    families: dict[tuple[str, ...], list[int]] = {}
+    for i in values:
+        site = doc.sites[i]
+        if site.kind in STYLE_KINDS:
+            if site.kind == "comma":  # of commas, house styles fix the serial one only
+                if site.forms != (" ", ", "):
+                    continue
+                key: tuple[str, ...] = (site.kind,)
+            else:
+                key = (site.kind, str(_number_value(site) is not None))
+            families.setdefault(key, []).append(i)
+    styled: set[int] = set()
+    for members in families.values():
+        if len(members) < STYLE_MIN_READS:
+            continue
+        shapes = {_shape(doc.sites[i], values[i]) for i in members}
+        if len(shapes) == 1:
+            styled.update(members)
+            continue
+        # Words below ten, digits from ten (form 1 is the number in words).
+        numbers = {i: _number_value(doc.sites[i]) for i in members}
+        if all(v is not None for v in numbers.values()) and all(
+            (values[i] == 1) == ((v or 0) < 10) for i, v in numbers.items()
+        ):
+            styled.update(members)
+    return styled
+
+
+def read_text(leak_text: str, doc: Document, house_styles: bool = True) -> TextReading:
+    """Read ``doc``'s code symbols from a leak. ``house_styles=False`` keeps reads that
+    look like a copy-editor's house style (for measuring what :func:`house_styled` saves)."""
     leak = tokens(leak_text)
     where = _Positions(leak)
     m = doc.symbols
     lik = np.ones((m, 2))
     erased = np.ones(m, dtype=bool)
     found_sentences: set[int] = set()
+    values: dict[int, int] = {}
+    offsets: list[int] = []
     j = 0
-    for site in doc.sites:
-        at, j = j, j + site.bits
+    for k, site in enumerate(doc.sites):
+        offsets.append(j)
+        j += site.bits
         if len(site.left) + len(site.right) < MIN_CONTEXT:
             continue
         forms = [tuple(tokens(f)) for f in site.forms]
         hits = [
             _occurs(where, site, f, all(_far(f, g) for g in forms if g is not f)) for f in forms
         ]
-        if sum(hits) != 1:
+        if sum(hits) == 1:
+            values[k] = hits.index(True)
+            found_sentences.add(site.sentence)
+    styled = house_styled(doc, values) if house_styles else set()
+    for k, value in values.items():
+        if k in styled:
             continue
-        value = hits.index(True)
-        for b in range(site.bits):
+        for b in range(doc.sites[k].bits):
             bit = (value >> b) & 1
-            lik[at + b] = _READ[bit]
-            erased[at + b] = False
-        found_sentences.add(site.sentence)
+            lik[offsets[k] + b] = _READ[bit]
+            erased[offsets[k] + b] = False
     fragile = _read_fragile(leak_text, doc, lik, erased)
     # A leak mixed from several copies takes each sentence from one of them.
     obs = Observation.soft(lik, erased).with_blocks(symbol_sentences(doc))
