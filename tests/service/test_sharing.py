@@ -278,7 +278,7 @@ def test_text_reports_share_copy_and_trace(inst):
     leak = " ".join(copies[people[5]].encode("ascii", "ignore").decode().lower().split())
     result = tracing.trace(inst, leak.encode())
     assert result.verdict == "accused" and [a.person for a in result.accused] == [people[5]]
-    with pytest.raises(CapacityError, match="more words"):
+    with pytest.raises(CapacityError, match=r"more words .* \{\{alt:first\|second\}\}"):
         sharing.share(
             inst, b"A short note. Officers stated that it was observed.", title="n", tlp="clear"
         )

@@ -185,7 +185,8 @@ def share(
             raise CapacityError(
                 f"the text is too short to carry a fingerprint for {max_recipients} recipients: "
                 f"it carries {doc.capacity} code symbols in {doc.words} words and needs {need} "
-                f"(about {more} more words of similar prose, or fewer recipients)"
+                f"(about {more} more words of similar prose, fewer recipients, or wordings "
+                "of your own written as {{alt:first|second}}: see `orcon marks text preview`)"
             )
         markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
         fmt_name = "markdown" if markdown else "text"
