@@ -420,8 +420,9 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
     for si in sorted(carrying):
         sent, pos, out = doc.sentences[si], doc.sentences[si].start, []
         for site in (x for x in doc.sites if x.sentence == si):
-            shown = ((f or "∅").strip() or f for f in site.forms)  # "∅": nothing added
-            out += [doc.source[pos : site.start], "[" + "|".join(shown) + "]"]
+            shown = (f.strip() or "∅" for f in site.forms)  # "∅": no word or comma there
+            space = " " if all(f.endswith(" ") for f in site.forms) else ""  # ", and" / " and"
+            out += [doc.source[pos : site.start], "[" + "|".join(shown) + "]" + space]
             pos = site.end
         out.append(doc.source[pos : sent.end])
         marked.append({"sentence": si + 1, "text": " ".join("".join(out).split())})
