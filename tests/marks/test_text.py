@@ -139,13 +139,12 @@ def test_an_authors_alternatives_that_cannot_work_are_refused(text, needle):
 def test_a_leak_copy_edited_to_a_house_style_loses_those_sites_not_its_innocence():
     text = (
         "Officers met on 3 October, 14 October and 21 October to organise patrols. "
-        "They had 3 vans, 12 officers and 4 dogs. Residents who organised meetings "
-        "on 2 November apologised."
+        "They had 3 vans, 12 officers, 4 dogs and 15 cones. Residents who organised meetings "
+        "on 2 November apologised and later recognised the problem."
     )
     doc = parse(text, fragile=False)
     kinds = [s.kind for s in doc.sites]
-    assert kinds.count("date") == 4 and kinds.count("spelling") == 3
-    assert kinds.count("number") == 3
+    assert kinds.count("date") == kinds.count("spelling") == kinds.count("number") == 4
 
     def styled(word: np.ndarray) -> np.ndarray:
         """Every date as "October 3", US spelling, numbers in words below ten."""

@@ -42,7 +42,7 @@ MIN_CONTEXT = 2
 # Kinds of site whose wording a copy-editor brings to a house style (US spelling, the
 # serial comma, "March 14", "9:40 p.m.", "that" for "which", numbers under ten in words).
 STYLE_KINDS = frozenset({"spelling", "comma", "number", "date", "time", "percent", "relative"})
-STYLE_MIN_READS = 3  # fewer agree by chance too often (two: one leak in two)
+STYLE_MIN_READS = 4  # fewer agree by chance too often (three: one leak in four)
 _MONTH = re.compile(
     r"January|February|March|April|May|June|July|August|September|October|November|December"
 )
