@@ -17,7 +17,6 @@ its score is a sum of independent terms whose law is known exactly.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ import numpy as np
 
 from orcon.codes.exact import ExactLaw, exact_law
 from orcon.codes.observation import Observation
+from orcon.codes.planner import fewest_agreeing
 from orcon.codes.prf import StreamBuffer
 from orcon.codes.scores import (
     BlockLayout,
@@ -63,11 +63,6 @@ DEFAULT_SHARES = {
 # against 0.92 / 0.95 for n = 10³ / 10⁵; 0.96 / 0.975 with it alone), and text
 # interleaving lost nothing measurable (ADR 0001).
 UNIFORM_SHARES = {Decoder.SYMMETRIC: 0.5, Decoder.SIDE_INFORMED: 0.5}
-
-
-def _fewest_for_one(n: int, epsilon: float) -> int:
-    """Read symbols all agreeing with one uniform codeword that accuse at ε/n alone."""
-    return math.ceil(math.log2(max(n, 1) / epsilon) - 1e-12)
 
 
 def decoder_shares(decs: Sequence[Decoder]) -> list[float]:
@@ -290,7 +285,8 @@ def accuse(
         # excerpts) and the adaptive decoder has no biases to learn from, so
         # splitting ε more ways would only cost.
         decs = tuple(d for d in decs if d in (Decoder.SYMMETRIC, Decoder.SIDE_INFORMED))
-        if Decoder.SIDE_INFORMED in decs and obs.read < 2 * _fewest_for_one(n, epsilon):
+        short = obs.read < 2 * fewest_agreeing(max(n, 1), epsilon, 1.0)
+        if Decoder.SIDE_INFORMED in decs and short:
             # Too short for a second colluder: a mix of two copies shows each one's own
             # symbols on about half of what was read, and below twice the fewest that
             # name a single leaker a pair is named in at most 1 % of trials with either

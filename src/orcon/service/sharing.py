@@ -415,11 +415,13 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
             "marks no one can see, not by wording)"
         )
     doc = text_marks.parse(text_marks.decode_text(data), locale)
-    carrying = {s.sentence for s in doc.sites}
+    by_sentence: dict[int, list[text_marks.Site]] = {}
+    for site in doc.sites:
+        by_sentence.setdefault(site.sentence, []).append(site)
     marked = []
-    for si in sorted(carrying):
+    for si, sites in by_sentence.items():  # sites come in text order
         sent, pos, out = doc.sentences[si], doc.sentences[si].start, []
-        for site in (x for x in doc.sites if x.sentence == si):
+        for site in sites:
             shown = (f.strip() or "∅" for f in site.forms)  # "∅": no word or comma there
             space = " " if all(f.endswith(" ") for f in site.forms) else ""  # ", and" / " and"
             out += [doc.source[pos : site.start], "[" + "|".join(shown) + "]" + space]
@@ -436,7 +438,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         "quote_words_needed": quote_words_needed(doc, recipients),
         "sentences": len(doc.sentences),
         "sentences_without_sites": [
-            i + 1 for i in range(len(doc.sentences)) if i not in carrying
+            i + 1 for i in range(len(doc.sentences)) if i not in by_sentence
         ],
         "marked": marked,
         "sites": [

@@ -55,6 +55,11 @@ async def _form_file(form: Any, purpose: str) -> tuple[bytes, str | None]:
     return bytes(data), getattr(upload, "filename", None)
 
 
+def _message(err: OrconError | ValueError) -> str:
+    """What a form's user is told when their input is refused."""
+    return err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+
+
 def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -174,18 +179,18 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         ]
         return page(request, "inbox.html", page="inbox", items=items)
 
+    def share_page(request: Request, status: int = 200, **extra: Any) -> HTMLResponse:
+        """The Share form, with an error, a preview or the fields to keep."""
+        orgs = directory.list_orgs(inst)
+        return page(request, "share.html", status, page="share", orgs=orgs,
+                    photo_symbols=plan(1000, 3), **extra)  # fmt: skip
+
     @app.get("/share", response_class=HTMLResponse)
     def share_form(request: Request) -> Response:
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
-        return page(
-            request,
-            "share.html",
-            page="share",
-            orgs=directory.list_orgs(inst),
-            photo_symbols=plan(1000, 3),
-        )
+        return share_page(request)
 
     @app.post("/share", response_class=HTMLResponse)
     async def share(request: Request) -> Response:
@@ -213,16 +218,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 fragile=form.get("no_fragile") != "true",
             )
         except (OrconError, ValueError) as err:
-            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
-            return page(
-                request,
-                "share.html",
-                400,
-                page="share",
-                orgs=directory.list_orgs(inst),
-                photo_symbols=plan(1000, 3),
-                error=msg,
-            )
+            return share_page(request, 400, error=_message(err))
         return RedirectResponse(f"/items/{item.id}", 303)
 
     @app.post("/share/preview", response_class=HTMLResponse)
@@ -233,17 +229,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         form = await request.form()
         kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients")}
-        ctx: dict[str, Any] = {"page": "share", "orgs": directory.list_orgs(inst), "kept": kept}
-        ctx["photo_symbols"] = plan(1000, 3)
         try:
             check_csrf(request, str(form.get("csrf", "")))
             data, _ = await _form_file(form, "preview")
             recipients = int(kept["max_recipients"] or sharing.DEFAULT_MAX_RECIPIENTS)
-            ctx["preview"] = sharing.text_preview(data, recipients=recipients)
+            preview = sharing.text_preview(data, recipients=recipients)
         except (OrconError, ValueError) as err:
-            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
-            return page(request, "share.html", 400, error=msg, **ctx)
-        return page(request, "share.html", **ctx)
+            return share_page(request, 400, error=_message(err), kept=kept)
+        return share_page(request, preview=preview, kept=kept)
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str) -> Response:
@@ -349,7 +342,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 raise PolicyDenied("only administrators can do this")
             action()
         except (OrconError, ValueError) as err:
-            msg = err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
+            msg = _message(err)
             return render(request, 400, error=msg)  # type: ignore[no-any-return]
         return render(request, notice=done)  # type: ignore[no-any-return]
 

@@ -4,11 +4,12 @@ See docs/marks-text.md for what survives (retyping, partial quotes, typos) and
 what does not.
 """
 
-from orcon.marks.text.document import Document, from_model, parse, render, to_model
+from orcon.marks.text.document import Document, Site, from_model, parse, render, to_model
 from orcon.marks.text.reader import TextReading, read_text
 
 __all__ = [
     "Document",
+    "Site",
     "TextReading",
     "decode_text",
     "from_model",

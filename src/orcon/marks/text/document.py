@@ -206,7 +206,9 @@ def _strip_alternatives(
     authored: list[Authored] = []
     removed: list[tuple[int, int]] = []  # (position in text, characters removed there)
     pos = 0
+    starts: set[int] = set()
     for m in _ALTERNATIVE.finditer(text):
+        starts.add(m.start())
         line = text.count("\n", 0, m.start()) + 1
         forms = tuple(m.group(1).split("|"))
         where = f"{m.group(0)!r} on line {line}"
@@ -237,7 +239,6 @@ def _strip_alternatives(
         pos = m.end()
     out.append(text[pos:])
     source = "".join(out)
-    starts = {m.start() for m in _ALTERNATIVE.finditer(text)}
     for m in re.finditer(re.escape(ALT_OPEN), text):
         if m.start() not in starts:
             line = text.count("\n", 0, m.start()) + 1

@@ -33,6 +33,7 @@ from orcon.marks.text.document import (
     gap_keys,
 )
 from orcon.marks.text.normalize import token_spans, tokens, within_one_edit
+from orcon.marks.text.vocabulary import MONTHS
 
 _MARK = re.compile("[" + "".join(FRAGILE_MARKS) + "]")
 MISREAD = 0.03  # probability that a clearly read form is nevertheless wrong (noise floor)
@@ -43,9 +44,7 @@ MIN_CONTEXT = 2
 # serial comma, "March 14", "9:40 p.m.", "that" for "which", numbers under ten in words).
 STYLE_KINDS = frozenset({"spelling", "comma", "number", "date", "time", "percent", "relative"})
 STYLE_MIN_READS = 4  # fewer agree by chance too often (three: one leak in four)
-_MONTH = re.compile(
-    r"January|February|March|April|May|June|July|August|September|October|November|December"
-)
+_MONTH = re.compile(MONTHS)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -185,6 +184,12 @@ def _read_fragile(leak_text: str, doc: Document, lik: np.ndarray, erased: np.nda
 
 
 @functools.lru_cache(maxsize=16)
+def _form_tokens(doc: Document) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """Each site's forms as tokens (once per document, not on every read)."""
+    return tuple(tuple(tuple(tokens(f)) for f in site.forms) for site in doc.sites)
+
+
+@functools.lru_cache(maxsize=16)
 def _symbol_sentences(doc: Document) -> tuple[int, ...]:
     starts = [sent.start for sent in doc.sentences]
     wording = [site.sentence for site in doc.sites for _ in range(site.bits)]
@@ -264,12 +269,11 @@ def read_text(leak_text: str, doc: Document, house_styles: bool = True) -> TextR
     values: dict[int, int] = {}
     offsets: list[int] = []
     j = 0
-    for k, site in enumerate(doc.sites):
+    for k, (site, forms) in enumerate(zip(doc.sites, _form_tokens(doc), strict=True)):
         offsets.append(j)
         j += site.bits
         if len(site.left) + len(site.right) < MIN_CONTEXT:
             continue
-        forms = [tuple(tokens(f)) for f in site.forms]
         hits = [
             _occurs(where, site, f, all(_far(f, g) for g in forms if g is not f)) for f in forms
         ]
