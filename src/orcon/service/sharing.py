@@ -367,14 +367,14 @@ def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
 
 def text_symbols_needed(recipients: int) -> int:
     """Enough wording symbols that a complete retyped copy, read without error, names its
-    holder at ε = 1e-6.
+    holder at the default ε (1e-6).
 
     Text codes are identification codes (c = 1): an innocent's codeword agrees
     with all of m uniform symbols with probability 2^-m, so a perfect read
     needs about log2(n/ε) of them (see :func:`quote_words_needed`). The factor
     1.5 leaves room for a partial read.
     """
-    return math.ceil(1.5 * math.log2(recipients / 1e-6))
+    return math.ceil(1.5 * math.log2(recipients / DEFAULT_EPSILON))
 
 
 def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
