@@ -9,12 +9,14 @@ with a random leaker (and random excerpt position): a whole copy retyped
 among 100; a six-sentence quote inside an unrelated article among 60, retyped
 and pasted verbatim (where the fragile marks survive); two recipients
 interleaving their copies sentence by sentence among 1,000; 4 % of words
-with typos; and a 250-word excerpt of a copy a copy-editor brought to a US house
-style (spelling, dates, times, numbers, "that", the serial comma) before it was
-retyped. Also generation and reading time. Codes are as orcon shares text:
-c = 1 (uniform symbols), the wording's symbols followed by the fragile marks'.
+with typos; and a 250-word excerpt of a copy a copy-editor brought to a US or a
+British house style (spelling, dates, times, numbers, per cent, the serial comma;
+"that" for "which" in the US) before it was retyped. Also generation and reading
+time. Codes are as orcon shares text: c = 1 (uniform symbols), the wording's
+symbols followed by the fragile marks'.
 
 Usage:  python bench/text_marks.py [--trials 50] [--out bench/out/text_marks.json]
+        [--only "house style"]   (only the attacks whose name holds this)
 """
 
 from __future__ import annotations
@@ -74,25 +76,33 @@ def sentences(text: str) -> list[str]:
     return [s for s in re.split(ends, body) if len(s.split()) > 3]
 
 
-def house_style(doc, word: np.ndarray) -> np.ndarray:  # type: ignore[no-untyped-def]
-    """The codeword a copy-editor's US house style leaves: -ize spelling, "March 14",
-    "9:40 p.m." (or 24-hour where no 12-hour form is offered), "that" for "which",
-    the serial comma, "%", numbers in words below ten and in digits from ten."""
+def house_style(doc, word: np.ndarray, style: str = "US") -> np.ndarray:  # type: ignore[no-untyped-def]
+    """The codeword a copy-editor's house style leaves.
+
+    US: -ize spelling, "March 14", "9:40 p.m." (or 24-hour where no 12-hour form is
+    offered), "that" for "which", the serial comma, "%". British: -ise spelling,
+    "14 March", "9.40pm" (or "21.40"), "which" and "that" as written, no serial
+    comma, "per cent". Both: numbers in words below ten and in digits from ten."""
+    us = style == "US"
     out, j = word.copy(), 0
     for site in doc.sites:
         value = None
         if site.kind == "spelling":
-            value = 1
+            value = 1 if us else 0
         elif site.kind == "date":
-            value = 2
-        elif site.kind == "relative":
+            value = 2 if us else 0
+        elif site.kind == "relative" and us:
             value = site.forms.index("that")
         elif site.kind == "percent":
-            value = 0
+            value = 0 if us else 1
+        elif site.kind == "time" and len(site.forms) == 8:
+            value = 7 if us else 4
+        elif site.kind == "time" and site.forms[1].endswith("m."):  # "2am" / "2 a.m."
+            value = 1 if us else 0
         elif site.kind == "time":
-            value = 7 if len(site.forms) == 8 else 0
+            value = 0 if us else 1
         elif site.kind == "comma" and site.forms == (" ", ", "):
-            value = 1
+            value = 1 if us else 0
         elif site.kind == "number" and site.forms[0].isdigit() and site.forms[1].isalpha():
             value = 1 if int(site.forms[0]) < 10 else 0
         if value is not None:
@@ -105,6 +115,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=50)
     ap.add_argument("--out", default="bench/out/text_marks.json")
+    ap.add_argument("--only", default="", help="run only the attacks whose name holds this")
     args = ap.parse_args()
     rng = random.Random(2026)
     results: dict[str, object] = {
@@ -133,18 +144,21 @@ def main() -> None:
             "2 colluders interleave sentences, retyped, n=1000": 1000,
             "whole copy retyped, 4% typos, n=100": 100,
             "250-word excerpt retyped, copy-edited to a US house style, n=100": 100,
+            "250-word excerpt retyped, copy-edited to a British house style, n=100": 100,
             "same, read without house-style detection, n=100": 100,
         }
         if path.stem in ("harbour-road", MARKED.stem):  # with and without the alternatives
             scenarios["the marked passage retyped in an article, n=60"] = 60
         read_times = []
+        scenarios = {k: v for k, v in scenarios.items() if args.only in k}
         for name, n in scenarios.items():
             named = innocent = 0
             for _ in range(args.trials):
                 j, k = rng.sample(range(n), 2)
                 word = code.codeword(j)
                 styled = "house" in name
-                copy = render(doc, house_style(doc, word) if styled else word)
+                style = "British" if "British" in name else "US"
+                copy = render(doc, house_style(doc, word, style) if styled else word)
                 if name == "whole copy retyped, n=100":
                     leak = retype(copy)
                 elif name.startswith(("250", "same")):  # also copy-edited: the copy above

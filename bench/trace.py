@@ -162,13 +162,18 @@ def main() -> None:
             s = rng.randrange(0, len(words) - 250)
             body = " ".join(words[s : s + 250])
         elif label.startswith("6-sentence"):
-            sentences = [x for x in body.split(". ") if len(x.split()) > 3]
+            # Six whole sentences of the copy, cut where sentences end (not at "p.m. on"),
+            # then retyped.
+            prose = " ".join(
+                p for p in texts[leaker].split("\n\n") if not p.startswith(("#", ">", "**"))
+            )
+            sentences = [x for x in SENTENCE.split(prose) if len(x.split()) > 3]
             s = rng.randrange(0, len(sentences) - 6)
-            quote = ". ".join(sentences[s : s + 6]) + "."
+            quote = retyped(" ".join(sentences[s : s + 6]))
             body = f"city news. the council met on tuesday. {quote} the mayor did not comment."
         elif label.startswith("3-sentence"):
             paragraph = next(p for p in texts[leaker].split("\n\n") if p.startswith("Detectives"))
-            quote = ". ".join(paragraph.split(". ")[:3]) + "."
+            quote = " ".join(SENTENCE.split(paragraph)[:3])
             body = f"City news. The council met on Tuesday. {quote} The mayor did not comment."
         elif label == "unrelated article":
             body = "The council met on Tuesday to discuss parking charges and the library. " * 30

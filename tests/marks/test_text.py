@@ -692,6 +692,20 @@ def test_the_comma_before_a_second_clause_goes_only_after_a_clause():
     assert ("comma", ", ") in _sites("Officers searched the house twice, and the car was seized.")
 
 
+def test_the_comma_before_a_second_clause_stays_when_an_aside_delays_its_verb():
+    # Without the comma, "visitors at all hours and the tenant" would read as a list
+    # until the verb after the aside arrives.
+    _no_sites(
+        "comma",
+        "Neighbours have reported visitors at all hours, and the tenant, who is frail, has "
+        "not been seen.",
+    )
+    assert ("comma", ", ") in _sites(
+        "Neighbours have reported visitors at all hours, and the tenant has not been seen, "
+        "which is unusual."
+    )
+
+
 def test_the_comma_between_an_opening_phrase_and_a_number_stays():
     assert _sites("Between July and October 2026, 212 cars were stolen.") == []
     assert _sites("Between July and October, officers seized 212 cars.") == [("comma", ",")]

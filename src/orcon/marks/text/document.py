@@ -709,7 +709,13 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         commas = [c.end() for c in re.finditer(r",(?!\d)", before)]  # not "£12,500"
         words = re.findall(r"[\w'-]+", before[commas[-1] if commas else 0 :].lower())
         a_clause = not commas or any(w in _FINITE or _PAST.match(w) for w in words)
-        if len(words) >= 5 and a_clause:
+        # And the second clause reaches its verb before any comma: in "reported visitors
+        # at all hours and the tenant, who has…" the list reading ("hours and the
+        # tenant") would last through the aside.
+        second = re.findall(r"[\w'-]+|,", seg[m.end() :].lower())
+        head = second[1 : second.index(",")] if "," in second else []
+        reaches_verb = "," not in second or any(w in _FINITE or _PAST.match(w) for w in head)
+        if len(words) >= 5 and a_clause and reaches_verb:
             at = sent.start + m.start()
             out.append(Site(at, at + 2, (", ", " "), "comma", si))
     relatives = set()
