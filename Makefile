@@ -8,6 +8,7 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet --no-deps 'rapidocr-onnxruntime>=1.4,<2'
 	touch $@
 
 .PHONY: install browser test lint serve demo bench-deps bench-codes bench-ledger bench-image bench-issue

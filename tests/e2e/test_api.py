@@ -127,6 +127,17 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
     ).json()
     assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
     assert traced["notes"] == []
+    # The same stretch in a saved news page: its main text is traced.
+    page = f"<!DOCTYPE html><html><body><nav>Home News</nav><p>{' '.join(words[60:310])}</p>"
+    traced = admin.post(
+        "/api/trace", files={"file": ("page.html", page.encode(), "text/html")}
+    ).json()
+    assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
+    assert any("web page" in n for n in traced["notes"])
+    scan = admin.post(
+        "/api/trace", files={"file": ("scan.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")}
+    )
+    assert scan.status_code == 400 and "PDF" in scan.json()["error"]
     # Forty retyped words are found but too few: the answer says how many it would take.
     short = admin.post(
         "/api/trace", files={"file": ("leak.txt", " ".join(words[60:100]).encode(), "text/plain")}

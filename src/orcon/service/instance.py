@@ -54,6 +54,7 @@ class Caches:
         "embedder": 4,
         "text": 8,
         "feature-index": 1,
+        "shared-words": 1,
         "ledger-tree": 1,
     }
 

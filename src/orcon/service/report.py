@@ -135,6 +135,16 @@ def _image_parts(original: np.ndarray, leak: np.ndarray, result: TraceResult) ->
     ]
 
 
+def _picture_part(leak: np.ndarray) -> str:
+    """A picture of text (a screenshot), shown above the words OCR read from it."""
+    return (
+        "<h2>The leak, a picture of text</h2>"
+        f'<figure><img src="{_data_uri(_thumb(leak)[0])}" alt="The leaked picture as received">'
+        "<figcaption>The leak as received. The text below was read from it by OCR; a "
+        "misread word or comma can only lower the leaker's match.</figcaption></figure>"
+    )
+
+
 def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
     """The leak as received, and the original sentence by sentence with every wording
     site marked read (and which wording) or lost."""
@@ -165,8 +175,15 @@ def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
         rows.append(f'<li class="{"found" if found else "absent"}">{"".join(pieces)}</li>')
     fragile = reading.fragile_read if reading is not None else 0
     shown_leak = leak if len(leak) <= 6000 else leak[:6000] + " …"
+    heading = {
+        "picture of text": "The text read from the picture",
+        "scanned pdf": "The text read from the PDF's pages",
+        "docx": "The text of the leaked Word document",
+        "pdf": "The text of the leaked PDF",
+        "html": "The main text of the leaked web page",
+    }.get(result.leak_format, "The leak as received")
     return [
-        "<h2>The leak as received</h2>"
+        f"<h2>{heading}</h2>"
         f'<pre class="leak">{html.escape(shown_leak)}</pre>'
         "<h2>Which sentences and wordings survived</h2>"
         "<p>The original, sentence by sentence. Green: a wording read in the leak, as "
@@ -212,10 +229,18 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
             )
             if item.kind == "photo":
                 original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
-                parts += _image_parts(original, decode(leak_bytes).pixels, result)
+                pixels = result.leak_picture
+                if pixels is None:
+                    pixels = decode(leak_bytes).pixels
+                parts += _image_parts(original, pixels, result)
             else:
                 doc = text_document(inst, item)
-                parts += _text_parts(doc, decode_text(leak_bytes), result)
+                words = result.leak_text
+                if result.leak_picture is not None:
+                    parts.append(_picture_part(result.leak_picture))
+                parts += _text_parts(
+                    doc, decode_text(leak_bytes) if words is None else words, result
+                )
         info = get_item(inst, item.id)
         title, markings = info.title, info.markings
         reading = result.reading

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -17,7 +18,9 @@ from orcon.marks.image import decode, read_pixels
 from orcon.marks.image.codec import sniff
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import TextReading
+from orcon.marks.text.normalize import tokens
 from orcon.match import image as match
+from orcon.match import leaks
 from orcon.match import text as match_text
 from orcon.service.instance import Instance
 from orcon.service.sharing import item_code, item_secret, text_document
@@ -54,6 +57,12 @@ class TraceResult:
     ledger_seq: int | None = None
     decoders: tuple[str, ...] = ()
     ranked: tuple[int, ...] = ()  # code indices the side-informed decoder ranked first
+    # What the leak was read from ("image", "text", "html", "pdf", "pdf pages", "docx",
+    # "picture of text", "scanned pdf"), for a text leak the words read from it (what the
+    # reader was given), and the picture that was read.
+    leak_format: str = "image"
+    leak_text: str | None = field(default=None, repr=False)
+    leak_picture: np.ndarray | None = field(default=None, repr=False)  # a photo, page or screenshot
 
     def to_json(self) -> dict[str, object]:
         def row(s: SuspectInfo) -> dict[str, object]:
@@ -92,37 +101,112 @@ def _issued(inst: Instance, item_id: str) -> dict[int, tuple[str, str]]:
     return {int(idx): (email, org) for idx, email, org in rows}
 
 
-def _candidates(inst: Instance, data: bytes) -> tuple[str, list[tuple[str, int]], object]:
-    """(kind, ranked item candidates, the decoded leak) for an image or a text leak."""
+def _photo_candidates(
+    inst: Instance, rows: list[ItemFeatures], leak: np.ndarray
+) -> list[tuple[str, int]]:
+    variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
+    photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
+    if len(photos) > INDEX_ABOVE:
+        # Many photos: vote in an LSH index first, then check only the best-voted exactly.
+        index = inst.cache.get("feature-index", len(photos))
+        if index is None:
+            index = inst.cache.put(
+                "feature-index", len(photos), match.FeatureIndex(list(photos.items()))
+            )
+        chosen = [i for i, _ in index.candidates(variants)]
+        return match.rank(variants, ((i, photos[i]) for i in chosen))
+    return match.rank(variants, photos.items())
+
+
+def _candidates(
+    inst: Instance, data: bytes
+) -> tuple[str, list[tuple[str, int]], object, str, np.ndarray | None]:
+    """(kind, ranked item candidates, the decoded leak, what it was read from, the picture
+    it was read from) for a photo, or for a text that leaked as text, a web page, a PDF,
+    a Word document or a picture."""
     try:
         sniff(data)
         is_image = True
     except UsageError:
         is_image = False
     with inst.reading() as s:
-        rows = s.scalars(select(ItemFeatures)).all()
+        rows = list(s.scalars(select(ItemFeatures)).all())
+    pictures: list[np.ndarray] = []
+    text, source = "", "image"
     if is_image:
-        leak = decode(data).pixels
-        variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
-        photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
-        if len(photos) > INDEX_ABOVE:
-            # Many photos: vote in an LSH index first, then check only the best-voted exactly.
-            index = inst.cache.get("feature-index", len(photos))
-            if index is None:
-                index = inst.cache.put(
-                    "feature-index", len(photos), match.FeatureIndex(list(photos.items()))
-                )
-            chosen = [i for i, _ in index.candidates(variants)]
-            return "photo", match.rank(variants, ((i, photos[i]) for i in chosen)), leak
-        return "photo", match.rank(variants, photos.items()), leak
-    text = text_marks.decode_text(data)
+        pictures = [decode(data).pixels]
+    else:
+        source = leaks.format_of(data)
+        if source == "pdf":
+            text = leaks.pdf_text(data)
+            if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
+                pictures, source = leaks.pdf_pages(data), "pdf pages"
+        elif source == "docx":
+            text = leaks.docx_text(data)
+        elif source == "html":
+            text = leaks.html_text(text_marks.decode_text(data))
+        else:
+            text = text_marks.decode_text(data)
+    if pictures:
+        for picture in pictures:
+            ranked = _photo_candidates(inst, rows, picture)
+            if ranked:
+                return "photo", ranked, picture, source, picture
+        # No shared photo in it: it may be a picture of a shared text (a screenshot, a scan).
+        texts = [r.item_id for r in rows if r.scale == "text"]
+        if not texts or not leaks.ocr_available():
+            return "photo", [], pictures[0], source, pictures[0]
+        text = "\n\n".join(leaks.picture_text(p) for p in pictures).strip()
+        if not text:
+            return "photo", [], pictures[0], source, pictures[0]
+        text = leaks.respace(text, _shared_words(inst, texts))
+        source = "picture of text" if source == "image" else "scanned pdf"
     if not text.strip():
-        raise UsageError("the leaked text is empty")
+        raise UsageError(_EMPTY.get(source, "the leaked text is empty"))
     shingles = match_text.leak_shingles(text)
-    texts = (
+    texts_features = (
         (r.item_id, np.frombuffer(r.descriptors, np.uint64)) for r in rows if r.scale == "text"
     )
-    return "text", match_text.rank(shingles, texts), text
+    first = pictures[0] if pictures else None
+    return "text", match_text.rank(shingles, texts_features), text, source, first
+
+
+_EMPTY = {
+    "html": "the leaked web page holds no text",
+    "docx": "the leaked Word document holds no text",
+}
+
+
+def _shared_words(inst: Instance, item_ids: list[str]) -> dict[str, float]:
+    """The words of every shared text in any of its copies' wordings, by frequency: what
+    OCR's lost spaces are put back with (cached until another text is shared)."""
+    key = tuple(sorted(item_ids))
+    hit: dict[str, float] | None = inst.cache.get("shared-words", key)
+    if hit is None:
+        counts: Counter[str] = Counter()
+        for item_id in item_ids:
+            with inst.reading() as s:
+                item = s.get(Item, item_id)
+            if item is None:
+                continue
+            doc = text_document(inst, item)
+            counts.update(tokens(doc.source))
+            for site in doc.sites:
+                for form in site.forms:
+                    counts.update(tokens(form))
+        hit = inst.cache.put("shared-words", key, leaks.word_costs(dict(counts)))
+    return hit
+
+
+_READ_FROM = {
+    "picture of text": "The text was read from a picture by OCR ({words} words); a misread "
+    "word or comma can only lower the leaker's match, never make an innocent's copy match.",
+    "pdf": "The text was taken from the PDF's text layer ({words} words).",
+    "scanned pdf": "The PDF has no text layer: its pages were drawn and read by OCR "
+    "({words} words); a misread word or comma can only lower the leaker's match.",
+    "docx": "The text was taken from the Word document's paragraphs ({words} words).",
+    "html": "The text was taken from the web page's main text ({words} words).",
+}
 
 
 def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Document) -> list[str]:
@@ -159,9 +243,11 @@ def trace(
     """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace."""
     if not data:
         raise UsageError("the leaked file is empty")
-    kind, ranked, leak = _candidates(inst, data)
+    kind, ranked, leak, source, picture = _candidates(inst, data)
     result: TraceResult | None = None
     notes: list[str] = []
+    if source in _READ_FROM:
+        notes.append(_READ_FROM[source].format(words=len(str(leak).split())))
     for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
         with inst.reading() as s:
             item = s.get(Item, item_id)
@@ -191,7 +277,7 @@ def trace(
                 int(obs.erased.sum()),
                 0,
                 tuple(ranked),
-                ("no copy of this item has been issued yet",),
+                (*notes, "no copy of this item has been issued yet"),
                 reading,
             )
             break
@@ -232,6 +318,7 @@ def trace(
                 "verdict": result.verdict,
                 "item": result.item,
                 "leak_kind": kind,
+                "leak_format": source,
                 "accused": [
                     {"person": a.person, "org": a.org, "p_value": f"{a.p_value:.3e}"}
                     for a in result.accused
@@ -243,7 +330,13 @@ def trace(
             },
             now or inst.clock(),
         )
-    return replace(result, ledger_seq=seq)
+    return replace(
+        result,
+        ledger_seq=seq,
+        leak_format=source,
+        leak_text=str(leak) if kind == "text" else None,
+        leak_picture=picture,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ from urllib.parse import urljoin
 
 import feedparser
 import lxml.html
-import trafilatura
+
+from orcon.match.leaks import html_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,7 @@ def _text_of(html: str) -> str:
 def article(html_bytes: bytes, url: str, max_images: int = 5) -> tuple[str, list[str]]:
     """(main text, absolute image URLs) of a web page."""
     html = html_bytes.decode("utf-8", "replace")
-    text = trafilatura.extract(html, include_comments=False, favor_recall=True) or _text_of(html)
+    text = html_text(html)
     images: list[str] = []
     try:
         doc = lxml.html.fromstring(html)

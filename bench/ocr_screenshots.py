@@ -1,0 +1,185 @@
+"""Screenshots of a text report's copy, read by OCR and traced.
+
+A copy's paragraphs (about 250 words from a random paragraph on) are drawn as a
+screen shows them, by headless Chromium in several fonts and sizes (and once by
+Pillow's own font), saved as JPEG 80, and:
+
+1. read by OCR with the lines brought to each of several heights first
+   (orcon.match.leaks.OCR_LINE_PX was chosen from this table): the share of the
+   original's words read back in order;
+2. traced through orcon.service.tracing among 100 recipients at the chosen
+   height: the leaker named?, innocents accused, seconds per trace.
+
+Needs Chromium (apt-get install chromium).
+Usage:  python bench/ocr_screenshots.py [--trials 5] [--out bench/out/ocr_screenshots.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import html
+import json
+import os
+import platform
+import random
+import shutil
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+from playwright.sync_api import sync_playwright
+
+import orcon.match.leaks as leaks
+from orcon.service import directory, sharing, tracing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "harbour-road.md"
+N = 100
+STYLES = [  # (font family, px, device pixels per CSS pixel)
+    ("serif", 14, 1),
+    ("sans-serif", 14, 1),
+    ("Arial", 12, 1),
+    ("sans-serif", 11, 1),
+    ("serif", 18, 1),
+    ("sans-serif", 16, 2),
+    ("monospace", 13, 1),
+]
+TARGETS = (32, 40, 48, 56, 64)
+
+
+def paragraphs(copy: str, start: int, words: int = 250) -> list[str]:
+    shown = copy.replace("\u200b", "").replace("\u2060", "")  # a screen draws them as nothing
+    prose = [" ".join(p.split()) for p in shown.split("\n\n") if not p.startswith(("#", ">", "**"))]
+    out: list[str] = []
+    for p in prose[start:]:
+        out.append(p)
+        if sum(len(x.split()) for x in out) >= words:
+            break
+    return out
+
+
+def chromium_shot(browser, paras: list[str], family: str, px: int, scale: int) -> bytes:  # type: ignore[no-untyped-def]
+    page = browser.new_page(viewport={"width": 640, "height": 600}, device_scale_factor=scale)
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paras)
+    page.set_content(
+        f"<html><body style='font-family:{family};font-size:{px}px;width:600px;margin:12px'>"
+        f"{body}</body></html>"
+    )
+    shot = page.screenshot(full_page=True, type="jpeg", quality=80)
+    page.close()
+    return bytes(shot)
+
+
+def pillow_shot(paras: list[str]) -> bytes:
+    font = ImageFont.load_default(size=20)
+    lines = [ln for p in paras for ln in [*textwrap.wrap(p, 78), ""]]
+    img = Image.new("RGB", (900, 30 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 30 * i), line, fill=(20, 20, 20), font=font)
+    return bytes(cv2.imencode(".jpg", np.array(img)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])[1])
+
+
+def words_read(truth: list[str], text: str) -> float:
+    sm = difflib.SequenceMatcher(a=truth, b=text.split(), autojunk=False)
+    return sum(m.size for m in sm.get_matching_blocks()) / len(truth)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--trials", type=int, default=5)
+    ap.add_argument("--out", default="bench/out/ocr_screenshots.json")
+    args = ap.parse_args()
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        raise SystemExit("needs Chromium (apt-get install chromium)")
+    rng = random.Random(5)
+    home = Path(tempfile.mkdtemp()) / "home"
+    os.environ.pop("ORCON_DATABASE_URL", None)
+    inst, _ = Instance.init(Home(home), "Originator")
+    directory.add_org(inst, "Partner")
+    csv = "email,name,org\n" + "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(N))
+    directory.import_people(inst, csv.encode())
+    item = sharing.share(
+        inst, REPORT.read_bytes(), title="report", tlp="amber", to=["Partner"], filename="r.md"
+    )
+    people = sharing.entitled(inst, item.id)
+    for e in people:  # everyone is issued a copy: all of them are scored
+        sharing.issue_copy(inst, item.id, e)
+    prose_count = len(paragraphs(REPORT.read_text(), 0, 10**6))
+    calibration: dict[str, dict[int, float]] = {}
+    traces = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        for style in [*STYLES, ("pillow", 20, 1)]:
+            name = f"{style[0]} {style[1]}px x{style[2]}"
+            calibration[name] = {}
+            for t in range(args.trials):
+                leaker = people[rng.randrange(N)]
+                copy = sharing.issue_copy(inst, item.id, leaker).data.decode()
+                paras = paragraphs(copy, rng.randrange(max(1, prose_count - 3)))
+                shot = (
+                    pillow_shot(paras)
+                    if style[0] == "pillow"
+                    else chromium_shot(browser, paras, *style)
+                )
+                truth = " ".join(paras).split()
+                pixels = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
+                if t == 0:  # the height table, on the first screenshot of each style
+                    chosen = leaks.OCR_LINE_PX
+                    for target in TARGETS:
+                        leaks.OCR_LINE_PX = target
+                        calibration[name][target] = round(
+                            words_read(truth, leaks.picture_text(pixels)), 3
+                        )
+                    leaks.OCR_LINE_PX = chosen
+                start = time.perf_counter()
+                res = tracing.trace(inst, shot)
+                dt = time.perf_counter() - start
+                accused = [a.person for a in res.accused]
+                row = {
+                    "style": name,
+                    "words": len(truth),
+                    "verdict": res.verdict,
+                    "named": accused == [leaker],
+                    "innocents": len(set(accused) - {leaker}),
+                    "symbols_read": res.read,
+                    "seconds": round(dt, 2),
+                }
+                traces.append(row)
+                print(row, flush=True)
+            print(name, calibration[name], flush=True)
+        browser.close()
+    summary = {
+        name: {
+            "named": sum(r["named"] for r in traces if r["style"] == name),
+            "trials": sum(1 for r in traces if r["style"] == name),
+            "innocents": sum(int(r["innocents"]) for r in traces if r["style"] == name),
+            "median_seconds": float(
+                np.median([float(r["seconds"]) for r in traces if r["style"] == name])
+            ),
+        }
+        for name in calibration
+    }
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores",
+        "date": time.strftime("%Y-%m-%d"),
+        "recipients": N,
+        "line_px": leaks.OCR_LINE_PX,
+        "calibration_words_read": calibration,
+        "summary": summary,
+        "traces": traces,
+    }
+    print(json.dumps({"calibration": calibration, "summary": summary}, indent=1))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,246 @@
+"""What a leaked file holds, whatever it was saved as: a picture, or the words of a text.
+
+Leaks of a text report rarely arrive as the text file that was shared: an analyst
+saves the newspaper's web page, a partner's copy turns up printed to PDF, or a
+screenshot of a page circulates on social media. The fingerprint of a text is in
+its wording, which survives all of them, so each is turned back into words here:
+a web page by its main text (trafilatura, the article extractor the leak watch
+uses), a PDF by its text layer (pypdf) or, without one, by drawing its pages
+(pypdfium2) and reading them as pictures, a Word document by its paragraphs
+(python-docx), a picture of text by OCR (RapidOCR's PP-OCR models, which ship
+inside the rapidocr-onnxruntime package; nothing is downloaded). Invisible
+marks rarely survive these, and orcon never depends on them.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from functools import lru_cache
+from typing import Any
+
+import cv2
+import lxml.html
+import numpy as np
+
+from orcon.errors import UsageError
+
+OCR_MIN_WORDS = 8  # fewer words read from a picture: it is a photo, not a picture of text
+OCR_MIN_LINES = 3  # fewer lines of text found: not read at all (the leak watch's photos)
+OCR_LINE_PX = 56  # height of a found line of text the recogniser reads best at
+OCR_MAX_SCALE = 4.0
+OCR_MAX_PIXELS = 30_000_000
+_HTML_START = ("<!doctype html", "<html", "<?xml")
+_HTML_TAG = re.compile(rb"</(?:p|div|article|body|span|h[1-6])>", re.IGNORECASE)
+
+
+def format_of(data: bytes) -> str:
+    """The leak's format: pdf, docx, html or text (images are recognised by
+    orcon.marks.image.codec first); a ZIP archive other than a Word document is refused."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        try:
+            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+        except zipfile.BadZipFile:
+            raise UsageError("the file is a damaged ZIP archive") from None
+        if "word/document.xml" in names:
+            return "docx"
+        raise UsageError(
+            "the file is a ZIP archive: unpack it and trace the leaked files in it one by one"
+        )
+    lowered = head[:64].lower()
+    if lowered.startswith(tuple(s.encode() for s in _HTML_START)) or (
+        lowered.startswith(b"<") and _HTML_TAG.search(head)
+    ):
+        return "html"
+    return "text"
+
+
+def html_text(html: str) -> str:
+    """The main text of a web page (its article, without menus and footers where they
+    can be told apart; all of its text where they cannot)."""
+    import trafilatura
+
+    if not html.strip():
+        return ""
+    text = trafilatura.extract(html, include_comments=False, favor_recall=True)
+    if text and len(text.split()) >= 8:
+        return str(text)
+    try:
+        return " ".join(lxml.html.fromstring(html).text_content().split())
+    except (lxml.etree.ParserError, ValueError):
+        return html
+
+
+def pdf_text(data: bytes) -> str:
+    """The text layer of a PDF, page by page; a clear error for what has none."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise UsageError(
+                "the PDF is password-protected: open it with its password and save an "
+                "unprotected copy, or trace a copy of its text"
+            )
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except UsageError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError) as err:
+        raise UsageError(f"the PDF could not be read ({err}); trace a copy of its text") from None
+    return "\n\n".join(p.strip() for p in pages if p.strip())
+
+
+PDF_MAX_PAGES = 8  # pages of a PDF without text that are rendered and read as pictures
+PDF_DPI = 150
+
+
+def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
+    """The first pages of a PDF as pictures (BGR), for a PDF with no text layer: a scan
+    of a printed copy, or a page that only holds a photo."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(data)
+        pages = []
+        for i in range(min(len(pdf), max_pages)):
+            bitmap = pdf[i].render(scale=PDF_DPI / 72)
+            pages.append(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]))
+    except pdfium.PdfiumError as err:
+        raise UsageError(f"the PDF could not be drawn ({err}); trace a copy of its text") from None
+    if not pages:
+        raise UsageError("the PDF has no pages")
+    return pages
+
+
+def docx_text(data: bytes) -> str:
+    """The paragraphs and table cells of a Word document, in order."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise UsageError(f"the Word document could not be read ({err})") from None
+    parts = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            parts.extend(cell.text for cell in row.cells)
+    return "\n\n".join(x.strip() for x in parts if x.strip())
+
+
+@lru_cache(maxsize=1)
+def _ocr_engine() -> Any:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError:
+        return None
+    return RapidOCR()
+
+
+def ocr_available() -> bool:
+    return _ocr_engine() is not None
+
+
+def picture_text(pixels: np.ndarray) -> str:
+    """The words in a picture of text, line by line in reading order ("" when it holds
+    fewer than a handful: a photo). Lines are read upright only: a page photographed
+    upside down is not a leak orcon reads."""
+    engine = _ocr_engine()
+    if engine is None:
+        raise UsageError(
+            "reading text from a picture needs rapidocr-onnxruntime "
+            "(pip install --no-deps 'rapidocr-onnxruntime>=1.4,<2'; `make install` does it)"
+        )
+    pixels = np.ascontiguousarray(pixels)
+    # The recogniser drops the spaces of small type ("officerswerecalled"): bring the
+    # lines found to about OCR_LINE_PX high first (bench/ocr_screenshots.py measured it).
+    boxes, _ = engine(pixels, use_cls=False, use_rec=False)
+    if boxes is None or len(boxes) < OCR_MIN_LINES:  # a photo, perhaps with a caption
+        return ""
+    height = float(np.median([np.linalg.norm(np.subtract(b[0], b[3])) for b in boxes]))
+    scale = min(OCR_MAX_SCALE, OCR_LINE_PX / max(height, 1.0))
+    scale = min(scale, (OCR_MAX_PIXELS / (pixels.shape[0] * pixels.shape[1])) ** 0.5)
+    if scale > 1.05:
+        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    found, _ = engine(pixels, use_cls=False)
+    lines = [str(line[1]) for line in found or () if str(line[1]).strip()]
+    text = "\n".join(lines)
+    return text if len(text.split()) >= OCR_MIN_WORDS else ""
+
+
+# Space recovery for OCR'd small type: "Atapproximately21:40on14March2026,officers".
+_PIECE = re.compile(r"[A-Za-z\u00c0-\u024f]+(?:['\u2019][A-Za-z]+)*|\d+(?:[.:,/]\d+)*|\S")
+_ATTACH_LEFT = frozenset(",.;:!?)%\u201d\"'")  # written against the word before
+_ATTACH_RIGHT = frozenset("(\u201c£$€")  # written against the word after
+_UNKNOWN_LETTER = 25.0  # the cost of a letter no vocabulary word explains
+_LONGEST_WORD = 24
+
+
+def _split_run(run: str, cost: dict[str, float], unknown_word: float) -> list[str]:
+    """The cheapest split of a run of letters into words: vocabulary words at their cost,
+    any other piece (a misread word, a name) at ``unknown_word`` plus two per letter. Inside
+    a quote of a shared text every word is in the vocabulary but the misread ones, so
+    splitting generously costs nothing there; words of the surrounding article that
+    split wrongly are words the reader never looks for."""
+    n = len(run)
+    low = run.lower()
+    best = [0.0] + [float("inf")] * n
+    back = [0] * (n + 1)
+    for j in range(1, n + 1):
+        starts = [*range(max(0, j - _LONGEST_WORD), j), *([0] if j > _LONGEST_WORD else [])]
+        for i in starts:
+            c = cost.get(low[i:j])
+            if c is None:
+                c = _UNKNOWN_LETTER if j - i == 1 else unknown_word + 2 * (j - i)
+            if best[i] + c < best[j]:
+                best[j], back[j] = best[i] + c, i
+    out, j = [], n
+    while j > 0:
+        out.append(run[back[j] : j])
+        j = back[j]
+    return out[::-1]
+
+
+def word_costs(counts: dict[str, int]) -> dict[str, float]:
+    """-log p of each word of a vocabulary (from counts), for :func:`respace`."""
+    import math
+
+    total = sum(counts.values()) + len(counts)
+    return {w: math.log(total / (c + 1)) for w, c in counts.items()}
+
+
+def respace(text: str, cost: dict[str, float], unknown_word: float = 4.0) -> str:
+    """Put back the spaces OCR lost, using the words of the texts it may come from.
+
+    A token the vocabulary knows stays as it is; a longer run of letters becomes the
+    cheapest sequence of vocabulary words (by their frequency), or stays whole where no
+    such sequence is cheaper than one unknown word. Digits and punctuation are split
+    off and written as usual ("2026," then a space, "e-mail" joined)."""
+    out_lines = []
+    for line in text.splitlines():
+        words: list[str] = []
+        for chunk in line.split():
+            bare = chunk.strip(",.;:!?()\"'").lower()
+            if bare in cost or len(bare) < 5:
+                words.append(chunk)
+                continue
+            pieces: list[str] = []
+            for m in _PIECE.finditer(chunk):
+                p = m.group()
+                if p[0].isalpha() and p.lower() not in cost:
+                    pieces.extend(_split_run(p, cost, unknown_word))
+                else:
+                    pieces.append(p)
+            rebuilt = ""
+            for k, p in enumerate(pieces):
+                glue = k == 0 or p in _ATTACH_LEFT or p == "-" or pieces[k - 1] == "-"
+                glue = glue or pieces[k - 1] in _ATTACH_RIGHT
+                rebuilt += p if glue else " " + p
+            words.append(rebuilt)
+        out_lines.append(" ".join(words))
+    return "\n".join(out_lines)

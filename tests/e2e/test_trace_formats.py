@@ -1,0 +1,251 @@
+"""A text report that leaks as a saved web page, a PDF or a screenshot is traced like text.
+
+Each leak is written to a file and traced with ``orcon trace FILE --json`` in a new
+process, as an analyst would."""
+
+from __future__ import annotations
+
+import html
+import io
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from orcon.service import directory, sharing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PEOPLE = 20
+
+
+@pytest.fixture
+def shared(tmp_path: Path) -> tuple[Path, list[str], dict[str, str]]:
+    """(instance home, the people issued a copy, their copies) with harbour-road shared."""
+    home = tmp_path / "home"
+    inst, _ = Instance.init(Home(home), "Northshire Constabulary")
+    directory.add_org(inst, "Harbour City PD")
+    csv = "email,name,org\n" + "".join(
+        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(PEOPLE)
+    )
+    directory.import_people(inst, csv.encode())
+    item = sharing.share(
+        inst, REPORT.read_bytes(), title="Kestrel", tlp="amber", to=["Harbour City PD"],
+        filename="k.md",
+    )  # fmt: skip
+    people = sharing.entitled(inst, item.id)
+    copies = {e: sharing.issue_copy(inst, item.id, e).data.decode() for e in people}
+    inst.close()
+    return home, people, copies
+
+
+def _prose(copy: str, words: int) -> list[str]:
+    """The copy's paragraphs (no markings or headings) up to about ``words`` words."""
+    out: list[str] = []
+    for para in copy.split("\n\n"):
+        if para.startswith(("#", ">", "**")):
+            continue
+        out.append(" ".join(para.split()))
+        if sum(len(p.split()) for p in out) >= words:
+            break
+    return out
+
+
+def _trace(home: Path, leak: Path, *extra: str) -> tuple[int, dict[str, object] | str]:
+    out = subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(leak), "--json", *extra],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    return out.returncode, (json.loads(out.stdout) if out.returncode == 0 else out.stderr)
+
+
+def _accused(verdict: dict[str, object] | str) -> list[str]:
+    assert isinstance(verdict, dict), verdict
+    return [str(a["person"]) for a in verdict["accused"]]  # type: ignore[union-attr, index]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_saved_news_page_quoting_a_copy_names_its_holder(tmp_path, database, shared):
+    home, people, copies = shared
+    leaker = people[7]
+    quote = " ".join(_prose(copies[leaker], 250))
+    retyped = " ".join(quote.encode("ascii", "ignore").decode().split())
+    page = f"""<!DOCTYPE html><html><head><title>Harbour Road arson: what police know</title>
+<script>window.ads = [];</script></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a></nav>
+<article><h1>Harbour Road arson: what police know</h1>
+<p>A confidential police briefing seen by this newspaper sets out the inquiry so far.</p>
+<p>{html.escape(retyped)}</p>
+<p>The force declined to comment on the leaked document.</p></article>
+<footer>Copyright 2026 City News. Cookie settings. Contact us.</footer></body></html>"""
+    leak = tmp_path / "article.html"
+    leak.write_text(page)
+    rc, verdict = _trace(home, leak)
+    assert rc == 0 and _accused(verdict) == [leaker]
+    assert isinstance(verdict, dict)
+    assert any("web page" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+
+
+# 20 px type is read with its spaces once scaled; in 11 px type OCR loses nearly all of
+# them ("officerswerecalled"), which the shared texts' words put back.
+@pytest.mark.parametrize("size", [20, 11])
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_screenshot_of_a_copy_is_read_by_ocr_and_names_its_holder(
+    tmp_path, database, shared, size
+):
+    home, people, copies = shared
+    leaker = people[12]
+    img = _screen(copies[leaker], size)
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=85)  # as a social-media site would recompress it
+    leak = tmp_path / "screenshot.jpg"
+    leak.write_bytes(buf.getvalue())
+    report = tmp_path / "evidence.html"
+    rc, verdict = _trace(home, leak, "--report", str(report))
+    assert rc == 0 and _accused(verdict) == [leaker]
+    assert isinstance(verdict, dict)
+    assert any("by OCR" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    # The evidence shows the picture as received and the words OCR read from it.
+    page = report.read_text()
+    assert "The leak, a picture of text" in page and 'alt="The leaked picture as received"' in page
+    assert "The text read from the picture" in page and "Harbour Road" in page
+    # A photo that holds no text and no shared photo is still no match, not an error.
+    rng = np.random.default_rng(3)
+    noise = cv2.GaussianBlur(rng.integers(0, 255, (400, 600, 3), dtype=np.uint8), (9, 9), 3)
+    other = tmp_path / "holiday.jpg"
+    other.write_bytes(cv2.imencode(".jpg", noise)[1].tobytes())
+    rc, verdict = _trace(home, other)
+    assert rc == 0 and isinstance(verdict, dict) and verdict["verdict"] == "no-match"
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; PDF leak test skipped")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_copy_printed_to_pdf_names_its_holder(tmp_path, database, shared):
+    from playwright.sync_api import sync_playwright
+
+    home, people, copies = shared
+    leaker = people[3]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in _prose(copies[leaker], 2000))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(f"<html><body style='font-family:serif'>{body}</body></html>")
+        pdf = page.pdf(format="A4")
+        browser.close()
+    leak = tmp_path / "copy.pdf"
+    leak.write_bytes(pdf)
+    rc, verdict = _trace(home, leak)
+    assert rc == 0 and _accused(verdict) == [leaker]
+    assert isinstance(verdict, dict)
+    assert any("PDF's text layer" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+
+
+def _screen(text: str, size: int = 20) -> Image.Image:
+    """Paragraphs drawn as a screen shows them (the invisible marks take no space)."""
+    shown = text.replace("\u200b", "").replace("\u2060", "")
+    font = ImageFont.load_default(size=size)
+    step = round(1.5 * size)
+    lines = [ln for p in _prose(shown, 300) for ln in [*textwrap.wrap(p, 78 * 20 // size), ""]]
+    img = Image.new("RGB", (900, step * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + step * i), line, fill=(20, 20, 20), font=font)
+    return img
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_scanned_copy_and_a_word_document_name_their_holders(tmp_path, database, shared):
+    import docx
+
+    home, people, copies = shared
+    # A PDF with no text layer (a printed copy, scanned): its pages are read by OCR.
+    buf = io.BytesIO()
+    _screen(copies[people[4]]).save(buf, "PDF", resolution=100)
+    scan = tmp_path / "scan.pdf"
+    scan.write_bytes(buf.getvalue())
+    rc, verdict = _trace(home, scan)
+    assert rc == 0 and _accused(verdict) == [people[4]]
+    assert isinstance(verdict, dict)
+    assert any("no text layer" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    # A partner pasted their copy into Word.
+    document = docx.Document()
+    for para in _prose(copies[people[9]], 2000):
+        document.add_paragraph(para)
+    buf = io.BytesIO()
+    document.save(buf)
+    word = tmp_path / "briefing.docx"
+    word.write_bytes(buf.getvalue())
+    rc, verdict = _trace(home, word)
+    assert rc == 0 and _accused(verdict) == [people[9]]
+    assert isinstance(verdict, dict)
+    assert any("Word document" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo):
+    home = tmp_path / "home"
+    inst, _ = Instance.init(Home(home), "Northshire Constabulary")
+    directory.add_org(inst, "Harbour City PD")
+    people = "".join(f"{x}@harbour.example,{x},Harbour City PD\n" for x in "ab")
+    directory.import_people(inst, ("email,name,org\n" + people).encode())
+    item = sharing.share(inst, photo, title="Van", tlp="amber", to=["Harbour City PD"])
+    copy = sharing.issue_copy(inst, item.id, "b@harbour.example").data
+    inst.close()
+    buf = io.BytesIO()
+    Image.open(io.BytesIO(copy)).save(buf, "PDF", resolution=96)  # a page that is the photo
+    leak = tmp_path / "photo.pdf"
+    leak.write_bytes(buf.getvalue())
+    report = tmp_path / "evidence.html"
+    rc, verdict = _trace(home, leak, "--report", str(report))
+    assert rc == 0 and _accused(verdict) == ["b@harbour.example"]
+    assert 'alt="The leaked image as received"' in report.read_text()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_files_orcon_cannot_read_are_refused_with_what_to_do(tmp_path, database, shared):
+    import zipfile
+
+    from pypdf import PdfWriter
+
+    home, _, _ = shared
+
+    def pdf(encrypt: bool) -> bytes:
+        writer = PdfWriter()
+        writer.add_blank_page(595, 842)
+        if encrypt:
+            writer.encrypt("secret")
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("copy.md", "text")
+    cases = {
+        "locked.pdf": (pdf(True), "password-protected"),
+        "broken.pdf": (b"%PDF-1.7\n" + b"\x00garbage" * 50, "the PDF could not be read"),
+        "leaks.zip": (archive.getvalue(), "unpack it and trace the leaked files in it"),
+        "broken.docx": (b"PK\x03\x04" + b"\x00" * 40, "damaged ZIP archive"),
+    }
+    for name, (data, message) in cases.items():
+        leak = tmp_path / name
+        leak.write_bytes(data)
+        rc, err = _trace(home, leak)
+        assert rc == 2, (name, err)
+        assert isinstance(err, str) and message in err and "Traceback" not in err
+    # A blank page holds neither a shared photo nor text: no match, not an error.
+    blank = tmp_path / "blank.pdf"
+    blank.write_bytes(pdf(False))
+    rc, verdict = _trace(home, blank)
+    assert rc == 0 and isinstance(verdict, dict) and verdict["verdict"] == "no-match"
