@@ -183,7 +183,13 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     inst = _open(args)
-    result = tracing.trace(inst, _read(args.file))
+
+    def progress(step: str) -> None:
+        print(f"  {step}…", file=sys.stderr, flush=True)
+
+    result = tracing.trace(
+        inst, _read(args.file), progress=progress if sys.stderr.isatty() else None
+    )
     if args.report:
         from orcon.service.report import write_report
 
@@ -213,6 +219,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
             f"{result.false_accusation_bound:g}/{result.population} "
             f"for the {result.population} recipients."
         )
+        for note in result.notes:
+            print(f"  {note}")
     if args.report:
         print(f"Evidence report: {args.report}")
     return 0

@@ -30,7 +30,7 @@ OCR_MIN_WORDS = 8  # fewer words read from a picture: it is a photo, not a pictu
 OCR_MIN_LINES = 3  # fewer lines of text found: not read at all (the leak watch's photos)
 OCR_LINE_PX = 56  # height of a found line of text the recogniser reads best at
 OCR_MAX_SCALE = 4.0
-OCR_MAX_PIXELS = 30_000_000
+OCR_MIN_SCORE = 0.5  # a line read with less confidence is left out (RapidOCR's default)
 _HTML_START = ("<!doctype html", "<html", "<?xml")
 _HTML_TAG = re.compile(rb"</(?:p|div|article|body|span|h[1-6])>", re.IGNORECASE)
 
@@ -157,18 +157,35 @@ def picture_text(pixels: np.ndarray) -> str:
             "(pip install --no-deps 'rapidocr-onnxruntime>=1.4,<2'; `make install` does it)"
         )
     pixels = np.ascontiguousarray(pixels)
-    # The recogniser drops the spaces of small type ("officerswerecalled"): bring the
-    # lines found to about OCR_LINE_PX high first (bench/ocr_screenshots.py measured it).
     boxes, _ = engine(pixels, use_cls=False, use_rec=False)
     if boxes is None or len(boxes) < OCR_MIN_LINES:  # a photo, perhaps with a caption
         return ""
-    height = float(np.median([np.linalg.norm(np.subtract(b[0], b[3])) for b in boxes]))
-    scale = min(OCR_MAX_SCALE, OCR_LINE_PX / max(height, 1.0))
-    scale = min(scale, (OCR_MAX_PIXELS / (pixels.shape[0] * pixels.shape[1])) ** 0.5)
-    if scale > 1.05:
-        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
-    found, _ = engine(pixels, use_cls=False)
-    lines = [str(line[1]) for line in found or () if str(line[1]).strip()]
+    # The recogniser drops the spaces of small type ("officerswerecalled"): each line is
+    # cut from the full picture and brought to about OCR_LINE_PX high first
+    # (bench/ocr_screenshots.py measured it); the detector itself saw the picture at
+    # most 2,000 pixels on a side.
+    crops = []
+    for box in boxes:
+        pts = np.asarray(box, np.float32)
+        w = float(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
+        h = float(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
+        if h < 4 or w < h:  # specks, and vertical text (not read)
+            continue
+        scale = min(OCR_MAX_SCALE, max(1.0, OCR_LINE_PX / h))
+        size = (round(w * scale), round(h * scale))
+        target = np.array(
+            [[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], dtype=np.float32
+        )
+        warp = cv2.getPerspectiveTransform(pts, target)
+        crops.append(
+            cv2.warpPerspective(
+                pixels, warp, size, flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+            )
+        )
+    if not crops:
+        return ""
+    read, _ = engine.text_rec(crops)
+    lines = [str(t) for t, score in read if str(t).strip() and score >= OCR_MIN_SCORE]
     text = "\n".join(lines)
     return text if len(text.split()) >= OCR_MIN_WORDS else ""
 

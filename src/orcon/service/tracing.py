@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -119,7 +120,7 @@ def _photo_candidates(
 
 
 def _candidates(
-    inst: Instance, data: bytes
+    inst: Instance, data: bytes, progress: Callable[[str], None]
 ) -> tuple[str, list[tuple[str, int]], object, str, np.ndarray | None]:
     """(kind, ranked item candidates, the decoded leak, what it was read from, the picture
     it was read from) for a photo, or for a text that leaked as text, a web page, a PDF,
@@ -140,6 +141,7 @@ def _candidates(
         if source == "pdf":
             text = leaks.pdf_text(data)
             if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
+                progress("the PDF has no text layer: drawing its pages")
                 pictures, source = leaks.pdf_pages(data), "pdf pages"
         elif source == "docx":
             text = leaks.docx_text(data)
@@ -156,6 +158,7 @@ def _candidates(
         texts = [r.item_id for r in rows if r.scale == "text"]
         if not texts or not leaks.ocr_available():
             return "photo", [], pictures[0], source, pictures[0]
+        progress(f"no shared photo in it: reading its text by OCR ({len(pictures)} picture(s))")
         text = "\n\n".join(leaks.picture_text(p) for p in pictures).strip()
         if not text:
             return "photo", [], pictures[0], source, pictures[0]
@@ -169,6 +172,10 @@ def _candidates(
     )
     first = pictures[0] if pictures else None
     return "text", match_text.rank(shingles, texts_features), text, source, first
+
+
+def _quiet(_step: str) -> None:
+    pass
 
 
 _EMPTY = {
@@ -238,12 +245,18 @@ def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Doc
 
 
 def trace(
-    inst: Instance, data: bytes, epsilon: float = DEFAULT_EPSILON, now: datetime | None = None
+    inst: Instance,
+    data: bytes,
+    epsilon: float = DEFAULT_EPSILON,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> TraceResult:
-    """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace."""
+    """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace.
+
+    ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages)."""
     if not data:
         raise UsageError("the leaked file is empty")
-    kind, ranked, leak, source, picture = _candidates(inst, data)
+    kind, ranked, leak, source, picture = _candidates(inst, data, progress or _quiet)
     result: TraceResult | None = None
     notes: list[str] = []
     if source in _READ_FROM:
