@@ -2,7 +2,9 @@
 
 A copy's paragraphs (about 250 words from a random paragraph on) are drawn as a
 screen shows them, by headless Chromium in several fonts and sizes (and once by
-Pillow's own font), saved as JPEG 80, and:
+Pillow's own font), saved as JPEG 80 (and, in 14 px sans-serif, photographed off
+the screen with a phone, recompressed at JPEG 20 or blurred: the image battery's
+screen-photo, jpeg20 and blur1.5), and:
 
 1. read by OCR with the lines brought to each of several heights first
    (orcon.match.leaks.OCR_LINE_PX was chosen from this table): the share of the
@@ -35,6 +37,7 @@ from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import sync_playwright
 
 import orcon.match.leaks as leaks
+from orcon.marks.image import attacks
 from orcon.service import directory, sharing, tracing
 from orcon.service.instance import Instance
 from orcon.store.home import Home
@@ -51,6 +54,9 @@ STYLES = [  # (font family, px, device pixels per CSS pixel)
     ("monospace", 13, 1),
 ]
 TARGETS = (32, 40, 48, 56, 64)
+# The 14 px sans-serif screenshot after the image battery's attacks a picture of a
+# page meets: photographed off the screen with a phone, recompressed hard, blurred.
+ATTACKED = ("screen-photo", "jpeg20", "blur1.5")
 
 
 def paragraphs(copy: str, start: int, words: int = 250) -> list[str]:
@@ -117,8 +123,10 @@ def main() -> None:
     traces = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        for style in [*STYLES, ("pillow", 20, 1)]:
-            name = f"{style[0]} {style[1]}px x{style[2]}"
+        runs = [(st, "") for st in [*STYLES, ("pillow", 20, 1)]]
+        runs += [(("sans-serif", 14, 1), attack) for attack in ATTACKED]
+        for style, attack in runs:
+            name = f"{style[0]} {style[1]}px x{style[2]}" + (f", then {attack}" if attack else "")
             calibration[name] = {}
             for t in range(args.trials):
                 leaker = people[rng.randrange(N)]
@@ -131,6 +139,9 @@ def main() -> None:
                 )
                 truth = " ".join(paras).split()
                 pixels = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_COLOR)
+                if attack:
+                    pixels = attacks.SINGLE[attack](pixels, np.random.default_rng(t))
+                    shot = bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1])
                 if t == 0:  # the height table, on the first screenshot of each style
                     chosen = leaks.OCR_LINE_PX
                     for target in TARGETS:

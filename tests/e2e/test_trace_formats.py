@@ -249,3 +249,22 @@ def test_files_orcon_cannot_read_are_refused_with_what_to_do(tmp_path, database,
     blank.write_bytes(pdf(False))
     rc, verdict = _trace(home, blank)
     assert rc == 0 and isinstance(verdict, dict) and verdict["verdict"] == "no-match"
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_slow_steps_of_a_trace_are_announced(tmp_path, database, shared):
+    from orcon.service import tracing
+
+    home, people, copies = shared
+    buf = io.BytesIO()
+    _screen(copies[people[1]]).save(buf, "PDF", resolution=100)
+    steps: list[str] = []
+    inst = Instance.open(Home(home))
+    result = tracing.trace(inst, buf.getvalue(), progress=steps.append)
+    inst.close()
+    assert [a.person for a in result.accused] == [people[1]]
+    assert result.leak_format == "scanned pdf" and result.leak_text
+    assert steps == [
+        "the PDF has no text layer: drawing its pages",
+        "no shared photo in it: reading its text by OCR (1 picture(s))",
+    ]
