@@ -3,7 +3,8 @@
 An instance with 1,000 recipients of a 1600×1068 photo and of a report; each
 leak of the image battery, two collusions per photo (two copies averaged, three
 as a mosaic) and the text leaks (single leakers and pairs mixing their copies
-sentence by sentence) is written to a file and traced
+sentence by sentence; the text also as a saved news page, a screenshot, a scanned
+PDF, a Word document and a PDF printed by Chromium) is written to a file and traced
 with ``orcon trace FILE --json`` in a fresh process, as an analyst would.
 Reports the verdict, whether the right person was named, innocents accused,
 and wall time per trace (process start and instance open included).
@@ -15,19 +16,24 @@ Usage:  python bench/trace.py [--photos astronaut,coffee,rocket] [--excerpts 10]
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import os
 import platform
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
 import cv2
+import docx
 import numpy as np
+from PIL import Image, ImageDraw, ImageFont
 
 sys.path.insert(0, str(Path(__file__).parent))
 from image_marks import load
@@ -37,6 +43,43 @@ from orcon.service.instance import Instance
 from orcon.store.home import Home
 
 SENTENCE = re.compile(r"(?<=\.) (?=[A-Z])")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def draw_text(paras: list[str], size: int, words: int = 250) -> np.ndarray:
+    """About ``words`` words of paragraphs as a screen shows them (the invisible marks
+    take no space), in Pillow's own font."""
+    shown: list[str] = []
+    for para in paras:
+        shown.append(" ".join(para.replace("\u200b", "").replace("\u2060", "").split()))
+        if sum(len(x.split()) for x in shown) >= words:
+            break
+    font = ImageFont.load_default(size=size)
+    step = round(1.5 * size)
+    lines = [ln for p in shown for ln in [*textwrap.wrap(p, 78 * 20 // size), ""]]
+    img = Image.new("RGB", (900, step * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + step * i), line, fill=(20, 20, 20), font=font)
+    return np.array(img)[:, :, ::-1].copy()
+
+
+def print_pdf(paras: list[str]) -> bytes:
+    """The copy's paragraphs printed to PDF by headless Chromium (a text layer)."""
+    import html
+
+    from playwright.sync_api import sync_playwright
+
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paras)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(f"<html><body style='font-family:serif'>{body}</body></html>")
+        pdf = page.pdf(format="A4")
+        browser.close()
+    return bytes(pdf)
+
+
 REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-street.md"
 N = 1000
 
@@ -73,7 +116,7 @@ def main() -> None:
     csv = "email,name,org\n" + "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(N))
     directory.import_people(inst, csv.encode())
     rows: list[dict[str, object]] = []
-    for name in args.photos.split(","):
+    for name in [x for x in args.photos.split(",") if x]:  # --photos "": text leaks only
         img = load(name)
         item = sharing.share(
             inst,
@@ -146,6 +189,15 @@ def main() -> None:
     labels = ["whole copy retyped"] + ["250-word excerpt retyped"] * args.excerpts
     labels += ["6-sentence quote retyped", "3-sentence quote pasted verbatim", "unrelated article"]
     labels += ["2 copies mixed sentence by sentence, retyped"] * args.mixes
+    # The same text leaked as something other than text (docs/trace.md, "What a leak may be").
+    labels += [
+        "250-word excerpt in a saved news page (.html)",
+        "screenshot of about 250 words (.png, 14 px)",
+        "copy scanned to PDF (.pdf, no text layer)",
+        "copy pasted into Word (.docx)",
+    ]
+    if CHROMIUM:
+        labels += ["copy printed to PDF by Chromium (.pdf)"]
     for label in labels:
         leaker = f"p{rng.randrange(N)}@partner.example"
         guilty = {leaker}
@@ -178,7 +230,35 @@ def main() -> None:
         elif label == "unrelated article":
             body = "The council met on Tuesday to discuss parking charges and the library. " * 30
             leaker = "nobody"
-        res, dt = trace(home, body.encode(), ".txt")
+        data, suffix = body.encode(), ".txt"
+        copy = texts.get(leaker, "")
+        paras = [p for p in copy.split("\n\n") if not p.startswith(("#", ">", "**"))]
+        if label.endswith("(.html)"):  # the 250-word excerpt cut above, in a page
+            page = (
+                "<!DOCTYPE html><html><body><nav>Home News Sport</nav><article>"
+                f"<h1>Market disorder</h1><p>{body}</p></article>"
+                "<footer>Cookie settings</footer></body></html>"
+            )
+            data, suffix = page.encode(), ".html"
+        elif label.startswith(("screenshot", "copy scanned")):
+            start = rng.randrange(0, len(paras) - 3)
+            picture = draw_text(paras[start:], 14 if label.startswith("screenshot") else 18)
+            if label.startswith("screenshot"):
+                data, suffix = cv2.imencode(".png", picture)[1].tobytes(), ".png"
+            else:
+                buf = io.BytesIO()
+                Image.fromarray(picture[:, :, ::-1]).save(buf, "PDF", resolution=100)
+                data, suffix = buf.getvalue(), ".pdf"
+        elif label.endswith("(.docx)"):
+            document = docx.Document()
+            for para in paras:
+                document.add_paragraph(" ".join(para.split()))
+            buf = io.BytesIO()
+            document.save(buf)
+            data, suffix = buf.getvalue(), ".docx"
+        elif label.endswith("Chromium (.pdf)"):
+            data, suffix = print_pdf(paras), ".pdf"
+        res, dt = trace(home, data, suffix)
         accused = [a["person"] for a in res.get("accused", [])]  # type: ignore[union-attr]
         rows.append(
             {

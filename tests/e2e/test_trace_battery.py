@@ -141,9 +141,7 @@ def test_two_people_mixing_retyped_copies_are_traced_with_side_information(tmp_p
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(
-    tmp_path, database
-):
+def test_a_retyped_quote_too_short_to_name_anyone_says_how_much_would_be_needed(tmp_path, database):
     from orcon.codes import fewest_agreeing
 
     home = tmp_path / "home"

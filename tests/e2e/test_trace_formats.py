@@ -75,6 +75,14 @@ def _accused(verdict: dict[str, object] | str) -> list[str]:
     return [str(a["person"]) for a in verdict["accused"]]  # type: ignore[union-attr, index]
 
 
+def _named(home: Path, leak: Path, who: str, note: str, *extra: str) -> None:
+    """``orcon trace LEAK --json`` names ``who`` alone, with a note that holds ``note``."""
+    rc, verdict = _trace(home, leak, *extra)
+    assert rc == 0 and _accused(verdict) == [who]
+    assert isinstance(verdict, dict)
+    assert any(note in n for n in verdict["notes"])  # type: ignore[attr-defined]
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_saved_news_page_quoting_a_copy_names_its_holder(tmp_path, database, shared):
     home, people, copies = shared
@@ -91,10 +99,7 @@ def test_a_saved_news_page_quoting_a_copy_names_its_holder(tmp_path, database, s
 <footer>Copyright 2026 City News. Cookie settings. Contact us.</footer></body></html>"""
     leak = tmp_path / "article.html"
     leak.write_text(page)
-    rc, verdict = _trace(home, leak)
-    assert rc == 0 and _accused(verdict) == [leaker]
-    assert isinstance(verdict, dict)
-    assert any("web page" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    _named(home, leak, leaker, "web page")
 
 
 # 20 px type is read with its spaces once scaled; in 11 px type OCR loses nearly all of
@@ -112,10 +117,7 @@ def test_a_screenshot_of_a_copy_is_read_by_ocr_and_names_its_holder(
     leak = tmp_path / "screenshot.jpg"
     leak.write_bytes(buf.getvalue())
     report = tmp_path / "evidence.html"
-    rc, verdict = _trace(home, leak, "--report", str(report))
-    assert rc == 0 and _accused(verdict) == [leaker]
-    assert isinstance(verdict, dict)
-    assert any("by OCR" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    _named(home, leak, leaker, "by OCR", "--report", str(report))
     # The evidence shows the picture as received and the words OCR read from it.
     page = report.read_text()
     assert "The leak, a picture of text" in page and 'alt="The leaked picture as received"' in page
@@ -145,10 +147,7 @@ def test_a_copy_printed_to_pdf_names_its_holder(tmp_path, database, shared):
         browser.close()
     leak = tmp_path / "copy.pdf"
     leak.write_bytes(pdf)
-    rc, verdict = _trace(home, leak)
-    assert rc == 0 and _accused(verdict) == [leaker]
-    assert isinstance(verdict, dict)
-    assert any("PDF's text layer" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    _named(home, leak, leaker, "PDF's text layer")
 
 
 def _screen(text: str, size: int = 20) -> Image.Image:
@@ -174,10 +173,7 @@ def test_a_scanned_copy_and_a_word_document_name_their_holders(tmp_path, databas
     _screen(copies[people[4]]).save(buf, "PDF", resolution=100)
     scan = tmp_path / "scan.pdf"
     scan.write_bytes(buf.getvalue())
-    rc, verdict = _trace(home, scan)
-    assert rc == 0 and _accused(verdict) == [people[4]]
-    assert isinstance(verdict, dict)
-    assert any("no text layer" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    _named(home, scan, people[4], "no text layer")
     # A partner pasted their copy into Word.
     document = docx.Document()
     for para in _prose(copies[people[9]], 2000):
@@ -186,10 +182,7 @@ def test_a_scanned_copy_and_a_word_document_name_their_holders(tmp_path, databas
     document.save(buf)
     word = tmp_path / "briefing.docx"
     word.write_bytes(buf.getvalue())
-    rc, verdict = _trace(home, word)
-    assert rc == 0 and _accused(verdict) == [people[9]]
-    assert isinstance(verdict, dict)
-    assert any("Word document" in n for n in verdict["notes"])  # type: ignore[attr-defined]
+    _named(home, word, people[9], "Word document")
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -207,8 +200,7 @@ def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo
     leak = tmp_path / "photo.pdf"
     leak.write_bytes(buf.getvalue())
     report = tmp_path / "evidence.html"
-    rc, verdict = _trace(home, leak, "--report", str(report))
-    assert rc == 0 and _accused(verdict) == ["b@harbour.example"]
+    _named(home, leak, "b@harbour.example", "traced as pictures", "--report", str(report))
     assert 'alt="The leaked image as received"' in report.read_text()
 
 

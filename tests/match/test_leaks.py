@@ -61,3 +61,34 @@ def test_spaces_lost_by_ocr_are_put_back_with_the_shared_words():
     )
     # Words the vocabulary knows, and short tokens, are left as they are.
     assert leaks.respace("Officers were called. Mr Smith", cost) == "Officers were called. Mr Smith"
+
+
+def test_a_poster_sized_pdf_page_is_drawn_at_a_bounded_size():
+    import io
+
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(14400, 14400)  # 200 inches square: 900 MP at 150 dpi
+    writer.add_blank_page(595, 842)  # A4
+    buf = io.BytesIO()
+    writer.write(buf)
+    poster, a4 = leaks.pdf_pages(buf.getvalue())
+    assert poster.shape[0] * poster.shape[1] <= leaks.PDF_MAX_PAGE_PIXELS
+    assert abs(a4.shape[0] - 842 * 150 / 72) < 2 and abs(a4.shape[1] - 595 * 150 / 72) < 2
+
+
+def test_a_word_document_that_unpacks_to_too_much_is_refused():
+    import io
+    import zipfile
+
+    import pytest
+
+    from orcon.errors import UsageError
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\0" * (leaks.MAX_UNPACKED + 1))
+    assert len(buf.getvalue()) < 1_000_000  # small on disk
+    with pytest.raises(UsageError, match="unpacks to 100 MiB, more than orcon reads"):
+        leaks.format_of(buf.getvalue())

@@ -47,6 +47,12 @@ def format_of(data: bytes) -> str:
         except zipfile.BadZipFile:
             raise UsageError("the file is a damaged ZIP archive") from None
         if "word/document.xml" in names:
+            unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+            if unpacked > MAX_UNPACKED:
+                raise UsageError(
+                    f"the Word document unpacks to {unpacked // 2**20} MiB, more than orcon "
+                    f"reads ({MAX_UNPACKED // 2**20} MiB): save its text as PDF or text"
+                )
             return "docx"
         raise UsageError(
             "the file is a ZIP archive: unpack it and trace the leaked files in it one by one"
@@ -76,7 +82,8 @@ def html_text(html: str) -> str:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text layer of a PDF, page by page; a clear error for what has none."""
+    """The text layer of a PDF, page by page ("" for a PDF without one: a scan); a clear
+    error for a PDF that cannot be opened."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -97,6 +104,8 @@ def pdf_text(data: bytes) -> str:
 
 PDF_MAX_PAGES = 8  # pages of a PDF without text that are rendered and read as pictures
 PDF_DPI = 150
+PDF_MAX_PAGE_PIXELS = 20_000_000  # a poster-sized page is drawn at a lower resolution
+MAX_UNPACKED = 100 * 1024 * 1024  # a Word document's parts, unpacked (a ZIP bomb stops here)
 
 
 def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
@@ -108,7 +117,12 @@ def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
         pdf = pdfium.PdfDocument(data)
         pages = []
         for i in range(min(len(pdf), max_pages)):
-            bitmap = pdf[i].render(scale=PDF_DPI / 72)
+            width, height = pdf[i].get_size()  # in points, 1/72 inch
+            fit = (
+                0.999 * (PDF_MAX_PAGE_PIXELS / max(width * height, 1.0)) ** 0.5
+            )  # pdfium rounds up
+            scale = min(PDF_DPI / 72, fit)
+            bitmap = pdf[i].render(scale=scale)
             pages.append(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]))
     except pdfium.PdfiumError as err:
         raise UsageError(f"the PDF could not be drawn ({err}); trace a copy of its text") from None

@@ -103,10 +103,9 @@ def _issued(inst: Instance, item_id: str) -> dict[int, tuple[str, str]]:
 
 
 def _photo_candidates(
-    inst: Instance, rows: list[ItemFeatures], leak: np.ndarray
+    inst: Instance, photos: dict[str, match.Features], leak: np.ndarray
 ) -> list[tuple[str, int]]:
     variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
-    photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
     if len(photos) > INDEX_ABOVE:
         # Many photos: vote in an LSH index first, then check only the best-voted exactly.
         index = inst.cache.get("feature-index", len(photos))
@@ -150,8 +149,9 @@ def _candidates(
         else:
             text = text_marks.decode_text(data)
     if pictures:
+        photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
         for picture in pictures:
-            ranked = _photo_candidates(inst, rows, picture)
+            ranked = _photo_candidates(inst, photos, picture)
             if ranked:
                 return "photo", ranked, picture, source, picture
         # No shared photo in it: it may be a picture of a shared text (a screenshot, a scan).
@@ -212,6 +212,7 @@ _READ_FROM = {
     "scanned pdf": "The PDF has no text layer: its pages were drawn and read by OCR "
     "({words} words); a misread word or comma can only lower the leaker's match.",
     "docx": "The text was taken from the Word document's paragraphs ({words} words).",
+    "pdf pages": "The PDF has no text layer: its pages were drawn and traced as pictures.",
     "html": "The text was taken from the web page's main text ({words} words).",
 }
 
