@@ -255,3 +255,24 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         expect(admin.get_by_role("main")).to_contain_text("readable wording symbols")
         expect(admin.get_by_role("main")).to_contain_text("takes at least")
         _accessible(admin)
+
+        # A screenshot of the partner's copy as their browser shows it is read by OCR.
+        import html as html_lib
+
+        prose = [p for p in text.split("\n\n") if not p.startswith(("#", ">", "**"))][:3]
+        screen = partner.context.new_page()
+        screen.set_viewport_size({"width": 700, "height": 700})
+        screen.set_content(
+            "<body style='font-family:sans-serif;font-size:15px;width:640px'>"
+            + "".join(f"<p>{html_lib.escape(p)}</p>" for p in prose)
+            + "</body>"
+        )
+        shot = tmp_path / "screenshot.png"
+        screen.screenshot(path=str(shot), full_page=True)
+        _trace_names(admin, url, shot, "d.okafor@harbour.example")
+        expect(admin.get_by_role("main")).to_contain_text("read from a picture by OCR")
+        admin.get_by_role("link", name="Open the evidence report").click()
+        expect(admin.get_by_role("heading", name="The leak, a picture of text")).to_be_visible()
+        expect(admin.get_by_role("heading", name="The text read from the picture")).to_be_visible()
+        _shot(admin, "screenshot-report")
+        _accessible(admin)

@@ -358,8 +358,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         ".row{display:flex;gap:1em;flex-wrap:wrap}figure{margin:0}img{max-width:560px}"
         "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:1em;font-size:12px}"
         ".mark{font-weight:bold;color:#a04000}th{text-align:left;padding-right:1em}"
-        ".read{background:#cdeccd;font-weight:bold}.lost{color:#888}"
-        ".sentences li.absent{color:#999}.leak{font-size:13px}"
+        ".read{background:#cdeccd;font-weight:bold}.lost{color:#595959}"
+        ".sentences li.absent{color:#636363;font-style:italic}.leak{font-size:13px}"
     )
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
