@@ -103,6 +103,23 @@ def smtp():  # type: ignore[no-untyped-def]
     ctl.stop()
 
 
+def _picture_of(copy: str, words: int = 300) -> bytes:
+    """A PNG of the start of a copy's prose, as a newspaper shows a page it has seen."""
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    prose = [" ".join(p.split()) for p in copy.split("\n\n") if not p.startswith(("#", ">"))]
+    shown = " ".join(prose).replace("\u200b", "").replace("\u2060", "").split()[:words]
+    lines = textwrap.wrap(" ".join(shown), 80)
+    img = Image.new("RGB", (900, 28 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=18)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 28 * i), line, fill=(20, 20, 20), font=font)
+    return cv2.imencode(".png", np.array(img)[:, :, ::-1])[1].tobytes()
+
+
 def _html(title: str, body: str) -> bytes:
     page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
     return (page + "</article></body></html>").encode()
@@ -148,8 +165,10 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     leak_jpg = cv2.imencode(".jpg", attacks.newspaper(pixels, np.random.default_rng(1)))[
         1
     ].tobytes()
+    memo_png = _picture_of(text_copies[people[3]])
     items = [
         "/news/leak-text.html",
+        "/news/leak-memo.html",
         "/news/unrelated.html",
         "/news/leak-photo.html",
         "/news/fact.html",
@@ -189,6 +208,12 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
                 _html("Exclusive photo", '<p>Our picture.</p><img src="/img/leak.jpg">'),
             ),
             "/img/leak.jpg": (200, {"Content-Type": "image/jpeg"}, leak_jpg),
+            "/news/leak-memo.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html("The memo", '<p>The briefing we have seen.</p><img src="/img/memo.png">'),
+            ),
+            "/img/memo.png": (200, {"Content-Type": "image/png"}, memo_png),
             "/news/fact.html": (
                 200,
                 {"Content-Type": "text/html"},
@@ -236,19 +261,23 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     assert [a["person"] for a in text_alert["details"]["accused"]] == [people[1]]
     photo_alert = by_article["/news/leak-photo.html"]
     assert [a["person"] for a in photo_alert["details"]["accused"]] == [people[2]]
+    # A picture of a page of the report in an article is read by OCR.
+    memo_alert = by_article["/news/leak-memo.html"]
+    assert [a["person"] for a in memo_alert["details"]["accused"]] == [people[3]]
+    assert any("by OCR" in n for n in memo_alert["details"]["notes"])
     fact_alert = by_article["/news/fact.html"]
     assert fact_alert["kind"] == "fact"
     assert {h["person"] for h in fact_alert["details"]["who_knew"]} == set(people)
-    assert "/news/unrelated.html" not in by_article and len(alerts) == 3
+    assert "/news/unrelated.html" not in by_article and len(alerts) == 4
 
     # Delivered: webhook with a valid HMAC, and e-mail.
     hooks = [(h, b) for h, b in site.posts]
-    assert len(hooks) == 3
+    assert len(hooks) == 4
     for headers, body in hooks:
         expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-Orcon-Signature"] == expected
         assert json.loads(body)["kind"] in ("item", "fact")
-    assert len(inbox.messages) == 3
+    assert len(inbox.messages) == 4
 
     # Politeness and hostility.
     fetched = [p for _, p, _ in site.requests]
