@@ -260,3 +260,22 @@ def test_the_slow_steps_of_a_trace_are_announced(tmp_path, database, shared):
         "the PDF has no text layer: drawing its pages",
         "no shared photo in it: reading its text by OCR (1 picture(s))",
     ]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_without_ocr_a_picture_of_text_says_what_is_missing(
+    tmp_path, database, shared, monkeypatch
+):
+    from orcon.match import leaks
+    from orcon.service import tracing
+
+    home, people, copies = shared
+    buf = io.BytesIO()
+    _screen(copies[people[2]]).save(buf, "PNG")
+    monkeypatch.setattr(leaks, "_ocr_engine", lambda: None)  # as on an install without it
+    inst = Instance.open(Home(home))
+    result = tracing.trace(inst, buf.getvalue())
+    inst.close()
+    assert result.verdict == "no-match" and result.accused == ()
+    (note,) = result.notes
+    assert "text in it was not read" in note and "rapidocr-onnxruntime" in note

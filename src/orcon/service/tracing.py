@@ -156,8 +156,10 @@ def _candidates(
                 return "photo", ranked, picture, source, picture
         # No shared photo in it: it may be a picture of a shared text (a screenshot, a scan).
         texts = [r.item_id for r in rows if r.scale == "text"]
-        if not texts or not leaks.ocr_available():
+        if not texts:
             return "photo", [], pictures[0], source, pictures[0]
+        if not leaks.ocr_available():
+            return "photo", [], pictures[0], "image, no OCR", pictures[0]
         progress(f"no shared photo in it: reading its text by OCR ({len(pictures)} picture(s))")
         text = "\n\n".join(leaks.picture_text(p) for p in pictures).strip()
         if not text:
@@ -213,6 +215,9 @@ _READ_FROM = {
     "({words} words); a misread word or comma can only lower the leaker's match.",
     "docx": "The text was taken from the Word document's paragraphs ({words} words).",
     "pdf pages": "The PDF has no text layer: its pages were drawn and traced as pictures.",
+    "image, no OCR": "No shared photo is in it, and text in it was not read: reading "
+    "pictures of text needs rapidocr-onnxruntime (pip install --no-deps "
+    "'rapidocr-onnxruntime>=1.4,<2'; `make install` does it).",
     "html": "The text was taken from the web page's main text ({words} words).",
 }
 
