@@ -4,7 +4,7 @@ A copy's paragraphs (about 250 words from a random paragraph on) are drawn as a
 screen shows them, by headless Chromium in several fonts and sizes (and once by
 Pillow's own font), saved as JPEG 80 (and, in 14 px sans-serif, photographed off
 the screen with a phone, recompressed at JPEG 20 or blurred: the image battery's
-screen-photo, jpeg20 and blur1.5), and:
+screen-photo, jpeg20 and blur1.5; and once as a newspaper page in two columns), and:
 
 1. read by OCR with the lines brought to each of several heights first
    (orcon.match.leaks.OCR_LINE_PX was chosen from this table): the share of the
@@ -53,6 +53,7 @@ STYLES = [  # (font family, px, device pixels per CSS pixel)
     ("sans-serif", 16, 2),
     ("monospace", 13, 1),
 ]
+COLUMNS = ("serif in two columns", 15, 1)
 TARGETS = (32, 40, 48, 56, 64)
 # The 14 px sans-serif screenshot after the image battery's attacks a picture of a
 # page meets: photographed off the screen with a phone, recompressed hard, blurred.
@@ -71,11 +72,18 @@ def paragraphs(copy: str, start: int, words: int = 250) -> list[str]:
 
 
 def chromium_shot(browser, paras: list[str], family: str, px: int, scale: int) -> bytes:  # type: ignore[no-untyped-def]
-    page = browser.new_page(viewport={"width": 640, "height": 600}, device_scale_factor=scale)
+    """``family`` "... in two columns": a newspaper's page, 900 px wide in two columns."""
+    columns = family.endswith(" in two columns")
+    family = family.removesuffix(" in two columns")
+    width = 900 if columns else 600
+    page = browser.new_page(
+        viewport={"width": width + 40, "height": 600}, device_scale_factor=scale
+    )
     body = "".join(f"<p>{html.escape(p)}</p>" for p in paras)
+    layout = "column-count:2;column-gap:40px;" if columns else ""
     page.set_content(
-        f"<html><body style='font-family:{family};font-size:{px}px;width:600px;margin:12px'>"
-        f"{body}</body></html>"
+        f"<html><body style='font-family:{family};font-size:{px}px;width:{width}px;"
+        f"margin:12px;{layout}'>{body}</body></html>"
     )
     shot = page.screenshot(full_page=True, type="jpeg", quality=80)
     page.close()
@@ -125,6 +133,7 @@ def main() -> None:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         runs = [(st, "") for st in [*STYLES, ("pillow", 20, 1)]]
         runs += [(("sans-serif", 14, 1), attack) for attack in ATTACKED]
+        runs += [(COLUMNS, "")]
         for style, attack in runs:
             name = f"{style[0]} {style[1]}px x{style[2]}" + (f", then {attack}" if attack else "")
             calibration[name] = {}

@@ -92,3 +92,23 @@ def test_a_word_document_that_unpacks_to_too_much_is_refused():
     assert len(buf.getvalue()) < 1_000_000  # small on disk
     with pytest.raises(UsageError, match="unpacks to 100 MiB, more than orcon reads"):
         leaks.format_of(buf.getvalue())
+
+
+def test_lines_are_read_column_by_column_under_a_spanning_headline():
+    def line(x0: float, x1: float, y: float) -> np.ndarray:
+        return np.array([[x0, y], [x1, y], [x1, y + 20], [x0, y + 20]], np.float32)
+
+    headline = line(0, 900, 0)
+    left = [line(0, 430, 40 + 30 * i) for i in range(4)]
+    right = [line(470, 900, 40 + 30 * i) for i in range(4)]
+    footer = line(0, 880, 200)
+    shuffled = [right[2], footer, left[1], headline, right[0], left[3], left[0], right[1]]
+    shuffled += [left[2], right[3]]
+    order = leaks.reading_order(shuffled)
+    want = [headline, *left, *right, footer]
+    assert [b.tobytes() for b in order] == [b.tobytes() for b in want]
+    # One column, ragged on the right: top to bottom.
+    ragged = [line(0, 900 - 200 * (i % 3), 30 * i) for i in range(6)]
+    assert [b.tobytes() for b in leaks.reading_order(ragged[::-1])] == [
+        b.tobytes() for b in ragged
+    ]

@@ -147,6 +147,46 @@ def docx_text(data: bytes) -> str:
     return "\n\n".join(x.strip() for x in parts if x.strip())
 
 
+COLUMN_GAP = 0.02  # an empty vertical strip this share of the text's width parts columns
+SPANNING = 0.6  # a line wider than this share of the text's width spans the columns
+
+
+def reading_order(boxes: list[np.ndarray]) -> list[np.ndarray]:
+    """Lines of text (four corners each) in reading order: column by column where the
+    page has columns, which a plain top-to-bottom order would interleave.
+
+    Columns are the runs of x that narrow lines cover, parted by empty strips; a line
+    that spans them (a headline, a caption) parts the page into bands read one after
+    another, each band column by column (an XY cut, one level deep)."""
+    if not boxes:
+        return []
+    x0 = np.array([b[:, 0].min() for b in boxes])
+    x1 = np.array([b[:, 0].max() for b in boxes])
+    yc = np.array([b[:, 1].mean() for b in boxes])
+    left, width = float(x0.min()), max(float(x1.max() - x0.min()), 1.0)
+    wide = (x1 - x0) > SPANNING * width
+    covered = np.zeros(int(width) + 2, bool)
+    for a, b in zip(x0[~wide] - left, x1[~wide] - left, strict=True):
+        covered[int(a) : int(b) + 1] = True
+    # Empty strips between covered ones (not the margins) wide enough to part columns.
+    edges = np.diff(np.concatenate(([0], (~covered).astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    gap = max(8.0, COLUMN_GAP * width)
+    cuts = [
+        left + (a + b) / 2
+        for a, b in zip(starts, ends, strict=True)
+        if a > 0 and b < len(covered) and b - a >= gap
+    ]
+    wide_y = np.sort(yc[wide])
+    keys = []
+    for i in range(len(boxes)):
+        above = int(np.searchsorted(wide_y, yc[i], side="left"))
+        band = above + 0.5 if wide[i] else float(above)  # a spanning line ends its band
+        column = 0 if wide[i] else sum(1 for c in cuts if (x0[i] + x1[i]) / 2 > c)
+        keys.append((band, column, float(yc[i]), float(x0[i])))
+    return [boxes[i] for i in sorted(range(len(boxes)), key=keys.__getitem__)]
+
+
 @lru_cache(maxsize=1)
 def _ocr_engine() -> Any:
     try:
@@ -179,8 +219,8 @@ def picture_text(pixels: np.ndarray) -> str:
     # (bench/ocr_screenshots.py measured it); the detector itself saw the picture at
     # most 2,000 pixels on a side.
     crops = []
-    for box in boxes:
-        pts = np.asarray(box, np.float32)
+    for box in reading_order([np.asarray(b, np.float32) for b in boxes]):
+        pts = box
         w = float(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
         h = float(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
         if h < 4 or w < h:  # specks, and vertical text (not read)
