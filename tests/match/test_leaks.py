@@ -109,6 +109,4 @@ def test_lines_are_read_column_by_column_under_a_spanning_headline():
     assert [b.tobytes() for b in order] == [b.tobytes() for b in want]
     # One column, ragged on the right: top to bottom.
     ragged = [line(0, 900 - 200 * (i % 3), 30 * i) for i in range(6)]
-    assert [b.tobytes() for b in leaks.reading_order(ragged[::-1])] == [
-        b.tobytes() for b in ragged
-    ]
+    assert [b.tobytes() for b in leaks.reading_order(ragged[::-1])] == [b.tobytes() for b in ragged]

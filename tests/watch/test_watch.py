@@ -120,6 +120,20 @@ def _picture_of(copy: str, words: int = 300) -> bytes:
     return cv2.imencode(".png", np.array(img)[:, :, ::-1])[1].tobytes()
 
 
+def _word_file(copy: str) -> bytes:
+    """The copy pasted into a Word document."""
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for para in copy.split("\n\n"):
+        document.add_paragraph(" ".join(para.split()))
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
 def _html(title: str, body: str) -> bytes:
     page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
     return (page + "</article></body></html>").encode()
@@ -132,7 +146,7 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     directory.add_org(inst, "Harbour City PD")
     people = [
         directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
-        for i in range(4)
+        for i in range(5)
     ]
     report = sharing.share(
         inst,
@@ -166,9 +180,11 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
         1
     ].tobytes()
     memo_png = _picture_of(text_copies[people[3]])
+    memo_docx = _word_file(text_copies[people[4]])
     items = [
         "/news/leak-text.html",
         "/news/leak-memo.html",
+        "/news/leak-document.html",
         "/news/unrelated.html",
         "/news/leak-photo.html",
         "/news/fact.html",
@@ -214,6 +230,15 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
                 _html("The memo", '<p>The briefing we have seen.</p><img src="/img/memo.png">'),
             ),
             "/img/memo.png": (200, {"Content-Type": "image/png"}, memo_png),
+            "/news/leak-document.html": (
+                200,
+                {"Content-Type": "text/html"},
+                _html(
+                    "Read the document",
+                    '<p>In full.</p><a href="/files/briefing.docx#page=1">Download</a>',
+                ),
+            ),
+            "/files/briefing.docx": (200, {"Content-Type": "application/octet-stream"}, memo_docx),
             "/news/fact.html": (
                 200,
                 {"Content-Type": "text/html"},
@@ -265,19 +290,22 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     memo_alert = by_article["/news/leak-memo.html"]
     assert [a["person"] for a in memo_alert["details"]["accused"]] == [people[3]]
     assert any("by OCR" in n for n in memo_alert["details"]["notes"])
+    # A Word file the article links is fetched and traced.
+    document_alert = by_article["/news/leak-document.html"]
+    assert [a["person"] for a in document_alert["details"]["accused"]] == [people[4]]
     fact_alert = by_article["/news/fact.html"]
     assert fact_alert["kind"] == "fact"
     assert {h["person"] for h in fact_alert["details"]["who_knew"]} == set(people)
-    assert "/news/unrelated.html" not in by_article and len(alerts) == 4
+    assert "/news/unrelated.html" not in by_article and len(alerts) == 5
 
     # Delivered: webhook with a valid HMAC, and e-mail.
     hooks = [(h, b) for h, b in site.posts]
-    assert len(hooks) == 4
+    assert len(hooks) == 5
     for headers, body in hooks:
         expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-Orcon-Signature"] == expected
         assert json.loads(body)["kind"] in ("item", "fact")
-    assert len(inbox.messages) == 4
+    assert len(inbox.messages) == 5
 
     # Politeness and hostility.
     fetched = [p for _, p, _ in site.requests]

@@ -35,11 +35,12 @@ from orcon.store import ledger
 from orcon.store.blobs import atomic_write
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Alert, ItemFeatures, SensitiveFact, WatchSeen, WatchSource
-from orcon.watch.extract import Entry, article, feed_entries
+from orcon.watch.extract import Article, Entry, article, feed_entries
 from orcon.watch.fetch import Fetcher, FetchRefused
 from orcon.watch.index import FactMatcher, TextIndex, fact_of
 
 MAX_IMAGE = 10 * 2**20
+MAX_DOCUMENT = 20 * 2**20  # a linked PDF or Word file
 
 
 @dataclass
@@ -226,7 +227,8 @@ class Watcher:
                 body = b""
         elif self._seen(entry.url + "#" + hashlib.sha256(body).hexdigest()):
             return []
-        text, images = article(body, entry.url) if body else ("", [])
+        page_parts = article(body, entry.url) if body else Article("", [], [])
+        text, images = page_parts.text, page_parts.images
         text = " ".join(x for x in (entry.title, entry.summary, text) if x)
         out: list[dict[str, object]] = []
         if text and index.candidates(leak_shingles(text)):
@@ -236,6 +238,13 @@ class Watcher:
                 data = self.fetcher.get(img_url, max_bytes=MAX_IMAGE).body
                 sniff(data)
             except (FetchRefused, OrconError):
+                continue
+            out += self._trace(source, entry.url, data)
+        # A document the article links (the leaked memo, as PDF or Word) is traced too.
+        for doc_url in page_parts.documents:
+            try:
+                data = self.fetcher.get(doc_url, max_bytes=MAX_DOCUMENT).body
+            except FetchRefused:
                 continue
             out += self._trace(source, entry.url, data)
         when = entry.published or self.inst.clock()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 import lxml.html
@@ -44,17 +44,37 @@ def _text_of(html: str) -> str:
         return html
 
 
-def article(html_bytes: bytes, url: str, max_images: int = 5) -> tuple[str, list[str]]:
-    """(main text, absolute image URLs) of a web page."""
+DOCUMENT_SUFFIXES = (".pdf", ".docx")  # documents an article may link: a leaked memo
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    text: str
+    images: list[str]  # absolute URLs of its pictures
+    documents: list[str]  # absolute URLs of the PDFs and Word files it links
+
+
+def article(html_bytes: bytes, url: str, max_images: int = 5, max_documents: int = 3) -> Article:
+    """The main text of a web page, and the pictures and documents in it."""
     html = html_bytes.decode("utf-8", "replace")
     text = html_text(html)
     images: list[str] = []
+    documents: list[str] = []
     try:
         doc = lxml.html.fromstring(html)
         for src in doc.xpath("//img/@src")[: max_images * 3]:
             full = urljoin(url, str(src))
             if full.startswith(("http://", "https://")) and full not in images:
                 images.append(full)
+        for href in doc.xpath("//a/@href")[:500]:
+            full = urljoin(url, str(href)).split("#", 1)[0]
+            path = urlsplit(full).path.lower()
+            if (
+                full.startswith(("http://", "https://"))
+                and path.endswith(DOCUMENT_SUFFIXES)
+                and full not in documents
+            ):
+                documents.append(full)
     except (lxml.etree.ParserError, ValueError):
         pass
-    return text, images[:max_images]
+    return Article(text, images[:max_images], documents[:max_documents])
