@@ -19,6 +19,9 @@ def test_the_demo_tells_the_story_and_names_the_right_people(tmp_path):
     # The printed photo names the Harbour City officer, the retyped report the FBI agent.
     assert "ACCUSED: r.castellano@harbourcity.example" in text
     assert "ACCUSED: t.nakamura@fbi.example" in text
+    # The screenshot of a third copy is read by OCR and names its holder.
+    assert "ACCUSED: m.lindqvist@harbourcity.example" in text
+    assert "read from the picture by OCR" in text
     assert "nobody else is accused" in text
     assert "sharing with your organisation is halted" in text
     assert "ledger verified" in text

@@ -140,7 +140,20 @@ def run_demo(keep: bool = False) -> int:
         if not result.accused:
             print(f"    verdict: {result.verdict}")
 
-        _say(8, "The originator halts sharing with Harbour City PD - only that partner.")
+        _say(8, "A screenshot of the report's first page, from a third copy, goes round online.")
+        shot = _screenshot(copies[(report.id, "m.lindqvist@harbourcity.example")].data.decode())
+        result = tracing.trace(inst, shot)
+        for a in result.accused:
+            print(
+                f"    ACCUSED: {a.person} ({a.org}) - chance for an innocent below {a.p_value:.0e}"
+            )
+        if result.leak_text:
+            words = len(result.leak_text.split())
+            print(f"    (its text read from the picture by OCR: {words} words)")
+        if not result.accused:
+            print(f"    verdict: {result.verdict}")
+
+        _say(9, "The originator halts sharing with Harbour City PD - only that partner.")
         control.halt(
             inst, "Harbour City Police Department", "embargoed photo published; inquiry open"
         )
@@ -151,7 +164,7 @@ def run_demo(keep: bool = False) -> int:
         ok = sharing.issue_copy(inst, items[1].id, "a.moreau@fbi.example")
         print(f"    the Federal Bureau keeps working: {ok.person} still gets copies")
 
-        _say(9, "Anyone holding the ledger key can check the record was not rewritten.")
+        _say(10, "Anyone holding the ledger key can check the record was not rewritten.")
         log = control.verify_ledger(inst)
         print(
             f"    ledger verified: {log.entries} events, {log.checkpoints} signed "
@@ -168,6 +181,23 @@ def run_demo(keep: bool = False) -> int:
     finally:
         if not keep:
             shutil.rmtree(root, ignore_errors=True)
+
+
+def _screenshot(copy: str, words: int = 260) -> bytes:
+    """The start of a copy's prose as a screen shows it (a PNG): what a phone captures."""
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    prose = [p for p in copy.split("\n\n") if not p.startswith(("#", ">", "**"))]
+    shown = " ".join(" ".join(prose).replace("\u200b", "").replace("\u2060", "").split()[:words])
+    lines = textwrap.wrap(shown, 84)
+    img = Image.new("RGB", (900, 26 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=17)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 26 * i), line, fill=(25, 25, 25), font=font)
+    return bytes(cv2.imencode(".png", np.array(img)[:, :, ::-1])[1])
 
 
 def _days(n: int):  # type: ignore[no-untyped-def]
