@@ -43,11 +43,11 @@ def format_of(data: bytes) -> str:
         return "pdf"
     if data.startswith(b"PK\x03\x04"):
         try:
-            names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+            parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
         except zipfile.BadZipFile:
             raise UsageError("the file is a damaged ZIP archive") from None
-        if "word/document.xml" in names:
-            unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        if any(part.filename == "word/document.xml" for part in parts):
+            unpacked = sum(part.file_size for part in parts)
             if unpacked > MAX_UNPACKED:
                 raise UsageError(
                     f"the Word document unpacks to {unpacked // 2**20} MiB, more than orcon "

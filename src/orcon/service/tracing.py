@@ -118,12 +118,22 @@ def _photo_candidates(
     return match.rank(variants, photos.items())
 
 
-def _candidates(
-    inst: Instance, data: bytes, progress: Callable[[str], None]
-) -> tuple[str, list[tuple[str, int]], object, str, np.ndarray | None]:
-    """(kind, ranked item candidates, the decoded leak, what it was read from, the picture
-    it was read from) for a photo, or for a text that leaked as text, a web page, a PDF,
-    a Word document or a picture."""
+@dataclass(frozen=True, slots=True, eq=False)
+class _Leak:
+    """What a leaked file held: the items it may come from, and a picture (a photo, page
+    or screenshot) or the words of a text (as read from a web page, PDF, Word file or
+    picture), with what it was read from."""
+
+    kind: str  # photo | text
+    ranked: list[tuple[str, int]]
+    source: str  # a key of _READ_FROM, or "image" / "text"
+    text: str | None = None
+    picture: np.ndarray | None = None
+
+
+def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) -> _Leak:
+    """The leak decoded, for a photo, or for a text that leaked as text, a web page, a PDF,
+    a Word document or a picture, and the items it may come from."""
     try:
         sniff(data)
         is_image = True
@@ -148,32 +158,32 @@ def _candidates(
             text = leaks.html_text(text_marks.decode_text(data))
         else:
             text = text_marks.decode_text(data)
+    first = pictures[0] if pictures else None
     if pictures:
         photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
         for picture in pictures:
             ranked = _photo_candidates(inst, photos, picture)
             if ranked:
-                return "photo", ranked, picture, source, picture
+                return _Leak("photo", ranked, source, picture=picture)
         # No shared photo in it: it may be a picture of a shared text (a screenshot, a scan).
         texts = [r.item_id for r in rows if r.scale == "text"]
         if not texts:
-            return "photo", [], pictures[0], source, pictures[0]
+            return _Leak("photo", [], source, picture=first)
         if not leaks.ocr_available():
-            return "photo", [], pictures[0], "image, no OCR", pictures[0]
+            return _Leak("photo", [], "image, no OCR", picture=first)
         progress(f"no shared photo in it: reading its text by OCR ({len(pictures)} picture(s))")
         text = "\n\n".join(leaks.picture_text(p) for p in pictures).strip()
         if not text:
-            return "photo", [], pictures[0], source, pictures[0]
+            return _Leak("photo", [], source, picture=first)
         text = leaks.respace(text, _shared_words(inst, texts))
         source = "picture of text" if source == "image" else "scanned pdf"
     if not text.strip():
         raise UsageError(_EMPTY.get(source, "the leaked text is empty"))
     shingles = match_text.leak_shingles(text)
-    texts_features = (
+    features = (
         (r.item_id, np.frombuffer(r.descriptors, np.uint64)) for r in rows if r.scale == "text"
     )
-    first = pictures[0] if pictures else None
-    return "text", match_text.rank(shingles, texts_features), text, source, first
+    return _Leak("text", match_text.rank(shingles, features), source, text, first)
 
 
 def _quiet(_step: str) -> None:
@@ -193,11 +203,9 @@ def _shared_words(inst: Instance, item_ids: list[str]) -> dict[str, float]:
     hit: dict[str, float] | None = inst.cache.get("shared-words", key)
     if hit is None:
         counts: Counter[str] = Counter()
-        for item_id in item_ids:
-            with inst.reading() as s:
-                item = s.get(Item, item_id)
-            if item is None:
-                continue
+        with inst.reading() as s:
+            items = s.scalars(select(Item).where(Item.id.in_(item_ids))).all()
+        for item in items:
             doc = text_document(inst, item)
             counts.update(tokens(doc.source))
             for site in doc.sites:
@@ -262,11 +270,12 @@ def trace(
     ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages)."""
     if not data:
         raise UsageError("the leaked file is empty")
-    kind, ranked, leak, source, picture = _candidates(inst, data, progress or _quiet)
+    leak = _candidates(inst, data, progress or _quiet)
+    ranked = leak.ranked
     result: TraceResult | None = None
     notes: list[str] = []
-    if source in _READ_FROM:
-        notes.append(_READ_FROM[source].format(words=len(str(leak).split())))
+    if leak.source in _READ_FROM:
+        notes.append(_READ_FROM[leak.source].format(words=len((leak.text or "").split())))
     for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
         with inst.reading() as s:
             item = s.get(Item, item_id)
@@ -275,12 +284,14 @@ def trace(
         who = _issued(inst, item_id)
         reading: ImageReading | TextReading | None = None
         try:
-            if kind == "photo":
+            if leak.text is None:
+                assert leak.picture is not None
                 original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
-                reading = read_pixels(leak, original, item_secret(inst, item_id), item.code_length)  # type: ignore[arg-type]
+                secret = item_secret(inst, item_id)
+                reading = read_pixels(leak.picture, original, secret, item.code_length)
                 obs = reading.observation
             else:
-                reading = text_marks.read_text(str(leak), text_document(inst, item))
+                reading = text_marks.read_text(leak.text, text_document(inst, item))
                 obs = reading.observation
         except MatchError as err:
             notes.append(f"{item_id}: {err}")
@@ -336,8 +347,8 @@ def trace(
             {
                 "verdict": result.verdict,
                 "item": result.item,
-                "leak_kind": kind,
-                "leak_format": source,
+                "leak_kind": leak.kind,
+                "leak_format": leak.source,
                 "accused": [
                     {"person": a.person, "org": a.org, "p_value": f"{a.p_value:.3e}"}
                     for a in result.accused
@@ -352,9 +363,9 @@ def trace(
     return replace(
         result,
         ledger_seq=seq,
-        leak_format=source,
-        leak_text=str(leak) if kind == "text" else None,
-        leak_picture=picture,
+        leak_format=leak.source,
+        leak_text=leak.text,
+        leak_picture=leak.picture,
     )
 
 
