@@ -1,4 +1,5 @@
-"""Point orcon at a benchmark database: SQLite in a temporary home, or a new PostgreSQL schema."""
+"""Point orcon at a benchmark database: SQLite in a temporary home, or a new PostgreSQL schema;
+and the instance most benchmarks start from."""
 
 from __future__ import annotations
 
@@ -18,3 +19,22 @@ def use_backend(backend: str) -> None:
     with psycopg.connect(PG.replace("+psycopg", ""), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     os.environ["ORCON_DATABASE_URL"] = f"{PG}?options=-csearch_path%3D{schema}"
+
+
+def partner_instance(people: int):  # type: ignore[no-untyped-def]
+    """(a fresh SQLite instance, its home) with one partner, "Partner", and ``people``
+    people at it, p0@partner.example … (what the trace benchmarks share with)."""
+    import tempfile
+    from pathlib import Path
+
+    from orcon.service import directory
+    from orcon.service.instance import Instance
+    from orcon.store.home import Home
+
+    home = Path(tempfile.mkdtemp()) / "home"
+    use_backend("sqlite")
+    inst, _ = Instance.init(Home(home), "Originator")
+    directory.add_org(inst, "Partner")
+    rows = "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(people))
+    directory.import_people(inst, ("email,name,org\n" + rows).encode())
+    return inst, home

@@ -26,7 +26,6 @@ import os
 import platform
 import random
 import shutil
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -37,10 +36,9 @@ from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import sync_playwright
 
 import orcon.match.leaks as leaks
+from _backend import partner_instance
 from orcon.marks.image import attacks
-from orcon.service import directory, sharing, tracing
-from orcon.service.instance import Instance
-from orcon.store.home import Home
+from orcon.service import sharing, tracing
 
 REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "harbour-road.md"
 N = 100
@@ -90,14 +88,26 @@ def chromium_shot(browser, paras: list[str], family: str, px: int, scale: int) -
     return bytes(shot)
 
 
-def pillow_shot(paras: list[str]) -> bytes:
-    font = ImageFont.load_default(size=20)
-    lines = [ln for p in paras for ln in [*textwrap.wrap(p, 78), ""]]
-    img = Image.new("RGB", (900, 30 * len(lines) + 40), "white")
+def draw_text(paras: list[str], size: int = 20, words: int = 10**9) -> np.ndarray:
+    """About ``words`` words of paragraphs as a screen shows them (the invisible marks
+    take no space), in Pillow's own font (BGR)."""
+    shown: list[str] = []
+    for para in paras:
+        shown.append(" ".join(para.replace("\u200b", "").replace("\u2060", "").split()))
+        if sum(len(x.split()) for x in shown) >= words:
+            break
+    font = ImageFont.load_default(size=size)
+    step = round(1.5 * size)
+    lines = [ln for p in shown for ln in [*textwrap.wrap(p, 78 * 20 // size), ""]]
+    img = Image.new("RGB", (900, step * len(lines) + 40), "white")
     draw = ImageDraw.Draw(img)
     for i, line in enumerate(lines):
-        draw.text((20, 20 + 30 * i), line, fill=(20, 20, 20), font=font)
-    return bytes(cv2.imencode(".jpg", np.array(img)[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, 80])[1])
+        draw.text((20, 20 + step * i), line, fill=(20, 20, 20), font=font)
+    return np.array(img)[:, :, ::-1].copy()
+
+
+def pillow_shot(paras: list[str]) -> bytes:
+    return bytes(cv2.imencode(".jpg", draw_text(paras), [cv2.IMWRITE_JPEG_QUALITY, 80])[1])
 
 
 def words_read(truth: list[str], text: str) -> float:
@@ -114,12 +124,7 @@ def main() -> None:
     if chromium is None:
         raise SystemExit("needs Chromium (apt-get install chromium)")
     rng = random.Random(5)
-    home = Path(tempfile.mkdtemp()) / "home"
-    os.environ.pop("ORCON_DATABASE_URL", None)
-    inst, _ = Instance.init(Home(home), "Originator")
-    directory.add_org(inst, "Partner")
-    csv = "email,name,org\n" + "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(N))
-    directory.import_people(inst, csv.encode())
+    inst, _ = partner_instance(N)
     item = sharing.share(
         inst, REPORT.read_bytes(), title="report", tlp="amber", to=["Partner"], filename="r.md"
     )

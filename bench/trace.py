@@ -26,42 +26,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from pathlib import Path
 
 import cv2
 import docx
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).parent))
+from _backend import partner_instance
 from image_marks import load
+from ocr_screenshots import draw_text
 from orcon.marks.image import attacks
-from orcon.service import directory, sharing
-from orcon.service.instance import Instance
-from orcon.store.home import Home
+from orcon.service import sharing
 
 SENTENCE = re.compile(r"(?<=\.) (?=[A-Z])")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-def draw_text(paras: list[str], size: int, words: int = 250) -> np.ndarray:
-    """About ``words`` words of paragraphs as a screen shows them (the invisible marks
-    take no space), in Pillow's own font."""
-    shown: list[str] = []
-    for para in paras:
-        shown.append(" ".join(para.replace("\u200b", "").replace("\u2060", "").split()))
-        if sum(len(x.split()) for x in shown) >= words:
-            break
-    font = ImageFont.load_default(size=size)
-    step = round(1.5 * size)
-    lines = [ln for p in shown for ln in [*textwrap.wrap(p, 78 * 20 // size), ""]]
-    img = Image.new("RGB", (900, step * len(lines) + 40), "white")
-    draw = ImageDraw.Draw(img)
-    for i, line in enumerate(lines):
-        draw.text((20, 20 + step * i), line, fill=(20, 20, 20), font=font)
-    return np.array(img)[:, :, ::-1].copy()
 
 
 def print_pdf(paras: list[str]) -> bytes:
@@ -109,12 +90,7 @@ def main() -> None:
     ap.add_argument("--out", default="bench/out/trace.json")
     args = ap.parse_args()
     rng = random.Random(11)
-    home = Path(tempfile.mkdtemp()) / "home"
-    os.environ.pop("ORCON_DATABASE_URL", None)
-    inst, _ = Instance.init(Home(home), "Originator")
-    directory.add_org(inst, "Partner")
-    csv = "email,name,org\n" + "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(N))
-    directory.import_people(inst, csv.encode())
+    inst, home = partner_instance(N)
     rows: list[dict[str, object]] = []
     for name in [x for x in args.photos.split(",") if x]:  # --photos "": text leaks only
         img = load(name)
@@ -242,7 +218,8 @@ def main() -> None:
             data, suffix = page.encode(), ".html"
         elif label.startswith(("screenshot", "copy scanned")):
             start = rng.randrange(0, len(paras) - 3)
-            picture = draw_text(paras[start:], 14 if label.startswith("screenshot") else 18)
+            size = 14 if label.startswith("screenshot") else 18
+            picture = draw_text(paras[start:], size, words=250)
             if label.startswith("screenshot"):
                 data, suffix = cv2.imencode(".png", picture)[1].tobytes(), ".png"
             else:
