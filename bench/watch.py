@@ -21,7 +21,7 @@ from pathlib import Path
 
 from orcon.marks.text.normalize import tokens
 from orcon.match.text import leak_shingles
-from orcon.watch.index import FactMatcher, TextIndex, fact_of
+from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
 
 
 def main() -> None:

@@ -51,3 +51,10 @@ class MatchError(OrconError):
     """A leak could not be matched or registered to a shared original (a finding, not a crash)."""
 
     exit_code = 1
+
+
+class FetchRefused(OrconError):
+    """The leak watch stopped a fetch on purpose (robots.txt, size, deadline, a redirect to
+    another host, an HTTP error); recorded on the source, the round goes on."""
+
+    exit_code = 1

@@ -157,3 +157,53 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
     )
     assert bad.status_code == 400 and "recipients" in bad.json()["error"]
     assert partner.post("/api/marks/text/preview", files=files).status_code == 403
+
+
+def test_a_briefing_pack_over_http_names_the_source_of_each_item_in_it(server, photo):
+    """A Word document holding a partner's copy of a report and of a photo: the answer
+    names them for the report and, under ``others``, for the photo."""
+    import io
+    from pathlib import Path
+
+    import docx
+
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=120
+    )
+    admin.post("/api/orgs", json={"name": "Harbour City PD"})
+    for who in ("d.okafor", "m.lindqvist"):
+        admin.post(
+            "/api/people", json={"email": f"{who}@harbour.example", "org": "Harbour City PD"}
+        )
+    partners = {}
+    for who in ("d.okafor", "m.lindqvist"):
+        token = admin.post(f"/api/people/{who}@harbour.example/token").json()["token"]
+        partners[who] = httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+    report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+    ids = {}
+    for name, blob, kind in (("k.md", report, "text/markdown"), ("s.jpg", photo, "image/jpeg")):
+        r = admin.post(
+            "/api/items",
+            files={"file": (name, blob, kind)},
+            data={"title": name, "tlp": "amber", "to": ["Harbour City PD"]},
+        )
+        assert r.status_code == 201, r.text
+        ids[name] = r.json()["id"]
+    text = partners["d.okafor"].get(f"/api/items/{ids['k.md']}/copy").text
+    picture = partners["m.lindqvist"].get(f"/api/items/{ids['s.jpg']}/copy").content
+    document = docx.Document()
+    for para in text.split("\n\n")[2:]:
+        document.add_paragraph(" ".join(para.split()))
+    document.add_picture(io.BytesIO(picture))
+    buf = io.BytesIO()
+    document.save(buf)
+    files = {"file": ("pack.docx", buf.getvalue(), "application/octet-stream")}
+    traced = admin.post("/api/trace", files=files).json()
+    assert traced["item"] == ids["k.md"]
+    assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
+    (other,) = traced["others"]
+    assert other["item"] == ids["s.jpg"] and other["verdict"] == "accused"
+    assert [a["person"] for a in other["accused"]] == ["m.lindqvist@harbour.example"]

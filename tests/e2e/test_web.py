@@ -70,7 +70,7 @@ def _trace_names(page, url: str, leak: Path, who: str) -> None:  # type: ignore[
     page.goto(url + "/trace")
     page.get_by_label("Leaked photo or text").set_input_files(str(leak))
     page.get_by_role("button", name="Trace").click()
-    expect(page.locator(".verdict")).to_contain_text("accused")
+    expect(page.locator(".verdict").first).to_contain_text("accused")
     expect(page.get_by_role("main")).to_contain_text(who)
     _accessible(page)
 
@@ -173,7 +173,7 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
+def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, photo):
     from playwright.sync_api import expect, sync_playwright
 
     url, _ = server
@@ -275,4 +275,38 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path):
         expect(admin.get_by_role("heading", name="The leak, a picture of text")).to_be_visible()
         expect(admin.get_by_role("heading", name="The text read from the picture")).to_be_visible()
         _shot(admin, "screenshot-report")
+        _accessible(admin)
+
+        # A screenshot of a page showing a copy of a shared photo beside the text: each
+        # shared item in it is traced (the photo's and the report's holder).
+        import base64
+
+        import httpx
+
+        shared = httpx.post(
+            url + "/api/items",
+            headers={"Authorization": f"Bearer {server[1]}"},
+            files={"file": ("van.jpg", photo, "image/jpeg")},
+            data={"title": "Van at the quay", "tlp": "amber", "to": ["Harbour City PD"]},
+            timeout=60,
+        )
+        assert shared.status_code == 201, shared.text
+        partner.goto(url + "/")
+        partner.get_by_role("link", name="Van at the quay").click()
+        van = base64.b64encode(_download_copy(partner, tmp_path / "van.jpg").read_bytes())
+        screen.set_viewport_size({"width": 1300, "height": 800})
+        screen.set_content(
+            "<body style='font-family:sans-serif;font-size:16px;width:1240px'>"
+            f"<img src='data:image/jpeg;base64,{van.decode()}' alt='' "
+            "style='float:left;width:600px;margin:0 24px 12px 0'>"
+            + "".join(f"<p>{html_lib.escape(p)}</p>" for p in prose)
+            + "</body>"
+        )
+        page_shot = tmp_path / "news-page.png"
+        screen.screenshot(path=str(page_shot), full_page=True)
+        _trace_names(admin, url, page_shot, "d.okafor@harbour.example")
+        expect(admin.get_by_role("heading", name="Also in this leak")).to_be_visible()
+        expect(admin.locator(".also .verdict")).to_contain_text("accused")
+        admin.get_by_role("link", name="Open the evidence report").click()
+        expect(admin.get_by_role("heading", name="Also in this leak")).to_be_visible()
         _accessible(admin)

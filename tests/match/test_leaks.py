@@ -110,3 +110,88 @@ def test_lines_are_read_column_by_column_under_a_spanning_headline():
     # One column, ragged on the right: top to bottom.
     ragged = [line(0, 900 - 200 * (i % 3), 30 * i) for i in range(6)]
     assert [b.tobytes() for b in leaks.reading_order(ragged[::-1])] == [b.tobytes() for b in ragged]
+
+
+def _scene(seed: int, h: int = 360, w: int = 480) -> np.ndarray:
+    """A textured picture with corners for ORB (blurred noise and rectangles)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    img = cv2.GaussianBlur(rng.integers(0, 255, (h, w, 3), dtype=np.uint8), (5, 5), 1.5)
+    for _ in range(40 if min(h, w) > 60 else 0):
+        x, y = int(rng.integers(0, w - 40)), int(rng.integers(0, h - 40))
+        color = tuple(int(c) for c in rng.integers(0, 255, 3))
+        cv2.rectangle(img, (x, y), (x + int(rng.integers(10, 40)), y + 30), color, -1)
+    return img
+
+
+def test_a_photo_found_in_a_larger_picture_is_located_where_it_was_pasted():
+    from orcon.match import image as match
+
+    photo = _scene(2)
+    page = np.full((800, 1200, 3), 255, np.uint8)
+    page[300:660, 650:1130] = photo
+    variants = [match.extract(page), match.extract(np.ascontiguousarray(page[:, ::-1]))]
+    mask = match.footprint(page.shape, variants, match.extract(photo), (480, 360))
+    inside = mask[300:660, 650:1130] > 0
+    assert inside.mean() > 0.97  # the photo is covered...
+    outside = mask.copy()
+    outside[280:680, 630:1150] = 0
+    assert not outside.any()  # ...and nothing more than a margin (20 px) away
+    # Mirrored, it is found where the mirror image put it.
+    flipped = np.ascontiguousarray(page[:, ::-1])
+    variants = [match.extract(flipped), match.extract(page)]
+    mask = match.footprint(flipped.shape, variants, match.extract(photo), (480, 360))
+    assert (mask[300:660, 70:550] > 0).mean() > 0.97 and not mask[:, 700:].any()
+    # A picture it is not in gives an empty footprint.
+    other = _scene(9, 800, 1200)
+    variants = [match.extract(other), match.extract(np.ascontiguousarray(other[:, ::-1]))]
+    assert not match.footprint(other.shape, variants, match.extract(photo), (480, 360)).any()
+
+
+def test_what_is_not_text_on_a_page_is_its_figure(photo):
+    page = np.full((900, 1400, 3), 250, np.uint8)
+    page[100:400, 80:480] = _scene(4, 300, 400)
+    lines = []
+    for k in range(12):  # dark lines of "type" to the right, as the detector boxes them
+        y = 100 + 40 * k
+        page[y : y + 18, 600:1300] = 30
+        lines.append(
+            np.array([[596, y - 3], [1304, y - 3], [1304, y + 21], [596, y + 21]], np.float32)
+        )
+    x0, y0, x1, y1 = leaks.figure_region(page, lines)  # type: ignore[misc]
+    assert abs(x0 - 80) <= 6 and abs(y0 - 100) <= 6 and abs(x1 - 480) <= 6 and abs(y1 - 400) <= 6
+    # Text alone, or a picture that is all figure, has no figure to look at again.
+    text_only = page.copy()
+    text_only[100:400, 80:480] = 250
+    assert leaks.figure_region(text_only, lines) is None
+    import cv2
+
+    assert leaks.figure_region(cv2.imdecode(np.frombuffer(photo, np.uint8), 1), []) is None
+
+
+def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():
+    import io
+
+    import cv2
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("Briefing.")
+    for picture in (_scene(1, 300, 400), _scene(3, 40, 120)):  # a photo, then a logo
+        document.add_picture(io.BytesIO(cv2.imencode(".png", picture)[1].tobytes()))
+    buf = io.BytesIO()
+    document.save(buf)
+    (found,) = leaks.docx_images(buf.getvalue())
+    assert found.shape == (300, 400, 3) and np.array_equal(found, _scene(1, 300, 400))
+    # A PDF's pictures come with their page; one that cannot be read gives none.
+    from PIL import Image
+
+    pdf = io.BytesIO()
+    pages = [Image.fromarray(_scene(6, 300, 400)[:, :, ::-1]), Image.fromarray(_scene(7, 250, 300))]
+    pages[0].save(pdf, "PDF", save_all=True, append_images=pages[1:])
+    assert [(n, p.shape) for n, p in leaks.pdf_images(pdf.getvalue())] == [
+        (1, (300, 400, 3)),
+        (2, (250, 300, 3)),
+    ]
+    assert leaks.pdf_images(b"%PDF-1.7 broken") == []

@@ -120,8 +120,8 @@ def _picture_of(copy: str, words: int = 300) -> bytes:
     return cv2.imencode(".png", np.array(img)[:, :, ::-1])[1].tobytes()
 
 
-def _word_file(copy: str) -> bytes:
-    """The copy pasted into a Word document."""
+def _word_file(copy: str, picture: bytes) -> bytes:
+    """The copy pasted into a Word document, with a picture."""
     import io
 
     import docx
@@ -129,6 +129,7 @@ def _word_file(copy: str) -> bytes:
     document = docx.Document()
     for para in copy.split("\n\n"):
         document.add_paragraph(" ".join(para.split()))
+    document.add_picture(io.BytesIO(picture))
     buf = io.BytesIO()
     document.save(buf)
     return buf.getvalue()
@@ -180,7 +181,8 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
         1
     ].tobytes()
     memo_png = _picture_of(text_copies[people[3]])
-    memo_docx = _word_file(text_copies[people[4]])
+    # A briefing pack: one person's copy of the report, another's of the photo.
+    memo_docx = _word_file(text_copies[people[4]], photo_copies[people[0]])
     items = [
         "/news/leak-text.html",
         "/news/leak-memo.html",
@@ -281,6 +283,7 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     alerts = watcher.run_once(force=True)
 
     by_article = {a["article"].split(str(site.port))[1]: a for a in alerts}
+    parts = [a for a in alerts if a["article"].endswith("/news/leak-document.html")]
     text_alert = by_article["/news/leak-text.html"]
     assert text_alert["details"]["verdict"] == "accused"
     assert [a["person"] for a in text_alert["details"]["accused"]] == [people[1]]
@@ -290,22 +293,24 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     memo_alert = by_article["/news/leak-memo.html"]
     assert [a["person"] for a in memo_alert["details"]["accused"]] == [people[3]]
     assert any("by OCR" in n for n in memo_alert["details"]["notes"])
-    # A Word file the article links is fetched and traced.
-    document_alert = by_article["/news/leak-document.html"]
-    assert [a["person"] for a in document_alert["details"]["accused"]] == [people[4]]
+    # A Word file the article links is fetched and traced: an alert for each shared item
+    # in it, each naming whose copy it was.
+    assert sorted((a["item"], a["details"]["accused"][0]["person"]) for a in parts) == sorted(
+        [(report.id, people[4]), (pic.id, people[0])]
+    )
     fact_alert = by_article["/news/fact.html"]
     assert fact_alert["kind"] == "fact"
     assert {h["person"] for h in fact_alert["details"]["who_knew"]} == set(people)
-    assert "/news/unrelated.html" not in by_article and len(alerts) == 5
+    assert "/news/unrelated.html" not in by_article and len(alerts) == 6
 
     # Delivered: webhook with a valid HMAC, and e-mail.
     hooks = [(h, b) for h, b in site.posts]
-    assert len(hooks) == 5
+    assert len(hooks) == 6
     for headers, body in hooks:
         expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-Orcon-Signature"] == expected
         assert json.loads(body)["kind"] in ("item", "fact")
-    assert len(inbox.messages) == 5
+    assert len(inbox.messages) == 6
 
     # Politeness and hostility.
     fetched = [p for _, p, _ in site.requests]
@@ -336,7 +341,7 @@ def test_fact_matcher_agrees_with_the_plain_search():
     import random
 
     from orcon.marks.text.normalize import tokens
-    from orcon.watch.index import FactMatcher, fact_of, find_fact
+    from orcon.match.watchlist import FactMatcher, fact_of, find_fact
 
     rng = random.Random(0)
     names = ["daniel whitcombe", "harbour road", "operation kestrel", "m. lindqvist", "quay street"]

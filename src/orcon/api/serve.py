@@ -18,12 +18,13 @@ def _start_watch(inst: Instance, every: float = 60.0) -> None:
     import time
 
     from orcon.service import watching
+    from orcon.watch.fetch import Fetcher
 
     if not watching.list_sources(inst):
         return
 
     def loop() -> None:
-        watcher = watching.Watcher(inst)
+        watcher = watching.Watcher(inst, Fetcher())
         while True:
             try:
                 watcher.run_once()

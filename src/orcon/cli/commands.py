@@ -199,14 +199,24 @@ def cmd_trace(args: argparse.Namespace) -> int:
         return 0
     if result.verdict == "no-match":
         print("No match: the file does not come from any shared item.")
-    elif result.verdict == "inconclusive":
+        for note in result.notes:
+            print(f"  {note}")
+    for part in (result, *result.others):
+        if part.verdict != "no-match":
+            _print_part(part)
+    if args.report:
+        print(f"Evidence report: {args.report}")
+    return 0
+
+
+def _print_part(result: tracing.TraceResult) -> None:
+    """One shared item found in the leak, its verdict and notes."""
+    if result.verdict == "inconclusive":
         print(
             f"Item {result.item}: inconclusive - nobody can be accused at the "
             f"{result.false_accusation_bound:g} bound "
             f"({result.read} symbols read, {result.erased} erased)."
         )
-        for note in result.notes:
-            print(f"  {note}")
     else:
         print(f"Item {result.item}: accused")
         for a in result.accused:
@@ -219,11 +229,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
             f"{result.false_accusation_bound:g}/{result.population} "
             f"for the {result.population} recipients."
         )
-        for note in result.notes:
-            print(f"  {note}")
-    if args.report:
-        print(f"Evidence report: {args.report}")
-    return 0
+    for note in result.notes:
+        print(f"  {note}")
 
 
 def cmd_knew(args: argparse.Namespace) -> int:

@@ -32,14 +32,24 @@ class Features:
     scale: float
 
 
-def extract(bgr_or_gray: np.ndarray, count: int = FEATURES) -> Features:
+def extract(bgr_or_gray: np.ndarray, count: int = FEATURES, least: int = 0) -> Features:
+    """ORB features of a picture brought to at most SIDE pixels on its larger side, and
+    (for a leak) to at least ``least``: a photo printed small, a few hundred pixels
+    wide, is then within the reach of ORB's scale pyramid (eight levels of 1.2, a
+    factor of 3.6) from the 1,024-px features a shared photo keeps."""
     gray = bgr_or_gray if bgr_or_gray.ndim == 2 else cv2.cvtColor(bgr_or_gray, cv2.COLOR_BGR2GRAY)
     h, w = gray.shape
     f = min(1.0, SIDE / max(h, w))
+    if least and max(h, w) < least:
+        f = least / max(h, w)
     small = (
         gray
         if f == 1.0
-        else cv2.resize(gray, (round(w * f), round(h * f)), interpolation=cv2.INTER_AREA)
+        else cv2.resize(
+            gray,
+            (round(w * f), round(h * f)),
+            interpolation=cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC,
+        )
     )
     orb = cv2.ORB.create(nfeatures=count, fastThreshold=10)
     kps, desc = orb.detectAndCompute(small, None)
@@ -49,18 +59,65 @@ def extract(bgr_or_gray: np.ndarray, count: int = FEATURES) -> Features:
     return Features(pts, desc, f)
 
 
-def inliers(leak: Features, item: Features) -> int:
-    """RANSAC-verified matches between a leak and an item (0 when unrelated)."""
+def _verified(leak: Features, item: Features) -> tuple[int, np.ndarray | None]:
+    """RANSAC-verified matches from a leak to an item, and the homography (leak's feature
+    image to the item's) they agree on."""
     if len(leak.descriptors) < MIN_GOOD or len(item.descriptors) < MIN_GOOD:
-        return 0
+        return 0, None
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(leak.descriptors, item.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_GOOD:
-        return 0
+        return 0, None
     src = leak.keypoints[[m.queryIdx for m in good]]
     dst = item.keypoints[[m.trainIdx for m in good]]
-    _, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
-    return int(mask.sum()) if mask is not None else 0
+    homography, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
+    if mask is None or homography is None:
+        return 0, None
+    return int(mask.sum()), homography
+
+
+def inliers(leak: Features, item: Features) -> int:
+    """RANSAC-verified matches between a leak and an item (0 when unrelated)."""
+    return _verified(leak, item)[0]
+
+
+def footprint(
+    shape: tuple[int, ...],
+    variants: list[Features],
+    item: Features,
+    size: tuple[int, int],
+    margin: float = 0.01,
+) -> np.ndarray:
+    """Where in a leak picture a shared photo was found: a mask (uint8, 255 inside) of
+    the photo's frame (``size``: its width and height) carried into the leak by the
+    verified homography, widened by ``margin`` of the picture's larger side.
+
+    A leak may hold more than the photo (a newspaper page, a briefing pack's page with
+    the photo and quoted text): what lies outside the footprint is looked at again, for
+    another shared photo or for text. ``variants`` are the features of the picture of
+    ``shape`` and of its mirror image, as :func:`rank` is given them."""
+    h, w = shape[:2]
+    mask = np.zeros((h, w), np.uint8)
+    best: tuple[int, np.ndarray | None, Features | None, bool] = (0, None, None, False)
+    for flip, variant in zip((False, True), variants, strict=False):
+        verified, found = _verified(variant, item)
+        if verified > best[0]:
+            best = (verified, found, variant, flip)
+    count, homography, feats, flipped = best
+    if count < MIN_INLIERS or homography is None or feats is None:
+        return mask
+    fw, fh = size[0] * item.scale, size[1] * item.scale  # in the item's feature image
+    frame = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32).reshape(-1, 1, 2)
+    try:
+        corners = cv2.perspectiveTransform(frame, np.linalg.inv(homography)).reshape(-1, 2)
+    except np.linalg.LinAlgError:
+        return mask
+    corners = np.clip(corners / feats.scale, -4.0 * max(h, w), 5.0 * max(h, w))
+    if flipped:
+        corners[:, 0] = w - 1 - corners[:, 0]
+    cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 255)
+    grow = max(1, int(margin * max(h, w)))
+    return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1,) * 2))
 
 
 def rank(leaks: list[Features], items: Iterable[tuple[str, Features]]) -> list[tuple[str, int]]:

@@ -147,6 +147,93 @@ def docx_text(data: bytes) -> str:
     return "\n\n".join(x.strip() for x in parts if x.strip())
 
 
+MAX_EMBEDDED = 8  # pictures taken out of a PDF or Word document and looked at as photos
+MIN_EMBEDDED_SIDE = 96  # smaller pictures are logos, icons and rules, not shared photos
+MAX_EMBEDDED_PIXELS = 40_000_000
+
+
+def _usable(pixels: np.ndarray | None) -> bool:
+    if pixels is None or pixels.ndim not in (2, 3):
+        return False
+    h, w = pixels.shape[:2]
+    return bool(min(h, w) >= MIN_EMBEDDED_SIDE and h * w <= MAX_EMBEDDED_PIXELS)
+
+
+def _bgr(pixels: np.ndarray) -> np.ndarray:
+    if pixels.ndim == 2:
+        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
+    if pixels.shape[2] == 4:
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2BGR)
+    return np.ascontiguousarray(pixels[:, :, :3])
+
+
+def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, np.ndarray]]:
+    """The pictures a PDF with a text layer holds (page number from 1, BGR pixels): a
+    briefing pack printed with its evidence photo in it. Pictures that cannot be
+    decoded, or are too small to be a photo, or too large to hold, are passed over:
+    the PDF's text is still traced."""
+    from PIL import Image
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    out: list[tuple[int, np.ndarray]] = []
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            return []
+        for number, page in enumerate(reader.pages[:max_pages], start=1):
+            for picture in page.images:
+                if len(out) >= MAX_EMBEDDED:
+                    return out
+                try:
+                    pil = picture.image
+                    if pil is None or pil.width * pil.height > MAX_EMBEDDED_PIXELS:
+                        continue
+                    rgb = np.asarray(pil.convert("RGB"))
+                except (
+                    OSError,
+                    ValueError,
+                    KeyError,
+                    TypeError,
+                    NotImplementedError,
+                    Image.DecompressionBombError,
+                ):
+                    continue
+                if _usable(rgb):
+                    out.append((number, np.ascontiguousarray(rgb[:, :, ::-1])))
+    except (PyPdfError, OSError, ValueError, KeyError, TypeError):
+        return out
+    return out
+
+
+_PICTURE_PART = re.compile(r"^word/media/[^/]+\.(?:png|jpe?g|gif|bmp|tiff?|webp)$", re.IGNORECASE)
+
+
+def _natural(name: str) -> list[int | str]:
+    """image2.png before image10.png."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)]
+
+
+def docx_images(data: bytes) -> list[np.ndarray]:
+    """The pictures inserted in a Word document (BGR), in the order of their parts."""
+    out: list[np.ndarray] = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        for part in sorted(archive.infolist(), key=lambda p: _natural(p.filename)):
+            if len(out) >= MAX_EMBEDDED or not _PICTURE_PART.match(part.filename):
+                continue
+            raw = np.frombuffer(archive.read(part), np.uint8)
+            pixels = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if len(raw) else None
+            if pixels is not None and pixels.dtype == np.uint16:
+                pixels = (pixels // 256).astype(np.uint8)
+            if _usable(pixels):
+                assert pixels is not None
+                out.append(_bgr(pixels))
+    except (zipfile.BadZipFile, OSError, ValueError, cv2.error):
+        return out
+    return out
+
+
 COLUMN_GAP = 0.02  # an empty vertical strip this share of the text's width parts columns
 SPANNING = 0.6  # a line wider than this share of the text's width spans the columns
 
@@ -200,26 +287,38 @@ def ocr_available() -> bool:
     return _ocr_engine() is not None
 
 
-def picture_text(pixels: np.ndarray) -> str:
-    """The words in a picture of text, line by line in reading order ("" when it holds
-    fewer than a handful: a photo). Lines are read upright only: a page photographed
-    upside down is not a leak orcon reads."""
+def _engine_or_error() -> Any:
     engine = _ocr_engine()
     if engine is None:
         raise UsageError(
             "reading text from a picture needs rapidocr-onnxruntime "
             "(pip install --no-deps 'rapidocr-onnxruntime>=1.4,<2'; `make install` does it)"
         )
+    return engine
+
+
+def text_lines(pixels: np.ndarray) -> list[np.ndarray]:
+    """The lines of text OCR's detector finds in a picture (four corners each, float32)."""
+    boxes, _ = _engine_or_error()(np.ascontiguousarray(pixels), use_cls=False, use_rec=False)
+    return [] if boxes is None else [np.asarray(b, np.float32) for b in boxes]
+
+
+def picture_text(pixels: np.ndarray, lines: list[np.ndarray] | None = None) -> str:
+    """The words in a picture of text, line by line in reading order ("" when it holds
+    fewer than a handful: a photo). Lines are read upright only: a page photographed
+    upside down is not a leak orcon reads. ``lines``: what :func:`text_lines` found, if
+    it was already asked."""
+    engine = _engine_or_error()
     pixels = np.ascontiguousarray(pixels)
-    boxes, _ = engine(pixels, use_cls=False, use_rec=False)
-    if boxes is None or len(boxes) < OCR_MIN_LINES:  # a photo, perhaps with a caption
+    boxes = text_lines(pixels) if lines is None else lines
+    if len(boxes) < OCR_MIN_LINES:  # a photo, perhaps with a caption
         return ""
     # The recogniser drops the spaces of small type ("officerswerecalled"): each line is
     # cut from the full picture and brought to about OCR_LINE_PX high first
     # (bench/ocr_screenshots.py measured it); the detector itself saw the picture at
     # most 2,000 pixels on a side.
     crops = []
-    for box in reading_order([np.asarray(b, np.float32) for b in boxes]):
+    for box in reading_order(boxes):
         pts = box
         w = float(max(np.linalg.norm(pts[0] - pts[1]), np.linalg.norm(pts[2] - pts[3])))
         h = float(max(np.linalg.norm(pts[0] - pts[3]), np.linalg.norm(pts[1] - pts[2])))
@@ -239,9 +338,37 @@ def picture_text(pixels: np.ndarray) -> str:
     if not crops:
         return ""
     read, _ = engine.text_rec(crops)
-    lines = [str(t) for t, score in read if str(t).strip() and score >= OCR_MIN_SCORE]
-    text = "\n".join(lines)
+    lines_read = [str(t) for t, score in read if str(t).strip() and score >= OCR_MIN_SCORE]
+    text = "\n".join(lines_read)
     return text if len(text.split()) >= OCR_MIN_WORDS else ""
+
+
+MIN_FIGURE_SIDE = 96  # what is left of a page without its text, smaller than this, is no photo
+
+
+def figure_region(pixels: np.ndarray, lines: list[np.ndarray]) -> tuple[int, int, int, int] | None:
+    """Where a picture holds something other than its text (x0, y0, x1, y1): on a page
+    with a photo printed beside the text, the photo. Small in a large page, a photo
+    gets few of the local features a whole page is searched with (the type's corners
+    take them), so it is looked for again there. None when nothing but text and
+    background is left."""
+    h, w = pixels.shape[:2]
+    gray = pixels if pixels.ndim == 2 else cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
+    rim = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]]).astype(np.int16)
+    background = int(np.median(rim))
+    if np.mean(np.abs(rim - background) <= 10) < 0.9:  # no page around it: a photo
+        return None
+    marked = (np.abs(gray.astype(np.int16) - background) > 24).astype(np.uint8)
+    for box in lines:
+        cv2.fillConvexPoly(marked, np.round(box).astype(np.int32), 0)
+    ys, xs = np.nonzero(cv2.morphologyEx(marked, cv2.MORPH_OPEN, np.ones((5, 5), np.uint8)))
+    if len(xs) < MIN_FIGURE_SIDE**2 // 4:
+        return None
+    x0, x1 = np.percentile(xs, [0.5, 99.5]).astype(int)
+    y0, y1 = np.percentile(ys, [0.5, 99.5]).astype(int)
+    if min(x1 - x0, y1 - y0) < MIN_FIGURE_SIDE or (x1 - x0) * (y1 - y0) > 0.9 * h * w:
+        return None
+    return int(x0), int(y0), int(x1) + 1, int(y1) + 1
 
 
 # Space recovery for OCR'd small type: "Atapproximately21:40on14March2026,officers".

@@ -47,7 +47,9 @@ class Caches:
 
     Kinds: ``embedder`` (a photo's layout and mask, shared by every copy),
     ``text`` (a report's parsed sites), ``feature-index`` (the LSH index over
-    shared photos) and ``ledger-tree`` (the Merkle tree of the ledger).
+    shared photos), ``shared-words`` (the shared texts' vocabulary, for OCR),
+    ``photo-size`` (a shared photo's width and height) and ``ledger-tree`` (the
+    Merkle tree of the ledger).
     """
 
     LIMITS: ClassVar[dict[str, int]] = {
@@ -55,6 +57,7 @@ class Caches:
         "text": 8,
         "feature-index": 1,
         "shared-words": 1,
+        "photo-size": 64,
         "ledger-tree": 1,
     }
 

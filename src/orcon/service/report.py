@@ -207,6 +207,50 @@ _SIDE_NOTE = (
 
 
 def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
+    """The evidence report: the verdict, the leak beside the original, the score plot, the
+    ledger receipts and the method, then the same for every other shared item the leak
+    held (a PDF's photo beside its text), each in its own section."""
+    markings, head, body, method = _section(inst, result, leak_bytes)
+    also = []
+    for other in result.others:
+        o_markings, o_head, o_body, o_method = _section(inst, other, leak_bytes)
+        also.append(
+            f"<section><h2>Also in this leak: item {html.escape(other.item or '-')}</h2>"
+            f"<p class='mark'>{html.escape(o_markings)}</p>"
+            + _demote(o_head + o_body + o_method)
+            + "</section>"
+        )
+    style = (
+        "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}"
+        ".row{display:flex;gap:1em;flex-wrap:wrap}figure{margin:0}img{max-width:560px}"
+        "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:1em;font-size:12px}"
+        ".mark{font-weight:bold;color:#a04000}th{text-align:left;padding-right:1em}"
+        ".read{background:#cdeccd;font-weight:bold}.lost{color:#595959}"
+        ".sentences li.absent{color:#636363;font-style:italic}.leak{font-size:13px}"
+        "section{border-top:3px solid #444;margin-top:2em}"
+    )
+    several = (
+        f"<p>The leak holds {len(result.others) + 1} shared items; each is traced on its own "
+        "below, with its own bound.</p>"
+        if result.others
+        else ""
+    )
+    return (
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        "<title>orcon evidence report</title>"
+        f"<style>{style}</style></head><body>"
+        f"<h1>orcon evidence report</h1><p class='mark'>{html.escape(markings)}</p>"
+        f"{several}{head}{body}{method}{''.join(also)}</body></html>"
+    )
+
+
+def _demote(page: str) -> str:
+    """A section's headings one level down, under its own h2."""
+    return page.replace("<h2>", "<h3>").replace("</h2>", "</h3>")
+
+
+def _section(inst: Instance, result: TraceResult, leak_bytes: bytes) -> tuple[str, str, str, str]:
+    """(the item's markings, the verdict, the evidence, the method) of one traced item."""
     parts: list[str] = []
     title = "no shared item"
     markings = ""
@@ -308,7 +352,6 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
     )
     notes = "".join(f"<p class='note'>{html.escape(n)}</p>" for n in result.notes)
     head = (
-        f"<h1>orcon evidence report</h1><p class='mark'>{html.escape(markings)}</p>"
         f"<p><strong>Verdict: {result.verdict}</strong> — item {html.escape(result.item or '-')} "
         f"({html.escape(title)}).</p><ul>{verdict_rows}</ul>{notes}"
         f"<p>False-accusation bound: the chance that <em>any</em> innocent recipient is accused is "
@@ -353,20 +396,8 @@ def build_report(inst: Instance, result: TraceResult, leak_bytes: bytes) -> str:
         f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in params.items()
     )
-    style = (
-        "body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;color:#222}"
-        ".row{display:flex;gap:1em;flex-wrap:wrap}figure{margin:0}img{max-width:560px}"
-        "pre{white-space:pre-wrap;word-break:break-all;background:#f4f4f4;padding:1em;font-size:12px}"
-        ".mark{font-weight:bold;color:#a04000}th{text-align:left;padding-right:1em}"
-        ".read{background:#cdeccd;font-weight:bold}.lost{color:#595959}"
-        ".sentences li.absent{color:#636363;font-style:italic}.leak{font-size:13px}"
-    )
-    return (
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
-        "<title>orcon evidence report</title>"
-        f"<style>{style}</style></head><body>{head}{''.join(parts)}"
-        f"<h2>Method and parameters</h2><table>{rows}</table></body></html>"
-    )
+    method_table = f"<h2>Method and parameters</h2><table>{rows}</table>"
+    return markings, head, "".join(parts), method_table
 
 
 def write_report(inst: Instance, result: TraceResult, leak_bytes: bytes, out: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -64,6 +65,8 @@ class TraceResult:
     leak_format: str = "image"
     leak_text: str | None = field(default=None, repr=False)
     leak_picture: np.ndarray | None = field(default=None, repr=False)  # a photo, page or screenshot
+    # The other shared items found in the same leak (a PDF's photos beside its text).
+    others: tuple[TraceResult, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         def row(s: SuspectInfo) -> dict[str, object]:
@@ -77,6 +80,7 @@ class TraceResult:
             "false_accusation_bound": self.false_accusation_bound,
             "symbols": {"read": self.read, "erased": self.erased},
             "notes": list(self.notes),
+            **({"others": [o.to_json() for o in self.others]} if self.others else {}),
         }
 
 
@@ -103,9 +107,8 @@ def _issued(inst: Instance, item_id: str) -> dict[int, tuple[str, str]]:
 
 
 def _photo_candidates(
-    inst: Instance, photos: dict[str, match.Features], leak: np.ndarray
+    inst: Instance, photos: dict[str, match.Features], variants: list[match.Features]
 ) -> list[tuple[str, int]]:
-    variants = [match.extract(leak), match.extract(cv2.flip(leak, 1))]
     if len(photos) > INDEX_ABOVE:
         # Many photos: vote in an LSH index first, then check only the best-voted exactly.
         index = inst.cache.get("feature-index", len(photos))
@@ -118,72 +121,173 @@ def _photo_candidates(
     return match.rank(variants, photos.items())
 
 
+LEAST_SIDE = 640  # a smaller picture is enlarged to this before its features are found
+MAX_PHOTOS_IN_PICTURE = 3  # shared photos looked for in one picture (a page, a collage)
+TEXT_BESIDE_PHOTOS = 0.15  # a picture this much outside its shared photos is read for text
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Leak:
-    """What a leaked file held: the items it may come from, and a picture (a photo, page
-    or screenshot) or the words of a text (as read from a web page, PDF, Word file or
-    picture), with what it was read from."""
+    """One thing a leaked file held: the items it may come from, and a picture (a photo,
+    page or screenshot) or the words of a text (as read from a web page, PDF, Word file or
+    picture), with what it was read from. A file may hold several: a briefing pack's
+    text and the photos in it, a newspaper page's photo and the quote beside it."""
 
     kind: str  # photo | text
     ranked: list[tuple[str, int]]
     source: str  # a key of _READ_FROM, or "image" / "text"
     text: str | None = None
     picture: np.ndarray | None = None
+    where: str = ""  # where in the file, for a picture taken out of it ("page 2")
 
 
-def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) -> _Leak:
-    """The leak decoded, for a photo, or for a text that leaked as text, a web page, a PDF,
-    a Word document or a picture, and the items it may come from."""
+def _photos_in(
+    inst: Instance, photos: dict[str, match.Features], picture: np.ndarray, source: str, where: str
+) -> tuple[list[_Leak], np.ndarray | None]:
+    """The shared photos in a picture (each with the items it may be), and what of the
+    picture lies outside them, blanked where they were (None when they fill it)."""
+    found: list[_Leak] = []
+    rest: np.ndarray | None = picture
+    seen: set[str] = set()
+    covered = np.zeros(picture.shape[:2], bool)
+    while rest is not None and len(found) < MAX_PHOTOS_IN_PICTURE:
+        variants = [
+            match.extract(rest, least=LEAST_SIDE),
+            match.extract(cv2.flip(rest, 1), least=LEAST_SIDE),
+        ]
+        ranked = [x for x in _photo_candidates(inst, photos, variants) if x[0] not in seen]
+        if not ranked:
+            break
+        found.append(_Leak("photo", ranked, source, picture=picture, where=where))
+        seen.add(ranked[0][0])
+        top = ranked[0][0]
+        mask = match.footprint(rest.shape, variants, photos[top], _photo_size(inst, top))
+        covered |= mask > 0
+        if not mask.any() or 1.0 - covered.mean() < TEXT_BESIDE_PHOTOS:
+            rest = None
+        else:
+            rest = rest.copy()
+            rest[mask > 0] = 255
+    return found, rest
+
+
+def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
+    """A shared photo's width and height (from its file's header; cached)."""
+    size: tuple[int, int] | None = inst.cache.get("photo-size", item_id)
+    if size is None:
+        from PIL import Image
+
+        with inst.reading() as s:
+            item = s.get(Item, item_id)
+            assert item is not None
+        with Image.open(io.BytesIO(inst.blobs.get(item.id, item.wrapped_key))) as img:
+            size = inst.cache.put("photo-size", item_id, (int(img.width), int(img.height)))
+    return size
+
+
+_Placed = list[tuple[np.ndarray, str]]  # pictures, each with where in the file it was
+
+
+def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str, _Placed, _Placed]:
+    """What a leaked file is, its text (for a text, web page, PDF text layer or Word file),
+    the pictures that may be all of it (a photo, a screenshot, the pages of a PDF without
+    text) and the pictures inside it (a PDF's or Word document's), each with where."""
     try:
         sniff(data)
-        is_image = True
+        return "image", "", [(decode(data).pixels, "")], []
     except UsageError:
-        is_image = False
+        pass
+    source = leaks.format_of(data)
+    if source == "pdf":
+        text = leaks.pdf_text(data)
+        if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
+            progress("the PDF has no text layer: drawing its pages")
+            pages = leaks.pdf_pages(data)
+            return "pdf pages", "", [(p, f"page {i}") for i, p in enumerate(pages, 1)], []
+        return "pdf", text, [], [(p, f"page {i}") for i, p in leaks.pdf_images(data)]
+    if source == "docx":
+        return "docx", leaks.docx_text(data), [], [(p, "") for p in leaks.docx_images(data)]
+    if source == "html":
+        return "html", leaks.html_text(text_marks.decode_text(data)), [], []
+    return "text", text_marks.decode_text(data), [], []
+
+
+_INSIDE = {"pdf": "pdf image", "docx": "docx image"}
+
+
+def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) -> list[_Leak]:
+    """What the leak holds and the items each part may come from: the photos in it, and
+    its text, whether it leaked as text, a web page, a PDF, a Word document or a picture
+    (read by OCR where it matches no shared photo, or around the shared photos in it)."""
+    source, text, pictures, inside = _pictures_of(data, progress)
     with inst.reading() as s:
         rows = list(s.scalars(select(ItemFeatures)).all())
-    pictures: list[np.ndarray] = []
-    text, source = "", "image"
-    if is_image:
-        pictures = [decode(data).pixels]
-    else:
-        source = leaks.format_of(data)
-        if source == "pdf":
-            text = leaks.pdf_text(data)
-            if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
-                progress("the PDF has no text layer: drawing its pages")
-                pictures, source = leaks.pdf_pages(data), "pdf pages"
-        elif source == "docx":
-            text = leaks.docx_text(data)
-        elif source == "html":
-            text = leaks.html_text(text_marks.decode_text(data))
-        else:
-            text = text_marks.decode_text(data)
-    first = pictures[0] if pictures else None
-    if pictures:
-        photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
-        for picture in pictures:
-            ranked = _photo_candidates(inst, photos, picture)
-            if ranked:
-                return _Leak("photo", ranked, source, picture=picture)
-        # No shared photo in it: it may be a picture of a shared text (a screenshot, a scan).
-        texts = [r.item_id for r in rows if r.scale == "text"]
-        if not texts:
-            return _Leak("photo", [], source, picture=first)
-        if not leaks.ocr_available():
-            return _Leak("photo", [], "image, no OCR", picture=first)
-        progress(f"no shared photo in it: reading its text by OCR ({len(pictures)} picture(s))")
-        text = "\n\n".join(leaks.picture_text(p) for p in pictures).strip()
-        if not text:
-            return _Leak("photo", [], source, picture=first)
-        text = leaks.respace(text, _shared_words(inst, texts))
-        source = "picture of text" if source == "image" else "scanned pdf"
-    if not text.strip():
+    photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
+    texts = [r.item_id for r in rows if r.scale == "text"]
+    if not pictures and not inside and not text.strip():
         raise UsageError(_EMPTY.get(source, "the leaked text is empty"))
+    if inside:
+        progress(f"looking for shared photos among the {len(inside)} picture(s) in it")
+    found: list[_Leak] = []
+    rests: _Placed = []
+    for picture, where in pictures:
+        parts, rest = _photos_in(inst, photos, picture, source, where) if photos else ([], picture)
+        found += parts
+        if rest is not None:
+            rests.append((rest, where))
+    for picture, where in inside:
+        found += _photos_in(inst, photos, picture, _INSIDE[source], where)[0] if photos else []
+    if not pictures:
+        return [_Leak("text", _text_candidates(rows, text), source, text), *found]
+    # Text in the pictures: all of a screenshot or a scan, or what lies beside the shared
+    # photos found in them (a newspaper page, a briefing pack's page).
+    first = pictures[0][0]
+    nothing = [_Leak("photo", [], source, picture=first)]
+    if not rests or not (texts or photos):
+        return found or nothing
+    if not leaks.ocr_available():
+        return found or ([_Leak("photo", [], "image, no OCR", picture=first)] if texts else nothing)
+    if texts:
+        what = "beside the shared photo(s) in it" if found else "no shared photo in it"
+        progress(f"{what}: reading its text by OCR ({len(rests)} picture(s))")
+    read: list[str] = []
+    for rest, where in rests:
+        lines = leaks.text_lines(rest)
+        if len(lines) < leaks.OCR_MIN_LINES:
+            continue
+        # A photo printed small beside much text is looked for again without the text.
+        region = leaks.figure_region(rest, lines) if photos else None
+        if region is not None:
+            x0, y0, x1, y1 = region
+            figure = np.ascontiguousarray(rest[y0:y1, x0:x1])
+            more = _photos_in(inst, photos, figure, "photo beside text", where)[0]
+            found += more
+            if more:
+                lines = [b for b in lines if not _inside(b, region)]
+        if texts:
+            read.append(leaks.picture_text(rest, lines))
+    text = "\n\n".join(t for t in read if t).strip()
+    if not text:
+        return found or nothing
+    text = leaks.respace(text, _shared_words(inst, texts))
+    source = "picture of text" if source == "image" else "scanned pdf"
+    ranked = _text_candidates(rows, text)
+    if found and not ranked:
+        return found
+    return [*found, _Leak("text", ranked, source, text, first)]
+
+
+def _inside(line: np.ndarray, region: tuple[int, int, int, int]) -> bool:
+    x, y = line.mean(axis=0)
+    return bool(region[0] <= x < region[2] and region[1] <= y < region[3])
+
+
+def _text_candidates(rows: list[ItemFeatures], text: str) -> list[tuple[str, int]]:
     shingles = match_text.leak_shingles(text)
     features = (
         (r.item_id, np.frombuffer(r.descriptors, np.uint64)) for r in rows if r.scale == "text"
     )
-    return _Leak("text", match_text.rank(shingles, features), source, text, first)
+    return match_text.rank(shingles, features)
 
 
 def _quiet(_step: str) -> None:
@@ -227,6 +331,10 @@ _READ_FROM = {
     "pictures of text needs rapidocr-onnxruntime (pip install --no-deps "
     "'rapidocr-onnxruntime>=1.4,<2'; `make install` does it).",
     "html": "The text was taken from the web page's main text ({words} words).",
+    "photo beside text": "The photo was found beside text in the picture{where}, and read "
+    "from that part of it.",
+    "pdf image": "The photo was taken out of the PDF{where}.",
+    "docx image": "The photo was taken out of the Word document.",
 }
 
 
@@ -258,24 +366,18 @@ def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Doc
     return [note]
 
 
-def trace(
-    inst: Instance,
-    data: bytes,
-    epsilon: float = DEFAULT_EPSILON,
-    now: datetime | None = None,
-    progress: Callable[[str], None] | None = None,
-) -> TraceResult:
-    """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace.
-
-    ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages)."""
-    if not data:
-        raise UsageError("the leaked file is empty")
-    leak = _candidates(inst, data, progress or _quiet)
+def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
+    """One part of a leak traced: the first of the items it may come from that names
+    someone, else the first that could be read (inconclusive), else no match."""
     ranked = leak.ranked
     result: TraceResult | None = None
     notes: list[str] = []
     if leak.source in _READ_FROM:
-        notes.append(_READ_FROM[leak.source].format(words=len((leak.text or "").split())))
+        notes.append(
+            _READ_FROM[leak.source].format(
+                words=len((leak.text or "").split()), where=f" ({leak.where})" if leak.where else ""
+            )
+        )
     for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
         with inst.reading() as s:
             item = s.get(Item, item_id)
@@ -340,33 +442,62 @@ def trace(
         result = TraceResult(
             "no-match", None, (), (), epsilon, 0, 0, 0, tuple(ranked), tuple(notes)
         )
+    return replace(result, leak_format=leak.source, leak_text=leak.text, leak_picture=leak.picture)
+
+
+def _verdict_row(result: TraceResult) -> dict[str, object]:
+    return {
+        "verdict": result.verdict,
+        "item": result.item,
+        "leak_format": result.leak_format,
+        "accused": [
+            {"person": a.person, "org": a.org, "p_value": f"{a.p_value:.3e}"}
+            for a in result.accused
+        ],
+        "symbols_read": result.read,
+        "symbols_erased": result.erased,
+        "population": result.population,
+    }
+
+
+def trace(
+    inst: Instance,
+    data: bytes,
+    epsilon: float = DEFAULT_EPSILON,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TraceResult:
+    """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace.
+
+    A leak that holds several shared items (a PDF with the report and its photos, a
+    page with a photo and a quote beside it) is traced for each: the result is the part
+    that names someone (the first, else the first read), the others are in ``others``.
+    ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages)."""
+    if not data:
+        raise UsageError("the leaked file is empty")
+    parts = [_trace_part(inst, p, epsilon) for p in _candidates(inst, data, progress or _quiet)]
+    main = next(
+        (r for r in parts if r.verdict == "accused"),
+        next((r for r in parts if r.verdict == "inconclusive"), None),
+    )
+    if main is None:  # nothing in it matched: say what was looked at
+        notes = tuple(dict.fromkeys(n for r in parts for n in r.notes))
+        main = replace(parts[0], notes=notes)
+    others = tuple(r for r in parts if r is not main and r.verdict != "no-match")
+    row = _verdict_row(main)
     with inst.transaction() as s:
         seq = ledger.append(
             s,
             EventKind.TRACE_RUN,
             {
-                "verdict": result.verdict,
-                "item": result.item,
-                "leak_kind": leak.kind,
-                "leak_format": leak.source,
-                "accused": [
-                    {"person": a.person, "org": a.org, "p_value": f"{a.p_value:.3e}"}
-                    for a in result.accused
-                ],
+                **row,
+                "leak_kind": "text" if main.leak_text is not None else "photo",
                 "epsilon": f"{epsilon:g}",
-                "symbols_read": result.read,
-                "symbols_erased": result.erased,
-                "population": result.population,
+                **({"also": [_verdict_row(r) for r in others]} if others else {}),
             },
             now or inst.clock(),
         )
-    return replace(
-        result,
-        ledger_seq=seq,
-        leak_format=leak.source,
-        leak_text=leak.text,
-        leak_picture=leak.picture,
-    )
+    return replace(main, ledger_seq=seq, others=tuple(replace(r, ledger_seq=seq) for r in others))
 
 
 @dataclass(frozen=True, slots=True)

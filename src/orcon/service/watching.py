@@ -16,28 +16,57 @@ import hashlib
 import hmac
 import json
 import smtplib
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import numpy as np
 from sqlalchemy import select
 
-from orcon.errors import OrconError, UsageError
+from orcon.errors import FetchRefused, OrconError, UsageError
 from orcon.marks.image.codec import sniff
 from orcon.marks.text.normalize import tokens
+from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
+from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
 from orcon.service import control, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Alert, ItemFeatures, SensitiveFact, WatchSeen, WatchSource
-from orcon.watch.extract import Article, Entry, article, feed_entries
-from orcon.watch.fetch import Fetcher, FetchRefused
-from orcon.watch.index import FactMatcher, TextIndex, fact_of
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched:
+    """What a source answered."""
+
+    url: str
+    status: int
+    body: bytes
+    content_type: str
+    etag: str | None
+    last_modified: str | None
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+class PageFetcher(Protocol):
+    """How a round reads the web (``orcon.watch.fetch.Fetcher``: polite, capped, robots.txt
+    honoured); it raises :class:`orcon.errors.FetchRefused` for what it will not fetch."""
+
+    def get(
+        self,
+        url: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Fetched: ...
+
 
 MAX_IMAGE = 10 * 2**20
 MAX_DOCUMENT = 20 * 2**20  # a linked PDF or Word file
@@ -142,9 +171,9 @@ def list_alerts(inst: Instance, limit: int = 100) -> list[dict[str, object]]:
 
 
 class Watcher:
-    def __init__(self, inst: Instance, fetcher: Fetcher | None = None) -> None:
+    def __init__(self, inst: Instance, fetcher: PageFetcher) -> None:
         self.inst = inst
-        self.fetcher = fetcher or Fetcher()
+        self.fetcher = fetcher
         self.config = load_config(inst)
 
     def _index(self) -> TextIndex:
@@ -283,15 +312,18 @@ class Watcher:
             return []
         if result.verdict == "no-match":
             return []
-        alert = self._alert("item", source, url, result.item, None, result.to_json())
-        if self.config.auto_halt and result.accused:
-            for org in {a.org for a in result.accused}:
+        # One alert per shared item found in it (a page with a photo and a quote beside it).
+        parts = [replace(result, others=()), *result.others]
+        alerts = [self._alert("item", source, url, p.item, None, p.to_json()) for p in parts]
+        accused = {a.org for p in parts for a in p.accused}
+        if self.config.auto_halt and accused:
+            for org in sorted(accused):
                 # Already halted, or the originator itself: nothing to do.
                 with contextlib.suppress(OrconError):
                     control.halt(
                         self.inst, org, f"automatic: a trace of {url} accused one of its people"
                     )
-        return [alert]
+        return alerts
 
     def _alert(
         self,

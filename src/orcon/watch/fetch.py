@@ -20,26 +20,10 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from orcon import __version__
+from orcon.errors import FetchRefused
+from orcon.service.watching import Fetched
 
 USER_AGENT = f"orcon-watch/{__version__} (leak watch; honours robots.txt)"
-
-
-class FetchRefused(Exception):
-    """The fetch was stopped on purpose (robots, size, deadline, foreign redirect, HTTP error)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Fetched:
-    url: str
-    status: int
-    body: bytes
-    content_type: str
-    etag: str | None
-    last_modified: str | None
-
-    @property
-    def not_modified(self) -> bool:
-        return self.status == 304
 
 
 @dataclass

@@ -42,6 +42,21 @@ def _moment(text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+def _trace_view(result: tracing.TraceResult) -> dict[str, object]:
+    return {
+        "verdict": result.verdict,
+        "item": result.item,
+        "bound": f"{result.false_accusation_bound:g}",
+        "read": result.read,
+        "erased": result.erased,
+        "accused": [
+            {"person": a.person, "org": a.org, "words": chance_in_text(a.p_value)}
+            for a in result.accused
+        ],
+        "notes": list(result.notes),
+    }
+
+
 async def _form_file(form: Any, purpose: str) -> tuple[bytes, str | None]:
     """The uploaded file of a form, within the upload limit."""
     upload = form.get("file")
@@ -414,18 +429,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 link = f"/reports/{result.ledger_seq}"
         except OrconError as err:
             return page(request, "trace.html", 400, page="trace", error=err.diagnostics())
-        view = {
-            "verdict": result.verdict,
-            "item": result.item,
-            "bound": f"{result.false_accusation_bound:g}",
-            "read": result.read,
-            "erased": result.erased,
-            "accused": [
-                {"person": a.person, "org": a.org, "words": chance_in_text(a.p_value)}
-                for a in result.accused
-            ],
-            "notes": list(result.notes),
-        }
+        view = _trace_view(result)
+        view["others"] = [_trace_view(o) for o in result.others]
         return page(request, "trace.html", page="trace", result=view, report=link)
 
     @app.get("/reports/{seq}")

@@ -1,0 +1,217 @@
+"""A leak that holds several shared items is traced for each of them.
+
+A briefing pack printed to PDF holds the report and its evidence photo; a newspaper
+page prints a photo beside a quoted passage; a collage puts two photos side by side.
+Each part may come from a different recipient's copy (two people mixed what they
+had), so each is named on its own. Leaks go through ``orcon trace FILE --json`` in a
+new process, as an analyst runs it."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+from sqlalchemy import select
+
+from orcon.service import directory, sharing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+from orcon.store.models import LedgerEntry
+
+REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PEOPLE = 10
+
+
+@pytest.fixture
+def pack(tmp_path: Path, photo: bytes, other_photo: bytes) -> dict[str, object]:
+    """An instance with a report and two photos shared with the same ten people, and
+    every person's copy of each."""
+    home = tmp_path / "home"
+    inst, _ = Instance.init(Home(home), "Northshire Constabulary")
+    directory.add_org(inst, "Harbour City PD")
+    csv = "email,name,org\n" + "".join(
+        f"o{i}@harbour.example,O {i},Harbour City PD\n" for i in range(PEOPLE)
+    )
+    directory.import_people(inst, csv.encode())
+    to = ["Harbour City PD"]
+    report = sharing.share(inst, REPORT.read_bytes(), title="Kestrel", tlp="amber", to=to,
+                           filename="k.md")  # fmt: skip
+    cup = sharing.share(inst, photo, title="Cup", tlp="amber", to=to)
+    rocket = sharing.share(inst, other_photo, title="Rocket", tlp="amber", to=to)
+    people = sharing.entitled(inst, report.id)
+    copies = {
+        name: {e: sharing.issue_copy(inst, item.id, e).data for e in people}
+        for name, item in (("text", report), ("cup", cup), ("rocket", rocket))
+    }
+    inst.close()
+    return {
+        "home": home,
+        "people": people,
+        "copies": copies,
+        "ids": {"text": report.id, "cup": cup.id, "rocket": rocket.id},
+    }
+
+
+def _prose(copy: bytes, words: int) -> list[str]:
+    """The copy's paragraphs as a reader sees them (no markings, headings or invisible
+    marks), up to about ``words`` words."""
+    shown = copy.decode().replace("\u200b", "").replace("\u2060", "")
+    out: list[str] = []
+    for para in shown.split("\n\n"):
+        if para.startswith(("#", ">", "**")):
+            continue
+        out.append(" ".join(para.split()))
+        if sum(len(p.split()) for p in out) >= words:
+            break
+    return out
+
+
+def _trace(home: Path, leak: Path, *extra: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(leak), *extra],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout) if "--json" in extra else {"text": out.stdout}
+
+
+def _parts(verdict: dict[str, object]) -> dict[str, list[str]]:
+    """item id -> the people named on it, for the verdict and each part beside it."""
+    found = {}
+    for part in [verdict, *verdict.get("others", [])]:  # type: ignore[list-item]
+        assert isinstance(part, dict)
+        found[str(part["item"])] = [str(a["person"]) for a in part["accused"]]
+    return found
+
+
+def _decode(data: bytes) -> np.ndarray:
+    return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_word_briefing_pack_names_whose_text_and_whose_photo(tmp_path, database, pack):
+    import docx
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    document = docx.Document()
+    document.add_heading("Briefing: Harbour Road", 1)
+    for para in _prose(copies["text"][people[3]], 2000):
+        document.add_paragraph(para)
+    document.add_picture(io.BytesIO(copies["rocket"][people[8]]))  # another's photo copy
+    buf = io.BytesIO()
+    document.save(buf)
+    leak = tmp_path / "pack.docx"
+    leak.write_bytes(buf.getvalue())
+    report = tmp_path / "evidence.html"
+    verdict = _trace(home, leak, "--json", "--report", str(report))
+    assert verdict["verdict"] == "accused"
+    assert _parts(verdict) == {ids["text"]: [people[3]], ids["rocket"]: [people[8]]}
+    (other,) = verdict["others"]  # type: ignore[misc]
+    assert "taken out of the Word document" in " ".join(other["notes"])
+    # The evidence report gives each item its own section, with its own ledger receipt.
+    page = report.read_text()
+    assert "The leak holds 2 shared items" in page
+    assert f"Also in this leak: item {ids['rocket']}" in page
+    assert f"copy issued to {people[3]}" in page and f"copy issued to {people[8]}" in page
+    # The trace is one ledger event that records both verdicts.
+    inst = Instance.open(Home(home))
+    with inst.reading() as s:
+        (body,) = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == "trace.run"))
+    inst.close()
+    event = json.loads(body)
+    assert event["item"] == ids["text"] and event["leak_format"] == "docx"
+    assert [(a["item"], a["leak_format"]) for a in event["also"]] == [(ids["rocket"], "docx image")]
+    assert [x["person"] for x in event["also"][0]["accused"]] == [people[8]]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; PDF pack test skipped")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_pdf_briefing_pack_names_whose_text_and_whose_photo(tmp_path, database, pack):
+    from playwright.sync_api import sync_playwright
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in _prose(copies["text"][people[1]], 2000))
+    picture = base64.b64encode(copies["cup"][people[6]]).decode()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(
+            "<html><body style='font-family:serif'><h1>Harbour Road</h1>"
+            f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>"
+        )
+        pdf = page.pdf(format="A4")
+        browser.close()
+    leak = tmp_path / "pack.pdf"
+    leak.write_bytes(pdf)
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["text"]: [people[1]], ids["cup"]: [people[6]]}
+    (other,) = verdict["others"]  # type: ignore[misc]
+    assert "taken out of the PDF (page 1)" in " ".join(other["notes"])
+
+
+def _newspaper_page(photo: np.ndarray, paragraphs: list[str]) -> bytes:
+    """A page as a newspaper prints it: the photo in a column beside the quoted text."""
+    h, w = photo.shape[:2]
+    page = Image.new("RGB", (w + 920, max(h + 80, 1200)), "white")
+    page.paste(Image.fromarray(photo[:, :, ::-1]), (20, 60))
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=20)
+    draw.text((20, 15), "EXCLUSIVE: the police briefing", fill=(0, 0, 0), font=font)
+    y = 60
+    for para in paragraphs:
+        for line in textwrap.wrap(para, 72):
+            draw.text((w + 50, y), line, fill=(20, 20, 20), font=font)
+            y += 30
+        y += 14
+    buf = io.BytesIO()
+    page.save(buf, "JPEG", quality=88)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_newspaper_page_with_a_photo_beside_a_quote_names_both_sources(tmp_path, database, pack):
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    photo = _decode(copies["cup"][people[5]])
+    leak = tmp_path / "page.jpg"
+    leak.write_bytes(_newspaper_page(photo, _prose(copies["text"][people[2]], 200)))
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["cup"]: [people[5]], ids["text"]: [people[2]]}
+    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    assert "found beside text" in notes and "by OCR" in notes
+    # Without --json the analyst reads both verdicts.
+    out = str(_trace(home, leak)["text"])
+    assert f"Item {ids['cup']}: accused" in out and f"Item {ids['text']}: accused" in out
+    assert out.index(people[5]) < out.index(people[2])
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_collage_of_two_photos_names_each_photos_holder(tmp_path, database, pack):
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    cup, rocket = _decode(copies["cup"][people[4]]), _decode(copies["rocket"][people[7]])
+    height = max(cup.shape[0], rocket.shape[0])
+    collage = np.full((height, cup.shape[1] + rocket.shape[1] + 24, 3), 250, np.uint8)
+    collage[: cup.shape[0], : cup.shape[1]] = cup
+    collage[: rocket.shape[0], cup.shape[1] + 24 :] = rocket
+    leak = tmp_path / "collage.jpg"
+    leak.write_bytes(cv2.imencode(".jpg", collage, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["cup"]: [people[4]], ids["rocket"]: [people[7]]}
+    # A single photo is still one verdict, with nothing beside it.
+    single = tmp_path / "cup.jpg"
+    single.write_bytes(copies["cup"][people[9]])
+    verdict = _trace(home, single, "--json")
+    assert _parts(verdict) == {ids["cup"]: [people[9]]} and "others" not in verdict
