@@ -3,7 +3,8 @@
 A newspaper page prints a partner's copy of an evidence photo beside a quote from
 another partner's copy of the report; a briefing pack (Word, or PDF printed by
 Chromium) holds one person's copy of the report and another's copy of a photo; a
-post puts two photos side by side. Each trial draws fresh people among the
+post puts two photos side by side; a news article with a photo and a retyped
+250-word quote is saved by Chromium as one file (.mhtml). Each trial draws fresh people among the
 recipients, and counts for every part whether its source was named and whether
 anyone innocent was. The newspaper page is tried with the photo printed at
 several widths (the 1,600-px copy scaled to 100 %, 60 %, 40 % and 25 %) beside
@@ -12,7 +13,7 @@ as JPEG 85. Traced in one process (``tracing.trace``), so the times leave out th
 CLI's start.
 
 Usage:  python bench/composite.py [--trials 5] [--people 100] [--scales 1,0.6,0.4,0.25]
-                                  [--only-pages] [--out FILE]
+                                  [--only-pages] [--cases LABEL-PART] [--out FILE]
 """
 
 from __future__ import annotations
@@ -119,12 +120,34 @@ def pdf_pack(paras: list[str], photo: bytes) -> bytes:
     return pdf
 
 
+def mhtml_page(paras: list[str], photo: bytes) -> bytes:
+    """A news article with the photo, saved by Chromium as one file (.mhtml)."""
+    from playwright.sync_api import sync_playwright
+
+    quote = " ".join(" ".join(paras).encode("ascii", "ignore").decode().split())
+    picture = base64.b64encode(photo).decode()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(
+            "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
+            "<h1>What the briefing says</h1>"
+            f"<figure><img src='data:image/jpeg;base64,{picture}' width='800'></figure>"
+            f"<p>{html.escape(quote)}</p></article><footer>Cookies</footer></body></html>"
+        )
+        cdp = page.context.new_cdp_session(page)
+        data = str(cdp.send("Page.captureSnapshot", {"format": "mhtml"})["data"])
+        browser.close()
+    return data.encode()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=5)
     ap.add_argument("--people", type=int, default=100)
     ap.add_argument("--scales", default=",".join(map(str, SCALES)), help="photo widths on the page")
     ap.add_argument("--only-pages", action="store_true", help="only the newspaper pages")
+    ap.add_argument("--cases", default="", help="only the cases whose label holds this")
     ap.add_argument("--out", default="bench/out/composite.json")
     args = ap.parse_args()
     rng = random.Random(5)
@@ -175,8 +198,15 @@ def main() -> None:
 
     if not args.only_pages:
         cases += [("two photos side by side (800 px each)", two_photos), ("Word pack", word)]
+
+    def saved() -> tuple[bytes, dict[str, str]]:
+        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
+        return mhtml_page(text(a, 250), copies[photo][b]), {"report": a, photo: b}
+
     if CHROMIUM and not args.only_pages:
         cases.append(("PDF pack (Chromium)", pdf))
+        cases.append(("news page saved by Chromium as .mhtml, 250 words retyped", saved))
+    cases = [c for c in cases if args.cases in c[0]]
     rows = []
     for label, make in cases:
         for _ in range(args.trials):

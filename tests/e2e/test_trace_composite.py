@@ -215,3 +215,41 @@ def test_a_collage_of_two_photos_names_each_photos_holder(tmp_path, database, pa
     single.write_bytes(copies["cup"][people[9]])
     verdict = _trace(home, single, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[9]]} and "others" not in verdict
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; saved-page test skipped")
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_news_page_saved_whole_names_whose_photo_and_whose_words(tmp_path, database, pack):
+    """Saved by Chromium as one file (.mhtml, "Webpage, Single File"), or as HTML that
+    carries its pictures inside itself: the photo saved with the page is traced too."""
+    from playwright.sync_api import sync_playwright
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    quote = " ".join(_prose(copies["text"][people[9]], 250))
+    retyped = " ".join(quote.encode("ascii", "ignore").decode().split())
+    picture = base64.b64encode(copies["cup"][people[0]]).decode()
+    article = (
+        "<html><head><title>Harbour Road: the briefing</title></head><body>"
+        "<nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
+        "<h1>Harbour Road: what the police briefing says</h1>"
+        f"<figure><img src='data:image/jpeg;base64,{picture}' width='800'>"
+        "<figcaption>The scene, in a picture seen by this newspaper.</figcaption></figure>"
+        f"<p>{html.escape(retyped)}</p></article><footer>Cookie settings</footer></body></html>"
+    )
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(article)
+        cdp = page.context.new_cdp_session(page)
+        mhtml = cdp.send("Page.captureSnapshot", {"format": "mhtml"})["data"]
+        browser.close()
+    saved = tmp_path / "article.mhtml"
+    saved.write_text(mhtml)
+    single = tmp_path / "article.html"
+    single.write_text(article)
+    for leak, where in ((saved, "saved web page's main text"), (single, "web page's main text")):
+        verdict = _trace(home, leak, "--json")
+        assert _parts(verdict) == {ids["text"]: [people[9]], ids["cup"]: [people[0]]}, leak
+        assert any(where in n for n in verdict["notes"])  # type: ignore[union-attr]
+        (other,) = verdict["others"]  # type: ignore[misc]
+        assert "taken out of the saved web page" in " ".join(other["notes"])

@@ -195,3 +195,42 @@ def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():
         (2, (250, 300, 3)),
     ]
     assert leaks.pdf_images(b"%PDF-1.7 broken") == []
+
+
+def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():
+    import base64
+    from email.mime.image import MIMEImage
+    from email.mime.multipart import MIMEMultipart
+    from email.mime.text import MIMEText
+
+    import cv2
+    import pytest
+
+    from orcon.errors import UsageError
+
+    photo, logo = _scene(8, 300, 400), _scene(9, 30, 90)
+    saved = MIMEMultipart("related", type="text/html")
+    saved["From"] = "<Saved by Blink>"
+    saved.attach(MIMEText("<html><body><p>Officers were called.</p></body></html>", "html"))
+    for picture in (photo, logo):
+        saved.attach(MIMEImage(cv2.imencode(".png", picture)[1].tobytes(), "png"))
+    data = saved.as_bytes()
+    assert leaks.format_of(data) == "mhtml"
+    page, pictures = leaks.mhtml_page(data)
+    assert "Officers were called" in page
+    assert [p.shape for p in pictures] == [(300, 400, 3)]  # the logo is passed over
+    assert np.array_equal(pictures[0], photo)
+    # A page that carries its pictures inside itself (data: addresses) gives them too;
+    # a picture it only links to is not fetched.
+    inline = base64.b64encode(cv2.imencode(".png", photo)[1].tobytes()).decode()
+    html = (
+        f"<html><body><img src='data:image/png;base64,{inline}'>"
+        "<img src='https://news.example/a.jpg'><img src='data:image/png;base64,!!'></body></html>"
+    )
+    (found,) = leaks.html_images(html)
+    assert np.array_equal(found, photo)
+    # A MIME file with no page in it is refused, saying what it lacks.
+    empty = MIMEMultipart("related")
+    empty.attach(MIMEImage(cv2.imencode(".png", photo)[1].tobytes(), "png"))
+    with pytest.raises(UsageError, match="holds no HTML page"):
+        leaks.mhtml_page(empty.as_bytes())

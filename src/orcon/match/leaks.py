@@ -32,11 +32,13 @@ OCR_LINE_PX = 56  # height of a found line of text the recogniser reads best at
 OCR_MAX_SCALE = 4.0
 OCR_MIN_SCORE = 0.5  # a line read with less confidence is left out (RapidOCR's default)
 _HTML_START = ("<!doctype html", "<html", "<?xml")
+_MHTML = re.compile(rb"^content-type:\s*multipart/related", re.IGNORECASE | re.MULTILINE)
 _HTML_TAG = re.compile(rb"</(?:p|div|article|body|span|h[1-6])>", re.IGNORECASE)
 
 
 def format_of(data: bytes) -> str:
-    """The leak's format: pdf, docx, html or text (images are recognised by
+    """The leak's format: pdf, docx, html, mhtml (a web page saved as one file, as
+    Chromium's "Webpage, Single File" does) or text (images are recognised by
     orcon.marks.image.codec first); a ZIP archive other than a Word document is refused."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF-"):
@@ -57,6 +59,8 @@ def format_of(data: bytes) -> str:
         raise UsageError(
             "the file is a ZIP archive: unpack it and trace the leaked files in it one by one"
         )
+    if _MHTML.search(head[:2048]) and b"mime-version:" in head[:2048].lower():
+        return "mhtml"
     lowered = head[:64].lower()
     if lowered.startswith(tuple(s.encode() for s in _HTML_START)) or (
         lowered.startswith(b"<") and _HTML_TAG.search(head)
@@ -79,6 +83,60 @@ def html_text(html: str) -> str:
         return " ".join(lxml.html.fromstring(html).text_content().split())
     except (lxml.etree.ParserError, ValueError):
         return html
+
+
+def mhtml_page(data: bytes) -> tuple[str, list[np.ndarray]]:
+    """A web page saved as one MIME file (.mhtml): its HTML, and the pictures saved
+    with it (BGR; those too small to be a photo passed over)."""
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    page = ""
+    pictures: list[np.ndarray] = []
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "text/html" and not page:
+            raw = part.get_payload(decode=True)
+            if isinstance(raw, bytes):
+                page = raw.decode(part.get_content_charset() or "utf-8", "replace")
+        elif kind.startswith("image/") and len(pictures) < MAX_EMBEDDED:
+            raw = part.get_payload(decode=True)
+            pixels = _picture(raw) if isinstance(raw, bytes) else None
+            if pixels is not None:
+                pictures.append(pixels)
+    if not page:
+        raise UsageError("the saved web page (.mhtml) holds no HTML page")
+    return page, pictures
+
+
+_DATA_URI = re.compile(r"^data:image/[a-z0-9.+-]+;base64,", re.IGNORECASE)
+
+
+def html_images(html: str) -> list[np.ndarray]:
+    """The pictures a saved web page carries inside itself (``<img src="data:…">``, as
+    single-file savers write them; pictures it only links to are not fetched)."""
+    import base64
+    import binascii
+
+    if "data:image" not in html:
+        return []
+    try:
+        tree = lxml.html.fromstring(html)
+    except (lxml.etree.ParserError, ValueError):
+        return []
+    out: list[np.ndarray] = []
+    for src in tree.xpath("//img/@src"):
+        if len(out) >= MAX_EMBEDDED or not _DATA_URI.match(str(src)):
+            continue
+        try:
+            raw = base64.b64decode(str(src).split(",", 1)[1], validate=False)
+        except (binascii.Error, ValueError):
+            continue
+        pixels = _picture(raw)
+        if pixels is not None:
+            out.append(pixels)
+    return out
 
 
 def pdf_text(data: bytes) -> str:
@@ -159,6 +217,19 @@ def _usable(pixels: np.ndarray | None) -> bool:
     return bool(min(h, w) >= MIN_EMBEDDED_SIDE and h * w <= MAX_EMBEDDED_PIXELS)
 
 
+def _picture(data: bytes) -> np.ndarray | None:
+    """An embedded picture's pixels (BGR, 8 bits), or None when it cannot be decoded or
+    is too small to be a photo or too large to hold."""
+    if not data or len(data) > MAX_EMBEDDED_PIXELS:
+        return None
+    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is not None and pixels.dtype == np.uint16:
+        pixels = (pixels // 256).astype(np.uint8)
+    if pixels is None or pixels.dtype != np.uint8 or not _usable(pixels):
+        return None
+    return _bgr(pixels)
+
+
 def _bgr(pixels: np.ndarray) -> np.ndarray:
     if pixels.ndim == 2:
         return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
@@ -222,13 +293,9 @@ def docx_images(data: bytes) -> list[np.ndarray]:
         for part in sorted(archive.infolist(), key=lambda p: _natural(p.filename)):
             if len(out) >= MAX_EMBEDDED or not _PICTURE_PART.match(part.filename):
                 continue
-            raw = np.frombuffer(archive.read(part), np.uint8)
-            pixels = cv2.imdecode(raw, cv2.IMREAD_UNCHANGED) if len(raw) else None
-            if pixels is not None and pixels.dtype == np.uint16:
-                pixels = (pixels // 256).astype(np.uint8)
-            if _usable(pixels):
-                assert pixels is not None
-                out.append(_bgr(pixels))
+            pixels = _picture(archive.read(part))
+            if pixels is not None:
+                out.append(pixels)
     except (zipfile.BadZipFile, OSError, ValueError, cv2.error):
         return out
     return out

@@ -181,6 +181,7 @@ def _text_parts(doc: TextDocument, leak: str, result: TraceResult) -> list[str]:
         "docx": "The text of the leaked Word document",
         "pdf": "The text of the leaked PDF",
         "html": "The main text of the leaked web page",
+        "mhtml": "The main text of the leaked web page",
     }.get(result.leak_format, "The leak as received")
     return [
         f"<h2>{heading}</h2>"

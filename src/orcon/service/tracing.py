@@ -59,7 +59,7 @@ class TraceResult:
     ledger_seq: int | None = None
     decoders: tuple[str, ...] = ()
     ranked: tuple[int, ...] = ()  # code indices the side-informed decoder ranked first
-    # What the leak was read from ("image", "text", "html", "pdf", "pdf pages", "docx",
+    # What the leak was read from ("image", "text", "html", "mhtml", "pdf", "pdf pages", "docx",
     # "picture of text", "scanned pdf"), for a text leak the words read from it (what the
     # reader was given), and the picture that was read.
     leak_format: str = "image"
@@ -208,11 +208,16 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
     if source == "docx":
         return "docx", leaks.docx_text(data), [], [(p, "") for p in leaks.docx_images(data)]
     if source == "html":
-        return "html", leaks.html_text(text_marks.decode_text(data)), [], []
+        page = text_marks.decode_text(data)
+        return "html", leaks.html_text(page), [], [(p, "") for p in leaks.html_images(page)]
+    if source == "mhtml":
+        page, saved = leaks.mhtml_page(data)
+        pictures = saved + leaks.html_images(page)
+        return "mhtml", leaks.html_text(page), [], [(p, "") for p in pictures]
     return "text", text_marks.decode_text(data), [], []
 
 
-_INSIDE = {"pdf": "pdf image", "docx": "docx image"}
+_INSIDE = {"pdf": "pdf image", "docx": "docx image", "html": "html image", "mhtml": "html image"}
 
 
 def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) -> list[_Leak]:
@@ -296,6 +301,7 @@ def _quiet(_step: str) -> None:
 
 _EMPTY = {
     "html": "the leaked web page holds no text",
+    "mhtml": "the leaked web page holds no text",
     "docx": "the leaked Word document holds no text",
 }
 
@@ -331,6 +337,8 @@ _READ_FROM = {
     "pictures of text needs rapidocr-onnxruntime (pip install --no-deps "
     "'rapidocr-onnxruntime>=1.4,<2'; `make install` does it).",
     "html": "The text was taken from the web page's main text ({words} words).",
+    "mhtml": "The text was taken from the saved web page's main text ({words} words).",
+    "html image": "The photo was taken out of the saved web page.",
     "photo beside text": "The photo was found beside text in the picture{where}, and read "
     "from that part of it.",
     "pdf image": "The photo was taken out of the PDF{where}.",
