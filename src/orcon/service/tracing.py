@@ -20,12 +20,11 @@ from orcon.marks.image import decode, read_pixels
 from orcon.marks.image.codec import sniff
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import TextReading
-from orcon.marks.text.normalize import tokens
 from orcon.match import image as match
 from orcon.match import leaks
 from orcon.match import text as match_text
 from orcon.service.instance import Instance
-from orcon.service.sharing import item_code, item_secret, text_document
+from orcon.service.sharing import item_code, item_secret, text_document, text_words
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
 from orcon.store.models import Item, ItemFeatures, Org, Person, Recipient
@@ -316,11 +315,7 @@ def _shared_words(inst: Instance, item_ids: list[str]) -> dict[str, float]:
         with inst.reading() as s:
             items = s.scalars(select(Item).where(Item.id.in_(item_ids))).all()
         for item in items:
-            doc = text_document(inst, item)
-            counts.update(tokens(doc.source))
-            for site in doc.sites:
-                for form in site.forms:
-                    counts.update(tokens(form))
+            counts.update(text_words(inst, item))
         hit = inst.cache.put("shared-words", key, leaks.word_costs(dict(counts)))
     return hit
 

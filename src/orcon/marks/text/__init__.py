@@ -4,7 +4,15 @@ See docs/marks-text.md for what survives (retyping, partial quotes, typos) and
 what does not.
 """
 
-from orcon.marks.text.document import Document, Site, from_model, parse, render, to_model
+from orcon.marks.text.document import (
+    Document,
+    Site,
+    from_model,
+    parse,
+    plain_source,
+    render,
+    to_model,
+)
 from orcon.marks.text.reader import TextReading, read_text
 
 __all__ = [
@@ -14,6 +22,7 @@ __all__ = [
     "decode_text",
     "from_model",
     "parse",
+    "plain_source",
     "read_text",
     "render",
     "to_model",

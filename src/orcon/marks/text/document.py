@@ -1037,11 +1037,17 @@ def to_model(doc: Document) -> dict[str, object]:
     }
 
 
+def plain_source(text: str) -> str:
+    """The words an original's copies start from: the author's markup (locks,
+    ``{{alt:…}}`` alternatives) taken out, each alternative as its first wording."""
+    return _strip_alternatives(*_strip_locks(text))[0]
+
+
 def from_model(text: str, model: dict[str, object]) -> Document:
     """Rebuild the document of ``text`` from a model made by :func:`to_model`."""
     if model.get("version") != MODEL_VERSION:
         raise UsageError(f"unsupported text model version {model.get('version')!r}")
-    source, _, _ = _strip_alternatives(*_strip_locks(text))
+    source = plain_source(text)
     try:
         sentences = [Sentence(int(a), int(b)) for a, b in model["sentences"]]  # type: ignore[attr-defined]
         sites = [

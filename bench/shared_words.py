@@ -1,0 +1,54 @@
+"""What OCR's space recovery costs a trace when many texts are shared.
+
+A picture of text is read by OCR, and the spaces small type loses are put back
+with the words of every shared text (tracing._shared_words, gathered once per
+process and cached until another text is shared). Shares ``--items`` copies of
+the ten test reports (each made distinct by a line of its own) and times that
+gathering in a fresh instance, as the first OCR trace of an ``orcon trace``
+process pays it.
+
+Usage:  python bench/shared_words.py [--items 2000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _backend import partner_instance
+from orcon.service import sharing, tracing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORTS = sorted((Path(__file__).parents[1] / "tests" / "data" / "reports").glob("*.md"))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--items", type=int, default=2000)
+    args = ap.parse_args()
+    inst, home = partner_instance(5)
+    t = time.perf_counter()
+    ids = []
+    for k in range(args.items):
+        body = REPORTS[k % len(REPORTS)].read_bytes() + f"\n\nReference {k}.\n".encode()
+        item = sharing.share(inst, body, title=f"r{k}", tlp="amber", to=["Partner"],
+                             filename="r.md", max_recipients=20)  # fmt: skip
+        ids.append(item.id)
+        if (k + 1) % 500 == 0:
+            print(f"shared {k + 1} ({time.perf_counter() - t:.0f} s)", flush=True)
+    inst.close()
+    for k in (len(ids) // 4, len(ids)):
+        fresh = Instance.open(Home(home))  # a new process's empty caches
+        t = time.perf_counter()
+        words = tracing._shared_words(fresh, ids[:k])
+        dt = time.perf_counter() - t
+        print(f"{k} texts: {dt:.2f} s ({1000 * dt / k:.2f} ms a text), {len(words)} words")
+        fresh.close()
+
+
+if __name__ == "__main__":
+    main()
