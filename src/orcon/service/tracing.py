@@ -233,12 +233,12 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
     if inside:
         progress(f"looking for shared photos among the {len(inside)} picture(s) in it")
     found: list[_Leak] = []
-    rests: _Placed = []
+    rests: list[tuple[np.ndarray, str, set[str]]] = []  # with the photos found in each
     for picture, where in pictures:
         parts, rest = _photos_in(inst, photos, picture, source, where) if photos else ([], picture)
         found += parts
         if rest is not None:
-            rests.append((rest, where))
+            rests.append((rest, where, {p.ranked[0][0] for p in parts}))
     for picture, where in inside:
         found += _photos_in(inst, photos, picture, _INSIDE[source], where)[0] if photos else []
     if not pictures:
@@ -255,7 +255,7 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
         what = "beside the shared photo(s) in it" if found else "no shared photo in it"
         progress(f"{what}: reading its text by OCR ({len(rests)} picture(s))")
     read: list[str] = []
-    for rest, where in rests:
+    for rest, where, seen in rests:
         lines = leaks.text_lines(rest)
         if len(lines) < leaks.OCR_MIN_LINES:
             continue
@@ -265,6 +265,7 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
             x0, y0, x1, y1 = region
             figure = np.ascontiguousarray(rest[y0:y1, x0:x1])
             more = _photos_in(inst, photos, figure, "photo beside text", where)[0]
+            more = [p for p in more if p.ranked[0][0] not in seen]  # not what was blanked
             found += more
             if more:
                 lines = [b for b in lines if not _inside(b, region)]
