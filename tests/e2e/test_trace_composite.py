@@ -253,3 +253,57 @@ def test_a_news_page_saved_whole_names_whose_photo_and_whose_words(tmp_path, dat
         assert any(where in n for n in verdict["notes"])  # type: ignore[union-attr]
         (other,) = verdict["others"]  # type: ignore[misc]
         assert "taken out of the saved web page" in " ".join(other["notes"])
+
+
+def _picture_of_text(paragraphs: list[str]) -> bytes:
+    """About 250 words of a copy as a screenshot shows them (PNG)."""
+    lines = [ln for p in paragraphs for ln in [*textwrap.wrap(p, 78), ""]]
+    page = Image.new("RGB", (900, 30 * len(lines) + 40), "white")
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=20)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 30 * i), line, fill=(20, 20, 20), font=font)
+    buf = io.BytesIO()
+    page.save(buf, "PNG")
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_screenshot_of_a_copy_pasted_into_a_file_is_read_with_the_file(tmp_path, database, pack):
+    """A Word file that holds a screenshot of one person's copy and another's photo copy;
+    a PDF whose second page is a scan of a copy (no text layer on that page)."""
+    import docx
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    document = docx.Document()
+    document.add_paragraph("Please find the briefing attached below, as we discussed.")
+    document.add_picture(io.BytesIO(_picture_of_text(_prose(copies["text"][people[2]], 250))))
+    document.add_picture(io.BytesIO(copies["rocket"][people[5]]))
+    buf = io.BytesIO()
+    document.save(buf)
+    leak = tmp_path / "forwarded.docx"
+    leak.write_bytes(buf.getvalue())
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["text"]: [people[2]], ids["rocket"]: [people[5]]}
+    assert any("picture(s) in the file was read by OCR" in n for n in verdict["notes"])  # type: ignore[union-attr]
+    if CHROMIUM is None:
+        return
+    from playwright.sync_api import sync_playwright
+
+    scan = base64.b64encode(_picture_of_text(_prose(copies["text"][people[7]], 250))).decode()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(
+            "<html><body><h1>Annex B</h1><p>The scanned page that follows was received by "
+            "the press office on Tuesday and is reproduced as received.</p>"
+            "<div style='page-break-before:always'>"
+            f"<img src='data:image/png;base64,{scan}' style='width:100%'></div></body></html>"
+        )
+        pdf = page.pdf(format="A4")
+        browser.close()
+    leak = tmp_path / "annex.pdf"
+    leak.write_bytes(pdf)
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["text"]: [people[7]]}
+    assert any("read by OCR" in n for n in verdict["notes"])  # type: ignore[union-attr]

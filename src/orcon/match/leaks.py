@@ -140,8 +140,13 @@ def html_images(html: str) -> list[np.ndarray]:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text layer of a PDF, page by page ("" for a PDF without one: a scan); a clear
-    error for a PDF that cannot be opened."""
+    """The text layer of a PDF ("" for a PDF without one: a scan); a clear error for a
+    PDF that cannot be opened."""
+    return "\n\n".join(p.strip() for p in pdf_page_texts(data) if p.strip())
+
+
+def pdf_page_texts(data: bytes) -> list[str]:
+    """The text layer of each page of a PDF (a page without one, a scan, gives "")."""
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -157,7 +162,7 @@ def pdf_text(data: bytes) -> str:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as err:
         raise UsageError(f"the PDF could not be read ({err}); trace a copy of its text") from None
-    return "\n\n".join(p.strip() for p in pages if p.strip())
+    return pages
 
 
 PDF_MAX_PAGES = 8  # pages of a PDF without text that are rendered and read as pictures

@@ -138,6 +138,7 @@ class _Leak:
     text: str | None = None
     picture: np.ndarray | None = None
     where: str = ""  # where in the file, for a picture taken out of it ("page 2")
+    ocr_pictures: int = 0  # pictures inside the file whose text was read by OCR into ``text``
 
 
 def _photos_in(
@@ -184,7 +185,8 @@ def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
     return size
 
 
-_Placed = list[tuple[np.ndarray, str]]  # pictures, each with where in the file it was
+# Pictures, each with where in the file it was and whether its words are to be read by OCR.
+_Placed = list[tuple[np.ndarray, str, bool]]
 
 
 def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str, _Placed, _Placed]:
@@ -193,26 +195,31 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
     text) and the pictures inside it (a PDF's or Word document's), each with where."""
     try:
         sniff(data)
-        return "image", "", [(decode(data).pixels, "")], []
+        return "image", "", [(decode(data).pixels, "", True)], []
     except UsageError:
         pass
     source = leaks.format_of(data)
     if source == "pdf":
-        text = leaks.pdf_text(data)
+        texts = leaks.pdf_page_texts(data)
+        text = "\n\n".join(t.strip() for t in texts if t.strip())
         if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
             progress("the PDF has no text layer: drawing its pages")
             pages = leaks.pdf_pages(data)
-            return "pdf pages", "", [(p, f"page {i}") for i, p in enumerate(pages, 1)], []
-        return "pdf", text, [], [(p, f"page {i}") for i, p in leaks.pdf_images(data)]
+            return "pdf pages", "", [(p, f"page {i}", True) for i, p in enumerate(pages, 1)], []
+        # A page with a text layer of its own (a searchable scan) is not read again by OCR.
+        scanned = {i + 1 for i, t in enumerate(texts) if len(t.split()) < leaks.OCR_MIN_WORDS}
+        inside = [(p, f"page {i}", i in scanned) for i, p in leaks.pdf_images(data)]
+        return "pdf", text, [], inside
     if source == "docx":
-        return "docx", leaks.docx_text(data), [], [(p, "") for p in leaks.docx_images(data)]
+        pictures = [(p, "", True) for p in leaks.docx_images(data)]
+        return "docx", leaks.docx_text(data), [], pictures
     if source == "html":
         page = text_marks.decode_text(data)
-        return "html", leaks.html_text(page), [], [(p, "") for p in leaks.html_images(page)]
+        return "html", leaks.html_text(page), [], [(p, "", True) for p in leaks.html_images(page)]
     if source == "mhtml":
         page, saved = leaks.mhtml_page(data)
-        pictures = saved + leaks.html_images(page)
-        return "mhtml", leaks.html_text(page), [], [(p, "") for p in pictures]
+        pictures = [(p, "", True) for p in saved + leaks.html_images(page)]
+        return "mhtml", leaks.html_text(page), [], pictures
     return "text", text_marks.decode_text(data), [], []
 
 
@@ -234,15 +241,32 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
         progress(f"looking for shared photos among the {len(inside)} picture(s) in it")
     found: list[_Leak] = []
     rests: list[tuple[np.ndarray, str, set[str]]] = []  # with the photos found in each
-    for picture, where in pictures:
+    for picture, where, _ in pictures:
         parts, rest = _photos_in(inst, photos, picture, source, where) if photos else ([], picture)
         found += parts
         if rest is not None:
             rests.append((rest, where, {p.ranked[0][0] for p in parts}))
-    for picture, where in inside:
-        found += _photos_in(inst, photos, picture, _INSIDE[source], where)[0] if photos else []
+    unexplained: list[np.ndarray] = []  # pictures inside it that are not (all) a shared photo
+    for picture, where, readable in inside:
+        parts, rest = (
+            _photos_in(inst, photos, picture, _INSIDE[source], where) if photos else ([], picture)
+        )
+        found += parts
+        if rest is not None and readable:
+            unexplained.append(rest)
     if not pictures:
-        return [_Leak("text", _text_candidates(rows, text), source, text), *found]
+        # A picture of text pasted in (a screenshot of the report in a Word file, a scanned
+        # page of a PDF) is read by OCR and traced with the file's own text.
+        read_in = 0
+        if unexplained and texts and leaks.ocr_available():
+            progress(f"reading the text of {len(unexplained)} picture(s) in it by OCR")
+            extra = [t for t in (leaks.picture_text(p) for p in unexplained) if t]
+            if extra:
+                words = _shared_words(inst, texts)
+                text = "\n\n".join([text, *(leaks.respace(t, words) for t in extra)]).strip()
+                read_in = len(extra)
+        leak = _Leak("text", _text_candidates(rows, text), source, text, ocr_pictures=read_in)
+        return [leak, *found]
     # Text in the pictures: all of a screenshot or a scan, or what lies beside the shared
     # photos found in them (a newspaper page, a briefing pack's page).
     first = pictures[0][0]
@@ -381,6 +405,11 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
             _READ_FROM[leak.source].format(
                 words=len((leak.text or "").split()), where=f" ({leak.where})" if leak.where else ""
             )
+        )
+    if leak.ocr_pictures:
+        notes.append(
+            f"The text of {leak.ocr_pictures} picture(s) in the file was read by OCR and "
+            "traced with it; a misread word or comma can only lower the leaker's match."
         )
     for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
         with inst.reading() as s:
