@@ -4,7 +4,8 @@ A newspaper page prints a partner's copy of an evidence photo beside a quote fro
 another partner's copy of the report; a briefing pack (Word, or PDF printed by
 Chromium) holds one person's copy of the report and another's copy of a photo; a
 post puts two photos side by side; a news article with a photo and a retyped
-250-word quote is saved by Chromium as one file (.mhtml). Each trial draws fresh people among the
+250-word quote is saved by Chromium as one file (.mhtml); a Word file holds a
+screenshot of 250 words of one copy and another's photo. Each trial draws fresh people among the
 recipients, and counts for every part whether its source was named and whether
 anyone innocent was. The newspaper page is tried with the photo printed at
 several widths (the 1,600-px copy scaled to 100 %, 60 %, 40 % and 25 %) beside
@@ -91,12 +92,20 @@ def collage(a: np.ndarray, b: np.ndarray, width: int = 800) -> bytes:
     return jpeg(canvas)
 
 
-def word_pack(paras: list[str], photo: bytes) -> bytes:
+def word_pack(paras: list[str], photo: bytes, as_picture: bool = False) -> bytes:
+    """The report's paragraphs typed in (or pasted as a screenshot) and a photo."""
     import docx
 
     document = docx.Document()
-    for para in paras:
-        document.add_paragraph(para)
+    if as_picture:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from ocr_screenshots import draw_text
+
+        document.add_paragraph("The briefing, as it was sent to us:")
+        document.add_picture(io.BytesIO(bytes(cv2.imencode(".png", draw_text(paras))[1])))
+    else:
+        for para in paras:
+            document.add_paragraph(para)
     document.add_picture(io.BytesIO(photo))
     buf = io.BytesIO()
     document.save(buf)
@@ -192,12 +201,17 @@ def main() -> None:
         photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
         return word_pack(text(a, 2000), copies[photo][b]), {"report": a, photo: b}
 
+    def word_shot() -> tuple[bytes, dict[str, str]]:
+        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
+        return word_pack(text(a, 250), copies[photo][b], as_picture=True), {"report": a, photo: b}
+
     def pdf() -> tuple[bytes, dict[str, str]]:
         photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
         return pdf_pack(text(a, 2000), copies[photo][b]), {"report": a, photo: b}
 
     if not args.only_pages:
         cases += [("two photos side by side (800 px each)", two_photos), ("Word pack", word)]
+        cases.append(("Word file: a screenshot of 250 words and a photo", word_shot))
 
     def saved() -> tuple[bytes, dict[str, str]]:
         photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
