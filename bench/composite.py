@@ -229,10 +229,15 @@ def main() -> None:
             res = tracing.trace(inst, data)
             dt = time.perf_counter() - t
             found = {p.item: [a.person for a in p.accused] for p in (res, *res.others)}
+            verdicts = {p.item: p.verdict for p in (res, *res.others)}
             parts = {}
             for name, who in truth.items():
                 named = found.get(items[name], [])
-                parts[name] = {"named": named == [who], "innocents": len(set(named) - {who})}
+                parts[name] = {
+                    "named": named == [who],
+                    "innocents": len(set(named) - {who}),
+                    "verdict": verdicts.get(items[name], "not found"),
+                }
             rows.append({"case": label, "parts": parts, "seconds": dt,
                          "extra_items": len(set(found) - {items[n] for n in truth})})  # fmt: skip
             print(label, {k: v["named"] for k, v in parts.items()}, f"{dt:.1f}s", flush=True)

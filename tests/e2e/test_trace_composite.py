@@ -189,7 +189,7 @@ def test_a_newspaper_page_with_a_photo_beside_a_quote_names_both_sources(tmp_pat
     leak = tmp_path / "page.jpg"
     leak.write_bytes(_newspaper_page(photo, _prose(copies["text"][people[2]], 200)))
     verdict = _trace(home, leak, "--json")
-    assert _parts(verdict) == {ids["cup"]: [people[5]], ids["text"]: [people[2]]}
+    assert _parts(verdict) == {ids["cup"]: [people[5]], ids["text"]: [people[2]]}, verdict
     notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
     assert "found beside text" in notes and "by OCR" in notes
     # Without --json the analyst reads both verdicts.

@@ -59,26 +59,32 @@ def extract(bgr_or_gray: np.ndarray, count: int = FEATURES, least: int = 0) -> F
     return Features(pts, desc, f)
 
 
-def _verified(leak: Features, item: Features) -> tuple[int, np.ndarray | None]:
-    """RANSAC-verified matches from a leak to an item, and the homography (leak's feature
-    image to the item's) they agree on."""
+_NONE = np.zeros((0, 2), np.float32)
+
+
+def _verified(leak: Features, item: Features) -> tuple[int, np.ndarray | None, np.ndarray]:
+    """RANSAC-verified matches from a leak to an item, the homography (leak's feature
+    image to the item's) they agree on, and the leak's points among them."""
     if len(leak.descriptors) < MIN_GOOD or len(item.descriptors) < MIN_GOOD:
-        return 0, None
+        return 0, None, _NONE
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(leak.descriptors, item.descriptors, k=2)
     good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
     if len(good) < MIN_GOOD:
-        return 0, None
+        return 0, None, _NONE
     src = leak.keypoints[[m.queryIdx for m in good]]
     dst = item.keypoints[[m.trainIdx for m in good]]
     homography, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     if mask is None or homography is None:
-        return 0, None
-    return int(mask.sum()), homography
+        return 0, None, _NONE
+    return int(mask.sum()), homography, src[mask.ravel() == 1]
 
 
 def inliers(leak: Features, item: Features) -> int:
     """RANSAC-verified matches between a leak and an item (0 when unrelated)."""
     return _verified(leak, item)[0]
+
+
+PLAUSIBLE_SPREAD = 6.0  # a photo's frame this many times the box of its matches is doubted
 
 
 def footprint(
@@ -98,14 +104,20 @@ def footprint(
     ``shape`` and of its mirror image, as :func:`rank` is given them."""
     h, w = shape[:2]
     mask = np.zeros((h, w), np.uint8)
-    best: tuple[int, np.ndarray | None, Features | None, bool] = (0, None, None, False)
+    best: tuple[int, np.ndarray | None, Features | None, bool, np.ndarray] = (
+        0, None, None, False, _NONE
+    )  # fmt: skip
     for flip, variant in zip((False, True), variants, strict=False):
-        verified, found = _verified(variant, item)
+        verified, found, points = _verified(variant, item)
         if verified > best[0]:
-            best = (verified, found, variant, flip)
-    count, homography, feats, flipped = best
+            best = (verified, found, variant, flip, points)
+    count, homography, feats, flipped, points = best
     if count < MIN_INLIERS or homography is None or feats is None:
         return mask
+    points = points / feats.scale
+    if flipped:
+        points[:, 0] = w - 1 - points[:, 0]
+    (px0, py0), (px1, py1) = points.min(axis=0), points.max(axis=0)
     fw, fh = size[0] * item.scale, size[1] * item.scale  # in the item's feature image
     frame = np.array([[0, 0], [fw, 0], [fw, fh], [0, fh]], np.float32).reshape(-1, 1, 2)
     try:
@@ -115,7 +127,16 @@ def footprint(
     corners = np.clip(corners / feats.scale, -4.0 * max(h, w), 5.0 * max(h, w))
     if flipped:
         corners[:, 0] = w - 1 - corners[:, 0]
-    cv2.fillConvexPoly(mask, np.round(corners).astype(np.int32), 255)
+    quad = np.round(corners).astype(np.int32)
+    spread = max((px1 - px0) * (py1 - py0), 1.0)
+    if not cv2.isContourConvex(quad) or cv2.contourArea(quad) > PLAUSIBLE_SPREAD * spread:
+        # A homography from few or clustered matches can throw the frame far off: then
+        # only the box the matches themselves span (a tenth wider) is taken as the photo.
+        gx, gy = 0.1 * (px1 - px0), 0.1 * (py1 - py0)
+        quad = np.round(
+            [[px0 - gx, py0 - gy], [px1 + gx, py0 - gy], [px1 + gx, py1 + gy], [px0 - gx, py1 + gy]]
+        ).astype(np.int32)
+    cv2.fillConvexPoly(mask, quad, 255)
     grow = max(1, int(margin * max(h, w)))
     return cv2.dilate(mask, cv2.getStructuringElement(cv2.MORPH_RECT, (2 * grow + 1,) * 2))
 

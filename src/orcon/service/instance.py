@@ -110,7 +110,15 @@ class Instance:
         self.clock = clock
         self._sessions: sessionmaker[Session] = session_factory(engine)
         url = home.database_url()
-        self._reader = make_engine(url, writer=False) if url.startswith("sqlite") else engine
+        # Reads see one snapshot: a verifier reading the log's entries and then its
+        # checkpoints must not see a writer's commit land in between (on PostgreSQL's
+        # default READ COMMITTED each statement sees the newest commit; a checkpoint
+        # would then cover entries the verifier had not read, and look like tampering).
+        self._reader = (
+            make_engine(url, writer=False)
+            if url.startswith("sqlite")
+            else engine.execution_options(isolation_level="REPEATABLE READ")
+        )
         self._read_sessions: sessionmaker[Session] = session_factory(self._reader)
         self.cache = Caches()
 

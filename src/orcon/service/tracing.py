@@ -143,9 +143,10 @@ class _Leak:
 
 def _photos_in(
     inst: Instance, photos: dict[str, match.Features], picture: np.ndarray, source: str, where: str
-) -> tuple[list[_Leak], np.ndarray | None]:
-    """The shared photos in a picture (each with the items it may be), and what of the
-    picture lies outside them, blanked where they were (None when they fill it)."""
+) -> tuple[list[_Leak], np.ndarray | None, np.ndarray]:
+    """The shared photos in a picture (each with the items it may be), what of the
+    picture lies outside them, blanked where they were (None when they fill it), and
+    where they were (a mask)."""
     found: list[_Leak] = []
     rest: np.ndarray | None = picture
     seen: set[str] = set()
@@ -158,17 +159,29 @@ def _photos_in(
         ranked = [x for x in _photo_candidates(inst, photos, variants) if x[0] not in seen]
         if not ranked:
             break
-        found.append(_Leak("photo", ranked, source, picture=picture, where=where))
-        seen.add(ranked[0][0])
         top = ranked[0][0]
+        seen.add(top)
         mask = match.footprint(rest.shape, variants, photos[top], _photo_size(inst, top))
+        found.append(_Leak("photo", ranked, source, picture=_around(picture, mask), where=where))
         covered |= mask > 0
         if not mask.any() or 1.0 - covered.mean() < TEXT_BESIDE_PHOTOS:
             rest = None
         else:
             rest = rest.copy()
             rest[mask > 0] = 255
-    return found, rest
+    return found, rest, covered
+
+
+def _around(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The part of a picture where a shared photo was found, when that is a small part of
+    it (a photo on a page): registering the photo alone is surer than the whole page."""
+    ys, xs = np.nonzero(mask)
+    if not len(xs):
+        return picture
+    x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
+    if (x1 - x0) * (y1 - y0) > 0.5 * mask.size:
+        return picture
+    return np.ascontiguousarray(picture[y0:y1, x0:x1])
 
 
 def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
@@ -240,16 +253,23 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
     if inside:
         progress(f"looking for shared photos among the {len(inside)} picture(s) in it")
     found: list[_Leak] = []
-    rests: list[tuple[np.ndarray, str, set[str]]] = []  # with the photos found in each
+    # Each picture's rest, with where it was, the photos found in it, the picture and where
+    # in it the photos were.
+    rests: list[tuple[np.ndarray, str, set[str], np.ndarray, np.ndarray]] = []
     for picture, where, _ in pictures:
-        parts, rest = _photos_in(inst, photos, picture, source, where) if photos else ([], picture)
+        none = np.zeros(picture.shape[:2], bool)
+        parts, rest, covered = (
+            _photos_in(inst, photos, picture, source, where) if photos else ([], picture, none)
+        )
         found += parts
         if rest is not None:
-            rests.append((rest, where, {p.ranked[0][0] for p in parts}))
+            rests.append((rest, where, {p.ranked[0][0] for p in parts}, picture, covered))
     unexplained: list[np.ndarray] = []  # pictures inside it that are not (all) a shared photo
     for picture, where, readable in inside:
-        parts, rest = (
-            _photos_in(inst, photos, picture, _INSIDE[source], where) if photos else ([], picture)
+        parts, rest, _ = (
+            _photos_in(inst, photos, picture, _INSIDE[source], where)
+            if photos
+            else ([], picture, None)
         )
         found += parts
         if rest is not None and readable:
@@ -279,8 +299,10 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
         what = "beside the shared photo(s) in it" if found else "no shared photo in it"
         progress(f"{what}: reading its text by OCR ({len(rests)} picture(s))")
     read: list[str] = []
-    for rest, where, seen in rests:
-        lines = leaks.text_lines(rest)
+    for rest, where, seen, picture, covered in rests:
+        # Lines are found and read in the picture itself, less those inside a shared photo
+        # found in it: blanking the photo would also cut letters that stand right beside it.
+        lines = [b for b in leaks.text_lines(picture) if not _mostly_in(b, covered)]
         if len(lines) < leaks.OCR_MIN_LINES:
             continue
         # A photo printed small beside much text is looked for again without the text.
@@ -294,7 +316,7 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
             if more:
                 lines = [b for b in lines if not _inside(b, region)]
         if texts:
-            read.append(leaks.picture_text(rest, lines))
+            read.append(leaks.picture_text(picture, lines))
     text = "\n\n".join(t for t in read if t).strip()
     if not text:
         return found or nothing
@@ -304,6 +326,18 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
     if found and not ranked:
         return found
     return [*found, _Leak("text", ranked, source, text, first)]
+
+
+def _mostly_in(line: np.ndarray, covered: np.ndarray) -> bool:
+    """Whether a line of text lies mostly where a shared photo was found."""
+    if not covered.any():
+        return False
+    h, w = covered.shape
+    (x0, y0), (x1, y1) = np.clip(line.min(axis=0), 0, None), line.max(axis=0)
+    box = covered[
+        int(y0) : max(int(y0) + 1, min(h, int(y1))), int(x0) : max(int(x0) + 1, min(w, int(x1)))
+    ]
+    return bool(box.size and box.mean() >= 0.5)
 
 
 def _inside(line: np.ndarray, region: tuple[int, int, int, int]) -> bool:
