@@ -31,6 +31,7 @@ import shutil
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -112,42 +113,44 @@ def word_pack(paras: list[str], photo: bytes, as_picture: bool = False) -> bytes
     return buf.getvalue()
 
 
-def pdf_pack(paras: list[str], photo: bytes) -> bytes:
+def chromium(page_html: str, save_as: str) -> bytes:
+    """A page as Chromium saves it: printed to PDF ("pdf"), or as one file ("mhtml")."""
     from playwright.sync_api import sync_playwright
 
-    body = "".join(f"<p>{html.escape(p)}</p>" for p in paras)
-    picture = base64.b64encode(photo).decode()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
-        page.set_content(
-            "<html><body style='font-family:serif'><h1>Briefing</h1>"
-            f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>"
-        )
-        pdf = page.pdf(format="A4")
+        page.set_content(page_html)
+        if save_as == "pdf":
+            data = page.pdf(format="A4")
+        else:
+            cdp = page.context.new_cdp_session(page)
+            data = str(cdp.send("Page.captureSnapshot", {"format": "mhtml"})["data"]).encode()
         browser.close()
-    return pdf
+    return data
+
+
+def pdf_pack(paras: list[str], photo: bytes) -> bytes:
+    body = "".join(f"<p>{html.escape(p)}</p>" for p in paras)
+    picture = base64.b64encode(photo).decode()
+    return chromium(
+        "<html><body style='font-family:serif'><h1>Briefing</h1>"
+        f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>",
+        "pdf",
+    )
 
 
 def mhtml_page(paras: list[str], photo: bytes) -> bytes:
     """A news article with the photo, saved by Chromium as one file (.mhtml)."""
-    from playwright.sync_api import sync_playwright
-
     quote = " ".join(" ".join(paras).encode("ascii", "ignore").decode().split())
     picture = base64.b64encode(photo).decode()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.set_content(
-            "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
-            "<h1>What the briefing says</h1>"
-            f"<figure><img src='data:image/jpeg;base64,{picture}' width='800'></figure>"
-            f"<p>{html.escape(quote)}</p></article><footer>Cookies</footer></body></html>"
-        )
-        cdp = page.context.new_cdp_session(page)
-        data = str(cdp.send("Page.captureSnapshot", {"format": "mhtml"})["data"])
-        browser.close()
-    return data.encode()
+    return chromium(
+        "<html><body><nav><a href='/'>Home</a> <a href='/news'>News</a></nav><article>"
+        "<h1>What the briefing says</h1>"
+        f"<figure><img src='data:image/jpeg;base64,{picture}' width='800'></figure>"
+        f"<p>{html.escape(quote)}</p></article><footer>Cookies</footer></body></html>",
+        "mhtml",
+    )
 
 
 def main() -> None:
@@ -180,7 +183,7 @@ def main() -> None:
     def text(who: str, words: int = 200) -> list[str]:
         return prose(copies["report"][who].decode(), words, rng.randrange(8))
 
-    cases: list[tuple[str, callable]] = []  # type: ignore[valid-type]
+    cases: list[tuple[str, Callable[[], tuple[bytes, dict[str, str]]]]] = []
     for scale in [float(x) for x in args.scales.split(",")]:
 
         def page(scale: float = scale) -> tuple[bytes, dict[str, str]]:
@@ -197,29 +200,34 @@ def main() -> None:
         (p, q), (a, b) = rng.sample(PHOTOS, 2), rng.sample(people, 2)
         return collage(pixels(p, a), pixels(q, b)), {p: a, q: b}
 
-    def word() -> tuple[bytes, dict[str, str]]:
-        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
-        return word_pack(text(a, 2000), copies[photo][b]), {"report": a, photo: b}
+    Leak = Callable[[], tuple[bytes, dict[str, str]]]
 
-    def word_shot() -> tuple[bytes, dict[str, str]]:
-        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
-        return word_pack(text(a, 250), copies[photo][b], as_picture=True), {"report": a, photo: b}
+    def report_and_photo(build: Callable[[list[str], bytes], bytes], words: int) -> Leak:
+        """Leaks that hold one person's words of the report and another's photo copy."""
 
-    def pdf() -> tuple[bytes, dict[str, str]]:
-        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
-        return pdf_pack(text(a, 2000), copies[photo][b]), {"report": a, photo: b}
+        def make() -> tuple[bytes, dict[str, str]]:
+            photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
+            return build(text(a, words), copies[photo][b]), {"report": a, photo: b}
+
+        return make
+
+    def shot_pack(paras: list[str], photo: bytes) -> bytes:
+        return word_pack(paras, photo, as_picture=True)
 
     if not args.only_pages:
-        cases += [("two photos side by side (800 px each)", two_photos), ("Word pack", word)]
-        cases.append(("Word file: a screenshot of 250 words and a photo", word_shot))
-
-    def saved() -> tuple[bytes, dict[str, str]]:
-        photo, a, b = rng.choice(PHOTOS), *rng.sample(people, 2)
-        return mhtml_page(text(a, 250), copies[photo][b]), {"report": a, photo: b}
-
+        cases += [
+            ("two photos side by side (800 px each)", two_photos),
+            ("Word pack", report_and_photo(word_pack, 2000)),
+            ("Word file: a screenshot of 250 words and a photo", report_and_photo(shot_pack, 250)),
+        ]
     if CHROMIUM and not args.only_pages:
-        cases.append(("PDF pack (Chromium)", pdf))
-        cases.append(("news page saved by Chromium as .mhtml, 250 words retyped", saved))
+        cases.append(("PDF pack (Chromium)", report_and_photo(pdf_pack, 2000)))
+        cases.append(
+            (
+                "news page saved by Chromium as .mhtml, 250 words retyped",
+                report_and_photo(mhtml_page, 250),
+            )
+        )
     cases = [c for c in cases if args.cases in c[0]]
     rows = []
     for label, make in cases:

@@ -102,6 +102,19 @@ def _decode(data: bytes) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
+def _printed(page_html: str) -> bytes:
+    """A page as Chromium prints it to PDF (A4, with a text layer)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        page = browser.new_page()
+        page.set_content(page_html)
+        pdf = page.pdf(format="A4")
+        browser.close()
+    return pdf
+
+
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_word_briefing_pack_names_whose_text_and_whose_photo(tmp_path, database, pack):
     import docx
@@ -141,20 +154,13 @@ def test_a_word_briefing_pack_names_whose_text_and_whose_photo(tmp_path, databas
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed; PDF pack test skipped")
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_pdf_briefing_pack_names_whose_text_and_whose_photo(tmp_path, database, pack):
-    from playwright.sync_api import sync_playwright
-
     home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
     body = "".join(f"<p>{html.escape(p)}</p>" for p in _prose(copies["text"][people[1]], 2000))
     picture = base64.b64encode(copies["cup"][people[6]]).decode()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.set_content(
-            "<html><body style='font-family:serif'><h1>Harbour Road</h1>"
-            f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>"
-        )
-        pdf = page.pdf(format="A4")
-        browser.close()
+    pdf = _printed(
+        "<html><body style='font-family:serif'><h1>Harbour Road</h1>"
+        f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>"
+    )
     leak = tmp_path / "pack.pdf"
     leak.write_bytes(pdf)
     verdict = _trace(home, leak, "--json")
@@ -288,20 +294,13 @@ def test_a_screenshot_of_a_copy_pasted_into_a_file_is_read_with_the_file(tmp_pat
     assert any("picture(s) in the file was read by OCR" in n for n in verdict["notes"])  # type: ignore[union-attr]
     if CHROMIUM is None:
         return
-    from playwright.sync_api import sync_playwright
-
     scan = base64.b64encode(_picture_of_text(_prose(copies["text"][people[7]], 250))).decode()
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page()
-        page.set_content(
-            "<html><body><h1>Annex B</h1><p>The scanned page that follows was received by "
-            "the press office on Tuesday and is reproduced as received.</p>"
-            "<div style='page-break-before:always'>"
-            f"<img src='data:image/png;base64,{scan}' style='width:100%'></div></body></html>"
-        )
-        pdf = page.pdf(format="A4")
-        browser.close()
+    pdf = _printed(
+        "<html><body><h1>Annex B</h1><p>The scanned page that follows was received by "
+        "the press office on Tuesday and is reproduced as received.</p>"
+        "<div style='page-break-before:always'>"
+        f"<img src='data:image/png;base64,{scan}' style='width:100%'></div></body></html>"
+    )
     leak = tmp_path / "annex.pdf"
     leak.write_bytes(pdf)
     verdict = _trace(home, leak, "--json")

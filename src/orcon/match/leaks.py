@@ -213,6 +213,7 @@ def docx_text(data: bytes) -> str:
 MAX_EMBEDDED = 8  # pictures taken out of a PDF or Word document and looked at as photos
 MIN_EMBEDDED_SIDE = 96  # smaller pictures are logos, icons and rules, not shared photos
 MAX_EMBEDDED_PIXELS = 40_000_000
+MAX_EMBEDDED_BYTES = 40 * 2**20  # a picture's file inside a leak, before it is decoded
 
 
 def _usable(pixels: np.ndarray | None) -> bool:
@@ -225,7 +226,7 @@ def _usable(pixels: np.ndarray | None) -> bool:
 def _picture(data: bytes) -> np.ndarray | None:
     """An embedded picture's pixels (BGR, 8 bits), or None when it cannot be decoded or
     is too small to be a photo or too large to hold."""
-    if not data or len(data) > MAX_EMBEDDED_PIXELS:
+    if not data or len(data) > MAX_EMBEDDED_BYTES:
         return None
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
     if pixels is not None and pixels.dtype == np.uint16:
