@@ -2,10 +2,11 @@
 
 A picture of text is read by OCR, and the spaces small type loses are put back
 with the words of every shared text (tracing._shared_words, gathered once per
-process and cached until another text is shared). Shares ``--items`` copies of
-the ten test reports (each made distinct by a line of its own) and times that
-gathering in a fresh instance, as the first OCR trace of an ``orcon trace``
-process pays it.
+process and cached until another text is shared; kept, encrypted, for the next
+process). Shares ``--items`` copies of the ten test reports (each made distinct
+by a line of its own) and times that gathering in a fresh instance, as the
+first OCR trace of an ``orcon trace`` process pays it: with nothing kept, with
+the words kept by the process before, and with one text shared since.
 
 Usage:  python bench/shared_words.py [--items 2000]
 """
@@ -41,13 +42,29 @@ def main() -> None:
         if (k + 1) % 500 == 0:
             print(f"shared {k + 1} ({time.perf_counter() - t:.0f} s)", flush=True)
     inst.close()
+    kept = Home(home).blobs / "derived" / f"{tracing.VOCABULARY}.sealed"
     for k in (len(ids) // 4, len(ids)):
-        fresh = Instance.open(Home(home))  # a new process's empty caches
-        t = time.perf_counter()
-        words = tracing._shared_words(fresh, ids[:k])
-        dt = time.perf_counter() - t
-        print(f"{k} texts: {dt:.2f} s ({1000 * dt / k:.2f} ms a text), {len(words)} words")
-        fresh.close()
+        kept.unlink(missing_ok=True)  # nothing kept yet: every text is gathered
+        for label in ("first process", "next process"):
+            fresh = Instance.open(Home(home))  # a new process's empty caches
+            t = time.perf_counter()
+            words = tracing._shared_words(fresh, ids[:k])
+            dt = time.perf_counter() - t
+            print(f"{k} texts, {label}: {dt:.3f} s ({1000 * dt / k:.3f} ms a text), "
+                  f"{len(words)} words")  # fmt: skip
+            fresh.close()
+    print(f"kept words: {kept.stat().st_size / 2**20:.1f} MiB")
+    # One more text shared: the next process gathers only it.
+    fresh = Instance.open(Home(home))
+    body = REPORTS[0].read_bytes() + b"\n\nOne more.\n"
+    item = sharing.share(fresh, body, title="new", tlp="amber", to=["Partner"], filename="r.md",
+                         max_recipients=20)  # fmt: skip
+    fresh.close()
+    fresh = Instance.open(Home(home))
+    t = time.perf_counter()
+    tracing._shared_words(fresh, [*ids, item.id])
+    print(f"{len(ids) + 1} texts, one shared since: {time.perf_counter() - t:.3f} s")
+    fresh.close()
 
 
 if __name__ == "__main__":

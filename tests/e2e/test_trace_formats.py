@@ -78,7 +78,7 @@ def _accused(verdict: dict[str, object] | str) -> list[str]:
 def _named(home: Path, leak: Path, who: str, note: str, *extra: str) -> None:
     """``orcon trace LEAK --json`` names ``who`` alone, with a note that holds ``note``."""
     rc, verdict = _trace(home, leak, *extra)
-    assert rc == 0 and _accused(verdict) == [who]
+    assert rc == 0 and _accused(verdict) == [who], verdict
     assert isinstance(verdict, dict)
     assert any(note in n for n in verdict["notes"])  # type: ignore[attr-defined]
 
@@ -185,8 +185,9 @@ def test_a_scanned_copy_and_a_word_document_name_their_holders(tmp_path, databas
     _named(home, word, people[9], "Word document")
 
 
-@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo):
+@pytest.fixture
+def photo_copy(tmp_path: Path, photo: bytes) -> tuple[Path, str, bytes]:
+    """(instance home, item id, b@harbour.example's copy) with a photo shared with a and b."""
     home = tmp_path / "home"
     inst, _ = Instance.init(Home(home), "Northshire Constabulary")
     directory.add_org(inst, "Harbour City PD")
@@ -195,6 +196,12 @@ def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo
     item = sharing.share(inst, photo, title="Van", tlp="amber", to=["Harbour City PD"])
     copy = sharing.issue_copy(inst, item.id, "b@harbour.example").data
     inst.close()
+    return home, item.id, copy
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo_copy):
+    home, _, copy = photo_copy
     buf = io.BytesIO()
     Image.open(io.BytesIO(copy)).save(buf, "PDF", resolution=96)  # a page that is the photo
     leak = tmp_path / "photo.pdf"
@@ -202,6 +209,52 @@ def test_a_pdf_holding_a_shared_photo_names_its_holder(tmp_path, database, photo
     report = tmp_path / "evidence.html"
     _named(home, leak, "b@harbour.example", "traced as pictures", "--report", str(report))
     assert 'alt="The leaked image as received"' in report.read_text()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_photo_copy_saved_as_avif_heic_or_gif_names_its_holder(tmp_path, database, photo_copy):
+    """News sites' image services send AVIF, an iPhone saves its photo of a screen as HEIC,
+    and a forum may turn a picture into a GIF: a JPEG copy may leak in any of them
+    (before, each was read as text and matched nothing)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+    home, item_id, copy = photo_copy
+    picture = Image.open(io.BytesIO(copy))
+    for fmt, options in (("AVIF", {"quality": 55}), ("HEIF", {"quality": 60}), ("GIF", {})):
+        leak = tmp_path / f"leak.{fmt.lower()}"
+        picture.save(leak, fmt, **options)
+        rc, verdict = _trace(home, leak)
+        assert rc == 0 and isinstance(verdict, dict), (fmt, verdict)
+        assert verdict["item"] == item_id and _accused(verdict) == ["b@harbour.example"], fmt
+    # A damaged one says so, naming its format.
+    leak = tmp_path / "cut.avif"
+    leak.write_bytes((tmp_path / "leak.avif").read_bytes()[:300])
+    rc, err = _trace(home, leak)
+    assert rc == 2 and "the AVIF image is corrupt or truncated" in str(err), err
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_retyped_excerpt_saved_as_utf16_or_windows_1252_names_its_holder(
+    tmp_path, database, shared
+):
+    """Word's "Unicode text" is UTF-16, Notepad's "ANSI" is Windows-1252: a leak is read
+    in the encoding it was saved with (shared reports must be UTF-8; leaks need not be)."""
+    home, people, copies = shared
+    for leaker, encoding in ((people[3], "utf-16"), (people[11], "cp1252")):
+        excerpt = " ".join(_prose(copies[leaker], 250))
+        retyped = excerpt.replace("\u2019", "'").replace("\u2013", "\u2014") + " Caf\u00e9 note."
+        leak = tmp_path / f"leak-{encoding}.txt"
+        leak.write_bytes(retyped.encode(encoding, "ignore"))
+        rc, verdict = _trace(home, leak)
+        assert rc == 0 and _accused(verdict) == [leaker], (encoding, verdict)
+
+
+def _wide_png() -> bytes:
+    """A valid PNG of 12,000 × 9,000 pixels (108 MP, past the limit) that is small on disk."""
+    buf = io.BytesIO()
+    Image.new("L", (12_000, 9_000)).save(buf, "PNG")
+    return buf.getvalue()
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -229,6 +282,10 @@ def test_files_orcon_cannot_read_are_refused_with_what_to_do(tmp_path, database,
         "broken.pdf": (b"%PDF-1.7\n" + b"\x00garbage" * 50, "the PDF could not be read"),
         "leaks.zip": (archive.getvalue(), "unpack it and trace the leaked files in it"),
         "broken.docx": (b"PK\x03\x04" + b"\x00" * 40, "damaged ZIP archive"),
+        "broken.gif": (b"GIF89a" + b"\x00" * 20, "the GIF image is corrupt or truncated"),
+        "memo.pdf": (b"\x00\x01 not a PDF at all" * 9, "orcon does not read this kind of file"),
+        "huge.png": (_wide_png(), "exceeds the 80 MP limit"),
+        "memo.doc": (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "save it as .docx"),
     }
     for name, (data, message) in cases.items():
         leak = tmp_path / name
@@ -236,6 +293,8 @@ def test_files_orcon_cannot_read_are_refused_with_what_to_do(tmp_path, database,
         rc, err = _trace(home, leak)
         assert rc == 2, (name, err)
         assert isinstance(err, str) and message in err and "Traceback" not in err
+    rc, err = _trace(home, tmp_path)  # a folder named instead of a file
+    assert rc == 2 and "is a folder" in str(err)
     # A blank page holds neither a shared photo nor text: no match, not an error.
     blank = tmp_path / "blank.pdf"
     blank.write_bytes(pdf(False))

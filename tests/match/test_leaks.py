@@ -229,6 +229,16 @@ def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():
     )
     (found,) = leaks.html_images(html)
     assert np.array_equal(found, photo)
+    # An AVIF saved inside a page (what a news site's image service sent) is read too.
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(photo[:, :, ::-1]).save(buf, "AVIF", quality=90)
+    avif = base64.b64encode(buf.getvalue()).decode()
+    (found,) = leaks.html_images(f"<img src='data:image/avif;base64,{avif}'>")
+    assert found.shape == photo.shape and np.abs(found.astype(int) - photo).mean() < 12
     # A MIME file with no page in it is refused, saying what it lacks.
     empty = MIMEMultipart("related")
     empty.attach(MIMEImage(cv2.imencode(".png", photo)[1].tobytes(), "png"))

@@ -12,8 +12,9 @@ from sqlalchemy import select, text
 
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError, VerificationError
 from orcon.marks.image import attacks
+from orcon.marks.image.codec import sniff
 from orcon.service import control, directory, sharing, tracing
-from orcon.store.models import LedgerEntry
+from orcon.store.models import Item, LedgerEntry
 
 
 def _people(inst, org: str, n: int, domain: str) -> list[str]:  # type: ignore[no-untyped-def]
@@ -133,11 +134,39 @@ def test_bad_share_requests_leave_nothing_behind(inst, photo, kwargs, needle):
     assert not any(Path(inst.home.blobs).rglob("*.blob"))
 
 
+def test_an_iphone_photo_is_shared_as_it_came_and_copied_as_jpeg(inst, photo):
+    """An officer's phone saves HEIC (a GIF or AVIF likewise): orcon keeps the original as
+    it came, writes each copy as a JPEG (PNG for a GIF) and traces them."""
+    import io
+
+    import pillow_heif
+    from PIL import Image
+
+    pillow_heif.register_heif_opener()
+    metro = _people(inst, "Metro Police", 3, "metro.example")
+    for fmt, copies_as in (("HEIF", "jpeg"), ("AVIF", "jpeg"), ("GIF", "png")):
+        buf = io.BytesIO()
+        Image.open(io.BytesIO(photo)).save(buf, fmt, **({} if fmt == "GIF" else {"quality": 85}))
+        item = sharing.share(inst, buf.getvalue(), title=fmt, tlp="amber", to=["Metro Police"])
+        copy = sharing.issue_copy(inst, item.id, metro[1])
+        assert copy.filename.endswith(".jpg" if copies_as == "jpeg" else ".png")
+        assert sniff(copy.data).value == copies_as
+        assert inst.blobs.get(item.id, _wrapped(inst, item.id)) == buf.getvalue()
+        result = tracing.trace(inst, copy.data)
+        assert result.item == item.id and [a.person for a in result.accused] == [metro[1]]
+
+
+def _wrapped(inst, item_id: str) -> bytes:  # type: ignore[no-untyped-def]
+    with inst.reading() as s:
+        return s.get(Item, item_id).wrapped_key  # type: ignore[no-any-return, union-attr]
+
+
 @pytest.mark.parametrize(
     ("payload", "needle"),
     [
         (b"", "empty"),
         (b"%PDF-1.7 not an image", "unsupported file"),
+        (b"GIF89a" + bytes(40), "the GIF image is corrupt"),
         (b"\xff\xd8\xff\xe0" + bytes(64), "corrupt or truncated"),
     ],
 )
@@ -179,6 +208,24 @@ def test_people_import_is_all_or_nothing_with_line_numbers(inst):
         directory.add_person(inst, "not-an-email", "Metro Police")
     with pytest.raises(UsageError, match="already exists"):
         directory.add_person(inst, "A@metro.example", "Metro Police")
+
+
+def test_people_import_reads_what_spreadsheets_save(inst):
+    """Semicolons (Excel where the comma is the decimal mark) and tabs are read as the
+    header shows; a legacy encoding is refused naming the line and what to save instead."""
+    directory.add_org(inst, "Metro Police")
+    semicolons = "\ufeffemail;name;org\r\ne@metro.example;Zo\u00eb Smith, Jr;Metro Police\r\n"
+    (zoe,) = directory.import_people(inst, semicolons.encode())
+    assert (zoe.email, zoe.name) == ("e@metro.example", "Zo\u00eb Smith, Jr")
+    tabs = b"email\tname\torg\nf@metro.example\tFi\tMetro Police\n"
+    assert [p.email for p in directory.import_people(inst, tabs)] == ["f@metro.example"]
+    legacy = "email,name,org\ng@metro.example,Ga\u00eblle,Metro Police\n".encode("cp1252")
+    with pytest.raises(UsageError, match=r"line 2: the CSV file is not UTF-8 .*CSV UTF-8"):
+        directory.import_people(inst, legacy)
+    assert [p.email for p in directory.list_people(inst, "Metro Police")] == [
+        "e@metro.example",
+        "f@metro.example",
+    ]
 
 
 def test_login_locks_out_after_repeated_failures(inst, clock):
@@ -373,3 +420,53 @@ def test_the_words_of_a_shared_text_come_from_its_model_as_from_its_document(ins
     assert fast == slow
     assert "lock" not in fast and "alt" not in fast  # the author's markup is no word
     assert fast["vendor"] >= 1  # a wording the author wrote for one copy in two
+
+
+def test_the_shared_texts_words_are_kept_for_the_next_process(inst, monkeypatch):
+    """Gathering every shared text's words costs about a millisecond a text, paid by each
+    new process before its first picture of text: they are kept, encrypted, and a new
+    process gathers only the texts shared since."""
+    from orcon.service.instance import Instance
+
+    _people(inst, "Metro Police", 2, "metro.example")
+    reports = sorted((Path(__file__).parents[1] / "data" / "reports").glob("*.md"))
+    ids = [
+        sharing.share(inst, r.read_bytes(), title=r.stem, tlp="amber", to=["Metro Police"],
+                      filename="r.md", max_recipients=20).id
+        for r in reports[:3]
+    ]  # fmt: skip
+    first = tracing._shared_words(inst, ids)
+    kept = inst.home.blobs / "derived" / f"{tracing.VOCABULARY}.sealed"
+    raw = kept.read_bytes()
+    long_words = [w for w in first if len(w) > 7]
+    assert long_words and not any(w.encode() in raw for w in long_words)  # encrypted
+
+    gathered: list[str] = []
+    real = tracing.text_words
+
+    def counting(instance, item):  # type: ignore[no-untyped-def]
+        gathered.append(item.id)
+        return real(instance, item)
+
+    monkeypatch.setattr(tracing, "text_words", counting)
+    fresh = Instance.open(inst.home)  # a new process: empty caches
+    assert tracing._shared_words(fresh, ids) == first and gathered == []
+    fresh.close()
+    another = sharing.share(
+        inst, reports[3].read_bytes(), title="d", tlp="amber", to=["Metro Police"],
+        filename="r.md", max_recipients=20,
+    )  # fmt: skip
+    ids.append(another.id)
+    fresh = Instance.open(inst.home)
+    grown = tracing._shared_words(fresh, ids)
+    fresh.close()
+    assert gathered == [ids[-1]]  # only the text shared since
+    kept.write_bytes(kept.read_bytes()[:-1] + b"\x00")  # damaged: gathered afresh, the same
+    fresh = Instance.open(inst.home)
+    assert tracing._shared_words(fresh, ids) == grown and sorted(gathered[1:]) == sorted(ids)
+    fresh.close()
+    # Kept words of a text no longer listed are not used: all are gathered again.
+    fresh = Instance.open(inst.home)
+    gathered.clear()
+    assert tracing._shared_words(fresh, ids[:2]) != grown and sorted(gathered) == sorted(ids[:2])
+    fresh.close()

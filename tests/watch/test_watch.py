@@ -135,6 +135,16 @@ def _word_file(copy: str, picture: bytes) -> bytes:
     return buf.getvalue()
 
 
+def _avif(pixels: np.ndarray) -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(pixels[:, :, ::-1])).save(buf, "AVIF", quality=60)
+    return buf.getvalue()
+
+
 def _html(title: str, body: str) -> bytes:
     page = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}"
     return (page + "</article></body></html>").encode()
@@ -177,9 +187,8 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
 
     leak_text = "<p>" + "</p><p>".join(text_copies[people[1]].split("\n\n")) + "</p>"
     pixels = cv2.imdecode(np.frombuffer(photo_copies[people[2]], np.uint8), cv2.IMREAD_COLOR)
-    leak_jpg = cv2.imencode(".jpg", attacks.newspaper(pixels, np.random.default_rng(1)))[
-        1
-    ].tobytes()
+    # The newspaper's image service sends it as AVIF, as many do to browsers.
+    leak_avif = _avif(attacks.newspaper(pixels, np.random.default_rng(1)))
     memo_png = _picture_of(text_copies[people[3]])
     # A briefing pack: one person's copy of the report, another's of the photo.
     memo_docx = _word_file(text_copies[people[4]], photo_copies[people[0]])
@@ -223,9 +232,9 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
             "/news/leak-photo.html": (
                 200,
                 {"Content-Type": "text/html"},
-                _html("Exclusive photo", '<p>Our picture.</p><img src="/img/leak.jpg">'),
+                _html("Exclusive photo", '<p>Our picture.</p><img src="/img/leak.avif">'),
             ),
-            "/img/leak.jpg": (200, {"Content-Type": "image/jpeg"}, leak_jpg),
+            "/img/leak.avif": (200, {"Content-Type": "image/avif"}, leak_avif),
             "/news/leak-memo.html": (
                 200,
                 {"Content-Type": "text/html"},

@@ -4,6 +4,27 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime
+from pathlib import Path
+
+from orcon.errors import UsageError
+
+
+def json_flag(p: argparse.ArgumentParser) -> None:
+    """``--json``: the same answer as one JSON object, for scripts."""
+    p.add_argument("--json", action="store_true", help="print one JSON object (for scripts)")
+
+
+def read_file(path: str) -> bytes:
+    """A file named on the command line, or a one-line error saying why it cannot be read."""
+    p = Path(path)
+    if p.is_dir():
+        raise UsageError(f"{path} is a folder: name a file in it")
+    if not p.is_file():
+        raise UsageError(f"no such file: {path}")
+    try:
+        return p.read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read {path}: {err.strerror}") from None
 
 
 def positive(text: str) -> int:

@@ -9,7 +9,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from orcon.cli.args import moment, positive
+from orcon.cli.args import json_flag, moment, positive, read_file
 from orcon.errors import PolicyDenied, UsageError
 from orcon.service import control, directory, sharing, tracing
 from orcon.service.instance import Instance
@@ -24,16 +24,6 @@ def _open(args: argparse.Namespace) -> Instance:
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
     print(json.dumps(data, default=str) if getattr(args, "json", False) else text)
-
-
-def _read(path: str) -> bytes:
-    p = Path(path)
-    if not p.is_file():
-        raise UsageError(f"no such file: {path}")
-    try:
-        return p.read_bytes()
-    except OSError as err:
-        raise UsageError(f"cannot read {path}: {err.strerror}") from None
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -85,8 +75,12 @@ def cmd_person_add(args: argparse.Namespace) -> int:
 
 
 def cmd_person_import(args: argparse.Namespace) -> int:
-    people = directory.import_people(_open(args), _read(args.file))
-    _out(args, [{"email": p.email, "org": p.org} for p in people], f"Imported {len(people)} people")
+    people = directory.import_people(_open(args), read_file(args.file))
+    _out(
+        args,
+        [{"email": p.email, "org": p.org} for p in people],
+        f"Imported {len(people)} {'person' if len(people) == 1 else 'people'}",
+    )
     return 0
 
 
@@ -110,7 +104,7 @@ def cmd_share(args: argparse.Namespace) -> int:
     path = Path(args.file)
     item = sharing.share(
         _open(args),
-        _read(args.file),
+        read_file(args.file),
         title=args.title,
         tlp=args.tlp,
         to=args.to or [],
@@ -188,12 +182,12 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(f"  {step}…", file=sys.stderr, flush=True)
 
     result = tracing.trace(
-        inst, _read(args.file), progress=progress if sys.stderr.isatty() else None
+        inst, read_file(args.file), progress=progress if sys.stderr.isatty() else None
     )
     if args.report:
         from orcon.service.report import write_report
 
-        write_report(inst, result, _read(args.file), Path(args.report))
+        write_report(inst, result, read_file(args.file), Path(args.report))
     if args.json:
         print(json.dumps(result.to_json()))
         return 0
@@ -379,7 +373,7 @@ def cmd_ledger_check_receipt(args: argparse.Namespace) -> int:
     from orcon.service.receipts import verify_receipt
 
     try:
-        rec = json.loads(_read(args.file))
+        rec = json.loads(read_file(args.file))
     except ValueError:
         raise UsageError(f"{args.file} is not a JSON receipt") from None
     cp = verify_receipt(rec, args.key)
@@ -440,16 +434,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("init", cmd_init, "create an instance: database, blob store, keys")
     p.add_argument("--org", required=True, help="your (originator) organisation")
     p.add_argument("--admin-email", default="admin@localhost", help="first administrator's e-mail")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
 
     org = sub.add_parser("org", help="partner organisations").add_subparsers(
         dest="action", required=True
     )
     p = cmd("add", cmd_org_add, "register a partner organisation", org)
     p.add_argument("name")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("list", cmd_org_list, "list organisations and their state", org)
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
 
     person = sub.add_parser("person", help="people who receive copies").add_subparsers(
         dest="action", required=True
@@ -459,7 +453,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--org", required=True)
     p.add_argument("--name")
     p.add_argument("--role", default="recipient", choices=["recipient", "analyst", "admin"])
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd(
         "import",
         cmd_person_import,
@@ -467,26 +461,39 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         person,
     )
     p.add_argument("file")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("list", cmd_person_list, "list people", person)
     p.add_argument("--org")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
     p.add_argument("email")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
 
-    p = cmd("share", cmd_share, "share a photo under handling markings")
-    p.add_argument("file")
-    p.add_argument("--title", required=True)
+    p = cmd("share", cmd_share, "share a photo or a text report under handling markings")
+    p.add_argument(
+        "file",
+        help="a photo (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF, HEIC) or a UTF-8 text or "
+        "Markdown report",
+    )
+    p.add_argument("--title", required=True, help="what partners see the item as")
     p.add_argument("--tlp", required=True, help="clear, green, amber, amber+strict or red")
     p.add_argument(
         "--to", action="append", metavar="ORG", help="recipient organisation (repeatable)"
     )
     p.add_argument("--named", action="append", metavar="EMAIL", help="named recipient (TLP:RED)")
     p.add_argument("--no-onward", action="store_true", help="no onward dissemination (ORCON)")
-    p.add_argument("--embargo-until", type=moment, metavar="ISO8601")
-    p.add_argument("--expires", type=moment, metavar="ISO8601")
-    p.add_argument("--max-recipients", type=positive, default=sharing.DEFAULT_MAX_RECIPIENTS)
+    p.add_argument(
+        "--embargo-until", type=moment, metavar="ISO8601", help="not to be published before"
+    )
+    p.add_argument(
+        "--expires", type=moment, metavar="ISO8601", help="no copies issued from this time"
+    )
+    p.add_argument(
+        "--max-recipients",
+        type=positive,
+        default=sharing.DEFAULT_MAX_RECIPIENTS,
+        help="how many people copies may ever go to (default %(default)s); sizes the code",
+    )
     p.add_argument(
         "--collusion",
         type=positive,
@@ -498,33 +505,43 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         action="store_true",
         help="text reports: no invisible marks in copies (the wording alone carries the code)",
     )
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
 
     p = cmd("copy", cmd_copy, "issue fingerprinted copies")
-    p.add_argument("item")
-    p.add_argument("--for", dest="for_", metavar="EMAIL")
-    p.add_argument("--out", metavar="PATH")
+    p.add_argument("item", help="the item's id (itm_…)")
+    p.add_argument("--for", dest="for_", metavar="EMAIL", help="the person the copy is for")
+    p.add_argument("--out", metavar="PATH", help="where to write that person's copy")
     p.add_argument("--all", action="store_true", help="a copy for everyone entitled to the item")
-    p.add_argument("--out-dir", metavar="DIR")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--out-dir", metavar="DIR", help="with --all: the folder the copies go to")
+    json_flag(p)
 
     p = cmd("trace", cmd_trace, "find which item a leak came from and whose copy it was")
-    p.add_argument("file")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--report", metavar="OUT.html", help="write an evidence report")
+    p.add_argument(
+        "file",
+        help="the leak: a picture, a text, a saved web page (.html, .mhtml), a PDF or a Word "
+        "document; exit 0 whatever the verdict",
+    )
+    json_flag(p)
+    p.add_argument(
+        "--report",
+        metavar="OUT.html",
+        help="write an evidence report (HTML; PDF when OUT ends in .pdf)",
+    )
 
     p = cmd("knew", cmd_knew, "who had been issued an item before a time")
-    p.add_argument("item")
-    p.add_argument("--before", type=moment, required=True, metavar="ISO8601")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("item", help="the item's id (itm_…)")
+    p.add_argument(
+        "--before", type=moment, required=True, metavar="ISO8601", help="e.g. when it was published"
+    )
+    json_flag(p)
 
     p = cmd("halt", cmd_halt, "halt all sharing with a partner organisation at once")
     p.add_argument("org")
-    p.add_argument("--reason", required=True)
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--reason", required=True, help="recorded in the ledger")
+    json_flag(p)
     p = cmd("resume", cmd_resume, "resume sharing with a halted organisation")
     p.add_argument("org")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
 
     onward = sub.add_parser("onward", help="onward-dissemination requests").add_subparsers(
         dest="action", required=True
@@ -534,15 +551,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--by", required=True, metavar="EMAIL", help="the requesting recipient")
     p.add_argument("--to", required=True, metavar="ORG")
     p.add_argument("--reason")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("list", cmd_onward_list, "list requests", onward)
     p.add_argument("--status", choices=["pending", "approved", "refused"])
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     for verb, approve in (("approve", True), ("refuse", False)):
         p = cmd(verb, cmd_onward_decide, f"{verb} a request", onward)
         p.add_argument("id", type=positive)
         p.set_defaults(approve=approve)
-        p.add_argument("--json", action="store_true")
+        json_flag(p)
 
     led = sub.add_parser("ledger", help="the tamper-evident ledger").add_subparsers(
         dest="action", required=True
@@ -552,15 +569,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--from-url", metavar="URL", help="verify a remote instance through its tiles")
     p.add_argument("--key", metavar="VKEY", help="the remote instance's ledger verifier key")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("checkpoint", cmd_ledger_checkpoint, "print the latest signed checkpoint", led)
     p = cmd(
         "rotate-key", cmd_ledger_rotate, "replace the ledger signing key (recorded in the log)", led
     )
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("trust-witness", cmd_ledger_trust, "accept cosignatures from a partner's witness", led)
     p.add_argument("vkey")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p = cmd("receipt", cmd_ledger_receipt, "export an offline-verifiable receipt for an entry", led)
     p.add_argument("seq", type=int)
     p.add_argument("--out", metavar="FILE")

@@ -4,18 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
-from orcon.cli.args import positive
-from orcon.errors import UsageError
+from orcon.cli.args import json_flag, positive, read_file
 from orcon.service.sharing import text_preview
 
 
 def cmd_text_preview(args: argparse.Namespace) -> int:
-    path = Path(args.file)
-    if not path.is_file():
-        raise UsageError(f"no such file: {args.file}")
-    data = path.read_bytes()
+    data = read_file(args.file)
     view = text_preview(data, args.locale, args.recipients)
     if args.json:
         print(json.dumps(view))
@@ -70,5 +65,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         default=100,
         help="how many people will get a copy (for the quote length; default 100)",
     )
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p.set_defaults(run=cmd_text_preview)

@@ -7,7 +7,7 @@ import json
 import time
 from types import ModuleType
 
-from orcon.cli.args import moment, positive
+from orcon.cli.args import json_flag, moment, positive
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 
@@ -104,7 +104,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--interval", type=positive, default=300, help="seconds between polls")
     p.set_defaults(run=cmd_add)
     p = w.add_parser("list", help="watched sources and their state")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p.set_defaults(run=cmd_list)
     p = w.add_parser("fact", help="register a sensitive fact (e.g. a name under embargo)")
     p.add_argument("text")
@@ -129,5 +129,5 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.set_defaults(run=cmd_run)
     p = w.add_parser("alerts", help="recent alerts")
-    p.add_argument("--json", action="store_true")
+    json_flag(p)
     p.set_defaults(run=cmd_alerts)

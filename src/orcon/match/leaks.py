@@ -25,6 +25,7 @@ import lxml.html
 import numpy as np
 
 from orcon.errors import UsageError
+from orcon.marks.image.codec import FORMATS, decode, picture_format
 
 OCR_MIN_WORDS = 8  # fewer words read from a picture: it is a photo, not a picture of text
 OCR_MIN_LINES = 3  # fewer lines of text found: not read at all (the leak watch's photos)
@@ -67,6 +68,33 @@ def format_of(data: bytes) -> str:
     ):
         return "html"
     return "text"
+
+
+READABLE = (
+    f"a picture ({FORMATS}), a PDF, a Word document (.docx), a web page (.html or .mhtml) or text"
+)
+
+
+def leak_text(data: bytes) -> str:
+    """A leaked plain text in whatever encoding it was saved with: UTF-8, UTF-16 with its
+    byte-order mark (Word's "Unicode text"), or else Windows-1252 (Notepad's "ANSI"), which
+    decodes any byte. A leak is read as it comes; only what is shared must be UTF-8."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    elif b"\x00" not in data[:4096]:
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return data.decode("cp1252", "replace")
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        raise UsageError(
+            "this is an old Office file (.doc, .xls or .ppt): open it and save it as .docx, "
+            "PDF or text, then trace that"
+        )
+    raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
 
 
 def html_text(html: str) -> str:
@@ -229,6 +257,11 @@ def _picture(data: bytes) -> np.ndarray | None:
     if not data or len(data) > MAX_EMBEDDED_BYTES:
         return None
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
+    if pixels is None and picture_format(data) is not None:  # an AVIF or HEIC saved in a page
+        try:
+            pixels = decode(data).pixels
+        except UsageError:
+            return None
     if pixels is not None and pixels.dtype == np.uint16:
         pixels = (pixels // 256).astype(np.uint8)
     if pixels is None or pixels.dtype != np.uint8 or not _usable(pixels):
@@ -283,7 +316,9 @@ def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, n
     return out
 
 
-_PICTURE_PART = re.compile(r"^word/media/[^/]+\.(?:png|jpe?g|gif|bmp|tiff?|webp)$", re.IGNORECASE)
+_PICTURE_PART = re.compile(
+    r"^word/media/[^/]+\.(?:png|jpe?g|gif|bmp|tiff?|webp|avif|hei[cf])$", re.IGNORECASE
+)
 
 
 def _natural(name: str) -> list[int | str]:

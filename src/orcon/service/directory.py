@@ -119,12 +119,23 @@ def add_person(
 
 
 def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
-    """Import a CSV with header ``email,name,org``: all rows or none; errors name the line."""
+    """Import a CSV with header ``email,name,org``: all rows or none; errors name the line.
+
+    Spreadsheets in much of Europe save CSV with semicolons (the comma is their decimal
+    mark) and some export tab-separated text; the header says which, so all three are
+    read. The text must be UTF-8: a legacy export (Windows-1252, say) is refused rather
+    than guessed at, since a wrongly decoded name would be recorded as it came out."""
     try:
         text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UsageError("the CSV file is not UTF-8 text") from None
-    reader = csv.reader(io.StringIO(text))
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise UsageError(
+            f"line {line}: the CSV file is not UTF-8 text (byte 0x{data[err.start]:02x}); "
+            "save it as UTF-8 (in Excel: 'CSV UTF-8 (Comma delimited)')"
+        ) from None
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:

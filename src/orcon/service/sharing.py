@@ -22,7 +22,7 @@ from orcon.codes.tardos import BiasLaw, default_bias, default_cutoff
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import Embedder, decode, encode
-from orcon.marks.image.codec import ImageFormat, sniff
+from orcon.marks.image.codec import FORMATS, ImageFormat, picture_format
 from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
@@ -155,19 +155,15 @@ def share(
         raise UsageError("the expiry time is already in the past")
     if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
         raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
-    try:
-        fmt_name = sniff(data).value
-        kind = "photo"
-    except UsageError:
-        if _looks_binary(data):
-            raise UsageError(
-                "unsupported file: orcon shares photos (JPEG, PNG, WebP, TIFF, BMP) and UTF-8 "
-                "text or Markdown reports"
-            ) from None
-        kind = "text"
+    kind = "photo" if picture_format(data) is not None else "text"
+    if kind == "text" and _looks_binary(data):
+        raise UsageError(
+            f"unsupported file: orcon shares photos ({FORMATS}) and UTF-8 text or Markdown reports"
+        )
     model = b""  # a text item's sites, kept with it (see text_document)
     if kind == "photo":
         image = decode(data)
+        fmt_name = image.format.value  # its copies' format (JPEG for AVIF and HEIC)
         length = plan(max_recipients, collusion)
         # Raises CapacityError (saying how large it must be) if the photo cannot carry the code.
         Embedder(image.pixels, length, secrets.token_bytes(32))
@@ -407,11 +403,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
     """What copies of a report would vary, for its author (CLI and API alike): the
     capacity, the quote length that names a source among ``recipients``, every
     site, and the sentences that read the same in every copy."""
-    try:
-        sniff(data)
-    except UsageError:
-        pass
-    else:
+    if picture_format(data) is not None:
         raise UsageError(
             "this is a photo: the preview is for text reports (a photo's copies differ by "
             "marks no one can see, not by wording)"

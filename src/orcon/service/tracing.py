@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import json
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -16,8 +18,7 @@ from orcon.codes import DEFAULT_EPSILON, Decoder, Suspect, Verdict, accuse, fewe
 from orcon.codes.accuse import decoder_shares
 from orcon.errors import MatchError, UsageError
 from orcon.marks import text as text_marks
-from orcon.marks.image import decode, read_pixels
-from orcon.marks.image.codec import sniff
+from orcon.marks.image import codec, decode, read_pixels
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import TextReading
 from orcon.match import image as match
@@ -206,11 +207,8 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
     """What a leaked file is, its text (for a text, web page, PDF text layer or Word file),
     the pictures that may be all of it (a photo, a screenshot, the pages of a PDF without
     text) and the pictures inside it (a PDF's or Word document's), each with where."""
-    try:
-        sniff(data)
+    if codec.picture_format(data) is not None:
         return "image", "", [(decode(data).pixels, "", True)], []
-    except UsageError:
-        pass
     source = leaks.format_of(data)
     if source == "pdf":
         texts = leaks.pdf_page_texts(data)
@@ -227,13 +225,13 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
         pictures = [(p, "", True) for p in leaks.docx_images(data)]
         return "docx", leaks.docx_text(data), [], pictures
     if source == "html":
-        page = text_marks.decode_text(data)
+        page = leaks.leak_text(data)
         return "html", leaks.html_text(page), [], [(p, "", True) for p in leaks.html_images(page)]
     if source == "mhtml":
         page, saved = leaks.mhtml_page(data)
         pictures = [(p, "", True) for p in saved + leaks.html_images(page)]
         return "mhtml", leaks.html_text(page), [], pictures
-    return "text", text_marks.decode_text(data), [], []
+    return "text", leaks.leak_text(data), [], []
 
 
 _INSIDE = {"pdf": "pdf image", "docx": "docx image", "html": "html image", "mhtml": "html image"}
@@ -364,19 +362,48 @@ _EMPTY = {
 }
 
 
+VOCABULARY = "shared-words"  # the derived blob that keeps the words of every shared text
+
+
 def _shared_words(inst: Instance, item_ids: list[str]) -> dict[str, float]:
     """The words of every shared text in any of its copies' wordings, by frequency: what
-    OCR's lost spaces are put back with (cached until another text is shared)."""
+    OCR's lost spaces are put back with (cached until another text is shared).
+
+    Gathering them costs about a millisecond a text, which every new process (each
+    ``orcon trace``) paid again: 12 s at 10,000 texts. So they are kept, encrypted, in the
+    blob store with the ids of the texts they hold; a process reads them and adds only
+    the texts shared since (a text never changes once shared). Kept words that name a
+    text no longer listed, or fail their integrity check, are gathered afresh."""
     key = tuple(sorted(item_ids))
     hit: dict[str, float] | None = inst.cache.get("shared-words", key)
     if hit is None:
-        counts: Counter[str] = Counter()
-        with inst.reading() as s:
-            items = s.scalars(select(Item).where(Item.id.in_(item_ids))).all()
-        for item in items:
-            counts.update(text_words(inst, item))
+        counts, held = _kept_words(inst)
+        if not held <= set(item_ids):
+            counts, held = Counter(), set()
+        missing = [i for i in item_ids if i not in held]
+        if missing:
+            items: list[Item] = []
+            with inst.reading() as s:
+                for at in range(0, len(missing), 900):  # within SQLite's bound parameters
+                    chunk = missing[at : at + 900]
+                    items += s.scalars(select(Item).where(Item.id.in_(chunk))).all()
+            for item in items:
+                counts.update(text_words(inst, item))
+            kept = {"items": sorted(held | {item.id for item in items}), "counts": counts}
+            with contextlib.suppress(OSError):  # a home we may not write to: gather each time
+                inst.blobs.put_derived(VOCABULARY, json.dumps(kept).encode())
         hit = inst.cache.put("shared-words", key, leaks.word_costs(dict(counts)))
     return hit
+
+
+def _kept_words(inst: Instance) -> tuple[Counter[str], set[str]]:
+    raw = inst.blobs.get_derived(VOCABULARY)
+    try:
+        kept = json.loads(raw) if raw else {}
+        counts = Counter({str(w): int(c) for w, c in kept.get("counts", {}).items()})
+        return counts, {str(i) for i in kept.get("items", [])}
+    except (ValueError, TypeError, AttributeError):
+        return Counter(), set()
 
 
 _READ_FROM = {

@@ -26,7 +26,7 @@ import numpy as np
 from sqlalchemy import select
 
 from orcon.errors import FetchRefused, OrconError, UsageError
-from orcon.marks.image.codec import sniff
+from orcon.marks.image.codec import picture_format
 from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
@@ -265,8 +265,9 @@ class Watcher:
         for img_url in images:
             try:
                 data = self.fetcher.get(img_url, max_bytes=MAX_IMAGE).body
-                sniff(data)
-            except (FetchRefused, OrconError):
+            except FetchRefused:
+                continue
+            if picture_format(data) is None:
                 continue
             out += self._trace(source, entry.url, data)
         # A document the article links (the leaked memo, as PDF or Word) is traced too.

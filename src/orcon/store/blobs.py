@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 from orcon.errors import StorageError
 
 _NONCE = 12
+_WRAPPED = 40  # a 256-bit key wrapped by RFC 3394
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -87,6 +88,29 @@ class BlobStore:
             raise StorageError(
                 f"the {label} of item {item_id} failed its integrity check"
             ) from None
+
+    def put_derived(self, name: str, data: bytes) -> None:
+        """Keep data derived from many items (a cache, such as the words of every shared
+        text) encrypted like an item: under a data key of its own, wrapped by the master
+        key and kept in front of it, bound to its name."""
+        key = AESGCM.generate_key(bit_length=256)
+        nonce = secrets.token_bytes(_NONCE)
+        sealed = AESGCM(key).encrypt(nonce, data, f"derived/{name}".encode())
+        atomic_write(self._derived(name), aes_key_wrap(self._master, key) + nonce + sealed)
+
+    def get_derived(self, name: str) -> bytes | None:
+        """Derived data kept by :meth:`put_derived`, or None when there is none or it fails
+        its integrity check (it is a cache: the caller rebuilds it)."""
+        try:
+            raw = self._derived(name).read_bytes()
+            key = aes_key_unwrap(self._master, raw[:_WRAPPED])
+            nonce, sealed = raw[_WRAPPED : _WRAPPED + _NONCE], raw[_WRAPPED + _NONCE :]
+            return AESGCM(key).decrypt(nonce, sealed, f"derived/{name}".encode())
+        except (OSError, InvalidTag, InvalidUnwrap, ValueError):
+            return None
+
+    def _derived(self, name: str) -> Path:
+        return self._root / "derived" / f"{name}.sealed"
 
     def delete(self, item_id: str) -> None:
         self._path(item_id).unlink(missing_ok=True)

@@ -2,7 +2,9 @@
 
 Formats are recognised by content (magic bytes), never by file name. JPEG
 copies are re-encoded at the original's estimated quality (from its
-quantisation tables, inverting the IJG scaling), PNG copies losslessly. No
+quantisation tables, inverting the IJG scaling), PNG copies losslessly; GIF,
+AVIF and HEIC are read (a leak or a phone's photo may come so) but not written:
+their copies are PNG (GIF) or JPEG at quality 92 (ADR 0006). No
 metadata is written: EXIF orientation is applied to the pixels on decoding, so
 the copy looks the same and carries nothing but the fingerprint.
 """
@@ -54,6 +56,57 @@ def sniff(data: bytes) -> ImageFormat:
     raise UsageError("unsupported image format: expected JPEG, PNG, WebP, TIFF or BMP")
 
 
+# Pictures orcon reads but does not write: a GIF (its first frame), an AVIF (what news
+# sites' image services send browsers) and HEIC/HEIF (how an iPhone saves a photo). Both
+# of the last are ISO base media files whose "ftyp" box names a brand. A photo shared in
+# one of them is kept as it came; its copies are written as PNG (a GIF) or JPEG.
+_AVIF_BRANDS = (b"avif", b"avis")
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1")
+READ_ONLY = {"gif": "GIF", "avif": "AVIF", "heif": "HEIC"}
+FORMATS = "JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF or HEIC"
+
+
+def picture_format(data: bytes) -> str | None:
+    """The picture format of a file ("jpeg" … "bmp", "gif", "avif" or "heif"), or None
+    when it is no picture orcon reads."""
+    try:
+        return sniff(data).value
+    except UsageError:
+        pass
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if data[4:8] == b"ftyp":
+        if data[8:12] in _AVIF_BRANDS:
+            return "avif"
+        if data[8:12] in _HEIF_BRANDS:
+            return "heif"
+    return None
+
+
+def _read_only(data: bytes, fmt: str) -> np.ndarray:
+    """Pixels (BGR) of a GIF, AVIF or HEIC picture, read by Pillow (and pillow-heif)."""
+    from PIL import ImageOps
+
+    if fmt == "heif":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.width * img.height > MAX_PIXELS:
+                raise UsageError(
+                    f"image of {img.width}x{img.height} pixels exceeds the "
+                    f"{MAX_PIXELS // 10**6} MP limit"
+                )
+            img.seek(0)  # an animated GIF: its first frame
+            rgb = np.asarray(ImageOps.exif_transpose(img).convert("RGB"))
+    except Image.DecompressionBombError:
+        raise UsageError(f"image exceeds the {MAX_PIXELS // 10**6} MP limit") from None
+    except (UnidentifiedImageError, OSError, ValueError, EOFError):
+        raise UsageError(f"the {READ_ONLY[fmt]} image is corrupt or truncated") from None
+    return np.ascontiguousarray(rgb[:, :, ::-1])
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DecodedImage:
     pixels: np.ndarray  # (h, w, 3) uint8 BGR
@@ -79,8 +132,16 @@ def estimate_jpeg_quality(data: bytes) -> int:
 
 
 def decode(data: bytes) -> DecodedImage:
+    """The pixels of a picture in any format :func:`picture_format` knows, with the format
+    its copies are written in (its own, or PNG for a GIF and JPEG for AVIF and HEIC)."""
     if not data:
         raise UsageError("the image file is empty")
+    other = picture_format(data)
+    if other in READ_ONLY:
+        copies = ImageFormat.PNG if other == "gif" else ImageFormat.JPEG
+        return DecodedImage(_read_only(data, other), copies, None)
+    if other is None:
+        raise UsageError(f"unsupported image format: expected {FORMATS}")
     fmt = sniff(data)
     try:
         with Image.open(io.BytesIO(data)) as probe:
