@@ -232,7 +232,12 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
             "/news/leak-photo.html": (
                 200,
                 {"Content-Type": "text/html"},
-                _html("Exclusive photo", '<p>Our picture.</p><img src="/img/leak.avif">'),
+                _html(
+                    "Exclusive photo",
+                    # Loaded lazily, as news pages do: a placeholder until scrolled to.
+                    '<p>Our picture.</p><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw="'
+                    ' data-src="/img/leak.avif">',
+                ),
             ),
             "/img/leak.avif": (200, {"Content-Type": "image/avif"}, leak_avif),
             "/news/leak-memo.html": (

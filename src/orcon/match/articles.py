@@ -54,6 +54,81 @@ class Article:
     documents: list[str]  # absolute URLs of the PDFs and Word files it links
 
 
+# Where news pages put their pictures besides <img src>: the lead photo in the page's
+# metadata (Open Graph, Twitter cards), which is what a link preview shows; and, in the
+# body, lazy loading (a placeholder in src, the picture in data-src and its kin) and
+# responsive sets (srcset, <picture><source>), where the widest candidate is taken.
+_LEAD = (
+    "//meta[@property='og:image' or @property='og:image:url' or @property='og:image:secure_url'"
+    " or @name='twitter:image' or @name='twitter:image:src']/@content"
+    " | //link[@rel='image_src']/@href"
+)
+_LAZY = ("data-src", "data-lazy-src", "data-original", "data-url", "data-hi-res-src")
+_SETS = ("srcset", "data-srcset", "data-lazy-srcset")
+
+
+ENOUGH = 1000  # px: the shared photos' features are taken at 1,024 px
+
+
+def srcset_choice(value: str) -> str | None:
+    """The candidate of a srcset ("a.jpg 480w, b.jpg 1200w", or 1x/2x densities) to look
+    at: the narrowest at least ENOUGH wide, else the widest. Parsed as HTML does: a URL
+    runs to the next space (it may hold commas, as image services' "w_400,h_300" do), its
+    descriptors to the next comma."""
+    found: list[tuple[float, str]] = []
+    i, n = 0, len(value)
+    while i < n:
+        while i < n and (value[i].isspace() or value[i] == ","):
+            i += 1
+        j = i
+        while j < n and not value[j].isspace():
+            j += 1
+        address, i = value[i:j], j
+        descriptor = ""
+        if address.endswith(","):
+            address = address.rstrip(",")
+        else:
+            k = value.find(",", i)
+            k = n if k < 0 else k
+            descriptor, i = value[i:k].strip(), k + 1
+        if not address:
+            continue
+        size = 1.0 * 10**6  # no descriptor: 1x
+        try:
+            if descriptor.endswith("w"):
+                size = float(descriptor[:-1])
+            elif descriptor.endswith("x"):
+                size = float(descriptor[:-1]) * 10**6  # a density: rank 2x above 1x
+        except ValueError:
+            pass
+        found.append((size, address))
+    if not found:
+        return None
+    wide = [c for c in found if ENOUGH <= c[0] < 10**6]  # widths, not densities
+    return min(wide)[1] if wide else max(found)[1]
+
+
+def picture_addresses(doc: lxml.html.HtmlElement) -> list[str]:
+    """The addresses of a page's pictures, its lead photo first, each picture's best."""
+    out: list[str] = [str(v).strip() for v in doc.xpath(_LEAD)]
+    for node in doc.xpath("//img | //picture/source"):
+        chosen = None
+        for name in _SETS:
+            if node.get(name):
+                chosen = srcset_choice(str(node.get(name)))
+                if chosen:
+                    break
+        for name in (*_LAZY, "src"):
+            if chosen:
+                break
+            value = (node.get(name) or "").strip()
+            if value and not value.startswith("data:"):  # a placeholder, not the picture
+                chosen = value
+        if chosen:
+            out.append(chosen)
+    return list(dict.fromkeys(a for a in out if a))
+
+
 def article(html_bytes: bytes, url: str, max_images: int = 5, max_documents: int = 3) -> Article:
     """The main text of a web page, and the pictures and documents in it."""
     html = html_bytes.decode("utf-8", "replace")
@@ -62,8 +137,8 @@ def article(html_bytes: bytes, url: str, max_images: int = 5, max_documents: int
     documents: list[str] = []
     try:
         doc = lxml.html.fromstring(html)
-        for src in doc.xpath("//img/@src")[: max_images * 3]:
-            full = urljoin(url, str(src))
+        for src in picture_addresses(doc)[: max_images * 3]:
+            full = urljoin(url, src)
             if full.startswith(("http://", "https://")) and full not in images:
                 images.append(full)
         for href in doc.xpath("//a/@href")[:500]:
