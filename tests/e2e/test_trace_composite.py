@@ -277,7 +277,8 @@ def _picture_of_text(paragraphs: list[str]) -> bytes:
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_screenshot_of_a_copy_pasted_into_a_file_is_read_with_the_file(tmp_path, database, pack):
     """A Word file that holds a screenshot of one person's copy and another's photo copy;
-    a PDF whose second page is a scan of a copy (no text layer on that page)."""
+    a PDF whose second page is a scan of a copy (no text layer on that page); a PDF page
+    of typed text with a screenshot of a copy on it."""
     import docx
 
     home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
@@ -305,6 +306,20 @@ def test_a_screenshot_of_a_copy_pasted_into_a_file_is_read_with_the_file(tmp_pat
     leak.write_bytes(pdf)
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["text"]: [people[7]]}
+    assert any("read by OCR" in n for n in verdict["notes"])  # type: ignore[union-attr]
+    # A screenshot of a copy on a page of typed text (a memo that quotes it as a picture):
+    # read too, unlike the scan under a searchable PDF's text, which has its page's shape.
+    quoted = base64.b64encode(_picture_of_text(_prose(copies["text"][people[8]], 250))).decode()
+    pdf = _printed(
+        "<html><body><h1>Memo</h1><p>The partner's assessment, as it was sent to us, is "
+        "reproduced below as we received it this morning.</p>"
+        f"<img src='data:image/png;base64,{quoted}' style='width:80%'>"
+        "<p>We will discuss the timing of its release on Thursday.</p></body></html>"
+    )
+    leak = tmp_path / "memo.pdf"
+    leak.write_bytes(pdf)
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["text"]: [people[8]]}, verdict
     assert any("read by OCR" in n for n in verdict["notes"])  # type: ignore[union-attr]
 
 

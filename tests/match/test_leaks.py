@@ -190,10 +190,20 @@ def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():
     pdf = io.BytesIO()
     pages = [Image.fromarray(_scene(6, 300, 400)[:, :, ::-1]), Image.fromarray(_scene(7, 250, 300))]
     pages[0].save(pdf, "PDF", save_all=True, append_images=pages[1:])
-    assert [(n, p.shape) for n, p in leaks.pdf_images(pdf.getvalue())] == [
-        (1, (300, 400, 3)),
-        (2, (250, 300, 3)),
+    # Each picture fills its page here, so each has its page's proportions (a scan's).
+    assert [(n, p.shape, paged) for n, p, paged in leaks.pdf_images(pdf.getvalue())] == [
+        (1, (300, 400, 3), True),
+        (2, (250, 300, 3), True),
     ]
+    # A picture on a page of another shape (a screenshot among typed text) has not.
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter()
+    writer.append(PdfReader(pdf))
+    writer.pages[0].mediabox.upper_right = (595, 842)  # A4, in points
+    tall = io.BytesIO()
+    writer.write(tall)
+    assert [paged for _, _, paged in leaks.pdf_images(tall.getvalue())] == [False, True]
     assert leaks.pdf_images(b"%PDF-1.7 broken") == []
 
 

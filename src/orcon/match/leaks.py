@@ -277,21 +277,27 @@ def _bgr(pixels: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(pixels[:, :, :3])
 
 
-def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, np.ndarray]]:
-    """The pictures a PDF with a text layer holds (page number from 1, BGR pixels): a
-    briefing pack printed with its evidence photo in it. Pictures that cannot be
-    decoded, or are too small to be a photo, or too large to hold, are passed over:
-    the PDF's text is still traced."""
+PAGE_SHAPED = 0.03  # a picture within 3 % of its page's proportions: a scan of the page
+
+
+def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, np.ndarray, bool]]:
+    """The pictures a PDF with a text layer holds (page number from 1, BGR pixels, and
+    whether the picture has its page's proportions, as the scan under a searchable PDF's
+    text does): a briefing pack printed with its evidence photo or a screenshot in it.
+    Pictures that cannot be decoded, or are too small to be a photo, or too large to
+    hold, are passed over: the PDF's text is still traced."""
     from PIL import Image
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
-    out: list[tuple[int, np.ndarray]] = []
+    out: list[tuple[int, np.ndarray, bool]] = []
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             return []
         for number, page in enumerate(reader.pages[:max_pages], start=1):
+            box = page.mediabox
+            shape = float(box.width) / max(float(box.height), 1.0)
             for picture in page.images:
                 if len(out) >= MAX_EMBEDDED:
                     return out
@@ -310,7 +316,9 @@ def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, n
                 ):
                     continue
                 if _usable(rgb):
-                    out.append((number, np.ascontiguousarray(rgb[:, :, ::-1])))
+                    own = rgb.shape[1] / rgb.shape[0]
+                    paged = any(abs(own - r) <= PAGE_SHAPED * r for r in (shape, 1 / shape))
+                    out.append((number, np.ascontiguousarray(rgb[:, :, ::-1]), paged))
     except (PyPdfError, OSError, ValueError, KeyError, TypeError):
         return out
     return out

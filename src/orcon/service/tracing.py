@@ -217,9 +217,14 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
             progress("the PDF has no text layer: drawing its pages")
             pages = leaks.pdf_pages(data)
             return "pdf pages", "", [(p, f"page {i}", True) for i, p in enumerate(pages, 1)], []
-        # A page with a text layer of its own (a searchable scan) is not read again by OCR.
+        # A picture is read by OCR on a page without a text layer (a scanned page), and on a
+        # page with one unless it has the page's proportions: then it is the scan under a
+        # searchable PDF's text, which would be read twice. A screenshot placed among
+        # typed text (a memo that quotes a partner's copy as a picture) is read.
         scanned = {i + 1 for i, t in enumerate(texts) if len(t.split()) < leaks.OCR_MIN_WORDS}
-        inside = [(p, f"page {i}", i in scanned) for i, p in leaks.pdf_images(data)]
+        inside = [
+            (p, f"page {i}", i in scanned or not paged) for i, p, paged in leaks.pdf_images(data)
+        ]
         return "pdf", text, [], inside
     if source == "docx":
         pictures = [(p, "", True) for p in leaks.docx_images(data)]
