@@ -48,6 +48,8 @@ def test_partner_story_over_http(server, photo):
     assert copy.status_code == 200 and copy.headers["content-type"] == "image/jpeg"
     assert "TLP:AMBER" in copy.headers["x-orcon-markings"]
     assert partner.post("/api/orgs", json={"name": "Rogue"}).status_code == 403  # not staff
+    # A recipient learns only that an item is not theirs, not whether it exists.
+    assert partner.get("/api/items/itm_missing").status_code == 403
 
     traced = admin.post(
         "/api/trace", files={"file": ("leak.jpg", copy.content, "image/jpeg")}
@@ -88,8 +90,25 @@ def test_bad_uploads_are_refused_cleanly(server):
         data={"title": "t", "tlp": "clear"},
     )
     assert r.status_code == 400 and "unsupported file" in r.json()["error"]
+    # Staff see every item, so an unknown one is named (404); every error has one shape.
     r = admin.get("/api/items/itm_missing")
-    assert r.status_code == 403
+    assert r.status_code == 404 and r.json() == {
+        "error": "unknown item 'itm_missing'",
+        "kind": "UsageError",
+    }
+    r = admin.post("/api/items", data={"title": "t"})  # no file, no TLP
+    assert r.status_code == 422 and r.json()["kind"] == "UsageError"
+    assert (
+        "file: field required" in r.json()["error"] and "tlp: field required" in r.json()["error"]
+    )
+    r = httpx.get(url + "/api/items")
+    assert r.status_code == 401 and r.json()["error"] == "a bearer token is required"
+    assert r.headers["www-authenticate"] == "Bearer"
+    assert httpx.get(url + "/api/nothing-here").json()["kind"] == "NotFound"
+    # A page address that is not one gets a page, not JSON.
+    page = httpx.get(url + "/nothing-here")
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "Page not found" in page.text
 
 
 def test_text_reports_with_and_without_invisible_marks_over_http(server):

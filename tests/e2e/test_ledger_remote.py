@@ -111,3 +111,7 @@ def test_receipt_export_and_offline_check(server, tmp_path):
     out.write_text(json.dumps(rec))
     bad = orcon("ledger", "check-receipt", str(out), "--key", vkey, ok=False)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    # An entry the ledger does not hold is named as such (it was "not covered yet").
+    missing = orcon("--home", home, "ledger", "receipt", "99999", ok=False)
+    assert missing.returncode == 2 and "there is no ledger entry 99999" in missing.stderr
+    assert "the ledger holds entries 0 to" in missing.stderr

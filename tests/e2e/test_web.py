@@ -131,6 +131,14 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         _shot(partner, "partner-item")
         copy = _download_copy(partner, tmp_path / "okafor-copy.jpg")
         assert copy.read_bytes()[:3] == b"\xff\xd8\xff" and copy.read_bytes() != photo
+        # An item that is not theirs (or does not exist), and an address that is no page:
+        # each says so in a page of its own (the first said sharing was halted).
+        partner.goto(url + "/items/itm_0000000000000000")
+        expect(partner.get_by_role("heading", name="Not shared with you")).to_be_visible()
+        _accessible(partner)
+        assert partner.goto(url + "/no-such-page").status == 404  # type: ignore[union-attr]
+        expect(partner.get_by_role("heading", name="Page not found")).to_be_visible()
+        _accessible(partner)
 
         admin.goto(item_url)
         expect(admin.get_by_role("cell", name="d.okafor@harbour.example")).to_be_visible()

@@ -10,9 +10,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orcon import __version__
 from orcon.errors import (
@@ -99,6 +102,31 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     @app.exception_handler(OrconError)
     async def _orcon_error(_req: Request, err: OrconError) -> JSONResponse:
         return JSONResponse({"error": err.diagnostics(), "kind": type(err).__name__}, _status(err))
+
+    # The API answers every error in one shape, {"error", "kind"}, as its own errors are;
+    # FastAPI's own (a missing form field, a missing token) would otherwise be {"detail"}.
+    # Web pages keep FastAPI's answers.
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(req: Request, err: RequestValidationError) -> Response:
+        if not req.url.path.startswith("/api/"):
+            return await request_validation_exception_handler(req, err)
+        problems = []
+        for e in err.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x not in ("body", "query"))
+            problems.append(f"{where}: {e.get('msg', 'invalid')}".lower())
+        return JSONResponse({"error": "; ".join(problems), "kind": "UsageError"}, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(req: Request, err: StarletteHTTPException) -> Response:
+        if not req.url.path.startswith("/api/"):
+            pages = getattr(app.state, "page_error", None)  # the web interface's, if mounted
+            return pages(req, err) if pages else await http_exception_handler(req, err)
+        kind = {401: "AuthenticationRequired", 404: "NotFound", 405: "MethodNotAllowed"}
+        return JSONResponse(
+            {"error": str(err.detail), "kind": kind.get(err.status_code, "HTTPError")},
+            err.status_code,
+            headers=err.headers,
+        )
 
     def person(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> PersonInfo:
         if cred is None or cred.scheme.lower() != "bearer":
@@ -200,7 +228,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
     @app.get("/api/items/{item_id}")
     def item(item_id: str, me: Me) -> dict[str, Any]:
-        if not sharing.visible_to(inst, item_id, me.email):
+        # Staff see every item, so an unknown one is named as such (404); a recipient is
+        # told only that it is not theirs, whether or not it exists.
+        if me.role not in STAFF and not sharing.visible_to(inst, item_id, me.email):
             raise PolicyDenied("you may not see this item")
         return _item_json(sharing.get_item(inst, item_id))
 

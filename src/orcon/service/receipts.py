@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orcon.errors import UsageError, VerificationError
 from orcon.ledger.checkpoint import Checkpoint
@@ -25,11 +25,13 @@ def receipt(inst: Instance, seq: int) -> dict[str, Any]:
         row = s.scalars(
             select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
         ).first()
-        if row is None or seq >= row.size:
-            raise UsageError(f"ledger entry {seq} is not covered by a checkpoint yet")
         entry = s.get(LedgerEntry, seq)
         if entry is None:
-            raise UsageError(f"no ledger entry {seq}")
+            size = s.scalar(select(func.count()).select_from(LedgerEntry)) or 0
+            held = f"entries 0 to {size - 1}" if size else "no entries"
+            raise UsageError(f"there is no ledger entry {seq}: the ledger holds {held}")
+        if row is None or seq >= row.size:
+            raise UsageError(f"ledger entry {seq} is not covered by a checkpoint yet")
         leaves = s.scalars(
             select(LedgerEntry.leaf_hash)
             .where(LedgerEntry.seq < row.size)

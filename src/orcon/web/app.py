@@ -16,6 +16,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from orcon.codes import plan
@@ -113,6 +114,20 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return templates.TemplateResponse(
             request, name, {"csrf": csrf(request), **ctx}, status_code=status
         )
+
+    def problem(request: Request, err: StarletteHTTPException) -> HTMLResponse:
+        """A page for an address that is not one (404) or a method a page does not take."""
+        heading = {404: "Page not found", 405: "Not possible here"}.get(
+            err.status_code, "Something went wrong"
+        )
+        message = (
+            "There is no page at this address. Check the link, or start again from the start page."
+            if err.status_code == 404
+            else str(err.detail)
+        )
+        return page(request, "problem.html", err.status_code, heading=heading, message=message)
+
+    app.state.page_error = problem
 
     def check_csrf(request: Request, token: str) -> None:
         if not token or not secrets.compare_digest(token, str(request.session.get("csrf", ""))):
@@ -260,7 +275,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         staff = who.role in STAFF
         if not staff and not sharing.visible_to(inst, item_id, who.email):
-            return page(request, "halted.html", 403, reason="you may not see this item")
+            return page(
+                request,
+                "problem.html",
+                403,
+                heading="Not shared with you",
+                message="This item was not shared with you, or it does not exist. Items "
+                "shared with you are in your inbox.",
+            )
         try:
             item = sharing.get_item(inst, item_id)
         except UsageError as err:
