@@ -198,10 +198,16 @@ def test_a_newspaper_page_with_a_photo_beside_a_quote_names_both_sources(tmp_pat
     assert _parts(verdict) == {ids["cup"]: [people[5]], ids["text"]: [people[2]]}, verdict
     notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
     assert "found beside text" in notes and "by OCR" in notes
-    # Without --json the analyst reads both verdicts.
-    out = str(_trace(home, leak)["text"])
+    # Without --json the analyst reads both verdicts; the evidence report shows where on
+    # the page the photo was, then the cut-out part beside the original.
+    report = tmp_path / "evidence.html"
+    out = str(_trace(home, leak, "--report", str(report))["text"])
     assert f"Item {ids['cup']}: accused" in out and f"Item {ids['text']}: accused" in out
     assert out.index(people[5]) < out.index(people[2])
+    shown = report.read_text()
+    assert shown.index('alt="The whole leaked picture, the shared photo outlined"') < shown.index(
+        'alt="The original with the leak outlined"'
+    )
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

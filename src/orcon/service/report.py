@@ -34,7 +34,8 @@ from orcon.errors import UsageError
 from orcon.marks.image import decode
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import Document as TextDocument
-from orcon.marks.text import TextReading, decode_text
+from orcon.marks.text import TextReading
+from orcon.match.leaks import leak_text
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt, verify_receipt
 from orcon.service.sharing import get_item, item_code, text_document
@@ -121,8 +122,21 @@ def _image_parts(original: np.ndarray, leak: np.ndarray, result: TraceResult) ->
         tint[cells == 0] = (0.35 * tint[cells == 0]).astype(np.uint8)
     else:
         tint = thumb
+    where = ""
+    if result.leak_context is not None and result.leak_box is not None:
+        page, g = _thumb(result.leak_context)
+        x0, y0, x1, y1 = (round(v * g) for v in result.leak_box)
+        page = page.copy()
+        cv2.rectangle(page, (x0, y0), (x1, y1), (43, 57, 192), 3)
+        where = (
+            '<h2>Where in the leak</h2><figure><img src="'
+            f'{_data_uri(page)}" alt="The whole leaked picture, the shared photo outlined">'
+            "<figcaption>The whole picture as received; the red box is the part that holds "
+            "the shared photo, which was cut out and read on its own (below).</figcaption>"
+            "</figure>"
+        )
     return [
-        '<h2>The leak and the original</h2><div class="row">'
+        where + '<h2>The leak and the original</h2><div class="row">'
         f'<figure><img src="{_data_uri(_thumb(leak)[0])}" alt="The leaked image as received">'
         "<figcaption>The leak, as received.</figcaption></figure>"
         f'<figure><img src="{_data_uri(overlay)}" alt="The original with the leak outlined">'
@@ -283,9 +297,7 @@ def _section(inst: Instance, result: TraceResult, leak_bytes: bytes) -> tuple[st
                 words = result.leak_text
                 if result.leak_picture is not None:
                     parts.append(_picture_part(result.leak_picture))
-                parts += _text_parts(
-                    doc, decode_text(leak_bytes) if words is None else words, result
-                )
+                parts += _text_parts(doc, leak_text(leak_bytes) if words is None else words, result)
         info = get_item(inst, item.id)
         title, markings = info.title, info.markings
         reading = result.reading

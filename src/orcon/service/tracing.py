@@ -65,6 +65,9 @@ class TraceResult:
     leak_format: str = "image"
     leak_text: str | None = field(default=None, repr=False)
     leak_picture: np.ndarray | None = field(default=None, repr=False)  # a photo, page or screenshot
+    # A photo found in a small part of a picture: the whole picture, and that part's box.
+    leak_context: np.ndarray | None = field(default=None, repr=False)
+    leak_box: tuple[int, int, int, int] | None = None
     # The other shared items found in the same leak (a PDF's photos beside its text).
     others: tuple[TraceResult, ...] = ()
 
@@ -140,6 +143,10 @@ class _Leak:
     picture: np.ndarray | None = None
     where: str = ""  # where in the file, for a picture taken out of it ("page 2")
     ocr_pictures: int = 0  # pictures inside the file whose text was read by OCR into ``text``
+    # For a photo found in a small part of a picture (a page), the whole picture and the
+    # part's box (x0, y0, x1, y1): the evidence report shows where on the page it was.
+    context: np.ndarray | None = None
+    box: tuple[int, int, int, int] | None = None
 
 
 def _photos_in(
@@ -163,7 +170,18 @@ def _photos_in(
         top = ranked[0][0]
         seen.add(top)
         mask = match.footprint(rest.shape, variants, photos[top], _photo_size(inst, top))
-        found.append(_Leak("photo", ranked, source, picture=_around(picture, mask), where=where))
+        part, box = _around(picture, mask)
+        found.append(
+            _Leak(
+                "photo",
+                ranked,
+                source,
+                picture=part,
+                where=where,
+                context=picture if box else None,
+                box=box,
+            )
+        )
         covered |= mask > 0
         if not mask.any() or 1.0 - covered.mean() < TEXT_BESIDE_PHOTOS:
             rest = None
@@ -173,16 +191,19 @@ def _photos_in(
     return found, rest, covered
 
 
-def _around(picture: np.ndarray, mask: np.ndarray) -> np.ndarray:
+def _around(
+    picture: np.ndarray, mask: np.ndarray
+) -> tuple[np.ndarray, tuple[int, int, int, int] | None]:
     """The part of a picture where a shared photo was found, when that is a small part of
-    it (a photo on a page): registering the photo alone is surer than the whole page."""
+    it (a photo on a page): registering the photo alone is surer than the whole page. With
+    the part's box in the picture, or None when the part is the whole picture."""
     ys, xs = np.nonzero(mask)
     if not len(xs):
-        return picture
+        return picture, None
     x0, x1, y0, y1 = int(xs.min()), int(xs.max()) + 1, int(ys.min()), int(ys.max()) + 1
     if (x1 - x0) * (y1 - y0) > 0.5 * mask.size:
-        return picture
-    return np.ascontiguousarray(picture[y0:y1, x0:x1])
+        return picture, None
+    return np.ascontiguousarray(picture[y0:y1, x0:x1]), (x0, y0, x1, y1)
 
 
 def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
@@ -314,7 +335,7 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
             x0, y0, x1, y1 = region
             figure = np.ascontiguousarray(rest[y0:y1, x0:x1])
             more = _photos_in(inst, photos, figure, "photo beside text", where)[0]
-            more = [p for p in more if p.ranked[0][0] not in seen]  # not what was blanked
+            more = [_on_page(p, picture, region) for p in more if p.ranked[0][0] not in seen]
             found += more
             if more:
                 lines = [b for b in lines if not _inside(b, region)]
@@ -329,6 +350,15 @@ def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) ->
     if found and not ranked:
         return found
     return [*found, _Leak("text", ranked, source, text, first)]
+
+
+def _on_page(part: _Leak, picture: np.ndarray, region: tuple[int, int, int, int]) -> _Leak:
+    """A photo found in a region of a picture, placed back on the whole picture (for the
+    evidence report's "where in the leak")."""
+    x0, y0 = region[0], region[1]
+    box = part.box or (0, 0, region[2] - x0, region[3] - y0)
+    on_page = (box[0] + x0, box[1] + y0, box[2] + x0, box[3] + y0)
+    return replace(part, context=picture, box=on_page)
 
 
 def _mostly_in(line: np.ndarray, covered: np.ndarray) -> bool:
@@ -541,7 +571,14 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         result = TraceResult(
             "no-match", None, (), (), epsilon, 0, 0, 0, tuple(ranked), tuple(notes)
         )
-    return replace(result, leak_format=leak.source, leak_text=leak.text, leak_picture=leak.picture)
+    return replace(
+        result,
+        leak_format=leak.source,
+        leak_text=leak.text,
+        leak_picture=leak.picture,
+        leak_context=leak.context,
+        leak_box=leak.box,
+    )
 
 
 def _verdict_row(result: TraceResult) -> dict[str, object]:
