@@ -343,3 +343,67 @@ def test_a_thumbnail_of_a_photo_copy_is_found(tmp_path, database, pack):
     verdict = _trace(home, leak, "--json")
     assert verdict["item"] == ids["cup"] and verdict["verdict"] in ("accused", "inconclusive")
     assert set(_parts(verdict)[ids["cup"]]) <= {people[6]}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_path, database, pack):
+    """A ZIP posted on a forum holds one person's photo copy and another's report pasted
+    into Word (with files orcon cannot read); an e-mail a tipster forwarded quotes a third
+    person's copy in its text, attaches a fourth's photo and, inside a forwarded message,
+    a fifth's. Each file is traced on its own; the notes say where each part was."""
+    import zipfile
+    from email.message import EmailMessage
+
+    import docx
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    document = docx.Document()
+    for para in _prose(copies["text"][people[3]], 2000):
+        document.add_paragraph(para)
+    memo = io.BytesIO()
+    document.save(memo)
+    dump = io.BytesIO()
+    with zipfile.ZipFile(dump, "w") as z:
+        z.writestr("leak/IMG_0093.jpg", copies["rocket"][people[1]])
+        z.writestr("leak/memo.docx", memo.getvalue())
+        z.writestr("leak/old-memo.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300))
+        z.writestr("leak/.DS_Store", b"\x00\x00\x00\x01Bud1")
+        z.writestr("__MACOSX/leak/._IMG_0093.jpg", b"\x00\x05\x16\x07")
+    leak = tmp_path / "dump.zip"
+    leak.write_bytes(dump.getvalue())
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["rocket"]: [people[1]], ids["text"]: [people[3]]}, verdict
+    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    assert "Found in the archive: leak/memo.docx" in notes
+    assert "Found in the archive: leak/IMG_0093.jpg" in notes
+    assert "Not read in the archive: leak/old-memo.doc (this is an old Office file" in notes
+    assert ".DS_Store" not in notes and "MACOSX" not in notes
+
+    inner = EmailMessage()
+    inner["From"], inner["To"], inner["Subject"] = "o@harbour.example", "x@news.example", "pic"
+    inner["Date"] = "Mon, 30 Nov 2026 21:04:00 +0000"
+    inner.set_content("As discussed.")
+    inner.add_attachment(copies["rocket"][people[9]], maintype="image", subtype="jpeg",
+                         filename="scene.jpg")  # fmt: skip
+    tip = EmailMessage()
+    tip["From"], tip["To"], tip["Subject"] = "tips@proton.example", "desk@news.example", "Fwd"
+    tip["Date"] = "Tue, 01 Dec 2026 08:12:00 +0000"
+    quote = " ".join(" ".join(_prose(copies["text"][people[6]], 250)).split()[:250])
+    tip.set_content("You will want to see this. From the briefing:\n\n" + quote)
+    tip.add_attachment(copies["cup"][people[8]], maintype="image", subtype="jpeg",
+                       filename="IMG_2041.jpg")  # fmt: skip
+    tip.add_attachment(inner)
+    leak = tmp_path / "tip.eml"
+    leak.write_bytes(bytes(tip))
+    verdict = _trace(home, leak, "--json")
+    found = {
+        (str(p["item"]), tuple(a["person"] for a in p["accused"]))  # type: ignore[index, union-attr]
+        for p in [verdict, *verdict["others"]]  # type: ignore[list-item]
+    }
+    assert found == {
+        (ids["text"], (people[6],)),
+        (ids["cup"], (people[8],)),
+        (ids["rocket"], (people[9],)),
+    }, verdict
+    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    assert "Found in the e-mail: its text" in notes and "Found in the e-mail: scene.jpg" in notes

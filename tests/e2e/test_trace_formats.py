@@ -235,6 +235,38 @@ def test_a_photo_copy_saved_as_avif_heic_or_gif_names_its_holder(tmp_path, datab
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_iphone_photo_shared_as_heic_is_copied_and_traced_through_the_cli(
+    tmp_path, database, photo
+):
+    """Each step in a new process, as an officer runs it: a HEIC original's size is read
+    by the trace too (its header needs pillow-heif, which a new process must load)."""
+    import pillow_heif
+
+    heic = tmp_path / "IMG_0412.HEIC"
+    pillow_heif.from_pillow(Image.open(io.BytesIO(photo))).save(heic, quality=80)
+    home = tmp_path / "home"
+
+    def orcon(*args: str) -> str:
+        run = [sys.executable, "-m", "orcon", "--home", str(home), *args]
+        out = subprocess.run(run, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    orcon("init", "--org", "Northshire Constabulary")
+    orcon("org", "add", "Harbour City PD")
+    for who in "ab":
+        orcon("person", "add", f"{who}@harbour.example", "--org", "Harbour City PD")
+    shared = orcon("share", str(heic), "--title", "Van", "--tlp", "amber", "--to",
+                   "Harbour City PD", "--json")  # fmt: skip
+    item = json.loads(shared)["id"]
+    copy = tmp_path / "copy.jpg"
+    orcon("copy", item, "--for", "b@harbour.example", "--out", str(copy))
+    assert copy.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG copy of a HEIC original
+    rc, verdict = _trace(home, copy)
+    assert rc == 0 and _accused(verdict) == ["b@harbour.example"], verdict
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_retyped_excerpt_saved_as_utf16_or_windows_1252_names_its_holder(
     tmp_path, database, shared
 ):
@@ -248,6 +280,18 @@ def test_a_retyped_excerpt_saved_as_utf16_or_windows_1252_names_its_holder(
         leak.write_bytes(retyped.encode(encoding, "ignore"))
         rc, verdict = _trace(home, leak)
         assert rc == 0 and _accused(verdict) == [leaker], (encoding, verdict)
+
+
+def _flagged(archive: bytes) -> bytes:
+    """A ZIP archive whose entries are marked encrypted (bit 0 of the general-purpose
+    flags, in each local header and central directory entry), as a locked dump is."""
+    data = bytearray(archive)
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        start = 0
+        while (i := data.find(sig, start)) >= 0:
+            data[i + at] |= 0x1
+            start = i + 4
+    return bytes(data)
 
 
 def _wide_png() -> bytes:
@@ -276,11 +320,16 @@ def test_files_orcon_cannot_read_are_refused_with_what_to_do(tmp_path, database,
 
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("copy.md", "text")
+        z.writestr("memo.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 200)
+        z.writestr("__MACOSX/._memo.doc", b"\x00\x05\x16\x07")
+    locked = io.BytesIO()
+    with zipfile.ZipFile(locked, "w") as z:
+        z.writestr("copy.md", b"text")  # marked encrypted by _flagged below
     cases = {
         "locked.pdf": (pdf(True), "password-protected"),
         "broken.pdf": (b"%PDF-1.7\n" + b"\x00garbage" * 50, "the PDF could not be read"),
-        "leaks.zip": (archive.getvalue(), "unpack it and trace the leaked files in it"),
+        "leaks.zip": (archive.getvalue(), "nothing in the archive could be traced: memo.doc"),
+        "locked.zip": (_flagged(locked.getvalue()), "the ZIP archive is password-protected"),
         "broken.docx": (b"PK\x03\x04" + b"\x00" * 40, "damaged ZIP archive"),
         "broken.gif": (b"GIF89a" + b"\x00" * 20, "the GIF image is corrupt or truncated"),
         "memo.pdf": (b"\x00\x01 not a PDF at all" * 9, "orcon does not read this kind of file"),

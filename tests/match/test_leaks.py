@@ -254,3 +254,46 @@ def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():
     empty.attach(MIMEImage(cv2.imencode(".png", photo)[1].tobytes(), "png"))
     with pytest.raises(UsageError, match="holds no HTML page"):
         leaks.mhtml_page(empty.as_bytes())
+
+
+def test_archives_and_e_mails_give_their_files():
+    import io
+    import zipfile
+    from email.message import EmailMessage
+
+    import pytest
+
+    from orcon.errors import UsageError
+
+    dump = io.BytesIO()
+    with zipfile.ZipFile(dump, "w") as z:
+        for k in range(leaks.MAX_CONTAINED + 3):
+            z.writestr(f"d/f{k:02}.txt", f"file {k}")
+        z.writestr("d/.hidden", "x")
+        z.writestr("__MACOSX/d/._f00.txt", "x")
+        z.writestr("d/sub/", "")
+    assert leaks.format_of(dump.getvalue()) == "zip"
+    files, more = leaks.archive_files(dump.getvalue())
+    assert [n for n, _ in files][:2] == ["d/f00.txt", "d/f01.txt"] and files[1][1] == b"file 1"
+    assert (len(files), more) == (leaks.MAX_CONTAINED, 3)
+    # An archive that unpacks to more than orcon reads is refused (declared sizes aside).
+    big = io.BytesIO()
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("zeros.bin", bytes(leaks.MAX_UNPACKED + 10))
+    with pytest.raises(UsageError, match="unpacks to more than"):
+        leaks.archive_files(big.getvalue())
+
+    mail = EmailMessage()
+    mail["From"], mail["Subject"] = "a@example.org", "the memo"
+    mail.set_content("Officers were called to Harbour Road.")
+    mail.add_attachment(b"%PDF-1.7 ...", maintype="application", subtype="pdf", filename="m.pdf")
+    assert leaks.format_of(bytes(mail)) == "email"
+    files, more = leaks.email_files(bytes(mail))
+    assert [n for n, _ in files] == ["its text", "m.pdf"] and more == 0
+    assert b"Harbour Road" in files[0][1] and files[1][1] == b"%PDF-1.7 ..."
+    # A page saved by Chromium has a header too, but is a page.
+    saved = b"From: <Saved by Blink>\r\nSnapshot-Content-Location: https://x.example/\r\n"
+    saved += b"Subject: x\r\nMIME-Version: 1.0\r\nContent-Type: multipart/related;\r\n\r\n"
+    assert leaks.format_of(saved) == "mhtml"
+    # A text whose first line merely has a colon is text.
+    assert leaks.format_of(b"Summary: officers were called.\n\nThe van was found.") == "text"

@@ -221,7 +221,8 @@ def _print_part(result: tracing.TraceResult) -> None:
         print(
             f"  Nobody is accused unless that chance is at most "
             f"{result.false_accusation_bound:g}/{result.population} "
-            f"for the {result.population} recipients."
+            f"for the {result.population} "
+            f"{'recipient' if result.population == 1 else 'recipients'}."
         )
     for note in result.notes:
         print(f"  {note}")

@@ -37,10 +37,31 @@ _MHTML = re.compile(rb"^content-type:\s*multipart/related", re.IGNORECASE | re.M
 _HTML_TAG = re.compile(rb"</(?:p|div|article|body|span|h[1-6])>", re.IGNORECASE)
 
 
+_FIELD = re.compile(rb"^[A-Za-z0-9-]+:")
+_MAIL_FIELDS = {b"from", b"to", b"cc", b"subject", b"date", b"message-id"}
+
+
+def _mail_header(head: bytes) -> dict[bytes, bytes] | None:
+    """The header fields a file starts with, if it starts with an RFC 5322 header (an
+    e-mail, or a page saved as MHTML); None if it does not."""
+    ends = [i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i > 0]
+    if not ends:
+        return None
+    fields: dict[bytes, bytes] = {}
+    for line in head[: min(ends)].splitlines():
+        if line[:1] in (b" ", b"\t"):  # a folded line continues the field before it
+            continue
+        m = _FIELD.match(line)
+        if m is None:
+            return None
+        fields[line[: m.end() - 1].lower()] = line[m.end() :].strip()
+    return fields
+
+
 def format_of(data: bytes) -> str:
-    """The leak's format: pdf, docx, html, mhtml (a web page saved as one file, as
-    Chromium's "Webpage, Single File" does) or text (images are recognised by
-    orcon.marks.image.codec first); a ZIP archive other than a Word document is refused."""
+    """The leak's format: pdf, docx, zip (another ZIP archive), email (a message saved as
+    .eml), html, mhtml (a web page saved as one file, as Chromium's "Webpage, Single File"
+    does) or text (images are recognised by orcon.marks.image.codec first)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -57,9 +78,14 @@ def format_of(data: bytes) -> str:
                     f"reads ({MAX_UNPACKED // 2**20} MiB): save its text as PDF or text"
                 )
             return "docx"
-        raise UsageError(
-            "the file is a ZIP archive: unpack it and trace the leaked files in it one by one"
-        )
+        return "zip"
+    fields = _mail_header(head)
+    if fields is not None:
+        saved = b"saved by" in fields.get(b"from", b"").lower()
+        if b"snapshot-content-location" in fields or saved:
+            return "mhtml"
+        if len(_MAIL_FIELDS & fields.keys()) >= 2:
+            return "email"
     if _MHTML.search(head[:2048]) and b"mime-version:" in head[:2048].lower():
         return "mhtml"
     lowered = head[:64].lower()
@@ -95,6 +121,75 @@ def leak_text(data: bytes) -> str:
             "PDF or text, then trace that"
         )
     raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
+
+
+MAX_CONTAINED = 20  # files of an archive, or parts of an e-mail, that are traced
+
+
+def archive_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
+    """The files of a ZIP archive (a leak dump), up to MAX_CONTAINED, with how many more
+    it holds; folders, macOS resource forks and hidden files are passed over. Refused:
+    a password-protected archive, and one that unpacks to more than MAX_UNPACKED (the
+    sizes it declares are not trusted: each file is read with a limit)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        files = [
+            i
+            for i in archive.infolist()
+            if not i.is_dir()
+            and not i.filename.startswith("__MACOSX/")
+            and not i.filename.rsplit("/", 1)[-1].startswith(".")
+        ]
+        if any(i.flag_bits & 0x1 for i in files):
+            raise UsageError(
+                "the ZIP archive is password-protected: unpack it with its password and "
+                "trace the files in it"
+            )
+        out: list[tuple[str, bytes]] = []
+        total = 0
+        for info in files[:MAX_CONTAINED]:
+            with archive.open(info) as fh:
+                blob = fh.read(MAX_UNPACKED - total + 1)
+            total += len(blob)
+            if total > MAX_UNPACKED:
+                raise UsageError(
+                    f"the ZIP archive unpacks to more than {MAX_UNPACKED // 2**20} MiB, more "
+                    "than orcon reads: unpack it and trace its files one by one"
+                )
+            out.append((info.filename, blob))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as err:
+        raise UsageError(f"the ZIP archive could not be read ({err})") from None
+    return out, len(files) - len(out)
+
+
+def email_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
+    """What an e-mail saved as .eml carries: its text ("its text", plain or HTML) and its
+    attachments by file name (a forwarded message attached is itself an e-mail), up to
+    MAX_CONTAINED, with how many more it holds."""
+    import email
+    import email.policy
+    from email.message import EmailMessage
+
+    message = email.message_from_bytes(data, policy=email.policy.default)
+    out: list[tuple[str, bytes]] = []
+    if isinstance(message, EmailMessage):
+        body = message.get_body(preferencelist=("plain", "html"))
+        if body is not None:
+            text = body.get_content()
+            if isinstance(text, str) and text.strip():
+                out.append(("its text", text.encode("utf-8")))
+        for k, part in enumerate(message.iter_attachments(), start=1):
+            name = part.get_filename() or f"attachment {k}"
+            if part.get_content_type() == "message/rfc822":
+                inner = part.get_payload()
+                first = inner[0] if isinstance(inner, list) and inner else None
+                blob = first.as_bytes() if isinstance(first, email.message.Message) else b""
+            else:
+                raw = part.get_payload(decode=True)
+                blob = raw if isinstance(raw, bytes) else b""
+            if blob:
+                out.append((name, blob))
+    return out[:MAX_CONTAINED], max(0, len(out) - MAX_CONTAINED)
 
 
 def html_text(html: str) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 from collections import Counter
 from collections.abc import Callable
@@ -147,6 +146,10 @@ class _Leak:
     # part's box (x0, y0, x1, y1): the evidence report shows where on the page it was.
     context: np.ndarray | None = None
     box: tuple[int, int, int, int] | None = None
+    # For a part of a file inside an archive or an e-mail: which, and what in it was not read.
+    container: str = ""  # "archive" | "e-mail"
+    member: str = ""
+    unread: tuple[str, ...] = ()
 
 
 def _photos_in(
@@ -210,13 +213,11 @@ def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
     """A shared photo's width and height (from its file's header; cached)."""
     size: tuple[int, int] | None = inst.cache.get("photo-size", item_id)
     if size is None:
-        from PIL import Image
-
         with inst.reading() as s:
             item = s.get(Item, item_id)
             assert item is not None
-        with Image.open(io.BytesIO(inst.blobs.get(item.id, item.wrapped_key))) as img:
-            size = inst.cache.put("photo-size", item_id, (int(img.width), int(img.height)))
+        blob = inst.blobs.get(item.id, item.wrapped_key)
+        size = inst.cache.put("photo-size", item_id, codec.picture_size(blob))
     return size
 
 
@@ -263,10 +264,46 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
 _INSIDE = {"pdf": "pdf image", "docx": "docx image", "html": "html image", "mhtml": "html image"}
 
 
-def _candidates(inst: Instance, data: bytes, progress: Callable[[str], None]) -> list[_Leak]:
+MAX_NESTING = 2  # an e-mail attached to an e-mail, or a ZIP in an e-mail; no deeper
+
+
+def _contained(
+    inst: Instance, data: bytes, kind: str, progress: Callable[[str], None], depth: int
+) -> list[_Leak]:
+    """Each file of a ZIP archive (a leak dump), or the text and each attachment of an
+    e-mail, traced as parts of the one leak."""
+    what = "archive" if kind == "zip" else "e-mail"
+    files, more = leaks.archive_files(data) if kind == "zip" else leaks.email_files(data)
+    parts: list[_Leak] = []
+    unread: list[str] = []
+    for name, blob in files:
+        if depth + 1 >= MAX_NESTING and leaks.format_of(blob) in ("zip", "email"):
+            unread.append(f"{name} (an archive or e-mail inside another is not opened)")
+            continue
+        progress(f"reading {name} in the {what}")
+        try:
+            found = _candidates(inst, blob, progress, depth + 1)
+        except UsageError as err:
+            unread.append(f"{name} ({err})")
+            continue
+        parts += [p if p.container else replace(p, container=what, member=name) for p in found]
+    if more:
+        unread.append(f"{more} more file(s): orcon reads the first {leaks.MAX_CONTAINED}")
+    if not parts:
+        why = "; ".join(unread[:3]) if unread else "it is empty"
+        raise UsageError(f"nothing in the {what} could be traced: {why}")
+    return [replace(p, unread=(*p.unread, *unread)) for p in parts]
+
+
+def _candidates(
+    inst: Instance, data: bytes, progress: Callable[[str], None], depth: int = 0
+) -> list[_Leak]:
     """What the leak holds and the items each part may come from: the photos in it, and
     its text, whether it leaked as text, a web page, a PDF, a Word document or a picture
-    (read by OCR where it matches no shared photo, or around the shared photos in it)."""
+    (read by OCR where it matches no shared photo, or around the shared photos in it),
+    and for an archive or an e-mail, what each file in it holds."""
+    if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in ("zip", "email"):
+        return _contained(inst, data, kind, progress, depth)
     source, text, pictures, inside = _pictures_of(data, progress)
     with inst.reading() as s:
         rows = list(s.scalars(select(ItemFeatures)).all())
@@ -502,6 +539,10 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
                 words=len((leak.text or "").split()), where=f" ({leak.where})" if leak.where else ""
             )
         )
+    if leak.member:
+        notes.append(f"Found in the {leak.container}: {leak.member}.")
+    if leak.unread:
+        notes.append(f"Not read in the {leak.container}: " + "; ".join(leak.unread) + ".")
     if leak.ocr_pictures:
         notes.append(
             f"The text of {leak.ocr_pictures} picture(s) in the file was read by OCR and "

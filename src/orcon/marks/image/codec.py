@@ -83,6 +83,19 @@ def picture_format(data: bytes) -> str | None:
     return None
 
 
+def picture_size(data: bytes) -> tuple[int, int]:
+    """A picture's width and height from its header alone (any format decode reads)."""
+    if picture_format(data) == "heif":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            return int(img.width), int(img.height)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise UsageError("the picture is corrupt or truncated") from None
+
+
 def _read_only(data: bytes, fmt: str) -> np.ndarray:
     """Pixels (BGR) of a GIF, AVIF or HEIC picture, read by Pillow (and pillow-heif)."""
     from PIL import ImageOps
