@@ -117,8 +117,9 @@ def leak_text(data: bytes) -> str:
             return data.decode("cp1252", "replace")
     if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         raise UsageError(
-            "this is an old Office file (.doc, .xls or .ppt): open it and save it as .docx, "
-            "PDF or text, then trace that"
+            "this is an old Office file (.doc, .xls or .ppt) or an Outlook message (.msg): "
+            "save it as .docx, PDF or text (a message as HTML or text, or its attachments "
+            "as they are), then trace that"
         )
     raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
 
