@@ -407,3 +407,16 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     }, verdict
     notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
     assert "Found in the e-mail: its text" in notes and "Found in the e-mail: scene.jpg" in notes
+    # An HTML message that shows the photo in its text (inline, by Content-ID).
+    shown = EmailMessage()
+    shown["From"], shown["To"], shown["Subject"] = "a@example.org", "desk@news.example", "look"
+    shown.set_content("See the picture below.")
+    shown.add_alternative('<p>See the picture below.</p><img src="cid:photo1">', subtype="html")
+    html_part = shown.get_payload()[1]  # type: ignore[index]
+    cup = copies["cup"][people[2]]
+    html_part.add_related(cup, maintype="image", subtype="jpeg", cid="<photo1>")
+    leak = tmp_path / "inline.eml"
+    leak.write_bytes(bytes(shown))
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["cup"]: [people[2]]}, verdict
+    assert any("picture 1 in its text" in n for n in verdict["notes"])  # type: ignore[union-attr]

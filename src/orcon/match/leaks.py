@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -164,9 +165,10 @@ def archive_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
 
 
 def email_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
-    """What an e-mail saved as .eml carries: its text ("its text", plain or HTML) and its
-    attachments by file name (a forwarded message attached is itself an e-mail), up to
-    MAX_CONTAINED, with how many more it holds."""
+    """What an e-mail saved as .eml carries: its text ("its text", plain or HTML), its
+    attachments by file name (a forwarded message attached is itself an e-mail) and the
+    pictures shown in its text (an HTML message's inline images), up to MAX_CONTAINED,
+    with how many more it holds."""
     import email
     import email.policy
     from email.message import EmailMessage
@@ -179,7 +181,9 @@ def email_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
             text = body.get_content()
             if isinstance(text, str) and text.strip():
                 out.append(("its text", text.encode("utf-8")))
+        attached: set[int] = set()
         for k, part in enumerate(message.iter_attachments(), start=1):
+            attached.add(id(part))
             name = part.get_filename() or f"attachment {k}"
             if part.get_content_type() == "message/rfc822":
                 inner = part.get_payload()
@@ -190,7 +194,23 @@ def email_files(data: bytes) -> tuple[list[tuple[str, bytes]], int]:
                 blob = raw if isinstance(raw, bytes) else b""
             if blob:
                 out.append((name, blob))
+        for k, part in enumerate(_inline_pictures(message, attached), start=1):
+            raw = part.get_payload(decode=True)
+            if isinstance(raw, bytes) and raw:
+                out.append((part.get_filename() or f"picture {k} in its text", raw))
     return out[:MAX_CONTAINED], max(0, len(out) - MAX_CONTAINED)
+
+
+def _inline_pictures(part: Any, attached: set[int]) -> Iterator[Any]:
+    """The pictures an e-mail shows in its text (not attached, not in a forwarded
+    message, which is read as an e-mail of its own)."""
+    if part.get_content_type() == "message/rfc822":
+        return
+    if part.is_multipart():
+        for sub in part.iter_parts():
+            yield from _inline_pictures(sub, attached)
+    elif part.get_content_maintype() == "image" and id(part) not in attached:
+        yield part
 
 
 def html_text(html: str) -> str:
