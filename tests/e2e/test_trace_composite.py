@@ -369,6 +369,7 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
         z.writestr("leak/old-memo.doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(300))
         z.writestr("leak/.DS_Store", b"\x00\x00\x00\x01Bud1")
         z.writestr("__MACOSX/leak/._IMG_0093.jpg", b"\x00\x05\x16\x07")
+        z.writestr("leak/more.zip", b"PK\x03\x04 cut short")
     leak = tmp_path / "dump.zip"
     leak.write_bytes(dump.getvalue())
     verdict = _trace(home, leak, "--json")
@@ -377,6 +378,7 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     assert "Found in the archive: leak/memo.docx" in notes
     assert "Found in the archive: leak/IMG_0093.jpg" in notes
     assert "Not read in the archive: leak/old-memo.doc (this is an old Office file" in notes
+    assert "leak/more.zip (the file is a damaged ZIP archive)" in notes
     assert ".DS_Store" not in notes and "MACOSX" not in notes
 
     inner = EmailMessage()

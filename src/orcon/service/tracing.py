@@ -277,11 +277,12 @@ def _contained(
     parts: list[_Leak] = []
     unread: list[str] = []
     for name, blob in files:
-        if depth + 1 >= MAX_NESTING and leaks.format_of(blob) in ("zip", "email"):
-            unread.append(f"{name} (an archive or e-mail inside another is not opened)")
-            continue
-        progress(f"reading {name} in the {what}")
         try:
+            inner = codec.picture_format(blob) is None and leaks.format_of(blob)
+            if depth + 1 >= MAX_NESTING and inner in ("zip", "email"):
+                unread.append(f"{name} (an archive or e-mail inside another is not opened)")
+                continue
+            progress(f"reading {name} in the {what}")
             found = _candidates(inst, blob, progress, depth + 1)
         except UsageError as err:
             unread.append(f"{name} ({err})")
