@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -68,6 +69,23 @@ def _trace(home: Path, leak: Path, *extra: str) -> tuple[int, dict[str, object] 
         timeout=180,
     )
     return out.returncode, (json.loads(out.stdout) if out.returncode == 0 else out.stderr)
+
+
+def _cli(home: Path, people: list[str]) -> Callable[..., str]:
+    """``orcon --home HOME …`` in a new process each time (asserting it succeeds), on an
+    instance made for ``people`` at Harbour City PD."""
+
+    def orcon(*args: str) -> str:
+        run = [sys.executable, "-m", "orcon", "--home", str(home), *args]
+        out = subprocess.run(run, capture_output=True, text=True, timeout=180)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    orcon("init", "--org", "Northshire Constabulary")
+    orcon("org", "add", "Harbour City PD")
+    for who in people:
+        orcon("person", "add", who, "--org", "Harbour City PD")
+    return orcon
 
 
 def _accused(verdict: dict[str, object] | str) -> list[str]:
@@ -246,16 +264,7 @@ def test_an_iphone_photo_shared_as_heic_is_copied_and_traced_through_the_cli(
     pillow_heif.from_pillow(Image.open(io.BytesIO(photo))).save(heic, quality=80)
     home = tmp_path / "home"
 
-    def orcon(*args: str) -> str:
-        run = [sys.executable, "-m", "orcon", "--home", str(home), *args]
-        out = subprocess.run(run, capture_output=True, text=True, timeout=180)
-        assert out.returncode == 0, out.stderr
-        return out.stdout
-
-    orcon("init", "--org", "Northshire Constabulary")
-    orcon("org", "add", "Harbour City PD")
-    for who in "ab":
-        orcon("person", "add", f"{who}@harbour.example", "--org", "Harbour City PD")
+    orcon = _cli(home, [f"{who}@harbour.example" for who in "ab"])
     shared = orcon("share", str(heic), "--title", "Van", "--tlp", "amber", "--to",
                    "Harbour City PD", "--json")  # fmt: skip
     item = json.loads(shared)["id"]
@@ -264,6 +273,45 @@ def test_an_iphone_photo_shared_as_heic_is_copied_and_traced_through_the_cli(
     assert copy.read_bytes()[:3] == b"\xff\xd8\xff"  # a JPEG copy of a HEIC original
     rc, verdict = _trace(home, copy)
     assert rc == 0 and _accused(verdict) == ["b@harbour.example"], verdict
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(tmp_path, database):
+    """The analyst's report is a Word document: each partner gets a Word copy worded as
+    their own; the copy leaked as it is, or retyped in part, names its holder."""
+    import docx
+
+    document = docx.Document()
+    for block in REPORT.read_text().split("\n\n"):
+        block = block.strip()
+        if block.startswith("#"):
+            document.add_heading(block.lstrip("#").strip(), level=1)
+        elif block:
+            document.add_paragraph(" ".join(block.split()))
+    report = tmp_path / "Kestrel interim report.docx"
+    document.save(report)
+    home = tmp_path / "home"
+
+    people = [f"o{i}@harbour.example" for i in range(6)]
+    orcon = _cli(home, people)
+    assert "code symbols in" in orcon("marks", "text", "preview", str(report))
+    shared = orcon("share", str(report), "--title", "Kestrel", "--tlp", "amber", "--to",
+                   "Harbour City PD", "--json")  # fmt: skip
+    item = json.loads(shared)["id"]
+    out = tmp_path / "copies"
+    orcon("copy", item, "--all", "--out-dir", str(out))
+    copies = {p: out / f"{item}-{p.split('@')[0]}.docx" for p in people}
+    texts = {p: [x.text for x in docx.Document(str(f)).paragraphs] for p, f in copies.items()}
+    assert all(t[0] == "TLP:AMBER" for t in texts.values())
+    assert len({"\n".join(t) for t in texts.values()}) == len(people)  # each worded its own
+    rc, verdict = _trace(home, copies[people[4]])
+    assert rc == 0 and _accused(verdict) == [people[4]], verdict
+    prose = [t for t in texts[people[2]][1:] if len(t.split()) > 12]
+    excerpt = " ".join(" ".join(prose).replace("\u200b", "").replace("\u2060", "").split()[:250])
+    leak = tmp_path / "retyped.txt"
+    leak.write_text(excerpt.encode("ascii", "ignore").decode())
+    rc, verdict = _trace(home, leak)
+    assert rc == 0 and _accused(verdict) == [people[2]], verdict
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

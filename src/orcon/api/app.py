@@ -235,15 +235,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return _item_json(sharing.get_item(inst, item_id))
 
     def _copy_response(cp: sharing.IssuedCopy) -> Response:
-        media = {
-            "jpeg": "image/jpeg",
-            "png": "image/png",
-            "webp": "image/webp",
-            "tiff": "image/tiff",
-            "bmp": "image/bmp",
-            "markdown": "text/markdown; charset=utf-8",
-            "text": "text/plain; charset=utf-8",
-        }[cp.item.format]
+        media = sharing.MEDIA_TYPES.get(cp.item.format, "application/octet-stream")
         return Response(
             cp.data,
             media_type=media,

@@ -473,8 +473,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("share", cmd_share, "share a photo or a text report under handling markings")
     p.add_argument(
         "file",
-        help="a photo (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF, HEIC) or a UTF-8 text or "
-        "Markdown report",
+        help="a photo (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF, HEIC) or a report (Word .docx, "
+        "UTF-8 text or Markdown)",
     )
     p.add_argument("--title", required=True, help="what partners see the item as")
     p.add_argument("--tlp", required=True, help="clear, green, amber, amber+strict or red")

@@ -23,6 +23,7 @@ from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import Embedder, decode, encode
 from orcon.marks.image.codec import FORMATS, ImageFormat, picture_format
+from orcon.marks.text import word
 from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
@@ -34,6 +35,18 @@ from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item, ItemFeatures, ItemOrg, ItemPerson, Org, Person, Recipient
 
 MAX_UPLOAD = 64 * 1024 * 1024
+
+# What a copy is sent as, by its item's format.
+MEDIA_TYPES = {
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "webp": "image/webp",
+    "tiff": "image/tiff",
+    "bmp": "image/bmp",
+    "markdown": "text/markdown; charset=utf-8",
+    "text": "text/plain; charset=utf-8",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 DEFAULT_MAX_RECIPIENTS = 1000
 DEFAULT_COLLUSION = 3
 
@@ -156,9 +169,11 @@ def share(
     if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
         raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
     kind = "photo" if picture_format(data) is not None else "text"
-    if kind == "text" and _looks_binary(data):
+    in_word = kind == "text" and word.is_word(data)
+    if kind == "text" and not in_word and _looks_binary(data):
         raise UsageError(
-            f"unsupported file: orcon shares photos ({FORMATS}) and UTF-8 text or Markdown reports"
+            f"unsupported file: orcon shares photos ({FORMATS}) and reports as Word documents "
+            "(.docx) or UTF-8 text or Markdown"
         )
     model = b""  # a text item's sites, kept with it (see text_document)
     if kind == "photo":
@@ -174,7 +189,7 @@ def share(
             repr(features.scale),
         )
     else:
-        doc = text_marks.parse(text_marks.decode_text(data), fragile=fragile)
+        doc = text_marks.parse(_report_text(data), fragile=fragile)
         length = doc.symbols  # the wording's symbols, then the fragile marks'
         need = text_symbols_needed(max_recipients)
         collusion = 1  # identification code: see docs/marks-text.md and ADR 0005
@@ -187,7 +202,7 @@ def share(
                 "of your own written as {{alt:first|second}}: see `orcon marks text preview`)"
             )
         markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
-        fmt_name = "markdown" if markdown else "text"
+        fmt_name = "docx" if in_word else "markdown" if markdown else "text"
         keypoints, descriptors, scale = b"", match_text.item_shingles(doc).tobytes(), "text"
         model = json.dumps(text_marks.to_model(doc)).encode()
     item_id = "itm_" + secrets.token_hex(8)
@@ -408,7 +423,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
             "this is a photo: the preview is for text reports (a photo's copies differ by "
             "marks no one can see, not by wording)"
         )
-    doc = text_marks.parse(text_marks.decode_text(data), locale)
+    doc = text_marks.parse(_report_text(data), locale)
     by_sentence: dict[int, list[text_marks.Site]] = {}
     for site in doc.sites:
         by_sentence.setdefault(site.sentence, []).append(site)
@@ -447,6 +462,17 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
     }
 
 
+def _report_text(data: bytes) -> str:
+    """A report's text as the fingerprint reads it: a Word document's paragraphs, or the
+    text of a UTF-8 text or Markdown file."""
+    return word.source(data) if word.is_word(data) else text_marks.decode_text(data)
+
+
+def _item_text(inst: Instance, item: Item) -> str:
+    blob = inst.blobs.get(item.id, item.wrapped_key)
+    return word.source(blob) if item.media_format == "docx" else text_marks.decode_text(blob)
+
+
 def _looks_binary(data: bytes) -> bool:
     head = data[:4096]
     return b"\x00" in head or head.startswith((b"%PDF", b"PK\x03\x04", b"MZ", b"GIF8", b"\x7fELF"))
@@ -466,7 +492,7 @@ def text_words(inst: Instance, item: Item) -> list[str]:
         doc = hit if hit is not None else text_document(inst, item)
         return [w for part in (doc.source, *(f for x in doc.sites for f in x.forms)) for w in
                 tokens(part)]  # fmt: skip
-    text = text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key))
+    text = _item_text(inst, item)
     raw = inst.blobs.unseal(item.id, item.wrapped_key, TEXT_MODEL, item.text_model)
     try:
         forms = [str(f) for site in json.loads(raw)["sites"] for f in site[2]]
@@ -482,7 +508,7 @@ def text_document(inst: Instance, item: Item) -> text_marks.Document:
     """The parsed original of a text item, cached per instance."""
     hit: text_marks.Document | None = inst.cache.get("text", item.id)
     if hit is None:
-        text = text_marks.decode_text(inst.blobs.get(item.id, item.wrapped_key))
+        text = _item_text(inst, item)
         if item.text_model is None:  # shared before items kept their model (revision 0004)
             hit = text_marks.parse(text, fragile=False)
         else:
@@ -548,18 +574,21 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
         index = int(used)
     else:
         index = row.code_index
-    word = item_code(inst, item).codeword(index)
+    codeword = item_code(inst, item).codeword(index)
     info = _item_info(s, item)
-    if item.kind == "text":
-        body = text_marks.render(text_document(inst, item), word)
+    if item.kind == "text" and item.media_format == "docx":
+        rendered = text_marks.render(text_document(inst, item), codeword)
+        data = word.copy(inst.blobs.get(item.id, item.wrapped_key), rendered, info.markings)
+    elif item.kind == "text":
+        body = text_marks.render(text_document(inst, item), codeword)
         md = item.media_format == "markdown"
         banner = f"> **{info.markings}**\n\n" if md else f"{info.markings}\n\n"
         data = (banner + body).encode("utf-8")
     else:
         emb, fmt, quality = _prepared(inst, item)
-        data = encode(emb.mark(word), fmt, quality)
+        data = encode(emb.mark(codeword), fmt, quality)
     commitment = hashlib.sha256(
-        item.id.encode() + index.to_bytes(8, "big") + np.packbits(word).tobytes()
+        item.id.encode() + index.to_bytes(8, "big") + np.packbits(codeword).tobytes()
     ).hexdigest()
     seq = ledger.append(
         s,

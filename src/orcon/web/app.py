@@ -310,12 +310,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             cp = sharing.issue_copy(inst, item_id, who.email)
         except OrconError as err:
             return page(request, "halted.html", 403, reason=err.diagnostics())
-        media = {
-            "jpeg": "image/jpeg",
-            "png": "image/png",
-            "markdown": "text/markdown; charset=utf-8",
-            "text": "text/plain; charset=utf-8",
-        }.get(cp.item.format, "application/octet-stream")
+        media = sharing.MEDIA_TYPES.get(cp.item.format, "application/octet-stream")
         return Response(
             cp.data,
             media_type=media,

@@ -1,0 +1,169 @@
+"""Reports written in Word: the text the fingerprint is planned on, and each copy as a
+Word document with its own wording, every paragraph's formatting kept.
+
+Analysts write reports in Word and partners expect Word back. The wording sites are
+found in the document's text exactly as in a Markdown report (orcon.marks.text); a
+copy is the original document with each paragraph's characters changed from the
+original's to the copy's wording, run by run, so bold, italics, styles, tables,
+headers and pictures stay as the author made them.
+
+The text is the body's paragraphs and table cells in reading order, separated by
+blank lines. Headings (Word's Title and Heading styles) are written as Markdown
+headings, which the fingerprint never changes; a hyperlink's text is locked (it
+may be a web address), and so is any paragraph whose characters are not all in
+plain runs (a field, say), since a copy could not put its wording back there.
+A line break inside a paragraph is read as a space.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Any
+
+from orcon.errors import UsageError
+
+LOCK, UNLOCK = "{{lock}}", "{{/lock}}"
+MAX_UNPACKED = 100 * 1024 * 1024  # what a Word document may unpack to (a ZIP bomb stops)
+
+
+def is_word(data: bytes) -> bool:
+    """Whether the file is a Word document (.docx: a ZIP holding word/document.xml)."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return False
+    return "word/document.xml" in names
+
+
+@dataclass(frozen=True, slots=True)
+class _Paragraph:
+    runs: list[Any]  # docx Run objects, in order (those inside hyperlinks included)
+    text: str  # what the runs hold, line breaks as spaces: this paragraph in doc.source
+    source: str  # as given to the parser: a heading's "# ", locks around hyperlinks
+    heading: bool
+
+
+def _open(data: bytes) -> Any:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
+        if unpacked > MAX_UNPACKED:
+            raise UsageError(
+                f"the Word document unpacks to {unpacked // 2**20} MiB, more than orcon reads "
+                f"({MAX_UNPACKED // 2**20} MiB)"
+            )
+        return docx.Document(io.BytesIO(data))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
+        raise UsageError(f"the Word document could not be read ({err})") from None
+
+
+def _blocks(document: Any) -> Iterator[Any]:
+    """The body's paragraphs and its tables' cell paragraphs, in reading order (a merged
+    cell once)."""
+    from docx.table import Table
+
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            seen: set[int] = set()
+            for row in block.rows:
+                for cell in row.cells:
+                    if id(cell._tc) in seen:
+                        continue
+                    seen.add(id(cell._tc))
+                    yield from cell.paragraphs
+        else:
+            yield block
+
+
+def _paragraphs(document: Any) -> list[_Paragraph]:
+    from docx.text.hyperlink import Hyperlink
+
+    out = []
+    for para in _blocks(document):
+        runs: list[Any] = []
+        source: list[str] = []
+        for part in para.iter_inner_content():
+            if isinstance(part, Hyperlink):
+                runs += part.runs
+                shown = "".join(r.text for r in part.runs)
+                source.append(f"{LOCK}{shown}{UNLOCK}" if shown.strip() else shown)
+            else:
+                runs.append(part)
+                source.append(part.text)
+        text = "".join(r.text for r in runs)
+        if not text.strip():
+            continue
+        body = "".join(source)
+        if text != para.text:  # characters outside plain runs: nothing can be put back
+            body, text = f"{LOCK}{para.text}{UNLOCK}", para.text
+        style = (para.style.name if para.style is not None else "") or ""
+        heading = style.startswith(("Heading", "Title"))
+        flat = text.replace("\n", " ")
+        source_text = ("# " if heading else "") + body.replace("\n", " ")
+        out.append(_Paragraph(runs, flat, source_text, heading))
+    return out
+
+
+def source(data: bytes) -> str:
+    """The report's text as the fingerprint reads it (Markdown: paragraphs separated by
+    blank lines, headings as "# " lines)."""
+    paragraphs = _paragraphs(_open(data))
+    if not paragraphs:
+        raise UsageError("the Word document holds no text")
+    return "\n\n".join(p.source for p in paragraphs)
+
+
+def copy(data: bytes, rendered: str, markings: str) -> bytes:
+    """The Word document again, its paragraphs worded as ``rendered`` (the copy's text, as
+    orcon.marks.text.render gives it for :func:`source`), the markings first, in bold."""
+    document = _open(data)
+    paragraphs = _paragraphs(document)
+    texts = rendered.split("\n\n")
+    if len(texts) != len(paragraphs):
+        raise UsageError(
+            f"the copy's text has {len(texts)} paragraphs and the document {len(paragraphs)}"
+        )
+    for para, new in zip(paragraphs, texts, strict=True):
+        _reword(para, new[2:] if para.heading and new.startswith("# ") else new)
+    first = next(_blocks(document), None)
+    banner = first.insert_paragraph_before() if first is not None else document.add_paragraph()
+    banner.add_run(markings).bold = True
+    out = io.BytesIO()
+    document.save(out)
+    return out.getvalue()
+
+
+def _reword(para: _Paragraph, new: str) -> None:
+    """Change a paragraph's characters to ``new`` run by run: what is the same keeps its
+    run (and a line break stays a line break); what changes takes the formatting of the
+    run it starts in."""
+    owner: list[int] = []  # the run each character of the paragraph is in
+    chars: list[str] = []
+    for k, run in enumerate(para.runs):
+        owner += [k] * len(run.text)
+        chars += list(run.text)
+    if para.text == new or len(chars) != len(para.text):  # unchanged, or locked whole
+        return
+    pieces: list[list[str]] = [[] for _ in para.runs]
+    matcher = SequenceMatcher(None, para.text, new, autojunk=False)
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "equal":
+            for i in range(a0, a1):
+                pieces[owner[i]].append(chars[i])
+        elif b1 > b0:  # replace or insert: into the run where the change starts
+            at = owner[a0] if a0 < len(owner) else owner[-1]
+            if op == "insert" and a0 > 0 and a0 < len(owner) and owner[a0 - 1] != owner[a0]:
+                at = owner[a0 - 1]  # between two runs: the earlier one (a word's end)
+            pieces[at].append(new[b0:b1])
+    for run, piece in zip(para.runs, pieces, strict=True):
+        text = "".join(piece)
+        if run.text != text:
+            run.text = text

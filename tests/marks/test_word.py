@@ -1,0 +1,117 @@
+"""Reports written in Word: the text the fingerprint reads, and copies that keep the
+document's formatting while their wording differs."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import docx
+import numpy as np
+import pytest
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+
+from orcon.errors import UsageError
+from orcon.marks import text as text_marks
+from orcon.marks.text import word
+
+REPORT = Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md"
+LINK = "https://police.example/appeal/on-request"
+
+
+def _report() -> bytes:
+    """harbour-road as an analyst lays it out in Word: headings, a few words of each
+    paragraph in bold, a table, a line break and a hyperlink."""
+    document = docx.Document()
+    for block in REPORT.read_text().split("\n\n"):
+        block = block.strip()
+        if block.startswith("#"):
+            document.add_heading(block.lstrip("#").strip(), level=1)
+        elif block and not block.startswith(">"):
+            words = " ".join(block.split()).split(" ")
+            para = document.add_paragraph(" ".join(words[:3]) + " ")
+            para.add_run(" ".join(words[3:8]) + " ").bold = True
+            para.add_run(" ".join(words[8:]))
+    table = document.add_table(rows=2, cols=2)
+    for (r, c), value in {(0, 0): "Officer in charge", (0, 1): "DI Marsh",
+                          (1, 0): "Telephone", (1, 1): "01632 960 123"}.items():  # fmt: skip
+        table.cell(r, c).text = value
+    para = document.add_paragraph("Contact the incident room.")
+    para.runs[0].add_break()
+    para.add_run("Further details were requested from the council. See ")
+    link = OxmlElement("w:hyperlink")
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink"
+    link.set(qn("r:id"), document.part.relate_to(LINK, rel, is_external=True))
+    run, shown = OxmlElement("w:r"), OxmlElement("w:t")
+    shown.text = LINK
+    run.append(shown)
+    link.append(run)
+    para._p.append(link)
+    buf = io.BytesIO()
+    document.save(buf)
+    return buf.getvalue()
+
+
+def _paragraphs(data: bytes) -> list[docx.text.paragraph.Paragraph]:
+    return list(docx.Document(io.BytesIO(data)).paragraphs)
+
+
+def test_the_text_of_a_word_report_is_read_as_markdown():
+    data = _report()
+    assert word.is_word(data) and not word.is_word(b"PK\x03\x04 not a document")
+    text = word.source(data)
+    assert text.startswith("# Operation Kestrel")  # a heading, which no copy changes
+    assert "\n\nOfficer in charge\n\nDI Marsh\n\nTelephone\n\n01632 960 123\n\n" in text
+    assert "Contact the incident room. Further details" in text  # the line break: a space
+    assert "{{lock}}" + LINK + "{{/lock}}" in text
+    doc = text_marks.parse(text)
+    assert doc.capacity >= 100 and LINK in doc.source and "{{lock}}" not in doc.source
+
+
+def test_a_copy_keeps_the_formatting_and_changes_only_the_wording():
+    data = _report()
+    doc = text_marks.parse(word.source(data))
+    rng = np.random.default_rng(3)
+    words = [rng.integers(0, 2, doc.symbols) for _ in range(2)]
+    copies = [word.copy(data, text_marks.render(doc, w), "TLP:AMBER") for w in words]
+    original = _paragraphs(data)
+    first, second = (_paragraphs(c) for c in copies)
+    for copy in (first, second):
+        assert copy[0].text == "TLP:AMBER" and copy[0].runs[0].bold  # the markings, first
+        body = copy[1:]
+        assert len(body) == len(original)
+        for was, now in zip(original, body, strict=True):
+            assert now.style.name == was.style.name
+            assert [r.bold for r in now.runs] == [r.bold for r in was.runs]  # same runs
+            if was.style.name.startswith("Heading"):
+                assert now.text == was.text
+        last = body[-1]
+        assert last.text.startswith("Contact the incident room.\n")  # the break kept
+        assert last.text.endswith(LINK)
+        names = ("Harbour Road", "DI Marsh", "01632 960 123", "Operation Kestrel")
+        whole = "\n".join(p.text for p in body) + "".join(
+            c.text for t in docx.Document(io.BytesIO(data)).tables for r in t.rows for c in r.cells
+        )
+        assert all(n in whole for n in names)
+    differ = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a.text != b.text]
+    assert len(differ) >= 6  # their wording differs paragraph after paragraph
+    # Retyped (the invisible marks gone), each copy's wording reads back as its own
+    # codeword: every wording symbol read agrees with it, about half with the other's.
+    for copy, own, other in ((first, *words), (second, *words[::-1])):
+        retyped = "\n\n".join(p.text for p in copy[1:]).replace("\u200b", "")
+        obs = text_marks.read_text(retyped.replace("\u2060", ""), doc).observation
+        read = ~obs.erased[: doc.capacity]
+        value = obs.likelihoods[: doc.capacity, 1] > obs.likelihoods[: doc.capacity, 0]
+        assert read.sum() >= 0.9 * doc.capacity
+        assert np.array_equal(value[read], own[: doc.capacity][read].astype(bool))
+        assert 0.2 < np.mean(value[read] == other[: doc.capacity][read].astype(bool)) < 0.8
+
+
+def test_word_documents_orcon_cannot_use_are_refused():
+    empty = io.BytesIO()
+    docx.Document().save(empty)
+    with pytest.raises(UsageError, match="holds no text"):
+        word.source(empty.getvalue())
+    with pytest.raises(UsageError, match="could not be read"):
+        word.source(b"PK\x03\x04" + bytes(60))
