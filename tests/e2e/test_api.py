@@ -139,6 +139,28 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
         copies[fragile] = partner.get(f"/api/items/{r.json()['id']}/copy").text
     assert "\u200b" in copies["true"] or "\u2060" in copies["true"]
     assert "\u200b" not in copies["false"] and "\u2060" not in copies["false"]
+    # The same report written in Word: its copy comes back as a Word document.
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for block in report.decode().split("\n\n"):
+        document.add_paragraph(" ".join(block.split()))
+    buf = io.BytesIO()
+    document.save(buf)
+    word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    r = admin.post(
+        "/api/items",
+        files={"file": ("canal.docx", buf.getvalue(), word)},
+        data={"title": "Canal (Word)", "tlp": "amber", "to": ["Harbour City PD"]},
+    )
+    assert r.status_code == 201 and r.json()["format"] == "docx", r.text
+    copy = partner.get(f"/api/items/{r.json()['id']}/copy")
+    assert copy.status_code == 200 and copy.headers["content-type"] == word
+    assert docx.Document(io.BytesIO(copy.content)).paragraphs[0].text == "TLP:AMBER"
+    traced = admin.post("/api/trace", files={"file": ("leak.docx", copy.content, word)}).json()
+    assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
     # A retyped 250-word stretch of either copy still names its holder (the wording).
     words = copies["false"].encode("ascii", "ignore").decode().lower().split()
     traced = admin.post(
