@@ -18,6 +18,7 @@ A line break inside a paragraph is read as a space.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,6 +88,9 @@ def _paragraphs(document: Any) -> list[_Paragraph]:
     from docx.text.hyperlink import Hyperlink
 
     out = []
+    # Style names by id, read once (a paragraph's .style looks its style up afresh each
+    # time); the name, not the id, tells a heading in a Word of any language.
+    names = {style.style_id: style.name or "" for style in document.styles}
     for para in _blocks(document):
         runs: list[Any] = []
         source: list[str] = []
@@ -104,8 +108,7 @@ def _paragraphs(document: Any) -> list[_Paragraph]:
         body = "".join(source)
         if text != para.text:  # characters outside plain runs: nothing can be put back
             body, text = f"{LOCK}{para.text}{UNLOCK}", para.text
-        style = (para.style.name if para.style is not None else "") or ""
-        heading = style.startswith(("Heading", "Title"))
+        heading = names.get(para._p.style or "", "").startswith(("Heading", "Title"))
         flat = text.replace("\n", " ")
         source_text = ("# " if heading else "") + body.replace("\n", " ")
         out.append(_Paragraph(runs, flat, source_text, heading))
@@ -141,10 +144,14 @@ def copy(data: bytes, rendered: str, markings: str) -> bytes:
     return out.getvalue()
 
 
+_PIECES = re.compile(r"\s+|\S+")
+
+
 def _reword(para: _Paragraph, new: str) -> None:
     """Change a paragraph's characters to ``new`` run by run: what is the same keeps its
     run (and a line break stays a line break); what changes takes the formatting of the
-    run it starts in."""
+    run it starts in. Compared word by word (a character diff costs quadratic time on a
+    long paragraph), which is exact as a transformation: the text becomes ``new``."""
     owner: list[int] = []  # the run each character of the paragraph is in
     chars: list[str] = []
     for k, run in enumerate(para.runs):
@@ -152,17 +159,23 @@ def _reword(para: _Paragraph, new: str) -> None:
         chars += list(run.text)
     if para.text == new or len(chars) != len(para.text):  # unchanged, or locked whole
         return
+    old_pieces = _PIECES.findall(para.text)
+    new_pieces = _PIECES.findall(new)
+    starts = [0]
+    for piece in old_pieces:
+        starts.append(starts[-1] + len(piece))
     pieces: list[list[str]] = [[] for _ in para.runs]
-    matcher = SequenceMatcher(None, para.text, new, autojunk=False)
+    matcher = SequenceMatcher(None, old_pieces, new_pieces, autojunk=False)
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        c0, c1 = starts[a0], starts[a1]
         if op == "equal":
-            for i in range(a0, a1):
+            for i in range(c0, c1):
                 pieces[owner[i]].append(chars[i])
         elif b1 > b0:  # replace or insert: into the run where the change starts
-            at = owner[a0] if a0 < len(owner) else owner[-1]
-            if op == "insert" and a0 > 0 and a0 < len(owner) and owner[a0 - 1] != owner[a0]:
-                at = owner[a0 - 1]  # between two runs: the earlier one (a word's end)
-            pieces[at].append(new[b0:b1])
+            at = owner[c0] if c0 < len(owner) else owner[-1]
+            if op == "insert" and 0 < c0 < len(owner) and owner[c0 - 1] != owner[c0]:
+                at = owner[c0 - 1]  # between two runs: the earlier one (a word's end)
+            pieces[at].append("".join(new_pieces[b0:b1]))
     for run, piece in zip(para.runs, pieces, strict=True):
         text = "".join(piece)
         if run.text != text:
