@@ -318,3 +318,48 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         admin.get_by_role("link", name="Open the evidence report").click()
         expect(admin.get_by_role("heading", name="Also in this leak")).to_be_visible()
         _accessible(admin)
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path):
+    """The analyst's report is a Word document: shared through the Share page, the
+    partner downloads a Word copy, and that copy, leaked, names them."""
+    import docx
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    password = (tmp_path / "admin-password").read_text().strip()
+    document = docx.Document()
+    report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_text()
+    for block in report.split("\n\n"):
+        if block.strip().startswith("#"):
+            document.add_heading(block.strip().lstrip("#").strip(), level=1)
+        elif block.strip():
+            document.add_paragraph(" ".join(block.split()))
+    src = tmp_path / "Kestrel interim report.docx"
+    document.save(src)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_context(accept_downloads=True).new_page()
+        _login(admin, url, "admin@localhost", password)
+        _add_partner(admin, url)
+        admin.goto(url + "/share")
+        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        admin.get_by_role("button", name="Preview the wording").click()
+        preview = admin.get_by_role("region", name="What copies of this report may vary")
+        expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
+        admin.get_by_label("Photo or text report").set_input_files(str(src))
+        admin.get_by_label("Title").fill("Operation Kestrel (Word)")
+        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
+        admin.get_by_label("Harbour City PD").check()
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
+
+        partner = browser.new_context(accept_downloads=True).new_page()
+        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
+        partner.get_by_role("link", name="Operation Kestrel (Word)").click()
+        copy = _download_copy(partner, tmp_path / "okafor-copy.docx")
+        paragraphs = [p.text for p in docx.Document(str(copy)).paragraphs]
+        assert paragraphs[0] == "TLP:AMBER" and paragraphs[1] == document.paragraphs[0].text
+        _trace_names(admin, url, copy, "d.okafor@harbour.example")
+        expect(admin.get_by_role("main")).to_contain_text("Word document")
