@@ -48,3 +48,28 @@ def test_a_srcset_is_read_as_html_reads_it():
     assert srcset_choice("only.jpg") == "only.jpg"
     assert srcset_choice("a.jpg 1x, b.jpg 3x, c.jpg 2x") == "b.jpg"
     assert srcset_choice("  ,  ") is None
+
+
+def test_a_feed_entry_names_its_pictures():
+    """Media RSS content and thumbnails, image enclosures and pictures in the summary:
+    what the watch can still look at when the article's page is refused (a paywall)."""
+    from orcon.match.articles import feed_entries
+
+    feed = b"""<?xml version="1.0"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>News</title>
+<item><title>Pictured</title><link>/2026/12/scene</link>
+<media:content url="https://img.example/scene-1600.jpg" medium="image" width="1600"/>
+<media:content url="https://img.example/clip.mp4" medium="video"/>
+<media:thumbnail url="https://img.example/scene-320.jpg"/>
+<enclosure url="https://img.example/scene.webp" type="image/webp" length="1"/>
+<enclosure url="https://img.example/podcast.mp3" type="audio/mpeg" length="1"/>
+<description><![CDATA[<p>The van.</p><img src="/inline/van.png">]]></description>
+</item></channel></rss>"""
+    (entry,) = feed_entries(feed, "https://news.example/rss.xml")
+    assert entry.url == "https://news.example/2026/12/scene" and entry.summary == "The van."
+    assert entry.images == (
+        "https://img.example/scene-1600.jpg",
+        "https://img.example/scene-320.jpg",
+        "https://img.example/scene.webp",
+        "https://news.example/inline/van.png",
+    )

@@ -157,7 +157,7 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     directory.add_org(inst, "Harbour City PD")
     people = [
         directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
-        for i in range(5)
+        for i in range(6)
     ]
     report = sharing.share(
         inst,
@@ -202,12 +202,19 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
         "/private/secret.html",
         "/news/redirect.html",
     ]
+    # A paywalled article (its page refused) whose feed entry names its photo (Media RSS).
+    paywalled = (
+        f"<item><title>Pictured: the scene</title><link>{site.url}/news/paywalled.html</link>"
+        f'<media:content url="{site.url}/img/feed-photo.jpg" medium="image"/></item>'
+    )
     feed = (
-        '<?xml version="1.0"?><rss version="2.0"><channel><title>Daily Bugle</title>'
+        '<?xml version="1.0"?><rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/">'
+        "<channel><title>Daily Bugle</title>"
         + "".join(
             f"<item><title>Story {i}</title><link>{site.url}{p}</link></item>"
             for i, p in enumerate(items)
         )
+        + paywalled
         + "</channel></rss>"
     ).encode()
     bomb = gzip.compress(b"\0" * (200 * 2**20), compresslevel=9)
@@ -240,6 +247,8 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
                 ),
             ),
             "/img/leak.avif": (200, {"Content-Type": "image/avif"}, leak_avif),
+            "/news/paywalled.html": (402, {"Content-Type": "text/html"}, b"Subscribe"),
+            "/img/feed-photo.jpg": (200, {"Content-Type": "image/jpeg"}, photo_copies[people[5]]),
             "/news/leak-memo.html": (
                 200,
                 {"Content-Type": "text/html"},
@@ -315,16 +324,19 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     fact_alert = by_article["/news/fact.html"]
     assert fact_alert["kind"] == "fact"
     assert {h["person"] for h in fact_alert["details"]["who_knew"]} == set(people)
-    assert "/news/unrelated.html" not in by_article and len(alerts) == 6
+    # The paywalled article's photo, named only in the feed, is traced all the same.
+    feed_alert = by_article["/news/paywalled.html"]
+    assert [a["person"] for a in feed_alert["details"]["accused"]] == [people[5]]
+    assert "/news/unrelated.html" not in by_article and len(alerts) == 7
 
     # Delivered: webhook with a valid HMAC, and e-mail.
     hooks = [(h, b) for h, b in site.posts]
-    assert len(hooks) == 6
+    assert len(hooks) == 7
     for headers, body in hooks:
         expected = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
         assert headers["X-Orcon-Signature"] == expected
         assert json.loads(body)["kind"] in ("item", "fact")
-    assert len(inbox.messages) == 6
+    assert len(inbox.messages) == 7
 
     # Politeness and hostility.
     fetched = [p for _, p, _ in site.requests]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import feedparser
@@ -18,6 +20,9 @@ class Entry:
     title: str
     summary: str
     published: datetime | None
+    # Pictures the feed itself names for the entry (Media RSS, enclosures, <img> in its
+    # summary): what is left to look at when the article's page cannot be fetched.
+    images: tuple[str, ...] = ()
 
 
 def feed_entries(data: bytes, base: str) -> list[Entry]:
@@ -31,8 +36,38 @@ def feed_entries(data: bytes, base: str) -> list[Entry]:
         when = e.get("published_parsed") or e.get("updated_parsed")
         published = datetime(*when[:6]).replace(tzinfo=UTC) if when else None
         summary = " ".join(c.get("value", "") for c in e.get("content", [])) or e.get("summary", "")
-        out.append(Entry(urljoin(base, link), e.get("title", ""), _text_of(summary), published))
+        url = urljoin(base, link)
+        out.append(
+            Entry(
+                url,
+                e.get("title", ""),
+                _text_of(summary),
+                published,
+                _feed_pictures(e, summary, url),
+            )
+        )
     return out
+
+
+def _feed_pictures(entry: Any, summary: str, base: str) -> tuple[str, ...]:
+    """The pictures a feed names for an entry: Media RSS content and thumbnails (the
+    largest first as listed), image enclosures, and pictures in its summary's HTML."""
+    found: list[str] = []
+    for media in entry.get("media_content", []) or []:
+        kind = str(media.get("medium", "") or media.get("type", ""))
+        if kind.startswith("image") and media.get("url"):
+            found.append(str(media["url"]))
+    for thumb in entry.get("media_thumbnail", []) or []:
+        if thumb.get("url"):
+            found.append(str(thumb["url"]))
+    for link in entry.get("enclosures", []) or []:
+        if str(link.get("type", "")).startswith("image/") and link.get("href"):
+            found.append(str(link["href"]))
+    if "<img" in summary:
+        with contextlib.suppress(lxml.etree.ParserError, ValueError):
+            found += picture_addresses(lxml.html.fromstring(summary))
+    full = (urljoin(base, a.strip()) for a in found)
+    return tuple(dict.fromkeys(a for a in full if a.startswith(("http://", "https://"))))
 
 
 def _text_of(html: str) -> str:

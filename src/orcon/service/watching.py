@@ -70,6 +70,7 @@ class PageFetcher(Protocol):
 
 MAX_IMAGE = 10 * 2**20
 MAX_DOCUMENT = 20 * 2**20  # a linked PDF or Word file
+MAX_PICTURES = 6  # an article's pictures fetched and traced (its page's, then its feed entry's)
 
 
 @dataclass
@@ -257,7 +258,8 @@ class Watcher:
         elif self._seen(entry.url + "#" + hashlib.sha256(body).hexdigest()):
             return []
         page_parts = article(body, entry.url) if body else Article("", [], [])
-        text, images = page_parts.text, page_parts.images
+        text = page_parts.text
+        images = list(dict.fromkeys([*page_parts.images, *entry.images]))[:MAX_PICTURES]
         text = " ".join(x for x in (entry.title, entry.summary, text) if x)
         out: list[dict[str, object]] = []
         if text and index.candidates(leak_shingles(text)):
