@@ -470,7 +470,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("email")
     json_flag(p)
 
-    p = cmd("share", cmd_share, "share a photo or a text report under handling markings")
+    p = cmd("share", cmd_share, "share a photo or a report under handling markings")
     p.add_argument(
         "file",
         help="a photo (JPEG, PNG, WebP, TIFF, BMP, GIF, AVIF, HEIC) or a report (Word .docx, "
