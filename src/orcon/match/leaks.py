@@ -27,6 +27,7 @@ import numpy as np
 
 from orcon.errors import UsageError
 from orcon.marks.image.codec import FORMATS, decode, picture_format
+from orcon.marks.text import word
 
 OCR_MIN_WORDS = 8  # fewer words read from a picture: it is a photo, not a picture of text
 OCR_MIN_LINES = 3  # fewer lines of text found: not read at all (the leak watch's photos)
@@ -339,19 +340,9 @@ def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
 
 
 def docx_text(data: bytes) -> str:
-    """The paragraphs and table cells of a Word document, in order."""
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
-        raise UsageError(f"the Word document could not be read ({err})") from None
-    parts = [p.text for p in document.paragraphs]
-    for table in document.tables:
-        for row in table.rows:
-            parts.extend(cell.text for cell in row.cells)
-    return "\n\n".join(x.strip() for x in parts if x.strip())
+    """The paragraphs and table cells of a Word document, in reading order (as the text
+    of a report shared in Word is read: orcon.marks.text.word)."""
+    return word.plain_text(data)
 
 
 MAX_EMBEDDED = 8  # pictures taken out of a PDF or Word document and looked at as photos

@@ -124,6 +124,11 @@ def source(data: bytes) -> str:
     return "\n\n".join(p.source for p in paragraphs)
 
 
+def plain_text(data: bytes) -> str:
+    """A Word document's text as a reader sees it, in reading order (a leaked Word file)."""
+    return "\n\n".join(p.text.strip() for p in _paragraphs(_open(data)))
+
+
 def copy(data: bytes, rendered: str, markings: str) -> bytes:
     """The Word document again, its paragraphs worded as ``rendered`` (the copy's text, as
     orcon.marks.text.render gives it for :func:`source`), the markings first, in bold."""
