@@ -422,3 +422,54 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[2]]}, verdict
     assert any("picture 1 in its text" in n for n in verdict["notes"])  # type: ignore[union-attr]
+
+
+def _tv_clip(path: Path, photos: list[np.ndarray]) -> None:
+    """A television report as a news site posts it (720p MP4, 10 frames a second): a
+    title card, then each photo full height for two seconds, slowly zoomed, under a
+    caption bar."""
+    height, width = 720, 1280
+    clip = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), 10, (width, height))
+    assert clip.isOpened()
+    for k in range(10 + 20 * len(photos)):
+        frame = np.full((height, width, 3), 30, np.uint8)
+        if k < 10:
+            cv2.putText(frame, "EVENING NEWS", (300, 380), cv2.FONT_HERSHEY_SIMPLEX, 3,
+                        (255, 255, 255), 6)  # fmt: skip
+        else:
+            photo = photos[(k - 10) // 20]
+            zoom = 1.0 + 0.005 * ((k - 10) % 20)
+            h = int(height * zoom)
+            w = min(width, int(photo.shape[1] * h / photo.shape[0]))
+            shown = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+            top = (h - height) // 2
+            frame[:, (width - w) // 2 : (width - w) // 2 + w] = shown[top : top + height]
+            cv2.rectangle(frame, (0, 600), (width, 680), (20, 20, 160), -1)
+            cv2.putText(frame, "EXCLUSIVE: the police photos", (40, 655),
+                        cv2.FONT_HERSHEY_SIMPLEX, 1.5, (255, 255, 255), 3)  # fmt: skip
+        clip.write(frame)
+    clip.release()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_television_report_showing_two_photos_names_each_photos_holder(tmp_path, database, pack):
+    """A clip shows one person's copy of one photo, then another's of the other: each is
+    found in the frames, read from the frame it matched best and named on its own."""
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    leak = tmp_path / "evening-news.mp4"
+    _tv_clip(leak, [_decode(copies["cup"][people[3]]), _decode(copies["rocket"][people[7]])])
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {ids["cup"]: [people[3]], ids["rocket"]: [people[7]]}, verdict
+    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    assert "found in frames of the video (at 0:0" in notes
+    # A clip of something else matches nothing; a damaged one says so.
+    other = tmp_path / "weather.mp4"
+    _tv_clip(other, [np.full((600, 900, 3), (180, 120, 60), np.uint8)])
+    assert _trace(home, other, "--json")["verdict"] == "no-match"
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(leak.read_bytes()[:2000])
+    out = subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(home), "trace", str(cut)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert out.returncode == 2 and "the video could not be read" in out.stderr, out.stderr

@@ -297,3 +297,16 @@ def test_archives_and_e_mails_give_their_files():
     assert leaks.format_of(saved) == "mhtml"
     # A text whose first line merely has a colon is text.
     assert leaks.format_of(b"Summary: officers were called.\n\nThe van was found.") == "text"
+
+
+def test_videos_are_told_from_pictures_that_share_their_container():
+    """MP4, QuickTime and 3GP are ISO base media files, as AVIF and HEIC pictures are:
+    the brand in the ftyp box tells them apart."""
+    box = lambda brand: b"\x00\x00\x00\x18ftyp" + brand + b"\x00\x00\x02\x00" + bytes(40)  # noqa: E731
+    for brand in (b"isom", b"mp42", b"qt  ", b"3gp5", b"M4V "):
+        assert leaks.is_video(box(brand)) and leaks.format_of(box(brand)) == "video"
+    for brand in (b"avif", b"heic", b"mif1"):
+        assert not leaks.is_video(box(brand))
+    assert leaks.is_video(b"\x1a\x45\xdf\xa3" + bytes(40))  # WebM / Matroska
+    assert leaks.is_video(b"RIFF\x00\x00\x00\x00AVI LIST")
+    assert not leaks.is_video(b"RIFF\x00\x00\x00\x00WEBPVP8 ")

@@ -519,8 +519,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("trace", cmd_trace, "find which item a leak came from and whose copy it was")
     p.add_argument(
         "file",
-        help="the leak: a picture, a text, a saved web page (.html, .mhtml), a PDF or a Word "
-        "document; exit 0 whatever the verdict",
+        help="the leak: a picture, a text, a saved web page (.html, .mhtml), a PDF, a Word "
+        "document, a video, a ZIP archive or an e-mail (.eml); exit 0 whatever the verdict",
     )
     json_flag(p)
     p.add_argument(

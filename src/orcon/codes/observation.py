@@ -18,6 +18,7 @@ affects whom the bound protects, only how sharply colluders are scored.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,3 +86,25 @@ class Observation:
     @property
     def read(self) -> int:
         return int((~self.erased).sum())
+
+
+def combined(observations: Sequence[Observation]) -> Observation:
+    """Several reads of one leaked copy made one: the frames of a video that show the same
+    photo. Their likelihoods multiply (summed in logs, per position, where a read saw
+    it), which is exact when the reads' noise is independent and otherwise overconfident
+    about the leaked copy's symbols; the false-accusation bound holds whatever the
+    observation is (it is computed for this observation against innocents' codewords,
+    which no read depends on). A position is erased only where every read erased it."""
+    if not observations:
+        raise UsageError("no observations to combine")
+    shape = observations[0].likelihoods.shape
+    if any(o.likelihoods.shape != shape for o in observations):
+        raise UsageError("observations of different lengths cannot be combined")
+    logs = np.zeros(shape)
+    for obs in observations:
+        seen = ~obs.erased
+        with np.errstate(divide="ignore"):
+            logs[seen] += np.log(np.maximum(obs.likelihoods[seen], 1e-300))
+    logs -= logs.max(axis=1, keepdims=True)
+    erased = np.logical_and.reduce([o.erased for o in observations])
+    return Observation.soft(np.exp(logs), erased)

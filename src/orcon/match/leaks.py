@@ -62,8 +62,9 @@ def _mail_header(head: bytes) -> dict[bytes, bytes] | None:
 
 def format_of(data: bytes) -> str:
     """The leak's format: pdf, docx, zip (another ZIP archive), email (a message saved as
-    .eml), html, mhtml (a web page saved as one file, as Chromium's "Webpage, Single File"
-    does) or text (images are recognised by orcon.marks.image.codec first)."""
+    .eml), video (MP4, QuickTime, WebM/Matroska, AVI), html, mhtml (a web page saved as
+    one file, as Chromium's "Webpage, Single File" does) or text (images are recognised
+    by orcon.marks.image.codec first)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -81,6 +82,8 @@ def format_of(data: bytes) -> str:
                 )
             return "docx"
         return "zip"
+    if is_video(data):
+        return "video"
     fields = _mail_header(head)
     if fields is not None:
         saved = b"saved by" in fields.get(b"from", b"").lower()
@@ -124,6 +127,59 @@ def leak_text(data: bytes) -> str:
             "as they are), then trace that"
         )
     raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
+
+
+VIDEO_FRAMES = 24  # frames of a video looked at, spread over it
+VIDEO_SECONDS = 600  # a longer video is looked at in its first ten minutes
+_FTYP_PICTURES = (b"avif", b"avis", b"heic", b"heix", b"hevc", b"hevx", b"mif1", b"msf1")
+
+
+def is_video(data: bytes) -> bool:
+    """A video file: an ISO base media file (MP4, QuickTime, 3GP) that is not a picture,
+    WebM or Matroska, or AVI."""
+    if data[4:8] == b"ftyp":
+        return data[8:12] not in _FTYP_PICTURES
+    if data[4:8] in (b"moov", b"mdat", b"wide", b"free"):  # QuickTime without ftyp
+        return True
+    return data[:4] == b"\x1a\x45\xdf\xa3" or (data[:4] == b"RIFF" and data[8:12] == b"AVI ")
+
+
+def video_frames(data: bytes, count: int = VIDEO_FRAMES) -> list[tuple[float, np.ndarray]]:
+    """Frames spread evenly over a video (its time in seconds, BGR pixels): a television
+    report or a clip posted online that shows a shared photo. FFmpeg (inside OpenCV)
+    reads from a file, so the video is written to a private temporary one, removed after."""
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".video")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        capture = cv2.VideoCapture(path)
+        try:
+            if not capture.isOpened():
+                raise UsageError(
+                    "the video could not be read (a damaged file, or a codec FFmpeg lacks)"
+                )
+            fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+            total = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+            last = min(total or int(fps * VIDEO_SECONDS), int(fps * VIDEO_SECONDS))
+            step = max(1, last // count)
+            out: list[tuple[float, np.ndarray]] = []
+            for k in range(last):
+                if not capture.grab():
+                    break
+                if k % step == 0 and len(out) < count:
+                    ok, frame = capture.retrieve()
+                    if ok and frame is not None and _usable(frame):
+                        out.append((k / fps, _bgr(frame)))
+        finally:
+            capture.release()
+    finally:
+        os.unlink(path)
+    if not out:
+        raise UsageError("the video could not be read: no frame of it could be decoded")
+    return out
 
 
 MAX_CONTAINED = 20  # files of an archive, or parts of an e-mail, that are traced

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from orcon.codes import DEFAULT_EPSILON, Decoder, Suspect, Verdict, accuse, fewest_agreeing
 from orcon.codes.accuse import decoder_shares
+from orcon.codes.observation import combined
 from orcon.errors import MatchError, UsageError
 from orcon.marks import text as text_marks
 from orcon.marks.image import codec, decode, read_pixels
@@ -150,6 +151,8 @@ class _Leak:
     container: str = ""  # "archive" | "e-mail"
     member: str = ""
     unread: tuple[str, ...] = ()
+    # Other frames of a video that show the same photo (next best first): read with it.
+    frames: tuple[np.ndarray, ...] = ()
 
 
 def _photos_in(
@@ -248,6 +251,10 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
             (p, f"page {i}", i in scanned or not paged) for i, p, paged in leaks.pdf_images(data)
         ]
         return "pdf", text, [], inside
+    if source == "video":
+        progress("reading frames of the video")
+        frames = leaks.video_frames(data)
+        return "video", "", [], [(f, f"at {_clock(t)}", False) for t, f in frames]
     if source == "docx":
         pictures = [(p, "", True) for p in leaks.docx_images(data)]
         return "docx", leaks.docx_text(data), [], pictures
@@ -261,7 +268,13 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
     return "text", leaks.leak_text(data), [], []
 
 
-_INSIDE = {"pdf": "pdf image", "docx": "docx image", "html": "html image", "mhtml": "html image"}
+_INSIDE = {
+    "pdf": "pdf image",
+    "docx": "docx image",
+    "html": "html image",
+    "mhtml": "html image",
+    "video": "video frame",
+}
 
 
 MAX_NESTING = 2  # an e-mail attached to an e-mail, or a ZIP in an e-mail; no deeper
@@ -336,6 +349,8 @@ def _candidates(
         found += parts
         if rest is not None and readable:
             unexplained.append(rest)
+    if source == "video":  # the same photo in many frames: the frame that matched best
+        return _best_frames(found) or [_Leak("photo", [], source)]
     if not pictures:
         # A picture of text pasted in (a screenshot of the report in a Word file, a scanned
         # page of a PDF) is read by OCR and traced with the file's own text.
@@ -388,6 +403,28 @@ def _candidates(
     if found and not ranked:
         return found
     return [*found, _Leak("text", ranked, source, text, first)]
+
+
+def _clock(seconds: float) -> str:
+    return f"{int(seconds) // 60}:{int(seconds) % 60:02d}"
+
+
+FRAMES_READ = 5  # frames of a video read together for one shared photo
+
+
+def _best_frames(found: list[_Leak]) -> list[_Leak]:
+    """One part per shared photo a video shows: the frame where it matched best (the most
+    RANSAC inliers: where it is largest and sharpest), with the next best frames, which
+    are read with it (each frame's compression noise differs)."""
+    by_item: dict[str, list[_Leak]] = {}
+    for part in found:
+        by_item.setdefault(part.ranked[0][0], []).append(part)
+    out = []
+    for parts in by_item.values():
+        parts.sort(key=lambda p: -p.ranked[0][1])
+        more = tuple(p.picture for p in parts[1:FRAMES_READ] if p.picture is not None)
+        out.append(replace(parts[0], frames=more))
+    return out
 
 
 def _on_page(part: _Leak, picture: np.ndarray, region: tuple[int, int, int, int]) -> _Leak:
@@ -497,6 +534,8 @@ _READ_FROM = {
     "from that part of it.",
     "pdf image": "The photo was taken out of the PDF{where}.",
     "docx image": "The photo was taken out of the Word document.",
+    "video frame": "The photo was found in frames of the video{where}, the best first, and "
+    "read from up to five of them together.",
 }
 
 
@@ -562,6 +601,8 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
                 original = decode(inst.blobs.get(item.id, item.wrapped_key)).pixels
                 secret = item_secret(inst, item_id)
                 reading = read_pixels(leak.picture, original, secret, item.code_length)
+                if leak.frames:
+                    reading = _with_frames(reading, leak.frames, original, secret, item)
                 obs = reading.observation
             else:
                 reading = text_marks.read_text(leak.text, text_document(inst, item))
@@ -621,6 +662,22 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         leak_context=leak.context,
         leak_box=leak.box,
     )
+
+
+def _with_frames(
+    reading: ImageReading,
+    frames: tuple[np.ndarray, ...],
+    original: np.ndarray,
+    secret: bytes,
+    item: Item,
+) -> ImageReading:
+    """A video's best frame read together with its other frames of the same photo (their
+    likelihoods combined); a frame that cannot be registered is left out."""
+    reads = [reading.observation]
+    for frame in frames:
+        with contextlib.suppress(MatchError):
+            reads.append(read_pixels(frame, original, secret, item.code_length).observation)
+    return replace(reading, observation=combined(reads)) if len(reads) > 1 else reading
 
 
 def _verdict_row(result: TraceResult) -> dict[str, object]:
