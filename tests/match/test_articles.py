@@ -19,6 +19,7 @@ PAGE = """<!DOCTYPE html><html><head>
 <img src="/img/b-800.jpg"></picture>
 <img src="/img/retina.png" srcset="/img/retina.png 1x, /img/retina@2x.png 2x">
 <a href="/docs/memo.pdf#page=2">the memo</a> <a href="/about">About</a>
+<a href="https://files.example/leak-dump.zip">all the files</a>
 </article></body></html>"""
 
 
@@ -36,7 +37,10 @@ def test_a_news_page_gives_its_lead_photo_and_each_pictures_best_address():
         "https://news.example/img/b-800.jpg",
         "https://news.example/img/retina@2x.png",
     ]
-    assert found.documents == ["https://news.example/docs/memo.pdf"]
+    assert found.documents == [
+        "https://news.example/docs/memo.pdf",
+        "https://files.example/leak-dump.zip",
+    ]
     assert "warehouse on Harbour Road" in found.text
     assert len(article(PAGE.encode(), "https://news.example/", max_images=2).images) == 2
 

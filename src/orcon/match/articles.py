@@ -79,7 +79,7 @@ def _text_of(html: str) -> str:
         return html
 
 
-DOCUMENT_SUFFIXES = (".pdf", ".docx")  # documents an article may link: a leaked memo
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".zip", ".eml")  # what an article may link: a memo, a dump
 
 
 @dataclass(frozen=True, slots=True)
