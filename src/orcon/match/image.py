@@ -76,7 +76,46 @@ def _verified(leak: Features, item: Features) -> tuple[int, np.ndarray | None, n
     homography, mask = cv2.findHomography(src, dst, cv2.RANSAC, 5.0)
     if mask is None or homography is None:
         return 0, None, _NONE
-    return int(mask.sum()), homography, src[mask.ravel() == 1]
+    kept = src[mask.ravel() == 1]
+    if not _plausible(homography, kept):
+        return 0, None, _NONE
+    return int(mask.sum()), homography, kept
+
+
+MAX_SQUASH = 8.0  # a true match stretches one way at most this much more than the other
+SCALES = (1 / 32, 32)  # and scales the leak to the photo within these
+
+
+def _plausible(homography: np.ndarray, points: np.ndarray) -> bool:
+    """Whether a homography could carry a leak onto its photo: near its matches it must
+    keep orientation (a mirrored leak is matched through its mirror image, never through a
+    reflection), not squash one way far more than the other, and scale within reason. A
+    chance alignment of many similar corners (a page of type) can pass RANSAC with a
+    degenerate map; a crop, resize, rotation or photo of a screen cannot fail this."""
+    if not len(points):
+        return False
+    x, y = points.mean(axis=0)
+    h = homography / homography[2, 2] if homography[2, 2] else homography
+    w = h[2, 0] * x + h[2, 1] * y + 1.0
+    if abs(w) < 1e-9:
+        return False
+    u = (h[0, 0] * x + h[0, 1] * y + h[0, 2]) / w
+    v = (h[1, 0] * x + h[1, 1] * y + h[1, 2]) / w
+    jac = (
+        np.array(
+            [
+                [h[0, 0] - u * h[2, 0], h[0, 1] - u * h[2, 1]],
+                [h[1, 0] - v * h[2, 0], h[1, 1] - v * h[2, 1]],
+            ]
+        )
+        / w
+    )
+    det = float(np.linalg.det(jac))
+    if det <= 0:
+        return False
+    sv = np.linalg.svd(jac, compute_uv=False)
+    scale = float(np.sqrt(det))
+    return bool(sv[0] <= MAX_SQUASH * sv[1] and SCALES[0] <= scale <= SCALES[1])
 
 
 def inliers(leak: Features, item: Features) -> int:
