@@ -172,7 +172,7 @@ def video_frames(data: bytes, count: int = VIDEO_FRAMES) -> list[tuple[float, np
                 if k % step == 0 and len(out) < count:
                     ok, frame = capture.retrieve()
                     if ok and frame is not None and _usable(frame):
-                        out.append((k / fps, _bgr(frame)))
+                        out.append((k / fps, frame))  # FFmpeg gives BGR, 8 bits
         finally:
             capture.release()
     finally:
@@ -369,7 +369,7 @@ def pdf_page_texts(data: bytes) -> list[str]:
 PDF_MAX_PAGES = 8  # pages of a PDF without text that are rendered and read as pictures
 PDF_DPI = 150
 PDF_MAX_PAGE_PIXELS = 20_000_000  # a poster-sized page is drawn at a lower resolution
-MAX_UNPACKED = 100 * 1024 * 1024  # a Word document's parts, unpacked (a ZIP bomb stops here)
+MAX_UNPACKED = word.MAX_UNPACKED  # a Word document or an archive, unpacked (a ZIP bomb stops)
 
 
 def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
@@ -417,27 +417,13 @@ def _usable(pixels: np.ndarray | None) -> bool:
 def _picture(data: bytes) -> np.ndarray | None:
     """An embedded picture's pixels (BGR, 8 bits), or None when it cannot be decoded or
     is too small to be a photo or too large to hold."""
-    if not data or len(data) > MAX_EMBEDDED_BYTES:
+    if not data or len(data) > MAX_EMBEDDED_BYTES or picture_format(data) is None:
         return None
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None and picture_format(data) is not None:  # an AVIF or HEIC saved in a page
-        try:
-            pixels = decode(data).pixels
-        except UsageError:
-            return None
-    if pixels is not None and pixels.dtype == np.uint16:
-        pixels = (pixels // 256).astype(np.uint8)
-    if pixels is None or pixels.dtype != np.uint8 or not _usable(pixels):
+    try:
+        pixels = decode(data).pixels  # as a leak that is the picture itself would be read
+    except UsageError:
         return None
-    return _bgr(pixels)
-
-
-def _bgr(pixels: np.ndarray) -> np.ndarray:
-    if pixels.ndim == 2:
-        return cv2.cvtColor(pixels, cv2.COLOR_GRAY2BGR)
-    if pixels.shape[2] == 4:
-        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2BGR)
-    return np.ascontiguousarray(pixels[:, :, :3])
+    return pixels if _usable(pixels) else None
 
 
 PAGE_SHAPED = 0.03  # a picture within 3 % of its page's proportions: a scan of the page

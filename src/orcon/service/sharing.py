@@ -576,14 +576,14 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
         index = row.code_index
     codeword = item_code(inst, item).codeword(index)
     info = _item_info(s, item)
-    if item.kind == "text" and item.media_format == "docx":
-        rendered = text_marks.render(text_document(inst, item), codeword)
-        data = word.copy(inst.blobs.get(item.id, item.wrapped_key), rendered, info.markings)
-    elif item.kind == "text":
+    if item.kind == "text":
         body = text_marks.render(text_document(inst, item), codeword)
-        md = item.media_format == "markdown"
-        banner = f"> **{info.markings}**\n\n" if md else f"{info.markings}\n\n"
-        data = (banner + body).encode("utf-8")
+        if item.media_format == "docx":
+            data = word.copy(inst.blobs.get(item.id, item.wrapped_key), body, info.markings)
+        else:
+            md = item.media_format == "markdown"
+            banner = f"> **{info.markings}**\n\n" if md else f"{info.markings}\n\n"
+            data = (banner + body).encode("utf-8")
     else:
         emb, fmt, quality = _prepared(inst, item)
         data = encode(emb.mark(codeword), fmt, quality)

@@ -83,12 +83,18 @@ def picture_format(data: bytes) -> str | None:
     return None
 
 
+def _open_heif() -> None:
+    """Let Pillow open HEIC (pillow-heif registers itself with it; once is enough, again
+    is harmless)."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 def picture_size(data: bytes) -> tuple[int, int]:
     """A picture's width and height from its header alone (any format decode reads)."""
     if picture_format(data) == "heif":
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
+        _open_heif()
     try:
         with Image.open(io.BytesIO(data)) as img:
             return int(img.width), int(img.height)
@@ -101,9 +107,7 @@ def _read_only(data: bytes, fmt: str) -> np.ndarray:
     from PIL import ImageOps
 
     if fmt == "heif":
-        import pillow_heif
-
-        pillow_heif.register_heif_opener()
+        _open_heif()
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:
@@ -155,7 +159,7 @@ def decode(data: bytes) -> DecodedImage:
         return DecodedImage(_read_only(data, other), copies, None)
     if other is None:
         raise UsageError(f"unsupported image format: expected {FORMATS}")
-    fmt = sniff(data)
+    fmt = ImageFormat(other)
     try:
         with Image.open(io.BytesIO(data)) as probe:
             w, h = probe.size

@@ -157,12 +157,14 @@ def _reword(para: _Paragraph, new: str) -> None:
     run (and a line break stays a line break); what changes takes the formatting of the
     run it starts in. Compared word by word (a character diff costs quadratic time on a
     long paragraph), which is exact as a transformation: the text becomes ``new``."""
+    if para.text == new:
+        return
     owner: list[int] = []  # the run each character of the paragraph is in
     chars: list[str] = []
     for k, run in enumerate(para.runs):
         owner += [k] * len(run.text)
         chars += list(run.text)
-    if para.text == new or len(chars) != len(para.text):  # unchanged, or locked whole
+    if len(chars) != len(para.text):  # locked whole: its characters are not all in runs
         return
     old_pieces = _PIECES.findall(para.text)
     new_pieces = _PIECES.findall(new)
