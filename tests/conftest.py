@@ -107,3 +107,30 @@ def other_photo() -> bytes:
 @pytest.fixture(scope="session")
 def unrelated_photo() -> bytes:
     return _jpeg(data.chelsea())
+
+
+@pytest.fixture(scope="session")
+def word_report():  # type: ignore[no-untyped-def]
+    """Lay a Markdown report out as an analyst writes it in Word: its headings as Word
+    headings, each other block one paragraph; with ``bold``, the fourth to eighth words
+    of each paragraph in a bold run of their own. Returns the python-docx Document (add
+    to it, then save it)."""
+    import docx
+
+    def build(markdown: str, bold: bool = False):  # type: ignore[no-untyped-def]
+        document = docx.Document()
+        for block in markdown.split("\n\n"):
+            block = block.strip()
+            if block.startswith("#"):
+                document.add_heading(block.lstrip("#").strip(), level=1)
+            elif block and not block.startswith(">"):
+                words = " ".join(block.split()).split(" ")
+                if not bold:
+                    document.add_paragraph(" ".join(words))
+                    continue
+                para = document.add_paragraph(" ".join(words[:3]) + " ")
+                para.add_run(" ".join(words[3:8]) + " ").bold = True
+                para.add_run(" ".join(words[8:]))
+        return document
+
+    return build

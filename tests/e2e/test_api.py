@@ -111,7 +111,7 @@ def test_bad_uploads_are_refused_cleanly(server):
     assert "Page not found" in page.text
 
 
-def test_text_reports_with_and_without_invisible_marks_over_http(server):
+def test_text_reports_with_and_without_invisible_marks_over_http(server, word_report):
     from pathlib import Path
 
     url, admin_token = server
@@ -144,11 +144,8 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server):
 
     import docx
 
-    document = docx.Document()
-    for block in report.decode().split("\n\n"):
-        document.add_paragraph(" ".join(block.split()))
     buf = io.BytesIO()
-    document.save(buf)
+    word_report(report.decode()).save(buf)
     word = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     r = admin.post(
         "/api/items",

@@ -276,20 +276,15 @@ def test_an_iphone_photo_shared_as_heic_is_copied_and_traced_through_the_cli(
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(tmp_path, database):
+def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
+    tmp_path, database, word_report
+):
     """The analyst's report is a Word document: each partner gets a Word copy worded as
     their own; the copy leaked as it is, or retyped in part, names its holder."""
     import docx
 
-    document = docx.Document()
-    for block in REPORT.read_text().split("\n\n"):
-        block = block.strip()
-        if block.startswith("#"):
-            document.add_heading(block.lstrip("#").strip(), level=1)
-        elif block:
-            document.add_paragraph(" ".join(block.split()))
     report = tmp_path / "Kestrel interim report.docx"
-    document.save(report)
+    word_report(REPORT.read_text()).save(report)
     home = tmp_path / "home"
 
     people = [f"o{i}@harbour.example" for i in range(6)]

@@ -63,6 +63,27 @@ def _download_copy(page, dest: Path) -> Path:  # type: ignore[no-untyped-def]
     return dest
 
 
+def _share_amber(page, url: str, src: Path, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Share a file through the Share page as TLP:AMBER with Harbour City PD."""
+    from playwright.sync_api import expect
+
+    page.goto(url + "/share")
+    page.get_by_label("Photo or report").set_input_files(str(src))
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Traffic Light Protocol").select_option("AMBER")
+    page.get_by_label("Harbour City PD").check()
+    page.get_by_role("button", name="Share").click()
+    expect(page.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
+
+
+def _partner_copy(browser, url: str, title: str, dest: Path):  # type: ignore[no-untyped-def]
+    """D. Okafor signs in, opens the item and downloads their copy: (their page, copy)."""
+    partner = browser.new_context(accept_downloads=True).new_page()
+    _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
+    partner.get_by_role("link", name=title).click()
+    return partner, _download_copy(partner, dest)
+
+
 def _trace_names(page, url: str, leak: Path, who: str) -> None:  # type: ignore[no-untyped-def]
     """Upload a leak on the trace page; the verdict must accuse ``who``."""
     from playwright.sync_api import expect
@@ -224,18 +245,10 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         admin.get_by_role("button", name="Preview the wording").click()
         expect(admin.get_by_role("alert")).to_contain_text("the preview is for text reports")
 
-        admin.goto(url + "/share")
-        admin.get_by_label("Photo or report").set_input_files(str(src))
-        admin.get_by_label("Title").fill("Operation Kestrel")
-        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
-        admin.get_by_label("Harbour City PD").check()
-        admin.get_by_role("button", name="Share").click()
-        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
-
-        partner = browser.new_context(accept_downloads=True).new_page()
-        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
-        partner.get_by_role("link", name="Operation Kestrel").click()
-        copy = _download_copy(partner, tmp_path / "okafor-copy.md")
+        _share_amber(admin, url, src, "Operation Kestrel")
+        partner, copy = _partner_copy(
+            browser, url, "Operation Kestrel", tmp_path / "okafor-copy.md"
+        )
         text = copy.read_text()
         assert text.startswith("> **TLP:AMBER**") and "\u200b" in text
 
@@ -321,7 +334,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path):
+def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path, word_report):
     """The analyst's report is a Word document: shared through the Share page, the
     partner downloads a Word copy, and that copy, leaked, names them."""
     import docx
@@ -329,13 +342,8 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path)
 
     url, _ = server
     password = (tmp_path / "admin-password").read_text().strip()
-    document = docx.Document()
     report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_text()
-    for block in report.split("\n\n"):
-        if block.strip().startswith("#"):
-            document.add_heading(block.strip().lstrip("#").strip(), level=1)
-        elif block.strip():
-            document.add_paragraph(" ".join(block.split()))
+    document = word_report(report)
     src = tmp_path / "Kestrel interim report.docx"
     document.save(src)
     with sync_playwright() as pw:
@@ -348,17 +356,8 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path)
         admin.get_by_role("button", name="Preview the wording").click()
         preview = admin.get_by_role("region", name="What copies of this report may vary")
         expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
-        admin.get_by_label("Photo or report").set_input_files(str(src))
-        admin.get_by_label("Title").fill("Operation Kestrel (Word)")
-        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
-        admin.get_by_label("Harbour City PD").check()
-        admin.get_by_role("button", name="Share").click()
-        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
-
-        partner = browser.new_context(accept_downloads=True).new_page()
-        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
-        partner.get_by_role("link", name="Operation Kestrel (Word)").click()
-        copy = _download_copy(partner, tmp_path / "okafor-copy.docx")
+        _share_amber(admin, url, src, "Operation Kestrel (Word)")
+        _, copy = _partner_copy(browser, url, "Operation Kestrel (Word)", tmp_path / "o.docx")
         paragraphs = [p.text for p in docx.Document(str(copy)).paragraphs]
         assert paragraphs[0] == "TLP:AMBER" and paragraphs[1] == document.paragraphs[0].text
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
