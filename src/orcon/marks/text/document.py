@@ -63,9 +63,11 @@ _CLAUSE_COMMA = re.compile(
 )
 # Restrictive relative "that"/"which" (no comma before) after a determiner-led noun phrase.
 _RELATIVE = re.compile(
-    r"\b(?:the|a|an|any|each|every|this|these|those|another|some|all|no)((?: [a-z][a-z-]+){1,2}) "
+    r"\b(?:[Tt]he|[Aa]n?|[Aa]ny|[Ee]ach|[Ee]very|[Tt]his|[Tt]hese|[Tt]hose|[Aa]nother|[Ss]ome|"
+    r"[Aa]ll|[Nn]o|[Hh]is|[Hh]er|[Tt]heir|[Ii]ts|[Oo]ur)((?: [a-z][a-z-]+){1,2}) "
     r"(that|which)(?= (?:was|were|is|are|has|had|have|will|would|could|can|may|might|should|"
-    r"must|[a-z]{3,}ed)\b)"
+    r"must|[a-z]{3,}ed|paid|made|sent|held|kept|took|gave|found|left|sold|bought|brought|ran|"
+    r"led|carried|showed|caused|contained|linked|allowed)\b)"
 )
 # The same after a plural noun with no determiner ("phones that were smuggled in"): a
 # plural verb right after "that" leaves no other reading (a complement clause needs a
@@ -407,6 +409,33 @@ def _relative_site(m: re.Match[str], base: int, si: int) -> Site:
     return Site(base + m.start(2), base + m.end(2), forms, "relative", si)
 
 
+_PEOPLE_SINGULAR = frozenset(
+    {"man", "woman", "child", "person", "boy", "girl", "suspect", "victim", "youth", "adult",
+     "male", "female", "friend", "relative", "colleague", "official", "leader", "member",
+     "partner", "mule", "pilot", "agent", "resident", "student", "client", "patient", "family",
+     "tenant", "courier", "dealer", "gang", "crew", "team"}
+)  # fmt: skip
+# Verbs whose object may be followed by what was said ("warned the bank that ...").
+_TELLING = frozenset(
+    {"told", "tell", "tells", "informed", "inform", "warned", "warn", "advised", "advise",
+     "reminded", "remind", "assured", "assure", "notified", "notify", "persuaded", "convinced",
+     "satisfied", "showed", "shown", "taught", "promised", "asked", "alerted", "reassured"}
+)  # fmt: skip
+_PERSON_ENDINGS = ("er", "or", "ist", "ian", "ant", "ent", "ee", "man", "woman")
+
+
+def _a_thing(noun: str) -> bool:
+    """Might ``noun`` be a noun for a thing, never for people ("the van which was seen",
+    never "the officer which was")? Errs towards people."""
+    if noun.endswith("s") and not noun.endswith(("ss", "us", "is")):
+        return _a_plural_thing(noun)
+    if noun in PEOPLE or noun in _PEOPLE_SINGULAR or noun + "s" in PEOPLE_PLURALS:
+        return False
+    if noun + "s" in THINGS_LIKE_PEOPLE:
+        return True
+    return not noun.endswith(_PERSON_ENDINGS)
+
+
 def _a_plural_thing(noun: str) -> bool:
     """Might ``noun`` be a plural for things, never for people (who take "who"/"that",
     not "which")? Errs towards people."""
@@ -466,6 +495,60 @@ def _list_sites(seg: str, base: int, si: int) -> list[Site]:
         forms = (f"{first} {conj} {second}", f"{second} {conj} {first}")
         out.append(Site(base + m.start(), base + m.end(), forms, "pair", si))
     return out
+
+
+# A list of three questions ending a sentence after a verb of knowing ("We do not know
+# who runs the line, how the drugs arrive, or where they are kept"): what is unknown
+# has no order. Items hold no comma.
+_WH = r"(?:who|how|where|whether|what|when|why|which)"
+_WH_ITEM = rf"{_WH} [^,;:()\"\u201c]+?"
+_WH_LIST = re.compile(rf"(?<![\w'-])({_WH_ITEM}), ({_WH_ITEM})(,?) (or|and) ({_WH_ITEM})(?=\.?$)")
+_KNOWING = frozenset(
+    {"know", "known", "identified", "identify", "established", "establish", "say", "clear",
+     "unclear", "determined", "determine", "confirmed", "confirm", "understand", "understood",
+     "ascertained", "ascertain", "sure", "certain", "tell", "discovered", "found", "out"}
+)  # fmt: skip
+_PEOPLE_PRONOUNS = frozenset({"he", "she", "him", "his", "her", "hers", "they", "them", "their"})
+_LAST_NOUN_PHRASE = re.compile(r"\b(?:the|a|an) ([a-z][\w-]*)(?: ([a-z][\w-]*))?")
+
+
+def _stands_alone(item: str) -> bool:
+    """Can this question move before the others? Not when a pronoun in it may point back
+    to an earlier one ("how the drugs arrive, or where they are kept"). An "it" is kept
+    only when a singular noun phrase of its own comes before it ("who buys the metal
+    after it leaves the yard"); a pronoun for people or a plural never."""
+    words = re.findall(r"[a-z']+", item.lower())
+    if any(w in _PEOPLE_PRONOUNS for w in words):
+        return False
+    for m in re.finditer(r"\b(?:it|its)\b", item.lower()):
+        phrases = list(_LAST_NOUN_PHRASE.finditer(item.lower()[: m.start()]))
+        if not phrases or any(w and w.endswith("s") for w in phrases[-1].groups()):
+            return False
+    return True
+
+
+def _question_list_sites(seg: str, base: int, si: int) -> list[Site]:
+    """The order of a list of three questions ("who …, how …, or where …"), two symbols,
+    and its serial comma, a third; the comma alone where an item cannot move."""
+    if _ORDERED.search(seg):
+        return []
+    m = _WH_LIST.search(seg)
+    if not m:
+        return []
+    before = seg[: m.start()].split()
+    if not before or before[-1].lower().strip(",") not in _KNOWING:
+        return []
+    items = (m.group(1), m.group(2), m.group(5))
+    conj, commas = m.group(4), (m.group(3), "," if not m.group(3) else "")
+    if not all(_stands_alone(item) for item in items):
+        at = base + m.end(2)
+        return [Site(at, at + len(m.group(3)) + 1, (" ", ", "), "comma", si)]  # a serial comma
+    forms = tuple(
+        f"{items[a]}, {items[b]}{comma} {conj} {items[c]}"
+        for comma in commas
+        for a, b, c in _PERMUTATIONS
+    )
+    return [Site(base + m.start(), base + m.end(), forms, "list", si)]
 
 
 def _serial_comma_sites(seg: str, base: int, si: int) -> list[Site]:
@@ -553,6 +636,79 @@ def _told_object(toks: list[tuple[str, int, int]], k: int) -> tuple[int, int] | 
         ):
             return k + size - 1, (k + size if has_that else -1)
     return None
+
+
+# "before the match" / "prior to the match", "after his arrest" / "following his arrest":
+# only before a noun for an event or a point in time, so that "before" is a preposition
+# ("before the police arrived" starts a clause, which "prior to" cannot), and never where
+# "before" means "in front of" ("appeared before the court") or "after" belongs to a verb
+# ("looked after the children").
+_EVENT_PREPOSITIONS = {"before": "prior to", "after": "following"}
+_EVENT_DETERMINERS = frozenset({"the", "a", "an", "his", "her", "their", "its", "our", "this"})
+_EVENTS = frozenset(
+    {"match", "meeting", "end", "start", "deadline", "visit", "event", "hearing", "trial",
+     "weekend", "fixture", "kick-off", "game", "incident", "attack", "arrest", "arrests",
+     "search", "raid", "operation", "interview", "election", "launch", "release", "holiday",
+     "holidays", "festival", "closure", "briefing", "debrief", "review", "journey", "flight",
+     "departure", "arrival", "theft", "thefts", "offence", "explosion", "fire", "collision",
+     "shooting", "stabbing", "robbery", "burglary", "sale", "auction", "publication",
+     "announcement", "deployment", "inspection", "opening", "disorder", "seizure", "crash",
+     "summer", "winter", "spring", "autumn", "outbreak", "break-in", "intrusion", "breach"}
+)  # fmt: skip
+_NOT_BEFORE_EVENT = frozenset(
+    {"appeared", "appear", "appears", "appearing", "brought", "bring", "come", "came",
+     "stand", "stood", "standing", "put", "placed", "laid", "look", "looked", "looking",
+     "looks", "named", "ran", "run", "went", "go", "going", "asked", "take", "takes", "took",
+     "sought", "one", "long", "shortly", "soon", "just", "straight", "right", "well", "even",
+     "only", "ever", "never", "immediately", "and", "or", "not"}
+)  # fmt: skip
+_EVENT_ENDS = frozenset(
+    {",", "of", "and", "or", "in", "on", "at", "to", "for", "with", "by", "from", "until"}
+)
+
+
+def _event_preposition_sites(
+    seg: str, toks: list[tuple[str, int, int]], base: int, si: int
+) -> list[Site]:
+    out = []
+    for i, (tok, a, b) in enumerate(toks):
+        if tok not in _EVENT_PREPOSITIONS or i + 2 >= len(toks):
+            continue
+        if i > 0 and toks[i - 1][0] in _NOT_BEFORE_EVENT:
+            continue
+        if toks[i + 1][0] not in _EVENT_DETERMINERS or toks[i + 2][0] not in _EVENTS:
+            continue
+        if i + 3 < len(toks) and toks[i + 3][0] not in _EVENT_ENDS:
+            continue  # "before the match ends": a clause
+        orig = seg[a:b]
+        if orig[:1].isupper() and i > 0:
+            continue
+        forms = (orig, _case(_EVENT_PREPOSITIONS[tok], orig))
+        out.append(Site(base + a, base + b, forms, "lexicon", si))
+    return out
+
+
+# "is asked to review the licences and to share the results" / "and share the results":
+# a second infinitive after "and" may drop its "to" when a first one came before it.
+def _second_to_sites(seg: str, toks: list[tuple[str, int, int]], base: int, si: int) -> list[Site]:
+    out = []
+    dets = lexicon.CLASSES["@det"] | lexicon.CLASSES["@pron"]
+    for i in range(2, len(toks) - 1):
+        if toks[i][0] != "to" or toks[i - 1][0] != "and":
+            continue
+        verb, a, _ = toks[i + 1]
+        earlier = [t for t, _, _ in toks[: i - 1]]
+        if "to" not in earlier or "," in earlier[earlier.index("to") :]:
+            continue  # the first "to" must be in the same clause
+        first = earlier[earlier.index("to") + 1] if earlier.index("to") + 1 < len(earlier) else ""
+        if not first.isalpha() or first in dets or first.endswith(("ing", "s")):
+            continue  # "sent to the council and to": "to" is a preposition there
+        if not verb.isalpha() or verb in dets or verb.endswith(("ing", "s")) or seg[a].isupper():
+            continue
+        if seg[toks[i - 1][2] : toks[i][1]] != " " or seg[toks[i][2] : a] != " ":
+            continue
+        out.append(Site(base + toks[i - 1][2], base + toks[i][2], (" to", ""), "infinitive", si))
+    return out
 
 
 def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
@@ -723,6 +879,11 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         relatives.add(m.start(2))
         if any(w in NOT_NOUN or w in REPORTING for w in m.group(1).split()):
             continue
+        if not _a_thing(m.group(1).split()[-1]):
+            continue  # "the officer that was injured": "which" is for things
+        verb = seg[: m.start()].split()[-1:]
+        if verb and verb[0].lower() in _TELLING:
+            continue  # "told the court that armed men were": "that" may start what was told
         out.append(_relative_site(m, sent.start, si))
     for m in _PLURAL_RELATIVE.finditer(seg):
         noun = m.group(1)
@@ -765,6 +926,9 @@ def _candidates(text: str, sent: Sentence, si: int, english: str) -> list[Site]:
         )
     out.extend(_list_sites(seg, sent.start, si))
     out.extend(_serial_comma_sites(seg, sent.start, si))
+    out.extend(_question_list_sites(seg, sent.start, si))
+    out.extend(_event_preposition_sites(seg, toks, sent.start, si))
+    out.extend(_second_to_sites(seg, toks, sent.start, si))
     return out
 
 

@@ -32,6 +32,12 @@ DIGITS = "@digits"  # digits only
 ING = "@ing"  # a word ending in -ing ("rather than organising")
 END = "@end"  # end of the sentence or a comma
 WORD = "@word"  # any word (not a number, not a comma)
+PARTICIPLE = "@ed"  # a past participle: a word ending in -ed, or an irregular one
+_IRREGULAR_PARTICIPLES = _words(
+    "found made paid sent held kept told taken given left sold bought brought run got seen "
+    "caught stolen driven flown written known shown led put set cut won lost met spent built "
+    "broken chosen done begun come gone hit hidden sought thrown withdrawn struck sentenced"
+)
 _NUMBER_WORDS = _words(
     "one two three four five six seven eight nine ten eleven twelve twenty thirty forty "
     "fifty sixty seventy eighty ninety hundred few"
@@ -48,6 +54,10 @@ def _member(token: str | None, names: frozenset[str]) -> bool:
     if ING in names and len(token) > 5 and token.endswith("ing"):
         return True
     if WORD in names and token.replace("'", "").isalpha():
+        return True
+    if PARTICIPLE in names and (
+        (len(token) > 4 and token.endswith("ed")) or token in _IRREGULAR_PARTICIPLES
+    ):
         return True
     return token in names or any(token in CLASSES[c] for c in names if c in CLASSES)
 
@@ -103,7 +113,7 @@ def _context(words: list[str], line: str) -> Context:
     for word in words:
         key, _, value = word.partition("=")
         names = frozenset(value.split(","))
-        known = {*CLASSES, NUMBER, DIGITS, ING, END, WORD}
+        known = {*CLASSES, NUMBER, DIGITS, ING, END, WORD, PARTICIPLE}
         unknown = [n for n in names if n.startswith("@") and n not in known]
         keys = ("next", "notnext", "next2not", "prev", "notprev", "notclause", "notlater")
         if word != "start" and (key not in keys or unknown):

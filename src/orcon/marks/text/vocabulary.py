@@ -172,7 +172,8 @@ THINGS_LIKE_PEOPLE = frozenset(
      "equipments", "shipments", "consignments", "settlements", "agreements", "elements",
      "events", "plants", "grants", "warrants", "restaurants", "variants", "errors",
      "sectors", "factors", "monitors", "doors", "floors", "motors", "sensors", "trackers",
-     "chargers", "scanners", "printers", "lockers", "burners", "cutters", "scooters"}
+     "chargers", "scanners", "printers", "lockers", "burners", "cutters", "scooters",
+     "providers", "detectors", "generators", "registers", "helicopters"}
 )  # fmt: skip
 PERSON_SUFFIXES = ("ers", "ors", "ists", "ians", "ants", "ents")
 
