@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from orcon.service import directory, sharing
@@ -157,16 +158,35 @@ def test_a_pdf_briefing_pack_names_whose_text_and_whose_photo(tmp_path, database
     home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
     body = "".join(f"<p>{html.escape(p)}</p>" for p in _prose(copies["text"][people[1]], 2000))
     picture = base64.b64encode(copies["cup"][people[6]]).decode()
+    # The photo is in the annex, on the pack's last page, after twelve pages of
+    # contents with a letterhead picture on each.
+    head = base64.b64encode(cv2.imencode(".png", _letterhead())[1].tobytes()).decode()
+    annex = "".join(
+        f"<div style='page-break-after:always'><img src='data:image/png;base64,{head}'>"
+        f"<p>Annex {k}: list of exhibits, continued.</p></div>"
+        for k in range(1, 13)
+    )
     pdf = _printed(
-        "<html><body style='font-family:serif'><h1>Harbour Road</h1>"
-        f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'>{body}</body></html>"
+        f"<html><body style='font-family:serif'><h1>Harbour Road</h1>{body}"
+        f"<div style='page-break-after:always'></div>{annex}"
+        f"<img src='data:image/jpeg;base64,{picture}' style='width:100%'></body></html>"
     )
     leak = tmp_path / "pack.pdf"
     leak.write_bytes(pdf)
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    assert pages >= 14  # the report, twelve pages of annex, the photo
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["text"]: [people[1]], ids["cup"]: [people[6]]}
     (other,) = verdict["others"]  # type: ignore[misc]
-    assert "taken out of the PDF (page 1)" in " ".join(other["notes"])
+    assert f"taken out of the PDF (page {pages})" in " ".join(other["notes"])
+
+
+def _letterhead() -> np.ndarray:
+    """A force's crest and name, as printed at the top of every page (no shared photo)."""
+    head = np.full((110, 420, 3), 255, np.uint8)
+    cv2.circle(head, (55, 55), 40, (120, 40, 20), -1)
+    cv2.putText(head, "NORTHVALE POLICE", (110, 68), cv2.FONT_HERSHEY_SIMPLEX, 1.0, (60, 20, 10), 2)
+    return head
 
 
 def _newspaper_page(photo: np.ndarray, paragraphs: list[str]) -> bytes:

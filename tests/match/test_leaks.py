@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from orcon.match import leaks
@@ -205,6 +207,39 @@ def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():
     writer.write(tall)
     assert [paged for _, _, paged in leaks.pdf_images(tall.getvalue())] == [False, True]
     assert leaks.pdf_images(b"%PDF-1.7 broken") == []
+
+
+def test_a_long_pdfs_pictures_are_found_on_any_page_each_letterhead_once():
+    from PIL import Image
+    from pypdf import PdfReader, PdfWriter
+
+    def pdf_of(*pictures: np.ndarray) -> PdfReader:
+        buf = io.BytesIO()
+        first, *rest = [Image.fromarray(p[:, :, ::-1]) for p in pictures]
+        first.save(buf, "PDF", save_all=True, append_images=rest)
+        return PdfReader(buf)
+
+    # Forty pages that repeat one letterhead picture (one object), then the photo.
+    letterhead, photo = _scene(8, 120, 400), _scene(9, 300, 400)
+    writer = PdfWriter()
+    head = pdf_of(letterhead).pages[0]
+    for _ in range(40):
+        writer.add_page(head)
+    writer.add_page(pdf_of(photo).pages[0])
+    long = io.BytesIO()
+    writer.write(long)
+    found = [(n, p.shape) for n, p, _ in leaks.pdf_images(long.getvalue())]
+    assert found == [(1, (120, 400, 3)), (41, (300, 400, 3))]
+    # More pictures than are looked at: the largest are kept, in page order; an icon
+    # (under 96 pixels a side) is never decoded.
+    sizes = [(100 + 10 * i, 200) for i in range(10)] + [(40, 40)]
+    many = io.BytesIO()
+    writer = PdfWriter()
+    writer.append(pdf_of(*[_scene(20 + i, h, w) for i, (h, w) in enumerate(sizes)]))
+    writer.write(many)
+    kept = leaks.pdf_images(many.getvalue())
+    assert [n for n, _, _ in kept] == list(range(3, 11))
+    assert [p.shape[0] for _, p, _ in kept] == [h for h, _ in sizes[2:10]]
 
 
 def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():

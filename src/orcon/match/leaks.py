@@ -429,10 +429,44 @@ def _picture(data: bytes) -> np.ndarray | None:
 PAGE_SHAPED = 0.03  # a picture within 3 % of its page's proportions: a scan of the page
 
 
-def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, np.ndarray, bool]]:
+PDF_PICTURE_PAGES = 500  # pages of a PDF with a text layer whose pictures are looked at
+
+
+def _declared_size(page: Any, key: str | list[str]) -> tuple[int | None, int, int] | None:
+    """The picture behind one of a PDF page's image names, as its object number (None
+    when it has none) and the width and height its dictionary declares, read without
+    decoding it; None for an inline picture or one whose dictionary cannot be read."""
+    from pypdf.generic import IndirectObject
+
+    path = [key] if isinstance(key, str) else list(key)
+    if not path or path[-1].startswith("~"):  # an inline picture: small by nature
+        return None
+    holder, ref, picture = page, None, None
+    for name in path:
+        resources = holder.get("/Resources")
+        resources = resources.get_object() if resources is not None else None
+        objects = resources.get("/XObject") if resources is not None else None
+        if objects is None:
+            return None
+        objects = objects.get_object()
+        ref = objects.raw_get(name)
+        picture = holder = objects[name].get_object()
+    if picture is None:
+        return None
+    number = ref.idnum if isinstance(ref, IndirectObject) else None
+    return number, int(picture.get("/Width", 0)), int(picture.get("/Height", 0))
+
+
+def pdf_images(
+    data: bytes, max_pages: int = PDF_PICTURE_PAGES
+) -> list[tuple[int, np.ndarray, bool]]:
     """The pictures a PDF with a text layer holds (page number from 1, BGR pixels, and
     whether the picture has its page's proportions, as the scan under a searchable PDF's
     text does): a briefing pack printed with its evidence photo or a screenshot in it.
+
+    Every page is looked at (up to ``max_pages``), but only the largest ``MAX_EMBEDDED``
+    pictures are decoded, each once however many pages repeat it (a letterhead), and
+    pictures whose declared size is that of a logo or icon are passed over unread.
     Pictures that cannot be decoded, or are too small to be a photo, or too large to
     hold, are passed over: the PDF's text is still traced."""
     from PIL import Image
@@ -444,30 +478,52 @@ def pdf_images(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[tuple[int, n
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             return []
+        seen: set[int] = set()
+        wanted: list[tuple[int, int, Any]] = []  # (area, page number, image name)
         for number, page in enumerate(reader.pages[:max_pages], start=1):
+            for key in page.images.keys():  # noqa: SIM118 (iterating decodes every picture)
+                try:
+                    declared = _declared_size(page, key)
+                except (PyPdfError, KeyError, AttributeError, TypeError, ValueError):
+                    declared = None
+                area = 0
+                if declared is not None:
+                    ref, width, height = declared
+                    if ref is not None and ref in seen:
+                        continue
+                    if ref is not None:
+                        seen.add(ref)
+                    if (
+                        min(width, height) < MIN_EMBEDDED_SIDE
+                        or width * height > MAX_EMBEDDED_PIXELS
+                    ):
+                        continue
+                    area = width * height
+                wanted.append((area, number, key))
+        wanted.sort(key=lambda w: -w[0])
+        for _, number, key in sorted(wanted[:MAX_EMBEDDED], key=lambda w: w[1]):
+            page = reader.pages[number - 1]
             box = page.mediabox
             shape = float(box.width) / max(float(box.height), 1.0)
-            for picture in page.images:
-                if len(out) >= MAX_EMBEDDED:
-                    return out
-                try:
-                    pil = picture.image
-                    if pil is None or pil.width * pil.height > MAX_EMBEDDED_PIXELS:
-                        continue
-                    rgb = np.asarray(pil.convert("RGB"))
-                except (
-                    OSError,
-                    ValueError,
-                    KeyError,
-                    TypeError,
-                    NotImplementedError,
-                    Image.DecompressionBombError,
-                ):
+            try:
+                pil = page.images[key].image
+                if pil is None or pil.width * pil.height > MAX_EMBEDDED_PIXELS:
                     continue
-                if _usable(rgb):
-                    own = rgb.shape[1] / rgb.shape[0]
-                    paged = any(abs(own - r) <= PAGE_SHAPED * r for r in (shape, 1 / shape))
-                    out.append((number, np.ascontiguousarray(rgb[:, :, ::-1]), paged))
+                rgb = np.asarray(pil.convert("RGB"))
+            except (
+                OSError,
+                ValueError,
+                KeyError,
+                TypeError,
+                NotImplementedError,
+                PyPdfError,
+                Image.DecompressionBombError,
+            ):
+                continue
+            if _usable(rgb):
+                own = rgb.shape[1] / rgb.shape[0]
+                paged = any(abs(own - r) <= PAGE_SHAPED * r for r in (shape, 1 / shape))
+                out.append((number, np.ascontiguousarray(rgb[:, :, ::-1]), paged))
     except (PyPdfError, OSError, ValueError, KeyError, TypeError):
         return out
     return out
