@@ -99,6 +99,12 @@ def _parts(verdict: dict[str, object]) -> dict[str, list[str]]:
     return found
 
 
+def _notes(verdict: dict[str, object]) -> str:
+    """The notes of the verdict and of each part beside it, as one text."""
+    parts = [verdict, *verdict.get("others", [])]  # type: ignore[list-item]
+    return " ".join(str(n) for part in parts for n in part["notes"])
+
+
 def _decode(data: bytes) -> np.ndarray:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
@@ -216,7 +222,7 @@ def test_a_newspaper_page_with_a_photo_beside_a_quote_names_both_sources(tmp_pat
     leak.write_bytes(_newspaper_page(photo, _prose(copies["text"][people[2]], 200)))
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[5]], ids["text"]: [people[2]]}, verdict
-    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    notes = _notes(verdict)
     assert "found beside text" in notes and "by OCR" in notes
     # Without --json the analyst reads both verdicts; the evidence report shows where on
     # the page the photo was, then the cut-out part beside the original.
@@ -394,7 +400,7 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     leak.write_bytes(dump.getvalue())
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["rocket"]: [people[1]], ids["text"]: [people[3]]}, verdict
-    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    notes = _notes(verdict)
     assert "Found in the archive: leak/memo.docx" in notes
     assert "Found in the archive: leak/IMG_0093.jpg" in notes
     assert "Not read in the archive: leak/old-memo.doc (this is an old Office file" in notes
@@ -418,16 +424,12 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     leak = tmp_path / "tip.eml"
     leak.write_bytes(bytes(tip))
     verdict = _trace(home, leak, "--json")
-    found = {
-        (str(p["item"]), tuple(a["person"] for a in p["accused"]))  # type: ignore[index, union-attr]
-        for p in [verdict, *verdict["others"]]  # type: ignore[list-item]
-    }
-    assert found == {
-        (ids["text"], (people[6],)),
-        (ids["cup"], (people[8],)),
-        (ids["rocket"], (people[9],)),
+    assert _parts(verdict) == {
+        ids["text"]: [people[6]],
+        ids["cup"]: [people[8]],
+        ids["rocket"]: [people[9]],
     }, verdict
-    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    notes = _notes(verdict)
     assert "Found in the e-mail: its text" in notes and "Found in the e-mail: scene.jpg" in notes
     # An HTML message that shows the photo in its text (inline, by Content-ID).
     shown = EmailMessage()
@@ -442,6 +444,47 @@ def test_a_leak_dump_and_a_forwarded_e_mail_name_the_source_of_each_file(tmp_pat
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[2]]}, verdict
     assert any("picture 1 in its text" in n for n in verdict["notes"])  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_outlook_message_names_the_source_of_its_text_attachment_and_attached_item(
+    tmp_path, database, pack
+):
+    """A partner's security team forwards what a tipster sent, saved from Outlook (.msg):
+    its text quotes one person's copy, it attaches another's photo, and an Outlook item
+    attached to it (the tipster's own earlier message) a third's; an item attached to
+    that one is listed as not opened."""
+    from outlook import Message, outlook_message
+
+    home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
+    quote = " ".join(" ".join(_prose(copies["text"][people[4]], 250)).split()[:250])
+    earlier = Message(
+        "pic",
+        body="As discussed.",
+        attachments=[("scene.jpg", copies["rocket"][people[7]])],
+        attached=[Message("Re: rota", body="See you Monday.")],
+    )
+    tip = Message(
+        "Fwd: from a source",
+        body="You will want to see this. From the briefing:\n\n" + quote,
+        attachments=[("IMG_2041.jpg", copies["cup"][people[5]])],
+        attached=[earlier],
+    )
+    leak = tmp_path / "Fwd from a source.msg"
+    leak.write_bytes(outlook_message(tip))
+    verdict = _trace(home, leak, "--json")
+    assert _parts(verdict) == {
+        ids["text"]: [people[4]],
+        ids["cup"]: [people[5]],
+        ids["rocket"]: [people[7]],
+    }, verdict
+    notes = _notes(verdict)
+    assert "Found in the e-mail: its text" in notes
+    assert "Found in the e-mail: the attached message \u201cpic\u201d: scene.jpg" in notes
+    assert (
+        "the attached message \u201cRe: rota\u201d (an e-mail inside another is not opened)"
+        in notes
+    )
 
 
 def _tv_clip(path: Path, photos: list[np.ndarray]) -> None:
@@ -480,7 +523,7 @@ def test_a_television_report_showing_two_photos_names_each_photos_holder(tmp_pat
     _tv_clip(leak, [_decode(copies["cup"][people[3]]), _decode(copies["rocket"][people[7]])])
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[3]], ids["rocket"]: [people[7]]}, verdict
-    notes = " ".join(n for p in [verdict, *verdict["others"]] for n in p["notes"])  # type: ignore[union-attr, attr-defined]
+    notes = _notes(verdict)
     assert "found in frames of the video (at 0:0" in notes
     # A clip of something else matches nothing; a damaged one says so.
     other = tmp_path / "weather.mp4"

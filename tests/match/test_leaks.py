@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 
+from orcon.errors import UsageError
 from orcon.match import leaks
 
 
@@ -240,6 +242,45 @@ def test_a_long_pdfs_pictures_are_found_on_any_page_each_letterhead_once():
     kept = leaks.pdf_images(many.getvalue())
     assert [n for n, _, _ in kept] == list(range(3, 11))
     assert [p.shape[0] for _, p, _ in kept] == [h for h, _ in sizes[2:10]]
+
+
+def test_an_outlook_message_gives_its_text_attachments_and_attached_items():
+    from outlook import Message, compound_file, outlook_message
+
+    deeper = Message("Re: rota", body="See you Monday.")
+    item = Message(
+        "pic", body="As discussed.", attachments=[("scene.jpg", b"\xff\xd8" + bytes(6000))],
+        attached=[deeper],
+    )  # fmt: skip
+    tip = Message(
+        "Fwd: briefing", body="From the briefing: the van was seen at 21:40.",
+        attachments=[("IMG_2041.jpg", b"\xff\xd8photo")], attached=[item],
+    )  # fmt: skip
+    data = outlook_message(tip)
+    assert leaks.format_of(data) == "msg"
+    files, more, unopened = leaks.msg_files(data)
+    assert [name for name, _ in files] == [
+        "its text",
+        "IMG_2041.jpg",
+        "the attached message \u201cpic\u201d: its text",
+        "the attached message \u201cpic\u201d: scene.jpg",
+    ]
+    assert files[0][1].decode() == "From the briefing: the van was seen at 21:40."
+    assert files[1][1] == b"\xff\xd8photo" and len(files[3][1]) == 6002  # kept whole
+    assert more == 0
+    assert unopened == [
+        "the attached message \u201cpic\u201d: the attached message \u201cRe: rota\u201d"
+    ]
+    # Older Outlook wrote strings in the message's code page; an HTML-only message.
+    old = outlook_message(Message("Caf\u00e9", body="Losses of \u00a34m.", codepage=1252))
+    assert leaks.msg_files(old)[0] == [("its text", "Losses of \u00a34m.".encode())]
+    html = outlook_message(Message("x", html="<p>Losses of \u00a34m.</p>"))
+    assert leaks.msg_files(html)[0] == [("its text", "<p>Losses of \u00a34m.</p>".encode())]
+    # Another compound file (a Word 97 document) is no message, and is refused plainly.
+    doc = compound_file({("WordDocument",): bytes(5000), ("1Table",): bytes(100)})
+    assert leaks.format_of(doc) == "text"
+    with pytest.raises(UsageError, match="old Office file"):
+        leaks.leak_text(doc)
 
 
 def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():

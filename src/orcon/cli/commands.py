@@ -520,7 +520,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "file",
         help="the leak: a picture, a text, a saved web page (.html, .mhtml), a PDF, a Word "
-        "document, a video, a ZIP archive or an e-mail (.eml); exit 0 whatever the verdict",
+        "document, a video, a ZIP archive or an e-mail (.eml or .msg); exit 0 whatever the verdict",
     )
     json_flag(p)
     p.add_argument(

@@ -79,7 +79,8 @@ def _text_of(html: str) -> str:
         return html
 
 
-DOCUMENT_SUFFIXES = (".pdf", ".docx", ".zip", ".eml")  # what an article may link: a memo, a dump
+# What an article may link to: a memo, a leak dump, a forwarded message.
+DOCUMENT_SUFFIXES = (".pdf", ".docx", ".zip", ".eml", ".msg")
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import re
+import struct
 import zipfile
 from collections.abc import Iterator
 from functools import lru_cache
@@ -62,9 +63,9 @@ def _mail_header(head: bytes) -> dict[bytes, bytes] | None:
 
 def format_of(data: bytes) -> str:
     """The leak's format: pdf, docx, zip (another ZIP archive), email (a message saved as
-    .eml), video (MP4, QuickTime, WebM/Matroska, AVI), html, mhtml (a web page saved as
-    one file, as Chromium's "Webpage, Single File" does) or text (images are recognised
-    by orcon.marks.image.codec first)."""
+    .eml), msg (a message saved by Outlook), video (MP4, QuickTime, WebM/Matroska, AVI),
+    html, mhtml (a web page saved as one file, as Chromium's "Webpage, Single File" does)
+    or text (images are recognised by orcon.marks.image.codec first)."""
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if head.startswith(b"%PDF-"):
         return "pdf"
@@ -84,6 +85,8 @@ def format_of(data: bytes) -> str:
         return "zip"
     if is_video(data):
         return "video"
+    if data.startswith(_OLE_MAGIC) and is_outlook_message(data):
+        return "msg"
     fields = _mail_header(head)
     if fields is not None:
         saved = b"saved by" in fields.get(b"from", b"").lower()
@@ -102,7 +105,8 @@ def format_of(data: bytes) -> str:
 
 
 READABLE = (
-    f"a picture ({FORMATS}), a PDF, a Word document (.docx), a web page (.html or .mhtml) or text"
+    f"a picture ({FORMATS}), a PDF, a Word document (.docx), a web page (.html or .mhtml), "
+    "an e-mail (.eml or Outlook's .msg), a ZIP archive, a video or text"
 )
 
 
@@ -120,11 +124,10 @@ def leak_text(data: bytes) -> str:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
             return data.decode("cp1252", "replace")
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if data.startswith(_OLE_MAGIC):
         raise UsageError(
-            "this is an old Office file (.doc, .xls or .ppt) or an Outlook message (.msg): "
-            "save it as .docx, PDF or text (a message as HTML or text, or its attachments "
-            "as they are), then trace that"
+            "this is an old Office file (.doc, .xls or .ppt): save it as .docx, PDF or text, "
+            "then trace that"
         )
     raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
 
@@ -268,6 +271,135 @@ def _inline_pictures(part: Any, attached: set[int]) -> Iterator[Any]:
             yield from _inline_pictures(sub, attached)
     elif part.get_content_maintype() == "image" and id(part) not in attached:
         yield part
+
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # a compound file (MS-CFB)
+# An Outlook message (MS-OXMSG) keeps each property in a stream named by its tag.
+_PROPERTY = "__substg1.0_{:04X}{}"
+_SUBJECT, _BODY, _HTML_BODY = 0x0037, 0x1000, 0x1013
+_ATTACH_DATA, _ATTACH_LONG_NAME, _ATTACH_NAME = 0x3701, 0x3707, 0x3704
+_UNICODE, _EIGHT_BIT, _BINARY, _OBJECT = "001F", "001E", "0102", "000D"
+_MESSAGE_CODEPAGE = 0x3FFD
+_ATTACHMENT = "__attach_version1.0_#"
+
+
+def is_outlook_message(data: bytes) -> bool:
+    """A compound file that holds an Outlook message's properties (not a .doc or .xls)."""
+    import olefile
+
+    try:
+        with olefile.OleFileIO(data) as ole:
+            return bool(ole.exists("__properties_version1.0")) and any(
+                len(path) == 1 and path[0].startswith("__substg1.0_")
+                for path in ole.listdir(streams=True, storages=False)
+            )
+    except (OSError, ValueError, IndexError, struct.error):
+        return False
+
+
+def msg_files(data: bytes) -> tuple[list[tuple[str, bytes]], int, list[str]]:
+    """What an Outlook message (.msg) carries, as :func:`email_files` says it of an .eml:
+    its text, its attachments by file name, and the text and attachments of a message
+    attached to it (an Outlook item, kept inside the file as a storage of its own), up to
+    MAX_CONTAINED, with how many more it holds and the names of messages attached to an
+    attached message, which are not opened."""
+    import olefile
+
+    try:
+        ole = olefile.OleFileIO(data)
+    except (OSError, ValueError, IndexError, struct.error) as err:
+        raise UsageError(f"the Outlook message could not be read ({err})") from None
+    with ole:
+        paths = ole.listdir(streams=True, storages=True)
+        out: list[tuple[str, bytes]] = []
+        deeper: list[str] = []
+        _message_parts(ole, paths, [], "", out, deeper)
+    return out[:MAX_CONTAINED], max(0, len(out) - MAX_CONTAINED), deeper
+
+
+def _message_parts(
+    ole: Any,
+    paths: list[list[str]],
+    at: list[str],
+    label: str,
+    out: list[tuple[str, bytes]],
+    deeper: list[str],
+) -> None:
+    """The text and attachments of the message stored at ``at`` (a storage path), each
+    name led by ``label`` ("the attached message ...: "), into ``out``."""
+    codepage = _codepage(ole, at)
+    text = _property_text(ole, at, _BODY, codepage)
+    if not text.strip():
+        html = _property_bytes(ole, at, _HTML_BODY, _BINARY)
+        text = (
+            html.decode(codepage, "replace")
+            if html
+            else _property_text(ole, at, _HTML_BODY, codepage)
+        )
+    if text.strip():
+        out.append((f"{label}its text", text.encode("utf-8")))
+    attachments = sorted(
+        {
+            p[len(at)]
+            for p in paths
+            if len(p) > len(at) and p[: len(at)] == at and p[len(at)].startswith(_ATTACHMENT)
+        }
+    )
+    for k, storage in enumerate(attachments, start=1):
+        where = [*at, storage]
+        name = (
+            _property_text(ole, where, _ATTACH_LONG_NAME, codepage)
+            or _property_text(ole, where, _ATTACH_NAME, codepage)
+            or f"attachment {k}"
+        ).strip()
+        blob = _property_bytes(ole, where, _ATTACH_DATA, _BINARY)
+        inner = [*where, _PROPERTY.format(_ATTACH_DATA, _OBJECT)]
+        if blob:
+            out.append((f"{label}{name}", blob))
+        elif ole.exists("/".join(inner)):  # an Outlook item attached: a message of its own
+            subject = _property_text(ole, inner, _SUBJECT, _codepage(ole, inner)).strip()
+            titled = f"the attached message \u201c{subject}\u201d" if subject else name
+            if label:
+                deeper.append(f"{label}{titled}")
+            else:
+                _message_parts(ole, paths, inner, f"{titled}: ", out, deeper)
+
+
+def _property_bytes(ole: Any, at: list[str], tag: int, kind: str) -> bytes:
+    path = "/".join([*at, _PROPERTY.format(tag, kind)])
+    if not ole.exists(path):
+        return b""
+    data = ole.openstream(path).read()
+    return bytes(data) if len(data) <= MAX_UNPACKED else b""
+
+
+def _property_text(ole: Any, at: list[str], tag: int, codepage: str) -> str:
+    """A string property, stored as UTF-16 or in the message's code page."""
+    unicode = _property_bytes(ole, at, tag, _UNICODE)
+    if unicode:
+        return unicode.decode("utf-16-le", "replace").rstrip("\x00")
+    return _property_bytes(ole, at, tag, _EIGHT_BIT).decode(codepage, "replace").rstrip("\x00")
+
+
+def _codepage(ole: Any, at: list[str]) -> str:
+    """The code page of a message's 8-bit strings (PR_MESSAGE_CODEPAGE in its fixed-size
+    properties: a 32-byte header at the top, 24 in an attached message, then 16-byte
+    entries), Windows-1252 when it does not say."""
+    import codecs
+
+    path = "/".join([*at, "__properties_version1.0"])
+    if not ole.exists(path):
+        return "cp1252"
+    raw = ole.openstream(path).read()
+    for start in range(32 if not at else 24, len(raw) - 15, 16):
+        tag, value = struct.unpack_from("<I4xI", raw, start)
+        if tag == (_MESSAGE_CODEPAGE << 16) | 0x0003:
+            name = {65001: "utf-8", 20127: "ascii", 28591: "latin-1"}.get(value, f"cp{value}")
+            try:
+                return codecs.lookup(name).name
+            except LookupError:
+                return "cp1252"
+    return "cp1252"
 
 
 def html_text(html: str) -> str:

@@ -278,6 +278,7 @@ _INSIDE = {
 
 
 MAX_NESTING = 2  # an e-mail attached to an e-mail, or a ZIP in an e-mail; no deeper
+_CONTAINERS = ("zip", "email", "msg")  # leaks that are files holding files
 
 
 def _contained(
@@ -286,13 +287,17 @@ def _contained(
     """Each file of a ZIP archive (a leak dump), or the text and each attachment of an
     e-mail, traced as parts of the one leak."""
     what = "archive" if kind == "zip" else "e-mail"
-    files, more = leaks.archive_files(data) if kind == "zip" else leaks.email_files(data)
+    deeper: list[str] = []
+    if kind == "msg":
+        files, more, deeper = leaks.msg_files(data)
+    else:
+        files, more = leaks.archive_files(data) if kind == "zip" else leaks.email_files(data)
     parts: list[_Leak] = []
-    unread: list[str] = []
+    unread = [f"{name} (an e-mail inside another is not opened)" for name in deeper]
     for name, blob in files:
         try:
             inner = codec.picture_format(blob) is None and leaks.format_of(blob)
-            if depth + 1 >= MAX_NESTING and inner in ("zip", "email"):
+            if depth + 1 >= MAX_NESTING and inner in _CONTAINERS:
                 unread.append(f"{name} (an archive or e-mail inside another is not opened)")
                 continue
             progress(f"reading {name} in the {what}")
@@ -316,7 +321,7 @@ def _candidates(
     its text, whether it leaked as text, a web page, a PDF, a Word document or a picture
     (read by OCR where it matches no shared photo, or around the shared photos in it),
     and for an archive or an e-mail, what each file in it holds."""
-    if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in ("zip", "email"):
+    if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in _CONTAINERS:
         return _contained(inst, data, kind, progress, depth)
     source, text, pictures, inside = _pictures_of(data, progress)
     with inst.reading() as s:
