@@ -281,6 +281,14 @@ def test_an_outlook_message_gives_its_text_attachments_and_attached_items():
     assert leaks.format_of(doc) == "text"
     with pytest.raises(UsageError, match="old Office file"):
         leaks.leak_text(doc)
+    # A message cut short or damaged is refused in one line, never a traceback.
+    for cut in (600, len(data) // 2, len(data) - 700):
+        damaged = data[:cut]
+        if leaks.format_of(damaged) == "msg":
+            leaks.msg_files(damaged)
+        else:
+            with pytest.raises(UsageError, match="damaged Outlook message"):
+                leaks.leak_text(damaged)
 
 
 def test_a_page_saved_as_one_file_gives_its_html_and_its_pictures():

@@ -126,8 +126,8 @@ def leak_text(data: bytes) -> str:
             return data.decode("cp1252", "replace")
     if data.startswith(_OLE_MAGIC):
         raise UsageError(
-            "this is an old Office file (.doc, .xls or .ppt): save it as .docx, PDF or text, "
-            "then trace that"
+            "this is an old Office file (.doc, .xls or .ppt) or a damaged Outlook message: "
+            "save it as .docx, PDF or text (a message again as .msg), then trace that"
         )
     raise UsageError(f"orcon does not read this kind of file: a leak must be {READABLE}")
 
@@ -281,6 +281,8 @@ _ATTACH_DATA, _ATTACH_LONG_NAME, _ATTACH_NAME = 0x3701, 0x3707, 0x3704
 _UNICODE, _EIGHT_BIT, _BINARY, _OBJECT = "001F", "001E", "0102", "000D"
 _MESSAGE_CODEPAGE = 0x3FFD
 _ATTACHMENT = "__attach_version1.0_#"
+# What olefile raises on a damaged compound file (its own errors are OSErrors).
+_DAMAGED = (OSError, ValueError, IndexError, KeyError, TypeError, struct.error, RecursionError)
 
 
 def is_outlook_message(data: bytes) -> bool:
@@ -293,7 +295,7 @@ def is_outlook_message(data: bytes) -> bool:
                 len(path) == 1 and path[0].startswith("__substg1.0_")
                 for path in ole.listdir(streams=True, storages=False)
             )
-    except (OSError, ValueError, IndexError, struct.error):
+    except _DAMAGED:
         return False
 
 
@@ -305,15 +307,14 @@ def msg_files(data: bytes) -> tuple[list[tuple[str, bytes]], int, list[str]]:
     attached message, which are not opened."""
     import olefile
 
+    out: list[tuple[str, bytes]] = []
+    deeper: list[str] = []
     try:
-        ole = olefile.OleFileIO(data)
-    except (OSError, ValueError, IndexError, struct.error) as err:
-        raise UsageError(f"the Outlook message could not be read ({err})") from None
-    with ole:
-        paths = ole.listdir(streams=True, storages=True)
-        out: list[tuple[str, bytes]] = []
-        deeper: list[str] = []
-        _message_parts(ole, paths, [], "", out, deeper)
+        with olefile.OleFileIO(data) as ole:
+            paths = ole.listdir(streams=True, storages=True)
+            _message_parts(ole, paths, [], "", out, deeper)
+    except _DAMAGED as err:
+        raise UsageError(f"the Outlook message is damaged ({err}); save it again") from None
     return out[:MAX_CONTAINED], max(0, len(out) - MAX_CONTAINED), deeper
 
 
@@ -525,6 +526,16 @@ def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
     if not pages:
         raise UsageError("the PDF has no pages")
     return pages
+
+
+def pdf_page_count(data: bytes) -> int:
+    """How many pages a PDF has (0 when it cannot be read)."""
+    import pypdfium2 as pdfium
+
+    try:
+        return len(pdfium.PdfDocument(data))
+    except pdfium.PdfiumError:
+        return 0
 
 
 def docx_text(data: bytes) -> str:

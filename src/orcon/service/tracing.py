@@ -151,6 +151,7 @@ class _Leak:
     container: str = ""  # "archive" | "e-mail"
     member: str = ""
     unread: tuple[str, ...] = ()
+    omitted: tuple[str, ...] = ()  # what of the file itself was not read (a PDF's pages)
     # Other frames of a video that show the same photo (next best first): read with it.
     frames: tuple[np.ndarray, ...] = ()
 
@@ -324,6 +325,27 @@ def _candidates(
     if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in _CONTAINERS:
         return _contained(inst, data, kind, progress, depth)
     source, text, pictures, inside = _pictures_of(data, progress)
+    parts = _parts_of(inst, source, text, pictures, inside, progress)
+    if source == "pdf pages" and (total := leaks.pdf_page_count(data)) > len(pictures):
+        omitted = (
+            f"pages {len(pictures) + 1}\u2013{total} of the PDF (orcon draws and reads the "
+            f"first {len(pictures)} pages of a PDF without a text layer: save the others as a "
+            "PDF of their own and trace that)"
+        )
+        parts = [replace(p, omitted=(*p.omitted, omitted)) for p in parts]
+    return parts
+
+
+def _parts_of(
+    inst: Instance,
+    source: str,
+    text: str,
+    pictures: _Placed,
+    inside: _Placed,
+    progress: Callable[[str], None],
+) -> list[_Leak]:
+    """The parts of one file (not an archive or e-mail) and the items each may come from,
+    given what :func:`_pictures_of` found in it."""
     with inst.reading() as s:
         rows = list(s.scalars(select(ItemFeatures)).all())
     photos = {r.item_id: _item_features(r) for r in rows if r.scale != "text"}
@@ -588,6 +610,8 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         notes.append(f"Found in the {leak.container}: {leak.member}.")
     if leak.unread:
         notes.append(f"Not read in the {leak.container}: " + "; ".join(leak.unread) + ".")
+    if leak.omitted:
+        notes.append("Not read: " + "; ".join(leak.omitted) + ".")
     if leak.ocr_pictures:
         notes.append(
             f"The text of {leak.ocr_pictures} picture(s) in the file was read by OCR and "
