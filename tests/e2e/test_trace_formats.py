@@ -290,6 +290,20 @@ def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
     people = [f"o{i}@harbour.example" for i in range(6)]
     orcon = _cli(home, people)
     assert "code symbols in" in orcon("marks", "text", "preview", str(report))
+    # The same report with a reviewer's comment still in it is refused, saying what and
+    # why; the author may share it as it is only by asking to.
+    draft = tmp_path / "Kestrel draft.docx"
+    document = word_report(REPORT.read_text())
+    document.add_comment(document.paragraphs[2].runs, text="Source is the tenant's brother")
+    document.save(draft)
+    assert "holds 1 comment" in orcon("marks", "text", "preview", str(draft))
+    share = ["share", str(draft), "--title", "Draft", "--tlp", "amber", "--to", "Harbour City PD"]
+    run = [sys.executable, "-m", "orcon", "--home", str(home), *share]
+    out = subprocess.run(run, capture_output=True, text=True, timeout=180)
+    assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
+    assert "holds 1 comment, which every partner's copy would carry" in out.stderr
+    assert "--keep-hidden" in out.stderr
+    assert json.loads(orcon(*share, "--keep-hidden", "--json"))["id"]
     shared = orcon("share", str(report), "--title", "Kestrel", "--tlp", "amber", "--to",
                    "Harbour City PD", "--json")  # fmt: skip
     item = json.loads(shared)["id"]
@@ -299,8 +313,11 @@ def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
     texts = {p: [x.text for x in docx.Document(str(f)).paragraphs] for p, f in copies.items()}
     assert all(t[0] == "TLP:AMBER" for t in texts.values())
     assert len({"\n".join(t) for t in texts.values()}) == len(people)  # each worded its own
+    # The draft, shared too but never copied, matches the leak as well as the report does:
+    # the trace goes on to the item whose copies are out.
     rc, verdict = _trace(home, copies[people[4]])
     assert rc == 0 and _accused(verdict) == [people[4]], verdict
+    assert verdict["item"] == item  # type: ignore[index]
     prose = [t for t in texts[people[2]][1:] if len(t.split()) > 12]
     excerpt = " ".join(" ".join(prose).replace("\u200b", "").replace("\u2060", "").split()[:250])
     leak = tmp_path / "retyped.txt"

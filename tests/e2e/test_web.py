@@ -356,6 +356,27 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         admin.get_by_role("button", name="Preview the wording").click()
         preview = admin.get_by_role("region", name="What copies of this report may vary")
         expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
+        # A draft with a reviewer's comment still in it: the preview warns, sharing refuses
+        # and says why; ticking the box shares it as it is.
+        document.add_comment(document.paragraphs[2].runs, text="Source is the tenant's brother")
+        draft = tmp_path / "Kestrel draft.docx"
+        document.save(draft)
+        admin.goto(url + "/share")
+        admin.get_by_label("Photo or report").set_input_files(str(draft))
+        admin.get_by_role("button", name="Preview the wording").click()
+        expect(admin.get_by_role("alert")).to_contain_text("holds 1 comment")
+        admin.get_by_label("Photo or report").set_input_files(str(draft))
+        admin.get_by_label("Title").fill("Kestrel draft")
+        admin.get_by_label("Harbour City PD").check()
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("alert")).to_contain_text("which every partner's copy would carry")
+        _accessible(admin)
+        admin.get_by_label("Photo or report").set_input_files(str(draft))
+        admin.get_by_label("Title").fill("Kestrel draft")
+        admin.get_by_label("Harbour City PD").check()
+        admin.get_by_label("Word reports: share even with comments").check()
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
         _share_amber(admin, url, src, "Operation Kestrel (Word)")
         _, copy = _partner_copy(browser, url, "Operation Kestrel (Word)", tmp_path / "o.docx")
         paragraphs = [p.text for p in docx.Document(str(copy)).paragraphs]

@@ -106,3 +106,36 @@ def test_word_documents_orcon_cannot_use_are_refused():
         word.source(empty.getvalue())
     with pytest.raises(UsageError, match="could not be read"):
         word.source(b"PK\x03\x04" + bytes(60))
+
+
+def _tracked(para, tag: str, text: str) -> None:  # type: ignore[no-untyped-def]
+    """Append a tracked insertion ("w:ins") or deletion ("w:del") of ``text`` to a paragraph."""
+    change = OxmlElement(tag)
+    change.set(qn("w:id"), "7")
+    change.set(qn("w:author"), "DS Hale")
+    run, shown = OxmlElement("w:r"), OxmlElement("w:delText" if tag == "w:del" else "w:t")
+    shown.text = text
+    run.append(shown)
+    change.append(run)
+    para._p.append(change)
+
+
+def test_what_a_word_report_carries_unseen_is_listed(word_report):  # type: ignore[no-untyped-def]
+    document = word_report(REPORT.read_text())
+    clean = io.BytesIO()
+    document.save(clean)
+    assert word.hidden_content(clean.getvalue()) == []
+    paragraphs = document.paragraphs
+    document.add_comment(paragraphs[2].runs, text="Check with the source first", author="Hale")
+    _tracked(paragraphs[3], "w:del", " The informant is the tenant's brother.")
+    _tracked(paragraphs[3], "w:ins", " Enquiries continue.")
+    paragraphs[4].add_run(" (name withheld: J. Carr)").font.hidden = True
+    shown = paragraphs[5].add_run(" shown")
+    shown.font.hidden = False  # written as <w:vanish w:val="0"/>: not hidden
+    buf = io.BytesIO()
+    document.save(buf)
+    assert word.hidden_content(buf.getvalue()) == [
+        "1 comment",
+        "tracked changes (1 inserted, 1 deleted)",
+        "hidden text in 1 place",
+    ]

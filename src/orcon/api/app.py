@@ -200,6 +200,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         max_recipients: Annotated[int, Form()] = sharing.DEFAULT_MAX_RECIPIENTS,
         collusion: Annotated[int, Form()] = sharing.DEFAULT_COLLUSION,
         fragile: Annotated[bool, Form()] = True,
+        keep_hidden: Annotated[bool, Form()] = False,
     ) -> dict[str, Any]:
         for moment in (embargo_until, expires):
             if moment is not None and moment.tzinfo is None:
@@ -219,6 +220,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             max_recipients=max_recipients,
             collusion=collusion,
             fragile=fragile,
+            keep_hidden=keep_hidden,
         )
         return _item_json(item)
 

@@ -116,6 +116,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         max_recipients=args.max_recipients,
         collusion=args.collusion,
         fragile=not args.no_fragile,
+        keep_hidden=args.keep_hidden,
     )
     _out(
         args,
@@ -505,6 +506,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--no-fragile",
         action="store_true",
         help="text reports: no invisible marks in copies (the wording alone carries the code)",
+    )
+    p.add_argument(
+        "--keep-hidden",
+        action="store_true",
+        help="Word reports: share even with comments, tracked changes or hidden text in it "
+        "(every copy carries them; refused without this)",
     )
     json_flag(p)
 

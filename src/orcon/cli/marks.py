@@ -25,6 +25,11 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
             + ", ".join(map(str, plain))
             + " (reword them, or write your own wordings: {{alt:later|afterwards}})"
         )
+    if view["hidden_content"]:
+        print(
+            "\nThe Word document holds " + ", ".join(view["hidden_content"]) + ": every copy "
+            "would carry them, so sharing refuses it until they are removed (or --keep-hidden)."
+        )
     capacity, quote = view["symbols"], view["quote_words_needed"]
     print(
         f"\n{capacity} code symbols in {view['words']} words "

@@ -143,11 +143,14 @@ def share(
     max_recipients: int = DEFAULT_MAX_RECIPIENTS,
     collusion: int = DEFAULT_COLLUSION,
     fragile: bool = True,
+    keep_hidden: bool = False,
 ) -> ItemInfo:
     """Store an original encrypted, record its markings, and plan its fingerprint code.
 
     ``fragile`` adds invisible marks to text copies (see docs/marks-text.md); they
-    help only with verbatim copies and are never needed to trace one.
+    help only with verbatim copies and are never needed to trace one. A Word report
+    with comments, tracked changes or hidden text is refused unless ``keep_hidden``:
+    every partner's copy would carry them, deleted drafts included.
     """
     _safe_filename(filename)
     title = title.strip()
@@ -170,6 +173,13 @@ def share(
         raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
     kind = "photo" if picture_format(data) is not None else "text"
     in_word = kind == "text" and word.is_word(data)
+    if in_word and not keep_hidden and (unseen := word.hidden_content(data)):
+        raise UsageError(
+            f"the Word document holds {_and(unseen)}, which every partner's copy would "
+            "carry: in Word, accept or reject the changes and delete the comments (Review), "
+            "or run File > Info > Check for Issues > Inspect Document, then share it again; "
+            "to share it as it is, use --keep-hidden"
+        )
     if kind == "text" and not in_word and _looks_binary(data):
         raise UsageError(
             f"unsupported file: orcon shares photos ({FORMATS}) and reports as Word documents "
@@ -446,6 +456,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         "recipients": recipients,
         "quote_words_needed": quote_words_needed(doc, recipients),
         "sentences": len(doc.sentences),
+        "hidden_content": word.hidden_content(data) if word.is_word(data) else [],
         "sentences_without_sites": [
             i + 1 for i in range(len(doc.sentences)) if i not in by_sentence
         ],
@@ -460,6 +471,10 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
             for s in doc.sites
         ],
     }
+
+
+def _and(phrases: list[str]) -> str:
+    return phrases[0] if len(phrases) == 1 else ", ".join(phrases[:-1]) + " and " + phrases[-1]
 
 
 def _report_text(data: bytes) -> str:

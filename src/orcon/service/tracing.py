@@ -639,8 +639,8 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         except MatchError as err:
             notes.append(f"{item_id}: {err}")
             continue
-        if not who:
-            result = TraceResult(
+        if not who:  # another item that matches as well may have copies out
+            result = result or TraceResult(
                 "inconclusive",
                 item_id,
                 (),
@@ -653,7 +653,7 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
                 (*notes, "no copy of this item has been issued yet"),
                 reading,
             )
-            break
+            continue
         verdict = accuse(code, obs, sorted(who), epsilon=epsilon)
         accused = tuple(_suspect(who, x) for x in verdict.accused)
         # Why this item's reading named nobody (only the item reported keeps its note).
@@ -662,7 +662,7 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
             if not accused and isinstance(reading, TextReading)
             else []
         )
-        result = TraceResult(
+        found = TraceResult(
             "accused" if accused else "inconclusive",
             item_id,
             accused,
@@ -678,7 +678,9 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
             ranked=verdict.ranked,
         )
         if accused:
+            result = found
             break
+        result = result or found  # the best-matching item that could be read
     if result is None:
         result = TraceResult(
             "no-match", None, (), (), epsilon, 0, 0, 0, tuple(ranked), tuple(notes)

@@ -246,6 +246,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                     str(form.get("max_recipients") or sharing.DEFAULT_MAX_RECIPIENTS)
                 ),
                 fragile=form.get("no_fragile") != "true",
+                keep_hidden=form.get("keep_hidden") == "true",
             )
         except (OrconError, ValueError) as err:
             return share_page(request, 400, error=_message(err))

@@ -42,6 +42,45 @@ def is_word(data: bytes) -> bool:
     return "word/document.xml" in names
 
 
+# What a Word document carries that its reader does not see on the page and every copy
+# would carry (as Word's Document Inspector lists it): comments, tracked changes, hidden
+# text. Counted in the body, headers, footers, footnotes and endnotes.
+_STORY = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml$")
+_INSERTION = re.compile(rb"<w:(?:ins|moveTo)[\s>]")
+_DELETION = re.compile(rb"<w:(?:del|moveFrom)[\s>]")
+_HIDDEN = re.compile(rb"<w:vanish(?![^>]*w:val=\"(?:0|false|off)\")[^>]*/>")
+_COMMENT = re.compile(rb"<w:comment[\s>]")
+
+
+def hidden_content(data: bytes) -> list[str]:
+    """What of a Word document every copy would carry unseen on the page: its comments,
+    tracked changes (the deleted text is still in the file) and hidden text, each as a
+    phrase ("2 comments"); empty when there is none."""
+    insertions = deletions = hidden = comments = 0
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        for part in archive.infolist():
+            if part.file_size > MAX_UNPACKED:
+                continue
+            if _STORY.match(part.filename):
+                xml = archive.read(part)
+                insertions += len(_INSERTION.findall(xml))
+                deletions += len(_DELETION.findall(xml))
+                hidden += len(_HIDDEN.findall(xml))
+            elif part.filename == "word/comments.xml":
+                comments += len(_COMMENT.findall(archive.read(part)))
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    out = []
+    if comments:
+        out.append(f"{comments} comment{'s' * (comments != 1)}")
+    if insertions or deletions:
+        out.append(f"tracked changes ({insertions} inserted, {deletions} deleted)")
+    if hidden:
+        out.append(f"hidden text in {hidden} place{'s' * (hidden != 1)}")
+    return out
+
+
 @dataclass(frozen=True, slots=True)
 class _Paragraph:
     runs: list[Any]  # docx Run objects, in order (those inside hyperlinks included)
