@@ -197,21 +197,24 @@ def _letterhead() -> np.ndarray:
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_a_long_scanned_pdf_says_which_pages_were_not_read(tmp_path, database, pack):
-    """A scanned PDF (no text layer) of eleven pages, a photo copy on the third: the
-    photo's holder is named, and the notes say the last pages were not drawn."""
+    """A scanned PDF (no text layer) of eleven pages, a photo copy on the tenth: past the
+    eighth page, pages are looked at for shared photos but not read by OCR; the photo's
+    holder is named, and the notes say which pages' text was not read."""
     home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
     rng = np.random.default_rng(5)
     pages = [
         Image.fromarray(rng.integers(235, 256, (1100, 850, 3), dtype=np.uint8)) for _ in range(11)
     ]
-    pages[2] = Image.fromarray(_decode(copies["cup"][people[3]])[:, :, ::-1])
+    pages[9] = Image.fromarray(_decode(copies["cup"][people[3]])[:, :, ::-1])
     scan = io.BytesIO()
     pages[0].save(scan, "PDF", save_all=True, append_images=pages[1:], resolution=100)
     leak = tmp_path / "scan.pdf"
     leak.write_bytes(scan.getvalue())
     verdict = _trace(home, leak, "--json")
     assert _parts(verdict) == {ids["cup"]: [people[3]]}, verdict
-    assert "Not read: pages 9\u201311 of the PDF" in _notes(verdict)
+    notes = _notes(verdict)
+    assert "Not read: the text of pages 9\u201311 of the PDF (they were looked at" in notes
+    assert "traced as pictures (page 10)." in notes, notes
 
 
 def _newspaper_page(photo: np.ndarray, paragraphs: list[str]) -> bytes:

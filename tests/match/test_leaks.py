@@ -211,6 +211,20 @@ def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():
     assert leaks.pdf_images(b"%PDF-1.7 broken") == []
 
 
+def test_a_long_scan_is_drawn_for_photos_past_the_pages_read_by_ocr():
+    from PIL import Image
+
+    buf = io.BytesIO()
+    pages = [Image.new("RGB", (595, 842), "white") for _ in range(45)]  # A4 at 72 dpi
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=72)
+    drawn = leaks.pdf_pages(buf.getvalue())
+    assert len(drawn) == leaks.PDF_PHOTO_PAGES == 40 and leaks.pdf_page_count(buf.getvalue()) == 45
+    read, looked = drawn[: leaks.PDF_MAX_PAGES], drawn[leaks.PDF_MAX_PAGES :]
+    # pdfium rounds a page's size in pixels up: 842 x 595 points at 150 and at 100 dpi.
+    assert {p.shape[:2] for p in read} == {(1755, 1240)}  # 150 dpi: what OCR reads
+    assert {p.shape[:2] for p in looked} == {(1170, 827)}  # 100 dpi: photos only
+
+
 def test_a_long_pdfs_pictures_are_found_on_any_page_each_letterhead_once():
     from PIL import Image
     from pypdf import PdfReader, PdfWriter

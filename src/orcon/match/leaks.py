@@ -499,15 +499,18 @@ def pdf_page_texts(data: bytes) -> list[str]:
     return pages
 
 
-PDF_MAX_PAGES = 8  # pages of a PDF without text that are rendered and read as pictures
+PDF_MAX_PAGES = 8  # pages of a PDF without text that are drawn and read, by OCR too
+PDF_PHOTO_PAGES = 40  # pages drawn and looked at for shared photos only (OCR costs seconds)
 PDF_DPI = 150
+PDF_PHOTO_DPI = 100  # for the pages looked at for photos only: a third of the pixels
 PDF_MAX_PAGE_PIXELS = 20_000_000  # a poster-sized page is drawn at a lower resolution
 MAX_UNPACKED = word.MAX_UNPACKED  # a Word document or an archive, unpacked (a ZIP bomb stops)
 
 
-def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
+def pdf_pages(data: bytes, max_pages: int = PDF_PHOTO_PAGES) -> list[np.ndarray]:
     """The first pages of a PDF as pictures (BGR), for a PDF with no text layer: a scan
-    of a printed copy, or a page that only holds a photo."""
+    of a printed copy, or a page that only holds a photo. Pages past PDF_MAX_PAGES are
+    drawn at PDF_PHOTO_DPI: they are looked at for photos, not read."""
     import pypdfium2 as pdfium
 
     try:
@@ -518,7 +521,8 @@ def pdf_pages(data: bytes, max_pages: int = PDF_MAX_PAGES) -> list[np.ndarray]:
             fit = (
                 0.999 * (PDF_MAX_PAGE_PIXELS / max(width * height, 1.0)) ** 0.5
             )  # pdfium rounds up
-            scale = min(PDF_DPI / 72, fit)
+            dpi = PDF_DPI if i < PDF_MAX_PAGES else PDF_PHOTO_DPI
+            scale = min(dpi / 72, fit)
             bitmap = pdf[i].render(scale=scale)
             pages.append(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]))
     except pdfium.PdfiumError as err:

@@ -242,7 +242,8 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
         if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
             progress("the PDF has no text layer: drawing its pages")
             pages = leaks.pdf_pages(data)
-            return "pdf pages", "", [(p, f"page {i}", True) for i, p in enumerate(pages, 1)], []
+            drawn = [(p, f"page {i}", i <= leaks.PDF_MAX_PAGES) for i, p in enumerate(pages, 1)]
+            return "pdf pages", "", drawn, []
         # A picture is read by OCR on a page without a text layer (a scanned page), and on a
         # page with one unless it has the page's proportions: then it is the scan under a
         # searchable PDF's text, which would be read twice. A screenshot placed among
@@ -326,14 +327,28 @@ def _candidates(
         return _contained(inst, data, kind, progress, depth)
     source, text, pictures, inside = _pictures_of(data, progress)
     parts = _parts_of(inst, source, text, pictures, inside, progress)
-    if source == "pdf pages" and (total := leaks.pdf_page_count(data)) > len(pictures):
-        omitted = (
-            f"pages {len(pictures) + 1}\u2013{total} of the PDF (orcon draws and reads the "
-            f"first {len(pictures)} pages of a PDF without a text layer: save the others as a "
-            "PDF of their own and trace that)"
-        )
-        parts = [replace(p, omitted=(*p.omitted, omitted)) for p in parts]
+    if source == "pdf pages" and (unread := _unread_pages(data, len(pictures))):
+        parts = [replace(p, omitted=(*p.omitted, *unread)) for p in parts]
     return parts
+
+
+def _unread_pages(data: bytes, drawn: int) -> list[str]:
+    """What of a PDF without a text layer was not read: the pages past the first
+    PDF_MAX_PAGES were looked at for shared photos only, those past ``drawn`` not at all."""
+    total, read = leaks.pdf_page_count(data), leaks.PDF_MAX_PAGES
+    out = []
+    if drawn > read:
+        out.append(
+            f"the text of pages {read + 1}\u2013{drawn} of the PDF (they were looked at for "
+            f"shared photos; orcon reads the first {read} pages of a PDF without a text layer "
+            "by OCR: save the others as a PDF of their own and trace that)"
+        )
+    if total > drawn:
+        out.append(
+            f"pages {drawn + 1}\u2013{total} of the PDF (orcon draws the first {drawn} pages of "
+            "a PDF without a text layer: save the others as a PDF of their own and trace that)"
+        )
+    return out
 
 
 def _parts_of(
@@ -358,13 +373,13 @@ def _parts_of(
     # Each picture's rest, with where it was, the photos found in it, the picture and where
     # in it the photos were.
     rests: list[tuple[np.ndarray, str, set[str], np.ndarray, np.ndarray]] = []
-    for picture, where, _ in pictures:
+    for picture, where, readable in pictures:
         none = np.zeros(picture.shape[:2], bool)
         parts, rest, covered = (
             _photos_in(inst, photos, picture, source, where) if photos else ([], picture, none)
         )
         found += parts
-        if rest is not None:
+        if rest is not None and readable:  # a long scan's later pages: photos only
             rests.append((rest, where, {p.ranked[0][0] for p in parts}, picture, covered))
     unexplained: list[np.ndarray] = []  # pictures inside it that are not (all) a shared photo
     for picture, where, readable in inside:
@@ -550,7 +565,7 @@ _READ_FROM = {
     "scanned pdf": "The PDF has no text layer: its pages were drawn and read by OCR "
     "({words} words); a misread word or comma can only lower the leaker's match.",
     "docx": "The text was taken from the Word document's paragraphs ({words} words).",
-    "pdf pages": "The PDF has no text layer: its pages were drawn and traced as pictures.",
+    "pdf pages": "The PDF has no text layer: its pages were drawn and traced as pictures{where}.",
     "image, no OCR": "No shared photo is in it, and text in it was not read: reading "
     "pictures of text needs rapidocr-onnxruntime (pip install --no-deps "
     "'rapidocr-onnxruntime>=1.4,<2'; `make install` does it).",
