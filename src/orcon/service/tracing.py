@@ -636,8 +636,10 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         with inst.reading() as s:
             item = s.get(Item, item_id)
             assert item is not None
-        code = item_code(inst, item)
         who = _issued(inst, item_id)
+        if not who and result is not None:
+            continue  # no copies out, and a better-matching item is already reported
+        code = item_code(inst, item)
         reading: ImageReading | TextReading | None = None
         try:
             if leak.text is None:
@@ -655,7 +657,7 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
             notes.append(f"{item_id}: {err}")
             continue
         if not who:  # another item that matches as well may have copies out
-            result = result or TraceResult(
+            result = TraceResult(
                 "inconclusive",
                 item_id,
                 (),
