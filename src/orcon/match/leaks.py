@@ -604,6 +604,35 @@ def _declared_size(page: Any, key: str | list[str]) -> tuple[int | None, int, in
     return number, int(picture.get("/Width", 0)), int(picture.get("/Height", 0))
 
 
+def _largest_pictures(reader: Any, max_pages: int) -> list[tuple[int, Any]]:
+    """The MAX_EMBEDDED largest pictures on a PDF's first pages, as (page number, image
+    name) in page order, by the sizes their dictionaries declare: each picture once
+    however many pages show it, none the size of a logo or icon. A picture whose size
+    cannot be read comes last but is not passed over."""
+    from pypdf.errors import PyPdfError
+
+    seen: set[int] = set()
+    wanted: list[tuple[int, int, Any]] = []  # (area, page number, image name)
+    for number, page in enumerate(reader.pages[:max_pages], start=1):
+        for key in page.images.keys():  # noqa: SIM118 (iterating decodes every picture)
+            try:
+                declared = _declared_size(page, key)
+            except (PyPdfError, KeyError, AttributeError, TypeError, ValueError):
+                declared = None
+            if declared is None:
+                wanted.append((0, number, key))
+                continue
+            ref, width, height = declared
+            if ref in seen:
+                continue
+            if ref is not None:
+                seen.add(ref)
+            if min(width, height) >= MIN_EMBEDDED_SIDE and width * height <= MAX_EMBEDDED_PIXELS:
+                wanted.append((width * height, number, key))
+    wanted.sort(key=lambda w: -w[0])
+    return [(number, key) for _, number, key in sorted(wanted[:MAX_EMBEDDED], key=lambda w: w[1])]
+
+
 def pdf_images(
     data: bytes, max_pages: int = PDF_PICTURE_PAGES
 ) -> list[tuple[int, np.ndarray, bool]]:
@@ -625,30 +654,7 @@ def pdf_images(
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             return []
-        seen: set[int] = set()
-        wanted: list[tuple[int, int, Any]] = []  # (area, page number, image name)
-        for number, page in enumerate(reader.pages[:max_pages], start=1):
-            for key in page.images.keys():  # noqa: SIM118 (iterating decodes every picture)
-                try:
-                    declared = _declared_size(page, key)
-                except (PyPdfError, KeyError, AttributeError, TypeError, ValueError):
-                    declared = None
-                area = 0
-                if declared is not None:
-                    ref, width, height = declared
-                    if ref is not None and ref in seen:
-                        continue
-                    if ref is not None:
-                        seen.add(ref)
-                    if (
-                        min(width, height) < MIN_EMBEDDED_SIDE
-                        or width * height > MAX_EMBEDDED_PIXELS
-                    ):
-                        continue
-                    area = width * height
-                wanted.append((area, number, key))
-        wanted.sort(key=lambda w: -w[0])
-        for _, number, key in sorted(wanted[:MAX_EMBEDDED], key=lambda w: w[1]):
+        for number, key in _largest_pictures(reader, max_pages):
             page = reader.pages[number - 1]
             box = page.mediabox
             shape = float(box.width) / max(float(box.height), 1.0)

@@ -693,17 +693,23 @@ def _event_preposition_sites(
 def _second_to_sites(seg: str, toks: list[tuple[str, int, int]], base: int, si: int) -> list[Site]:
     out = []
     dets = lexicon.CLASSES["@det"] | lexicon.CLASSES["@pron"]
+
+    def bare_verb(word: str) -> bool:  # not "the", "them", "officers", "arriving"
+        return word.isalpha() and word not in dets and not word.endswith(("ing", "s"))
+
     for i in range(2, len(toks) - 1):
         if toks[i][0] != "to" or toks[i - 1][0] != "and":
             continue
         verb, a, _ = toks[i + 1]
         earlier = [t for t, _, _ in toks[: i - 1]]
-        if "to" not in earlier or "," in earlier[earlier.index("to") :]:
+        if "to" not in earlier:
+            continue
+        after = earlier[earlier.index("to") + 1 :]
+        if "," in after:
             continue  # the first "to" must be in the same clause
-        first = earlier[earlier.index("to") + 1] if earlier.index("to") + 1 < len(earlier) else ""
-        if not first.isalpha() or first in dets or first.endswith(("ing", "s")):
+        if not after or not bare_verb(after[0]):
             continue  # "sent to the council and to": "to" is a preposition there
-        if not verb.isalpha() or verb in dets or verb.endswith(("ing", "s")) or seg[a].isupper():
+        if not bare_verb(verb) or seg[a].isupper():
             continue
         if seg[toks[i - 1][2] : toks[i][1]] != " " or seg[toks[i][2] : a] != " ":
             continue
