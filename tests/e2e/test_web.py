@@ -63,15 +63,20 @@ def _download_copy(page, dest: Path) -> Path:  # type: ignore[no-untyped-def]
     return dest
 
 
-def _share_amber(page, url: str, src: Path, title: str) -> None:  # type: ignore[no-untyped-def]
-    """Share a file through the Share page as TLP:AMBER with Harbour City PD."""
-    from playwright.sync_api import expect
-
+def _fill_share(page, url: str, src: Path, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Fill the Share page for a file as TLP:AMBER with Harbour City PD (not sent yet)."""
     page.goto(url + "/share")
     page.get_by_label("Photo or report").set_input_files(str(src))
     page.get_by_label("Title").fill(title)
     page.get_by_label("Traffic Light Protocol").select_option("AMBER")
     page.get_by_label("Harbour City PD").check()
+
+
+def _share_amber(page, url: str, src: Path, title: str) -> None:  # type: ignore[no-untyped-def]
+    """Share a file through the Share page as TLP:AMBER with Harbour City PD."""
+    from playwright.sync_api import expect
+
+    _fill_share(page, url, src, title)
     page.get_by_role("button", name="Share").click()
     expect(page.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
 
@@ -365,15 +370,11 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         admin.get_by_label("Photo or report").set_input_files(str(draft))
         admin.get_by_role("button", name="Preview the wording").click()
         expect(admin.get_by_role("alert")).to_contain_text("holds 1 comment")
-        admin.get_by_label("Photo or report").set_input_files(str(draft))
-        admin.get_by_label("Title").fill("Kestrel draft")
-        admin.get_by_label("Harbour City PD").check()
+        _fill_share(admin, url, draft, "Kestrel draft")
         admin.get_by_role("button", name="Share").click()
         expect(admin.get_by_role("alert")).to_contain_text("which every partner's copy would carry")
         _accessible(admin)
-        admin.get_by_label("Photo or report").set_input_files(str(draft))
-        admin.get_by_label("Title").fill("Kestrel draft")
-        admin.get_by_label("Harbour City PD").check()
+        _fill_share(admin, url, draft, "Kestrel draft")
         admin.get_by_label("Word reports: share even with comments").check()
         admin.get_by_role("button", name="Share").click()
         expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
