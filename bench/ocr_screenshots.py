@@ -7,7 +7,7 @@ the screen with a phone, recompressed at JPEG 20 or blurred: the image battery's
 screen-photo, jpeg20 and blur1.5; and once as a newspaper page in two columns), and:
 
 1. read by OCR with the lines brought to each of several heights first
-   (orcon.match.leaks.OCR_LINE_PX was chosen from this table): the share of the
+   (orcon.match.ocr.OCR_LINE_PX was chosen from this table): the share of the
    original's words read back in order;
 2. traced through orcon.service.tracing among 100 recipients at the chosen
    height: the leaker named?, innocents accused, seconds per trace.
@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from playwright.sync_api import sync_playwright
 
-import orcon.match.leaks as leaks
+import orcon.match.ocr as ocr
 from _backend import partner_instance
 from orcon.marks.image import attacks
 from orcon.service import sharing, tracing
@@ -157,13 +157,13 @@ def main() -> None:
                     pixels = attacks.SINGLE[attack](pixels, np.random.default_rng(t))
                     shot = bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 90])[1])
                 if t == 0:  # the height table, on the first screenshot of each style
-                    chosen = leaks.OCR_LINE_PX
+                    chosen = ocr.OCR_LINE_PX
                     for target in TARGETS:
-                        leaks.OCR_LINE_PX = target
+                        ocr.OCR_LINE_PX = target
                         calibration[name][target] = round(
-                            words_read(truth, leaks.picture_text(pixels)), 3
+                            words_read(truth, ocr.picture_text(pixels)), 3
                         )
-                    leaks.OCR_LINE_PX = chosen
+                    ocr.OCR_LINE_PX = chosen
                 start = time.perf_counter()
                 res = tracing.trace(inst, shot)
                 dt = time.perf_counter() - start
@@ -196,7 +196,7 @@ def main() -> None:
         "machine": f"{platform.machine()}, {os.cpu_count()} cores",
         "date": time.strftime("%Y-%m-%d"),
         "recipients": N,
-        "line_px": leaks.OCR_LINE_PX,
+        "line_px": ocr.OCR_LINE_PX,
         "calibration_words_read": calibration,
         "summary": summary,
         "traces": traces,

@@ -434,13 +434,13 @@ def test_the_slow_steps_of_a_trace_are_announced(tmp_path, database, shared):
 def test_without_ocr_a_picture_of_text_says_what_is_missing(
     tmp_path, database, shared, monkeypatch
 ):
-    from orcon.match import leaks
+    from orcon.match import ocr
     from orcon.service import tracing
 
     home, people, copies = shared
     buf = io.BytesIO()
     _screen(copies[people[2]]).save(buf, "PNG")
-    monkeypatch.setattr(leaks, "_ocr_engine", lambda: None)  # as on an install without it
+    monkeypatch.setattr(ocr, "_ocr_engine", lambda: None)  # as on an install without it
     inst = Instance.open(Home(home))
     result = tracing.trace(inst, buf.getvalue())
     inst.close()

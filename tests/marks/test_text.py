@@ -13,7 +13,7 @@ import pytest
 from orcon.codes import Code, CodeSpec, accuse, fewest_agreeing
 from orcon.errors import UsageError
 from orcon.marks.text import decode_text, parse, read_text, render
-from orcon.marks.text.document import WORD_VALUES, number_word
+from orcon.marks.text.vocabulary import WORD_VALUES, number_word
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_text()
 N = 100
@@ -431,7 +431,7 @@ def test_a_lexicon_condition_the_loader_does_not_know_is_refused():
 
 
 def test_a_site_after_an_article_carries_the_article_it_needs():
-    from orcon.marks.text.document import _with_article, article
+    from orcon.marks.text.rules import _with_article, article
 
     assert [article(w) for w in ("officer", "unit", "European", "hour", "further", "one")] == [
         "an",

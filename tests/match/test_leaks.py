@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from orcon.errors import UsageError
-from orcon.match import leaks
+from orcon.match import leaks, ocr
 
 
 def test_formats_are_told_by_content():
@@ -37,8 +37,8 @@ def test_a_web_page_gives_its_article_not_its_menus():
 def test_a_picture_without_text_gives_no_words():
     rng = np.random.default_rng(1)
     photo = rng.integers(0, 255, (240, 320, 3), dtype=np.uint8)
-    assert leaks.picture_text(photo) == ""
-    assert leaks.picture_text(np.full((200, 300, 3), 255, np.uint8)) == ""
+    assert ocr.picture_text(photo) == ""
+    assert ocr.picture_text(np.full((200, 300, 3), 255, np.uint8)) == ""
 
 
 def test_spaces_lost_by_ocr_are_put_back_with_the_shared_words():
@@ -51,20 +51,20 @@ def test_spaces_lost_by_ocr_are_put_back_with_the_shared_words():
         "unit on Harbour Road following reports of a fire. Forensic examination of the "
         "vehicle commenced the following morning and is ongoing. The e-mail cost £7.8 million."
     )
-    cost = leaks.word_costs(Counter(tokens(shared)))
-    ocr = (
+    cost = ocr.word_costs(Counter(tokens(shared)))
+    run_together = (
         "Atapproximately21:40on14March2026,officerswerecalledtoacommercial\n"
         "unitonHarbourRoadfollowingreportsofafire.Forensicexaminationofthe\n"
         "vehiclecommencedthefollowingmomingandisongoing.Thee-mailcost£7.8million."
     )
     # A misread word ("moming") stays a word of its own between the known ones.
-    assert leaks.respace(ocr, cost) == (
+    assert ocr.respace(run_together, cost) == (
         "At approximately 21:40 on 14 March 2026, officers were called to a commercial\n"
         "unit on Harbour Road following reports of a fire. Forensic examination of the\n"
         "vehicle commenced the following moming and is ongoing. The e-mail cost £7.8 million."
     )
     # Words the vocabulary knows, and short tokens, are left as they are.
-    assert leaks.respace("Officers were called. Mr Smith", cost) == "Officers were called. Mr Smith"
+    assert ocr.respace("Officers were called. Mr Smith", cost) == "Officers were called. Mr Smith"
 
 
 def test_a_poster_sized_pdf_page_is_drawn_at_a_bounded_size():
@@ -108,12 +108,12 @@ def test_lines_are_read_column_by_column_under_a_spanning_headline():
     footer = line(0, 880, 200)
     shuffled = [right[2], footer, left[1], headline, right[0], left[3], left[0], right[1]]
     shuffled += [left[2], right[3]]
-    order = leaks.reading_order(shuffled)
+    order = ocr.reading_order(shuffled)
     want = [headline, *left, *right, footer]
     assert [b.tobytes() for b in order] == [b.tobytes() for b in want]
     # One column, ragged on the right: top to bottom.
     ragged = [line(0, 900 - 200 * (i % 3), 30 * i) for i in range(6)]
-    assert [b.tobytes() for b in leaks.reading_order(ragged[::-1])] == [b.tobytes() for b in ragged]
+    assert [b.tobytes() for b in ocr.reading_order(ragged[::-1])] == [b.tobytes() for b in ragged]
 
 
 def _scene(seed: int, h: int = 360, w: int = 480) -> np.ndarray:
@@ -163,15 +163,15 @@ def test_what_is_not_text_on_a_page_is_its_figure(photo):
         lines.append(
             np.array([[596, y - 3], [1304, y - 3], [1304, y + 21], [596, y + 21]], np.float32)
         )
-    x0, y0, x1, y1 = leaks.figure_region(page, lines)  # type: ignore[misc]
+    x0, y0, x1, y1 = ocr.figure_region(page, lines)  # type: ignore[misc]
     assert abs(x0 - 80) <= 6 and abs(y0 - 100) <= 6 and abs(x1 - 480) <= 6 and abs(y1 - 400) <= 6
     # Text alone, or a picture that is all figure, has no figure to look at again.
     text_only = page.copy()
     text_only[100:400, 80:480] = 250
-    assert leaks.figure_region(text_only, lines) is None
+    assert ocr.figure_region(text_only, lines) is None
     import cv2
 
-    assert leaks.figure_region(cv2.imdecode(np.frombuffer(photo, np.uint8), 1), []) is None
+    assert ocr.figure_region(cv2.imdecode(np.frombuffer(photo, np.uint8), 1), []) is None
 
 
 def test_pictures_inside_a_word_document_are_taken_out_and_logos_passed_over():

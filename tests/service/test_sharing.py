@@ -13,7 +13,7 @@ from sqlalchemy import select, text
 from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError, VerificationError
 from orcon.marks.image import attacks
 from orcon.marks.image.codec import sniff
-from orcon.service import control, directory, sharing, tracing
+from orcon.service import control, directory, knowing, sharing, tracing
 from orcon.store.models import Item, LedgerEntry
 
 
@@ -377,8 +377,8 @@ def test_who_knew_before_a_time(inst, photo, clock):
     clock.advance(minutes=1)
     sharing.issue_copy(inst, item.id, people[1])
     sharing.issue_copy(inst, item.id, people[0])
-    assert [h.person for h in tracing.who_knew(inst, item.id, cutoff)] == [people[0]]
-    later = tracing.who_knew(inst, item.id, clock.now.replace(hour=23))
+    assert [h.person for h in knowing.who_knew(inst, item.id, cutoff)] == [people[0]]
+    later = knowing.who_knew(inst, item.id, clock.now.replace(hour=23))
     assert [(h.person, h.copies) for h in later] == [(people[0], 2), (people[1], 1)]
 
 

@@ -93,7 +93,7 @@ def test_a_shared_report_keeps_its_sites_when_the_wording_rules_change(inst, mon
     assert row.text_model is not None and b"approximately" not in row.text_model  # sealed
 
     # A later release finds other sites in the same text (here: none at all).
-    monkeypatch.setattr(document, "_candidates", lambda *a, **k: [])
+    monkeypatch.setattr(document, "candidates", lambda *a, **k: [])
     assert document.parse(report.decode()).capacity == 0
     inst.cache.clear()
     with inst.reading() as s:

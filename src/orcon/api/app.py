@@ -27,7 +27,7 @@ from orcon.errors import (
     UsageError,
     VerificationError,
 )
-from orcon.service import control, directory, sharing, tracing, transparency
+from orcon.service import control, directory, knowing, sharing, tracing, transparency
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.sharing import ItemInfo
@@ -302,7 +302,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
                 "copies": h.copies,
                 "ledger_seq": h.ledger_seq,
             }
-            for h in tracing.who_knew(inst, item_id, before)
+            for h in knowing.who_knew(inst, item_id, before)
         ]
 
     @app.get("/api/ledger/verify")

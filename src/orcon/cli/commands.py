@@ -11,7 +11,7 @@ from typing import Any
 
 from orcon.cli.args import json_flag, moment, positive, read_file
 from orcon.errors import PolicyDenied, UsageError
-from orcon.service import control, directory, sharing, tracing
+from orcon.service import control, directory, knowing, sharing, tracing
 from orcon.service.instance import Instance
 from orcon.store.blobs import atomic_write
 from orcon.store.home import resolve_home
@@ -230,7 +230,7 @@ def _print_part(result: tracing.TraceResult) -> None:
 
 
 def cmd_knew(args: argparse.Namespace) -> int:
-    holders = tracing.who_knew(_open(args), args.item, args.before)
+    holders = knowing.who_knew(_open(args), args.item, args.before)
     _out(
         args,
         [

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from orcon.marks.text.document import Document
 from orcon.marks.text.normalize import token_spans, tokens
+from orcon.marks.text.sites import Document
 
 N = 4
 MIN_SHARED = 6

@@ -22,7 +22,7 @@ from orcon.marks.image import codec, decode, read_pixels
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import TextReading
 from orcon.match import image as match
-from orcon.match import leaks
+from orcon.match import leaks, ocr
 from orcon.match import text as match_text
 from orcon.service.instance import Instance
 from orcon.service.sharing import item_code, item_secret, text_document, text_words
@@ -239,7 +239,7 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
     if source == "pdf":
         texts = leaks.pdf_page_texts(data)
         text = "\n\n".join(t.strip() for t in texts if t.strip())
-        if len(text.split()) < leaks.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
+        if len(text.split()) < ocr.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
             progress("the PDF has no text layer: drawing its pages")
             pages = leaks.pdf_pages(data)
             drawn = [(p, f"page {i}", i <= leaks.PDF_MAX_PAGES) for i, p in enumerate(pages, 1)]
@@ -248,7 +248,7 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
         # page with one unless it has the page's proportions: then it is the scan under a
         # searchable PDF's text, which would be read twice. A screenshot placed among
         # typed text (a memo that quotes a partner's copy as a picture) is read.
-        scanned = {i + 1 for i, t in enumerate(texts) if len(t.split()) < leaks.OCR_MIN_WORDS}
+        scanned = {i + 1 for i, t in enumerate(texts) if len(t.split()) < ocr.OCR_MIN_WORDS}
         inside = [
             (p, f"page {i}", i in scanned or not paged) for i, p, paged in leaks.pdf_images(data)
         ]
@@ -397,12 +397,12 @@ def _parts_of(
         # A picture of text pasted in (a screenshot of the report in a Word file, a scanned
         # page of a PDF) is read by OCR and traced with the file's own text.
         read_in = 0
-        if unexplained and texts and leaks.ocr_available():
+        if unexplained and texts and ocr.ocr_available():
             progress(f"reading the text of {len(unexplained)} picture(s) in it by OCR")
-            extra = [t for t in (leaks.picture_text(p) for p in unexplained) if t]
+            extra = [t for t in (ocr.picture_text(p) for p in unexplained) if t]
             if extra:
                 words = _shared_words(inst, texts)
-                text = "\n\n".join([text, *(leaks.respace(t, words) for t in extra)]).strip()
+                text = "\n\n".join([text, *(ocr.respace(t, words) for t in extra)]).strip()
                 read_in = len(extra)
         leak = _Leak("text", _text_candidates(rows, text), source, text, ocr_pictures=read_in)
         return [leak, *found]
@@ -412,7 +412,7 @@ def _parts_of(
     nothing = [_Leak("photo", [], source, picture=first)]
     if not rests or not (texts or photos):
         return found or nothing
-    if not leaks.ocr_available():
+    if not ocr.ocr_available():
         return found or ([_Leak("photo", [], "image, no OCR", picture=first)] if texts else nothing)
     if texts:
         what = "beside the shared photo(s) in it" if found else "no shared photo in it"
@@ -421,11 +421,11 @@ def _parts_of(
     for rest, where, seen, picture, covered in rests:
         # Lines are found and read in the picture itself, less those inside a shared photo
         # found in it: blanking the photo would also cut letters that stand right beside it.
-        lines = [b for b in leaks.text_lines(picture) if not _mostly_in(b, covered)]
-        if len(lines) < leaks.OCR_MIN_LINES:
+        lines = [b for b in ocr.text_lines(picture) if not _mostly_in(b, covered)]
+        if len(lines) < ocr.OCR_MIN_LINES:
             continue
         # A photo printed small beside much text is looked for again without the text.
-        region = leaks.figure_region(rest, lines) if photos else None
+        region = ocr.figure_region(rest, lines) if photos else None
         if region is not None:
             x0, y0, x1, y1 = region
             figure = np.ascontiguousarray(rest[y0:y1, x0:x1])
@@ -435,11 +435,11 @@ def _parts_of(
             if more:
                 lines = [b for b in lines if not _inside(b, region)]
         if texts:
-            read.append(leaks.picture_text(picture, lines))
+            read.append(ocr.picture_text(picture, lines))
     text = "\n\n".join(t for t in read if t).strip()
     if not text:
         return found or nothing
-    text = leaks.respace(text, _shared_words(inst, texts))
+    text = ocr.respace(text, _shared_words(inst, texts))
     source = "picture of text" if source == "image" else "scanned pdf"
     ranked = _text_candidates(rows, text)
     if found and not ranked:
@@ -544,7 +544,7 @@ def _shared_words(inst: Instance, item_ids: list[str]) -> dict[str, float]:
             kept = {"items": sorted(held | {item.id for item in items}), "counts": counts}
             with contextlib.suppress(OSError):  # a home we may not write to: gather each time
                 inst.blobs.put_derived(VOCABULARY, json.dumps(kept).encode())
-        hit = inst.cache.put("shared-words", key, leaks.word_costs(dict(counts)))
+        hit = inst.cache.put("shared-words", key, ocr.word_costs(dict(counts)))
     return hit
 
 
@@ -781,42 +781,3 @@ def trace(
             now or inst.clock(),
         )
     return replace(main, ledger_seq=seq, others=tuple(replace(r, ledger_seq=seq) for r in others))
-
-
-@dataclass(frozen=True, slots=True)
-class Holder:
-    person: str
-    org: str
-    first_issued: datetime
-    copies: int
-    ledger_seq: int
-
-
-def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
-    """Everyone issued a copy of an item before a time (for leaks of facts, not files).
-
-    Read from the ledger's copy.issued events, so the answer is as trustworthy as the log.
-    """
-    import json
-
-    from orcon.store.models import LedgerEntry
-
-    with inst.reading() as s:
-        if s.get(Item, item_id) is None:
-            raise UsageError(f"unknown item {item_id!r}")
-        rows = s.execute(
-            select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
-            .where(LedgerEntry.kind == EventKind.COPY_ISSUED.value, LedgerEntry.created_at < before)
-            .order_by(LedgerEntry.seq)
-        ).all()
-    seen: dict[str, Holder] = {}
-    for seq, body, at in rows:
-        event = json.loads(body)
-        if event.get("item") != item_id:
-            continue
-        who = event["person"]
-        h = seen.get(who)
-        seen[who] = (
-            Holder(who, event["org"], at, 1, seq) if h is None else replace(h, copies=h.copies + 1)
-        )
-    return sorted(seen.values(), key=lambda h: h.first_issued)

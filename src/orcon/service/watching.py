@@ -31,7 +31,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
 from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
-from orcon.service import control, tracing
+from orcon.service import control, knowing, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
@@ -291,7 +291,7 @@ class Watcher:
                 knew = (
                     [
                         asdict(h) | {"first_issued": iso(h.first_issued)}
-                        for h in tracing.who_knew(self.inst, row.item_id, when)
+                        for h in knowing.who_knew(self.inst, row.item_id, when)
                     ]
                     if row.item_id
                     else []

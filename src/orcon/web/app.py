@@ -22,7 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
-from orcon.service import control, directory, sharing, tracing
+from orcon.service import control, directory, knowing, sharing, tracing
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt
@@ -298,7 +298,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                     "copies": h.copies,
                     "ledger_seq": h.ledger_seq,
                 }
-                for h in tracing.who_knew(inst, item_id, datetime(9999, 1, 1, tzinfo=UTC))
+                for h in knowing.who_knew(inst, item_id, datetime(9999, 1, 1, tzinfo=UTC))
             ]
         return page(request, "item.html", page="item", item=item, staff=staff, holders=holders)
 

@@ -24,15 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from orcon.codes import Observation
-from orcon.marks.text.document import (
-    FRAGILE_MARKS,
-    GAP_CONTEXT,
-    Document,
-    Site,
-    Slot,
-    gap_keys,
-)
+from orcon.marks.text.fragile import FRAGILE_MARKS, GAP_CONTEXT, gap_keys
 from orcon.marks.text.normalize import token_spans, tokens, within_one_edit
+from orcon.marks.text.sites import Document, Site, Slot
 from orcon.marks.text.vocabulary import MONTHS
 
 _MARK = re.compile("[" + "".join(FRAGILE_MARKS) + "]")

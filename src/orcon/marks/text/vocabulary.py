@@ -1,6 +1,6 @@
 """Closed word classes and number words the text rules consult.
 
-Kept apart from the rules themselves (orcon.marks.text.document) so that a
+Kept apart from the rules themselves (orcon.marks.text.rules) so that a
 reviewer can read every list a rule trusts in one place: which verbs report
 speech, which words open a clause, which nouns are people, which units have
 short forms.

@@ -1,0 +1,53 @@
+"""Who knew: everyone issued a copy of an item before a time.
+
+For leaks of facts rather than files (a name published before its release),
+there is no fingerprint to read; the ledger says who could have known.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select
+
+from orcon.errors import UsageError
+from orcon.service.instance import Instance
+from orcon.store.ledger import EventKind
+from orcon.store.models import Item, LedgerEntry
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    person: str
+    org: str
+    first_issued: datetime
+    copies: int
+    ledger_seq: int
+
+
+def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
+    """Everyone issued a copy of an item before a time (for leaks of facts, not files).
+
+    Read from the ledger's copy.issued events, so the answer is as trustworthy as the log.
+    """
+    with inst.reading() as s:
+        if s.get(Item, item_id) is None:
+            raise UsageError(f"unknown item {item_id!r}")
+        rows = s.execute(
+            select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
+            .where(LedgerEntry.kind == EventKind.COPY_ISSUED.value, LedgerEntry.created_at < before)
+            .order_by(LedgerEntry.seq)
+        ).all()
+    seen: dict[str, Holder] = {}
+    for seq, body, at in rows:
+        event = json.loads(body)
+        if event.get("item") != item_id:
+            continue
+        who = event["person"]
+        h = seen.get(who)
+        seen[who] = (
+            Holder(who, event["org"], at, 1, seq) if h is None else replace(h, copies=h.copies + 1)
+        )
+    return sorted(seen.values(), key=lambda h: h.first_issued)
