@@ -176,6 +176,12 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server, word_re
         "/api/trace", files={"file": ("scan.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")}
     )
     assert scan.status_code == 400 and "PDF" in scan.json()["error"]
+    pages = admin.post(
+        "/api/trace",
+        params={"pages": 0},
+        files={"file": ("leak.txt", " ".join(words[60:310]).encode(), "text/plain")},
+    )
+    assert pages.status_code == 400 and "pages must be between 1 and" in pages.json()["error"]
     # Forty retyped words are found but too few: the answer says how many it would take.
     short = admin.post(
         "/api/trace", files={"file": ("leak.txt", " ".join(words[60:100]).encode(), "text/plain")}

@@ -214,6 +214,7 @@ def test_a_long_scanned_pdf_says_which_pages_were_not_read(tmp_path, database, p
     assert _parts(verdict) == {ids["cup"]: [people[3]]}, verdict
     notes = _notes(verdict)
     assert "Not read: the text of pages 9\u201311 of the PDF (they were looked at" in notes
+    assert "trace it with `orcon trace --pages 11` to read them all" in notes
     assert "traced as pictures (page 10)." in notes, notes
 
 

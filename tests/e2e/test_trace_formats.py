@@ -203,6 +203,29 @@ def test_a_scanned_copy_and_a_word_document_name_their_holders(tmp_path, databas
     _named(home, word, people[9], "Word document")
 
 
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_scanned_dossier_is_read_past_its_eighth_page_when_asked(tmp_path, database, shared):
+    """A scanned dossier whose tenth page is a partner's copy: by default the text of
+    pages past the eighth is not read, and the answer says how to have it read;
+    ``--pages 10`` reads it and names the holder."""
+    home, people, copies = shared
+    pages = [Image.new("RGB", (900, 1200), "white") for _ in range(9)]
+    pages.append(_screen(copies[people[6]]))
+    buf = io.BytesIO()
+    pages[0].save(buf, "PDF", save_all=True, append_images=pages[1:], resolution=100)
+    scan = tmp_path / "dossier.pdf"
+    scan.write_bytes(buf.getvalue())
+    rc, verdict = _trace(home, scan)
+    assert rc == 0 and _accused(verdict) == [], verdict
+    notes = " ".join(verdict["notes"])  # type: ignore[index]
+    assert "the text of pages 9\u201310 of the PDF" in notes
+    assert "`orcon trace --pages 10`" in notes, notes
+    _named(home, scan, people[6], "no text layer", "--pages", "10")
+    for wrong, said in (("0", "at least 1"), ("501", "between 1 and 500")):
+        rc, err = _trace(home, scan, "--pages", wrong)
+        assert rc == 2 and said in str(err) and "Traceback" not in str(err), err
+
+
 @pytest.fixture
 def photo_copy(tmp_path: Path, photo: bytes) -> tuple[Path, str, bytes]:
     """(instance home, item id, b@harbour.example's copy) with a photo shared with a and b."""

@@ -223,6 +223,10 @@ def test_a_long_scan_is_drawn_for_photos_past_the_pages_read_by_ocr():
     # pdfium rounds a page's size in pixels up: 842 x 595 points at 150 and at 100 dpi.
     assert {p.shape[:2] for p in read} == {(1755, 1240)}  # 150 dpi: what OCR reads
     assert {p.shape[:2] for p in looked} == {(1170, 827)}  # 100 dpi: photos only
+    # Asked to read more (orcon trace --pages 12): those are drawn for OCR as well.
+    more = leaks.pdf_pages(buf.getvalue(), 45, read=12)
+    assert len(more) == 45 and [p.shape[0] for p in more].count(1755) == 12
+    assert {p.shape[:2] for p in more[12:]} == {(1170, 827)}
 
 
 def test_a_long_pdfs_pictures_are_found_on_any_page_each_letterhead_once():

@@ -276,8 +276,12 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return {**asdict(r), "created_at": iso(r.created_at)}
 
     @app.post("/api/trace")
-    async def trace(_: Staff, file: Annotated[UploadFile, File()]) -> dict[str, object]:
-        return tracing.trace(inst, await _read_upload(file)).to_json()
+    async def trace(
+        _: Staff, file: Annotated[UploadFile, File()], pages: int = tracing.READ_PAGES
+    ) -> dict[str, object]:
+        """``?pages=N`` reads the text of a scanned PDF's first N pages by OCR (a few
+        seconds a page), as ``orcon trace --pages N`` does."""
+        return tracing.trace(inst, await _read_upload(file), pages=pages).to_json()
 
     @app.post("/api/marks/text/preview")
     async def text_preview(

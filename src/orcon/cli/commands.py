@@ -183,7 +183,10 @@ def cmd_trace(args: argparse.Namespace) -> int:
         print(f"  {step}…", file=sys.stderr, flush=True)
 
     result = tracing.trace(
-        inst, read_file(args.file), progress=progress if sys.stderr.isatty() else None
+        inst,
+        read_file(args.file),
+        progress=progress if sys.stderr.isatty() else None,
+        pages=args.pages,
     )
     if args.report:
         from orcon.service.report import write_report
@@ -534,6 +537,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--report",
         metavar="OUT.html",
         help="write an evidence report (HTML; PDF when OUT ends in .pdf)",
+    )
+    p.add_argument(
+        "--pages",
+        type=positive,
+        default=tracing.READ_PAGES,
+        metavar="N",
+        help="read the text of the first N pages of a scanned PDF (no text layer) by OCR, "
+        f"a few seconds a page (default {tracing.READ_PAGES}; the pages after them, up to "
+        f"the {tracing.PHOTO_PAGES}th, are looked at for shared photos only)",
     )
 
     p = cmd("knew", cmd_knew, "who had been issued an item before a time")

@@ -501,10 +501,12 @@ PDF_MAX_PAGE_PIXELS = 20_000_000  # a poster-sized page is drawn at a lower reso
 MAX_UNPACKED = word.MAX_UNPACKED  # a Word document or an archive, unpacked (a ZIP bomb stops)
 
 
-def pdf_pages(data: bytes, max_pages: int = PDF_PHOTO_PAGES) -> list[np.ndarray]:
+def pdf_pages(
+    data: bytes, max_pages: int = PDF_PHOTO_PAGES, read: int = PDF_MAX_PAGES
+) -> list[np.ndarray]:
     """The first pages of a PDF as pictures (BGR), for a PDF with no text layer: a scan
-    of a printed copy, or a page that only holds a photo. Pages past PDF_MAX_PAGES are
-    drawn at PDF_PHOTO_DPI: they are looked at for photos, not read."""
+    of a printed copy, or a page that only holds a photo. Pages past the first ``read``
+    are drawn at PDF_PHOTO_DPI: they are looked at for photos, not read."""
     import pypdfium2 as pdfium
 
     try:
@@ -515,7 +517,7 @@ def pdf_pages(data: bytes, max_pages: int = PDF_PHOTO_PAGES) -> list[np.ndarray]
             fit = (
                 0.999 * (PDF_MAX_PAGE_PIXELS / max(width * height, 1.0)) ** 0.5
             )  # pdfium rounds up
-            dpi = PDF_DPI if i < PDF_MAX_PAGES else PDF_PHOTO_DPI
+            dpi = PDF_DPI if i < read else PDF_PHOTO_DPI
             scale = min(dpi / 72, fit)
             bitmap = pdf[i].render(scale=scale)
             pages.append(np.ascontiguousarray(bitmap.to_numpy()[:, :, :3]))

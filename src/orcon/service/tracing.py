@@ -229,10 +229,13 @@ def _photo_size(inst: Instance, item_id: str) -> tuple[int, int]:
 _Placed = list[tuple[np.ndarray, str, bool]]
 
 
-def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str, _Placed, _Placed]:
+def _pictures_of(
+    data: bytes, progress: Callable[[str], None], pages: int
+) -> tuple[str, str, _Placed, _Placed]:
     """What a leaked file is, its text (for a text, web page, PDF text layer or Word file),
     the pictures that may be all of it (a photo, a screenshot, the pages of a PDF without
-    text) and the pictures inside it (a PDF's or Word document's), each with where."""
+    text, of which the first ``pages`` are to be read) and the pictures inside it (a PDF's
+    or Word document's), each with where."""
     if codec.picture_format(data) is not None:
         return "image", "", [(decode(data).pixels, "", True)], []
     source = leaks.format_of(data)
@@ -241,8 +244,10 @@ def _pictures_of(data: bytes, progress: Callable[[str], None]) -> tuple[str, str
         text = "\n\n".join(t.strip() for t in texts if t.strip())
         if len(text.split()) < ocr.OCR_MIN_WORDS:  # no text layer: a scan, or a photo
             progress("the PDF has no text layer: drawing its pages")
-            pages = leaks.pdf_pages(data)
-            drawn = [(p, f"page {i}", i <= leaks.PDF_MAX_PAGES) for i, p in enumerate(pages, 1)]
+            drawn = [
+                (p, f"page {i}", i <= pages)
+                for i, p in enumerate(leaks.pdf_pages(data, _drawn_pages(pages), pages), 1)
+            ]
             return "pdf pages", "", drawn, []
         # A picture is read by OCR on a page without a text layer (a scanned page), and on a
         # page with one unless it has the page's proportions: then it is the scan under a
@@ -279,12 +284,15 @@ _INSIDE = {
 }
 
 
+READ_PAGES = leaks.PDF_MAX_PAGES  # pages of a scanned PDF read by OCR unless asked for more
+PHOTO_PAGES = leaks.PDF_PHOTO_PAGES  # pages of it drawn and looked at for photos, at least
+MAX_READ_PAGES = 500  # pages of a scanned PDF that may be read by OCR (about half an hour)
 MAX_NESTING = 2  # an e-mail attached to an e-mail, or a ZIP in an e-mail; no deeper
 _CONTAINERS = ("zip", "email", "msg")  # leaks that are files holding files
 
 
 def _contained(
-    inst: Instance, data: bytes, kind: str, progress: Callable[[str], None], depth: int
+    inst: Instance, data: bytes, kind: str, progress: Callable[[str], None], depth: int, pages: int
 ) -> list[_Leak]:
     """Each file of a ZIP archive (a leak dump), or the text and each attachment of an
     e-mail, traced as parts of the one leak."""
@@ -303,7 +311,7 @@ def _contained(
                 unread.append(f"{name} (an archive or e-mail inside another is not opened)")
                 continue
             progress(f"reading {name} in the {what}")
-            found = _candidates(inst, blob, progress, depth + 1)
+            found = _candidates(inst, blob, progress, pages, depth + 1)
         except UsageError as err:
             unread.append(f"{name} ({err})")
             continue
@@ -317,36 +325,44 @@ def _contained(
 
 
 def _candidates(
-    inst: Instance, data: bytes, progress: Callable[[str], None], depth: int = 0
+    inst: Instance, data: bytes, progress: Callable[[str], None], pages: int, depth: int = 0
 ) -> list[_Leak]:
     """What the leak holds and the items each part may come from: the photos in it, and
     its text, whether it leaked as text, a web page, a PDF, a Word document or a picture
     (read by OCR where it matches no shared photo, or around the shared photos in it),
     and for an archive or an e-mail, what each file in it holds."""
     if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in _CONTAINERS:
-        return _contained(inst, data, kind, progress, depth)
-    source, text, pictures, inside = _pictures_of(data, progress)
+        return _contained(inst, data, kind, progress, depth, pages)
+    source, text, pictures, inside = _pictures_of(data, progress, pages)
     parts = _parts_of(inst, source, text, pictures, inside, progress)
-    if source == "pdf pages" and (unread := _unread_pages(data, len(pictures))):
+    if source == "pdf pages" and (unread := _unread_pages(data, len(pictures), pages)):
         parts = [replace(p, omitted=(*p.omitted, *unread)) for p in parts]
     return parts
 
 
-def _unread_pages(data: bytes, drawn: int) -> list[str]:
-    """What of a PDF without a text layer was not read: the pages past the first
-    PDF_MAX_PAGES were looked at for shared photos only, those past ``drawn`` not at all."""
-    total, read = leaks.pdf_page_count(data), leaks.PDF_MAX_PAGES
+def _drawn_pages(pages: int) -> int:
+    """Pages of a PDF without a text layer that are drawn: those read, and up to the
+    PDF_PHOTO_PAGES-th to be looked at for shared photos."""
+    return max(pages, PHOTO_PAGES)
+
+
+def _unread_pages(data: bytes, drawn: int, read: int) -> list[str]:
+    """What of a PDF without a text layer was not read: the pages past the first ``read``
+    were looked at for shared photos only, those past ``drawn`` not at all."""
+    total = leaks.pdf_page_count(data)
     out = []
     if drawn > read:
         out.append(
             f"the text of pages {read + 1}\u2013{drawn} of the PDF (they were looked at for "
-            f"shared photos; orcon reads the first {read} pages of a PDF without a text layer "
-            "by OCR: save the others as a PDF of their own and trace that)"
+            f"shared photos; the text of the first {read} pages of a PDF without a text layer "
+            f"is read by OCR: trace it with `orcon trace --pages {min(total, MAX_READ_PAGES)}` "
+            "to read them all, a few seconds a page)"
         )
     if total > drawn:
         out.append(
-            f"pages {drawn + 1}\u2013{total} of the PDF (orcon draws the first {drawn} pages of "
-            "a PDF without a text layer: save the others as a PDF of their own and trace that)"
+            f"pages {drawn + 1}\u2013{total} of the PDF (the first {drawn} pages of a PDF "
+            "without a text layer are drawn: trace it with "
+            f"`orcon trace --pages {min(total, MAX_READ_PAGES)}` to read them all)"
         )
     return out
 
@@ -418,7 +434,9 @@ def _parts_of(
         what = "beside the shared photo(s) in it" if found else "no shared photo in it"
         progress(f"{what}: reading its text by OCR ({len(rests)} picture(s))")
     read: list[str] = []
-    for rest, where, seen, picture, covered in rests:
+    for k, (rest, where, seen, picture, covered) in enumerate(rests, 1):
+        if len(rests) > 2:
+            progress(f"reading {where} by OCR ({k} of {len(rests)})")
         # Lines are found and read in the picture itself, less those inside a shared photo
         # found in it: blanking the photo would also cut letters that stand right beside it.
         lines = [b for b in ocr.text_lines(picture) if not _mostly_in(b, covered)]
@@ -749,16 +767,26 @@ def trace(
     epsilon: float = DEFAULT_EPSILON,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    pages: int = READ_PAGES,
 ) -> TraceResult:
     """Find the item, read its fingerprint, accuse under the calibrated bound; log the trace.
 
     A leak that holds several shared items (a PDF with the report and its photos, a
     page with a photo and a quote beside it) is traced for each: the result is the part
     that names someone (the first, else the first read), the others are in ``others``.
-    ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages)."""
+    ``progress`` hears of the steps that take seconds (OCR, drawing a PDF's pages).
+    ``pages``: how many pages of a PDF without a text layer (a scan) are read by OCR,
+    2–5 s each on two cores; the web and the watch keep the default, a script or an
+    analyst at the command line may ask for all of them."""
     if not data:
         raise UsageError("the leaked file is empty")
-    parts = [_trace_part(inst, p, epsilon) for p in _candidates(inst, data, progress or _quiet)]
+    if not 1 <= pages <= MAX_READ_PAGES:
+        raise UsageError(
+            f"pages must be between 1 and {MAX_READ_PAGES} (the pages of a scanned PDF "
+            f"read by OCR), not {pages}"
+        )
+    found = _candidates(inst, data, progress or _quiet, pages)
+    parts = [_trace_part(inst, p, epsilon) for p in found]
     main = next(
         (r for r in parts if r.verdict == "accused"),
         next((r for r in parts if r.verdict == "inconclusive"), None),
