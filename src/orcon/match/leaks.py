@@ -502,11 +502,14 @@ MAX_UNPACKED = word.MAX_UNPACKED  # a Word document or an archive, unpacked (a Z
 
 
 def pdf_pages(
-    data: bytes, max_pages: int = PDF_PHOTO_PAGES, read: int = PDF_MAX_PAGES
+    data: bytes, max_pages: int | None = None, read: int = PDF_MAX_PAGES
 ) -> list[np.ndarray]:
     """The first pages of a PDF as pictures (BGR), for a PDF with no text layer: a scan
     of a printed copy, or a page that only holds a photo. Pages past the first ``read``
-    are drawn at PDF_PHOTO_DPI: they are looked at for photos, not read."""
+    are drawn at PDF_PHOTO_DPI: they are looked at for photos, not read. By default the
+    pages read are drawn and, past them, those up to the PDF_PHOTO_PAGES-th."""
+    if max_pages is None:
+        max_pages = max(read, PDF_PHOTO_PAGES)
     import pypdfium2 as pdfium
 
     try:

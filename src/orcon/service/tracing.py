@@ -246,7 +246,7 @@ def _pictures_of(
             progress("the PDF has no text layer: drawing its pages")
             drawn = [
                 (p, f"page {i}", i <= pages)
-                for i, p in enumerate(leaks.pdf_pages(data, _drawn_pages(pages), pages), 1)
+                for i, p in enumerate(leaks.pdf_pages(data, read=pages), 1)
             ]
             return "pdf pages", "", drawn, []
         # A picture is read by OCR on a page without a text layer (a scanned page), and on a
@@ -292,7 +292,7 @@ _CONTAINERS = ("zip", "email", "msg")  # leaks that are files holding files
 
 
 def _contained(
-    inst: Instance, data: bytes, kind: str, progress: Callable[[str], None], depth: int, pages: int
+    inst: Instance, data: bytes, kind: str, progress: Callable[[str], None], pages: int, depth: int
 ) -> list[_Leak]:
     """Each file of a ZIP archive (a leak dump), or the text and each attachment of an
     e-mail, traced as parts of the one leak."""
@@ -332,7 +332,7 @@ def _candidates(
     (read by OCR where it matches no shared photo, or around the shared photos in it),
     and for an archive or an e-mail, what each file in it holds."""
     if codec.picture_format(data) is None and (kind := leaks.format_of(data)) in _CONTAINERS:
-        return _contained(inst, data, kind, progress, depth, pages)
+        return _contained(inst, data, kind, progress, pages, depth)
     source, text, pictures, inside = _pictures_of(data, progress, pages)
     parts = _parts_of(inst, source, text, pictures, inside, progress)
     if source == "pdf pages" and (unread := _unread_pages(data, len(pictures), pages)):
@@ -340,29 +340,22 @@ def _candidates(
     return parts
 
 
-def _drawn_pages(pages: int) -> int:
-    """Pages of a PDF without a text layer that are drawn: those read, and up to the
-    PDF_PHOTO_PAGES-th to be looked at for shared photos."""
-    return max(pages, PHOTO_PAGES)
-
-
 def _unread_pages(data: bytes, drawn: int, read: int) -> list[str]:
     """What of a PDF without a text layer was not read: the pages past the first ``read``
     were looked at for shared photos only, those past ``drawn`` not at all."""
     total = leaks.pdf_page_count(data)
+    ask = f"`orcon trace --pages {min(total, MAX_READ_PAGES)}`"
     out = []
     if drawn > read:
         out.append(
             f"the text of pages {read + 1}\u2013{drawn} of the PDF (they were looked at for "
             f"shared photos; the text of the first {read} pages of a PDF without a text layer "
-            f"is read by OCR: trace it with `orcon trace --pages {min(total, MAX_READ_PAGES)}` "
-            "to read them all, a few seconds a page)"
+            f"is read by OCR: trace it with {ask} to read them all, a few seconds a page)"
         )
     if total > drawn:
         out.append(
             f"pages {drawn + 1}\u2013{total} of the PDF (the first {drawn} pages of a PDF "
-            "without a text layer are drawn: trace it with "
-            f"`orcon trace --pages {min(total, MAX_READ_PAGES)}` to read them all)"
+            f"without a text layer are drawn: trace it with {ask} to read them all)"
         )
     return out
 
