@@ -63,6 +63,8 @@ class OrgView:
     is_originator: bool
     halted: bool
     halt_reason: str | None = None
+    # Named in refusals: the originator's staff read them too (issuing a copy for someone).
+    name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +101,7 @@ def decide(person: PersonView, item: ItemView, org: OrgView, now: datetime) -> D
         return Deny("internal error: organisation does not match the person")
     if org.halted:
         why = f": {org.halt_reason}" if org.halt_reason else ""
-        return Deny(f"sharing with your organisation is halted by the originator{why}")
+        return Deny(f"sharing with {_org_name(org)} is halted by the originator{why}")
     if item.expires_at is not None and now >= item.expires_at:
         return Deny("the item has expired")
     if org.is_originator and person.role in (Role.ADMIN, Role.ANALYST):
@@ -114,13 +116,17 @@ def decide(person: PersonView, item: ItemView, org: OrgView, now: datetime) -> D
         return Allow(f"TLP:{item.tlp.value}")
     if org.id in item.recipient_orgs or person.id in item.named_people:
         return Allow(f"TLP:{item.tlp.value}: recipient organisation")
-    return Deny(f"TLP:{item.tlp.value}: your organisation is not a recipient of this item")
+    return Deny(f"TLP:{item.tlp.value}: {_org_name(org)} is not a recipient of this item")
+
+
+def _org_name(org: OrgView) -> str:
+    return org.name or "your organisation"
 
 
 def decide_onward(item: ItemView, from_org: OrgView, to_org: OrgView) -> Decision:
     """May a request to pass ``item`` from ``from_org`` to ``to_org`` even be filed?"""
     if from_org.halted:
-        return Deny("sharing with your organisation is halted by the originator")
+        return Deny(f"sharing with {_org_name(from_org)} is halted by the originator")
     if from_org.id not in item.recipient_orgs:
         return Deny("only a recipient organisation can request onward dissemination")
     if to_org.id in item.recipient_orgs:

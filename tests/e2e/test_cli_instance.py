@@ -105,7 +105,11 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     denied = run(
         home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single), ok=False
     )
-    assert denied.returncode == 1 and "halted" in denied.stderr and "Traceback" not in denied.stderr
+    assert denied.returncode == 1 and "Traceback" not in denied.stderr
+    # The operator issuing the copy reads which partner is halted and why.
+    assert "sharing with Harbour City PD is halted by the originator: embargo broken" in (
+        denied.stderr
+    )
     run(home, "resume", "Harbour City PD")
     assert "verified" in run(home, "ledger", "verify").stdout
 
@@ -190,3 +194,33 @@ def test_an_author_previews_what_copies_of_a_report_may_vary(tmp_path):
         assert bad.returncode == 2 and "Traceback" not in bad.stderr
     missing = run(home, "marks", "text", "preview", str(tmp_path / "none.md"), ok=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+
+
+def test_the_preview_names_the_most_recipients_sharing_accepts(tmp_path):
+    """A sparse report cannot go to the default 1,000: the preview and the refusal say
+    exactly how many it can go to, and sharing takes that number and not one more."""
+    report = Path(__file__).parents[1] / "data" / "reports" / "courier-fraud.md"
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    view = json.loads(run(home, "marks", "text", "preview", str(report), "--json").stdout)
+    most = view["max_recipients"]
+    assert 10 < most < 1000  # the exact figure (it was once rounded down to a power of ten)
+    shown = run(home, "marks", "text", "preview", str(report)).stdout
+    assert f"it may be shared with up to {most:,} recipients (--max-recipients)" in shown
+    share = [
+        "share",
+        str(report),
+        "--title",
+        "Courier fraud",
+        "--tlp",
+        "amber",
+        "--to",
+        "Harbour City PD",
+    ]
+    for limit in ([], ["--max-recipients", str(most + 1)]):
+        refused = run(home, *share, *limit, ok=False)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert f"fewer recipients (at most {most:,})" in refused.stderr
+    shared = json.loads(run(home, *share, "--max-recipients", str(most), "--json").stdout)
+    assert shared["id"].startswith("itm_")

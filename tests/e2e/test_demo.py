@@ -23,6 +23,6 @@ def test_the_demo_tells_the_story_and_names_the_right_people(tmp_path):
     assert "ACCUSED: m.lindqvist@harbourcity.example" in text
     assert "read from the picture by OCR" in text
     assert "nobody else is accused" in text
-    assert "sharing with your organisation is halted" in text
+    assert "sharing with Harbour City Police Department is halted" in text
     assert "ledger verified" in text
     assert list(tmp_path.iterdir()) == []  # nothing left in the working directory

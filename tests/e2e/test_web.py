@@ -237,6 +237,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         expect(preview).to_contain_text("[The seller|The vendor], [a private individual|")
         expect(preview.get_by_role("list")).not_to_contain_text("{{alt:")
         expect(preview).to_contain_text("a continuous quote of about")
+        expect(preview).to_contain_text("It may be shared with up to")
         expect(preview).to_contain_text("sentences read the same in every copy")
         expect(admin.get_by_label("Title")).to_have_value("Operation Kestrel")
         expect(admin.get_by_label("Traffic Light Protocol")).to_have_value("RED")

@@ -470,3 +470,13 @@ def test_the_shared_texts_words_are_kept_for_the_next_process(inst, monkeypatch)
     gathered.clear()
     assert tracing._shared_words(fresh, ids[:2]) != grown and sorted(gathered) == sorted(ids[:2])
     fresh.close()
+
+
+def test_the_most_text_recipients_is_the_largest_number_sharing_accepts():
+    assert sharing.max_text_recipients(0) == 0
+    for capacity in range(1, 90):
+        most = sharing.max_text_recipients(capacity)
+        if most:
+            assert sharing.text_symbols_needed(most) <= capacity
+        assert sharing.text_symbols_needed(most + 1) > capacity, capacity
+    assert sharing.max_text_recipients(400) == sharing.MOST_TEXT_RECIPIENTS

@@ -30,12 +30,17 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
             "\nThe Word document holds " + ", ".join(view["hidden_content"]) + ": every copy "
             "would carry them, so sharing refuses it until they are removed (or --keep-hidden)."
         )
-    capacity, quote = view["symbols"], view["quote_words_needed"]
+    capacity, quote, most = view["symbols"], view["quote_words_needed"], view["max_recipients"]
     print(
         f"\n{capacity} code symbols in {view['words']} words "
-        f"({view['bits_per_word']:.2f} bits per word); enough to name the holder of a complete "
-        f"copy among up to {view['max_recipients']:,} "
-        "recipients. Wrap anything that must not change in {{lock}}...{{/lock}}.\n"
+        f"({view['bits_per_word']:.2f} bits per word); "
+        + (
+            f"it may be shared with up to {most:,} recipients (--max-recipients), enough to "
+            "name the holder of a complete copy among them"
+            if most
+            else "too few to share it with anyone: write wordings of your own"
+        )
+        + ". Wrap anything that must not change in {{lock}}...{{/lock}}.\n"
         f"Copies also carry {view['fragile_marks']} invisible marks that name the source of a "
         "quote pasted word for word (share with --no-fragile to leave them out)."
     )

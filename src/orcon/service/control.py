@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError
 from orcon.ledger.note import Signer
-from orcon.policy import ItemView, OrgView, Tlp, decide_onward
-from orcon.service.directory import find_org, find_person
+from orcon.policy import ItemView, Tlp, decide_onward
+from orcon.service.directory import find_org, find_person, org_view
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.home import Secrets
@@ -95,10 +95,8 @@ def request_onward(
         src = person.org
         verdict = decide_onward(
             view,
-            OrgView(src.id, src.is_originator, src.halted_at is not None, src.halt_reason),
-            OrgView(
-                target.id, target.is_originator, target.halted_at is not None, target.halt_reason
-            ),
+            org_view(src),
+            org_view(target),
         )
         if not verdict:
             raise PolicyDenied(verdict.reason)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orcon.errors import PolicyDenied, UsageError
-from orcon.policy import Role
+from orcon.policy import OrgView, Role
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
@@ -46,6 +46,11 @@ def find_org(s: Session, name: str) -> Org:
     if org is None:
         raise UsageError(f"unknown organisation {name!r}")
     return org
+
+
+def org_view(org: Org) -> OrgView:
+    """What the policy decides on about an organisation."""
+    return OrgView(org.id, org.is_originator, org.halted_at is not None, org.halt_reason, org.name)
 
 
 def find_person(s: Session, email: str) -> Person:

@@ -28,7 +28,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
 from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
-from orcon.service.directory import find_org, find_person
+from orcon.service.directory import find_org, find_person, org_view
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind, iso
@@ -205,10 +205,12 @@ def share(
         collusion = 1  # identification code: see docs/marks-text.md and ADR 0005
         if doc.capacity < need:  # planned on the wording alone: it survives retyping
             more = math.ceil((need - doc.capacity) / max(doc.bits_per_word, 0.05))
+            most = max_text_recipients(doc.capacity)
+            fewer = f"fewer recipients (at most {most:,})" if most else "fewer recipients"
             raise CapacityError(
-                f"the text is too short to carry a fingerprint for {max_recipients} recipients: "
-                f"it carries {doc.capacity} code symbols in {doc.words} words and needs {need} "
-                f"(about {more} more words of similar prose, fewer recipients, or wordings "
+                f"the text is too short to carry a fingerprint for {max_recipients:,} "
+                f"recipients: it carries {doc.capacity} code symbols in {doc.words} words and "
+                f"needs {need} (about {more} more words of similar prose, {fewer}, or wordings "
                 "of your own written as {{alt:first|second}}: see `orcon marks text preview`)"
             )
         markdown = (filename or "").endswith((".md", ".markdown")) or data.lstrip()[:1] == b"#"
@@ -342,9 +344,7 @@ def _views(
 ) -> tuple[PersonView, ItemView, OrgView]:
     aud = audience or _audiences(s, [item.id])[item.id]
     iv = ItemView(Tlp(item.tlp), item.no_onward, aud.orgs, aud.named, item.expires_at)
-    o = person.org
-    ov = OrgView(o.id, o.is_originator, o.halted_at is not None, o.halt_reason)
-    return PersonView(person.id, person.org_id, Role(person.role)), iv, ov
+    return PersonView(person.id, person.org_id, Role(person.role)), iv, org_view(person.org)
 
 
 def entitled(inst: Instance, item_id: str) -> list[str]:
@@ -414,13 +414,21 @@ def quote_words_needed(doc: text_marks.Document, recipients: int) -> int | None:
     return doc.words_for(needed)
 
 
+MOST_TEXT_RECIPIENTS = 10**12  # past this the answer is "as many as you like"
+
+
 def max_text_recipients(capacity: int) -> int:
-    """The largest power of ten of recipients a wording of ``capacity`` symbols is
-    planned for (0 if not even ten)."""
-    n = 0
-    for k in range(1, 13):
-        if text_symbols_needed(10**k) <= capacity:
-            n = 10**k
+    """The most recipients a wording of ``capacity`` symbols may be shared with
+    (``text_symbols_needed`` of them at most ``capacity``; 0 if not even one), so
+    an author is told the number sharing accepts, not a rounded one."""
+    if text_symbols_needed(MOST_TEXT_RECIPIENTS) <= capacity:
+        return MOST_TEXT_RECIPIENTS
+    # 1.5·log2(n/ε) <= capacity  <=>  n <= ε·2^(capacity/1.5); mend float rounding.
+    n = max(int(DEFAULT_EPSILON * 2 ** (capacity / 1.5)), 0)
+    while n >= 1 and text_symbols_needed(n) > capacity:
+        n -= 1
+    while text_symbols_needed(n + 1) <= capacity:
+        n += 1
     return n
 
 
