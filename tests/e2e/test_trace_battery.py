@@ -114,6 +114,23 @@ def test_battery_through_the_cli(tmp_path, database, photo):
     assert "invisible marks read" in html
     assert "summed exactly" in html and "coalitions up to 1, biases: uniform" in html
 
+    # A report it could not write is refused before the trace runs: no verdict lost, no
+    # trace in the ledger.
+    def orcon(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "orcon", "--home", str(home), *args]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+    before = orcon("ledger", "verify").stdout
+    for target, needle in (
+        (tmp_path / "report.docx", "a name ending in .html or .pdf"),
+        (tmp_path, "is a folder"),
+    ):
+        refused = orcon("trace", str(path), "--report", str(target))
+        assert refused.returncode == 2 and needle in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr and not refused.stdout
+    assert not (tmp_path / "report.docx").exists()
+    assert orcon("ledger", "verify").stdout == before
+
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_two_people_mixing_retyped_copies_are_traced_with_side_information(tmp_path, database):

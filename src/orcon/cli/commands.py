@@ -177,6 +177,10 @@ def cmd_copy(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    if args.report:
+        from orcon.service.report import check_report_target
+
+        check_report_target(Path(args.report))
     inst = _open(args)
 
     def progress(step: str) -> None:

@@ -413,11 +413,24 @@ def _section(inst: Instance, result: TraceResult, leak_bytes: bytes) -> tuple[st
     return markings, head, "".join(parts), method_table
 
 
-def write_report(inst: Instance, result: TraceResult, leak_bytes: bytes, out: Path) -> None:
-    page = build_report(inst, result, leak_bytes)
-    if out.suffix.lower() != ".pdf":
-        atomic_write(out, page.encode(), mode=0o600)
-        return
+REPORT_SUFFIXES = (".html", ".htm", ".pdf")
+
+
+def check_report_target(out: Path) -> None:
+    """Refuse a report that could not be written before the trace is run (and logged),
+    so a mistyped name or a missing renderer does not cost the analyst the verdict."""
+    if out.is_dir():
+        raise UsageError(f"{out} is a folder: give the report a file name")
+    if out.suffix.lower() not in REPORT_SUFFIXES:
+        raise UsageError(
+            "the evidence report is written as HTML or PDF: give it a name ending in "
+            f".html or .pdf (not {out.name!r})"
+        )
+    if out.suffix.lower() == ".pdf":
+        _chromium()
+
+
+def _chromium() -> str:
     browser = (
         shutil.which("chromium")
         or shutil.which("chromium-browser")
@@ -427,6 +440,16 @@ def write_report(inst: Instance, result: TraceResult, leak_bytes: bytes, out: Pa
         raise UsageError(
             "a PDF report needs Chromium (apt-get install chromium); write .html instead"
         )
+    return browser
+
+
+def write_report(inst: Instance, result: TraceResult, leak_bytes: bytes, out: Path) -> None:
+    check_report_target(out)
+    page = build_report(inst, result, leak_bytes)
+    if out.suffix.lower() != ".pdf":
+        atomic_write(out, page.encode(), mode=0o600)
+        return
+    browser = _chromium()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "report.html"
         src.write_text(page)
