@@ -480,3 +480,40 @@ def test_the_most_text_recipients_is_the_largest_number_sharing_accepts():
             assert sharing.text_symbols_needed(most) <= capacity
         assert sharing.text_symbols_needed(most + 1) > capacity, capacity
     assert sharing.max_text_recipients(400) == sharing.MOST_TEXT_RECIPIENTS
+
+
+def test_an_inconclusive_text_leak_is_reported_on_the_item_whose_copies_are_out(inst):
+    """A report shared twice (a draft never copied, then the one sent out), and a leak that
+    quotes one short passage and holds another report's text besides: the trace speaks of
+    the item partners hold, and says how little of the leak is that item's."""
+    reports = Path(__file__).parents[1] / "data" / "reports"
+    harbour = (reports / "harbour-road.md").read_bytes()
+    people = _people(inst, "Metro Police", 4, "metro.example")
+    shared = [
+        sharing.share(
+            inst,
+            harbour,
+            title=t,
+            tlp="amber",
+            to=["Metro Police"],
+            filename="h.md",
+            max_recipients=20,
+        ).id
+        for t in ("Kestrel draft", "Kestrel")
+    ]
+    for e in people:
+        sharing.issue_copy(inst, shared[1], e)
+    # canal-street.md shares two stock sentences with harbour-road.md, word for word.
+    leak = (reports / "canal-street.md").read_bytes()
+    result = tracing.trace(inst, leak)
+    assert result.verdict == "inconclusive" and result.item == shared[1]
+    assert not any("no copy of this item has been issued" in n for n in result.notes)
+    words = len(leak.decode().split())
+    note = next(n for n in result.notes if "readable wording symbols" in n)
+    assert f"of the leak's {words} words are this item's" in note
+    # A retyped copy of the item itself draws no such remark.
+    whole = sharing.issue_copy(inst, shared[1], people[2]).data.decode()
+    retyped = " ".join(whole.encode("ascii", "ignore").decode().split()).encode()
+    named = tracing.trace(inst, retyped)
+    assert [a.person for a in named.accused] == [people[2]]
+    assert not any("words are this item's" in n for n in named.notes)

@@ -592,10 +592,14 @@ _READ_FROM = {
 }
 
 
-def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Document) -> list[str]:
+def _short_text_note(
+    verdict: Verdict, reading: TextReading, doc: text_marks.Document, leak_words: int
+) -> list[str]:
     """Why a text leak named nobody, in numbers an analyst can act on: how many
     wording symbols a single leaker's copy must show to be named, how many this
-    leak carries, and about how many words of this item that takes."""
+    leak carries, about how many words of this item that takes, and how little of
+    the leak is this item's (two reports may share a stock sentence: a match is not
+    a claim that the whole leak came from it)."""
     shares = dict(zip(verdict.decoders, decoder_shares(verdict.decoders), strict=True))
     share = shares.get(Decoder.SYMMETRIC)
     if share is None or not doc.capacity or verdict.population < 1:
@@ -617,6 +621,13 @@ def _short_text_note(verdict: Verdict, reading: TextReading, doc: text_marks.Doc
         )
     elif doc.gaps:
         note += " Pasted with its invisible marks, a few sentences can be enough."
+    ours = round(doc.words * reading.sentences_found / max(reading.sentences_total, 1))
+    if leak_words >= 2 * ours + 50:
+        note += (
+            f" Only about {ours} of the leak's {leak_words} words are this item's; the rest is"
+            " not from it (an article around a quote, or another text that shares a sentence"
+            " with this one)."
+        )
     return [note]
 
 
@@ -643,11 +654,16 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
             f"The text of {leak.ocr_pictures} picture(s) in the file was read by OCR and "
             "traced with it; a misread word or comma can only lower the leaker's match."
         )
-    for item_id, _count in ranked[:MAX_CANDIDATE_ITEMS]:
+    holders = {item_id: _issued(inst, item_id) for item_id, _ in ranked[:MAX_CANDIDATE_ITEMS]}
+    # Of items the leak matches equally well (a report shared twice, a draft and its final
+    # text), those with copies out first: "no copy has been issued" would hide the others.
+    for item_id, _count in sorted(
+        ranked[:MAX_CANDIDATE_ITEMS], key=lambda r: (-r[1], not holders[r[0]])
+    ):
         with inst.reading() as s:
             item = s.get(Item, item_id)
             assert item is not None
-        who = _issued(inst, item_id)
+        who = holders[item_id]
         if not who and result is not None:
             continue  # no copies out, and a better-matching item is already reported
         code = item_code(inst, item)
@@ -686,7 +702,9 @@ def _trace_part(inst: Instance, leak: _Leak, epsilon: float) -> TraceResult:
         accused = tuple(_suspect(who, x) for x in verdict.accused)
         # Why this item's reading named nobody (only the item reported keeps its note).
         short = (
-            _short_text_note(verdict, reading, text_document(inst, item))
+            _short_text_note(
+                verdict, reading, text_document(inst, item), len((leak.text or "").split())
+            )
             if not accused and isinstance(reading, TextReading)
             else []
         )
