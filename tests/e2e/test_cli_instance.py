@@ -85,6 +85,22 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single))
     by_person = {x["person"]: Path(x["path"]) for x in listed}
     assert single.read_bytes() == by_person["d.okafor@harbour.example"].read_bytes()
+    # The register: what was shared, and who holds a copy (Okafor downloaded twice).
+    register = json.loads(run(home, "item", "list", "--json").stdout)
+    assert [(r["id"], r["holders"], r["markings"]) for r in register] == [
+        (item, 2, shared["markings"])
+    ]
+    assert f"{item}  " in run(home, "item", "list").stdout
+    shown = json.loads(run(home, "item", "show", item, "--json").stdout)
+    assert {h["person"]: h["copies"] for h in shown["holders"]} == {
+        "d.okafor@harbour.example": 2,
+        "m.lind@harbour.example": 1,
+    }
+    assert "d.okafor@harbour.example (Harbour City PD): first issued" in (
+        run(home, "item", "show", item).stdout
+    )
+    unknown = run(home, "item", "show", "itm_nope", ok=False)
+    assert unknown.returncode == 2 and "unknown item 'itm_nope'" in unknown.stderr
 
     leak = attacks.newspaper(
         cv2.imread(str(by_person["m.lind@harbour.example"])), np.random.default_rng(4)

@@ -113,6 +113,9 @@ def test_expired_item_goes_to_nobody(inst, photo, clock):
     clock.advance(hours=2)
     with pytest.raises(PolicyDenied, match="expired"):
         sharing.issue_copy(inst, item.id, metro[0])
+    # Gone from the inbox, still in the originator's register with its one holder.
+    assert sharing.list_items_for(inst, metro[0]) == []
+    assert [(i.id, n) for i, n in sharing.list_items(inst)] == [(item.id, 1)]
 
 
 @pytest.mark.parametrize(

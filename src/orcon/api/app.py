@@ -30,7 +30,6 @@ from orcon.errors import (
 from orcon.service import control, directory, knowing, sharing, tracing, transparency
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
-from orcon.service.sharing import ItemInfo
 from orcon.store.ledger import iso
 
 bearer = HTTPBearer(auto_error=False)
@@ -49,14 +48,6 @@ def _status(err: OrconError) -> int:
     if isinstance(err, UsageError) and str(err).startswith("unknown "):
         return 404
     return 400
-
-
-def _item_json(i: ItemInfo) -> dict[str, Any]:
-    d = asdict(i)
-    for k in ("embargo_until", "expires_at", "created_at"):
-        d[k] = iso(d[k]) if d[k] else None
-    d["markings"] = i.markings
-    return d
 
 
 class OrgIn(BaseModel):
@@ -222,11 +213,11 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             fragile=fragile,
             keep_hidden=keep_hidden,
         )
-        return _item_json(item)
+        return item.to_json()
 
     @app.get("/api/items")
     def items(me: Me) -> list[dict[str, Any]]:
-        return [_item_json(i) for i in sharing.list_items_for(inst, me.email)]
+        return [i.to_json() for i in sharing.list_items_for(inst, me.email)]
 
     @app.get("/api/items/{item_id}")
     def item(item_id: str, me: Me) -> dict[str, Any]:
@@ -234,7 +225,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         # told only that it is not theirs, whether or not it exists.
         if me.role not in STAFF and not sharing.visible_to(inst, item_id, me.email):
             raise PolicyDenied("you may not see this item")
-        return _item_json(sharing.get_item(inst, item_id))
+        return sharing.get_item(inst, item_id).to_json()
 
     def _copy_response(cp: sharing.IssuedCopy) -> Response:
         media = sharing.MEDIA_TYPES.get(cp.item.format, "application/octet-stream")

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from orcon import __version__
-from orcon.cli import codes, commands, marks, watch
+from orcon.cli import codes, commands, items, marks, watch
 from orcon.errors import OrconError
 
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
     commands.add_parsers(sub)
+    items.add_parsers(sub)
     codes.add_parsers(sub)
     marks.add_parsers(sub)
     watch.add_parsers(sub)

@@ -57,7 +57,8 @@ def cmd_org_list(args: argparse.Namespace) -> int:
     orgs = directory.list_orgs(_open(args))
     lines = [
         f"{o['name']}{' (originator)' if o['originator'] else ''}"
-        f"{' HALTED: ' + str(o['halt_reason']) if o['halted'] else ''} - {o['people']} people"
+        f"{' HALTED: ' + str(o['halt_reason']) if o['halted'] else ''} - {o['people']} "
+        f"{'person' if o['people'] == 1 else 'people'}"
         for o in orgs
     ]
     _out(args, orgs, "\n".join(lines) or "no organisations")

@@ -8,7 +8,7 @@ import math
 import secrets
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
@@ -78,6 +78,14 @@ class ItemInfo:
         if self.expires_at is not None:
             parts.append(f"EXPIRES {iso(self.expires_at)[:16]}Z")
         return " · ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as the API and ``orcon item … --json`` print it (times in ISO 8601)."""
+        d = asdict(self)
+        for k in ("embargo_until", "expires_at", "created_at"):
+            d[k] = iso(d[k]) if d[k] else None
+        d["markings"] = self.markings
+        return d
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -299,6 +307,20 @@ def share(
 def get_item(inst: Instance, item_id: str) -> ItemInfo:
     with inst.reading() as s:
         return _item_info(s, _find_item(s, item_id))
+
+
+def list_items(inst: Instance) -> list[tuple[ItemInfo, int]]:
+    """Every shared item, newest first, with how many people hold a copy of it: the
+    originator's register, expired items and items of halted partners included (the
+    inbox, ``list_items_for``, shows only what a person may receive now)."""
+    with inst.reading() as s:
+        items = s.scalars(select(Item).order_by(Item.created_at.desc(), Item.id)).all()
+        auds = _audiences(s)
+        empty = _Audience(frozenset(), frozenset(), ())
+        held = dict(
+            s.execute(select(Recipient.item_id, func.count()).group_by(Recipient.item_id)).all()
+        )
+        return [(_item_info(s, i, auds.get(i.id, empty)), int(held.get(i.id, 0))) for i in items]
 
 
 def _find_item(s: Session, item_id: str) -> Item:

@@ -1,0 +1,97 @@
+"""``orcon item list`` and ``orcon item show``: the originator's register of what was
+shared, and who holds a copy, without remembering item ids from the day they were made."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from orcon.cli.args import json_flag
+from orcon.service import knowing, sharing
+from orcon.service.instance import Instance
+from orcon.store.home import resolve_home
+from orcon.store.ledger import iso
+
+
+def _inst(args: argparse.Namespace) -> Instance:
+    return Instance.open(resolve_home(args.home))
+
+
+def _copies(n: int) -> str:
+    return (
+        "no copy issued"
+        if n == 0
+        else "1 person holds a copy"
+        if n == 1
+        else (f"{n} people hold a copy")
+    )
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = sharing.list_items(_inst(args))
+    if args.json:
+        print(json.dumps([{**info.to_json(), "holders": n} for info, n in rows]))
+        return 0
+    if not rows:
+        print("nothing has been shared yet (orcon share FILE --title … --tlp …)")
+        return 0
+    for info, n in rows:
+        to = ", ".join(info.recipient_orgs) or "named people only"
+        print(
+            f"{info.id}  {iso(info.created_at)[:16]}Z  {info.kind} ({info.format})  "
+            f"{info.title!r}\n    {info.markings} · to {to} · {_copies(n)}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    inst = _inst(args)
+    info = sharing.get_item(inst, args.item)
+    holders = knowing.who_knew(inst, info.id, inst.clock())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    **info.to_json(),
+                    "holders": [
+                        {
+                            "person": h.person,
+                            "org": h.org,
+                            "first_issued": iso(h.first_issued),
+                            "copies": h.copies,
+                            "ledger_seq": h.ledger_seq,
+                        }
+                        for h in holders
+                    ],
+                }
+            )
+        )
+        return 0
+    code = f"fingerprint of {info.code_length} symbols for up to {info.max_recipients:,} recipients"
+    if info.kind == "photo":
+        code += f", coalitions of {info.collusion}"
+    print(
+        f"{info.title} ({info.id})\n  {info.markings}\n"
+        f"  {info.kind} ({info.format}), shared {iso(info.created_at)[:16]}Z; {code}\n"
+        f"  shared with: {', '.join(info.recipient_orgs) or 'named people only'}"
+    )
+    if not holders:
+        print("  nobody has been issued a copy yet")
+    for h in holders:
+        print(
+            f"  {h.person} ({h.org}): first issued {iso(h.first_issued)[:19]}Z, "
+            f"{h.copies} download{'s' if h.copies != 1 else ''}, ledger entry {h.ledger_seq}"
+        )
+    return 0
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    item = sub.add_parser("item", help="shared items: list them, show who holds a copy")
+    isub = item.add_subparsers(dest="action", required=True)
+    p = isub.add_parser("list", help="every shared item, newest first, with its holders' count")
+    json_flag(p)
+    p.set_defaults(run=cmd_list)
+    p = isub.add_parser("show", help="one item: its markings, fingerprint and who holds a copy")
+    p.add_argument("item", help="the item's id (itm_…)")
+    json_flag(p)
+    p.set_defaults(run=cmd_show)
