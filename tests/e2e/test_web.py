@@ -258,6 +258,16 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         text = copy.read_text()
         assert text.startswith("> **TLP:AMBER**") and "\u200b" in text
 
+        # The register shows the report and its one holder; the partner may not open it.
+        admin.get_by_role("link", name="Shared items").click()
+        row = admin.get_by_role("row").filter(has_text="Operation Kestrel")
+        expect(row).to_contain_text("TLP:AMBER")
+        expect(row).to_contain_text("Harbour City PD")
+        expect(row.get_by_role("cell").nth(4)).to_have_text("1")
+        _accessible(admin)
+        partner.goto(url + "/items")
+        expect(partner.get_by_role("main")).to_contain_text("for the originator's staff")
+
         # A news site pastes three sentences of it.
         body = next(p for p in text.split("\n\n") if p.startswith("Initial"))
         quote = ". ".join(body.split(". ")[:3]) + "."

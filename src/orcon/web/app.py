@@ -178,7 +178,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         if who.role not in STAFF:
             return RedirectResponse("/inbox", 303)
-        items = sharing.list_items_for(inst, who.email)[:10]
+        items = [i for i, _ in sharing.list_items(inst)[:10]]
         recent = control.recent_events(inst, limit=500)
         alerting = ("watch.alert", "trace.run", "access.denied", "org.halted", "onward.requested")
         events = [e for e in recent if e["kind"] in alerting][:10]
@@ -192,6 +192,26 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             events=events,
             copies=copies,
         )
+
+    @app.get("/items", response_class=HTMLResponse)
+    def register(request: Request) -> Response:
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        items = [
+            {
+                "id": i.id,
+                "title": i.title,
+                "kind": i.kind,
+                "format": i.format,
+                "markings": i.markings,
+                "to": ", ".join(i.recipient_orgs) or "named people only",
+                "holders": holders,
+                "created": iso(i.created_at)[:16].replace("T", " "),
+            }
+            for i, holders in sharing.list_items(inst)
+        ]
+        return page(request, "items.html", page="items", items=items)
 
     @app.get("/inbox", response_class=HTMLResponse)
     def inbox(request: Request) -> Response:
