@@ -289,16 +289,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def knew(item_id: str, before: datetime, _: Staff) -> list[dict[str, object]]:
         if before.tzinfo is None:
             raise UsageError("before must carry a time zone, e.g. 2026-12-01T09:00:00Z")
-        return [
-            {
-                "person": h.person,
-                "org": h.org,
-                "first_issued": iso(h.first_issued),
-                "copies": h.copies,
-                "ledger_seq": h.ledger_seq,
-            }
-            for h in knowing.who_knew(inst, item_id, before)
-        ]
+        return [h.to_json() for h in knowing.who_knew(inst, item_id, before)]
 
     @app.get("/api/ledger/verify")
     def ledger_verify(_: Staff) -> dict[str, object]:

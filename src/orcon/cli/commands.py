@@ -241,16 +241,7 @@ def cmd_knew(args: argparse.Namespace) -> int:
     holders = knowing.who_knew(_open(args), args.item, args.before)
     _out(
         args,
-        [
-            {
-                "person": h.person,
-                "org": h.org,
-                "first_issued": iso(h.first_issued),
-                "copies": h.copies,
-                "ledger_seq": h.ledger_seq,
-            }
-            for h in holders
-        ],
+        [h.to_json() for h in holders],
         "\n".join(
             f"{iso(h.first_issued)}  {h.person} ({h.org}), {h.copies} download(s), "
             f"ledger entry {h.ledger_seq}"

@@ -53,16 +53,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             json.dumps(
                 {
                     **info.to_json(),
-                    "holders": [
-                        {
-                            "person": h.person,
-                            "org": h.org,
-                            "first_issued": iso(h.first_issued),
-                            "copies": h.copies,
-                            "ledger_seq": h.ledger_seq,
-                        }
-                        for h in holders
-                    ],
+                    "holders": [h.to_json() for h in holders],
                 }
             )
         )

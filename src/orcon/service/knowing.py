@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from orcon.errors import UsageError
 from orcon.service.instance import Instance
-from orcon.store.ledger import EventKind
+from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item, LedgerEntry
 
 
@@ -25,6 +25,16 @@ class Holder:
     first_issued: datetime
     copies: int
     ledger_seq: int
+
+    def to_json(self) -> dict[str, object]:
+        """As ``orcon knew --json``, ``orcon item show --json`` and the API print it."""
+        return {
+            "person": self.person,
+            "org": self.org,
+            "first_issued": iso(self.first_issued),
+            "copies": self.copies,
+            "ledger_seq": self.ledger_seq,
+        }
 
 
 def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
