@@ -318,8 +318,12 @@ def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
     draft = tmp_path / "Kestrel draft.docx"
     document = word_report(REPORT.read_text())
     document.add_comment(document.paragraphs[2].runs, text="Source is the tenant's brother")
+    document.core_properties.author = "DS Hale"
     document.save(draft)
-    assert "holds 1 comment" in orcon("marks", "text", "preview", str(draft))
+    previewed = orcon("marks", "text", "preview", str(draft))
+    assert "holds 1 comment" in previewed
+    # Copies keep the document's properties; the author is told which name people.
+    assert "carries the document's properties as they are: author “DS Hale”" in previewed
     share = ["share", str(draft), "--title", "Draft", "--tlp", "amber", "--to", "Harbour City PD"]
     run = [sys.executable, "-m", "orcon", "--home", str(home), *share]
     out = subprocess.run(run, capture_output=True, text=True, timeout=180)

@@ -372,6 +372,8 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         admin.get_by_role("button", name="Preview the wording").click()
         preview = admin.get_by_role("region", name="What copies of this report may vary")
         expect(preview).to_contain_text("[At approximately|At about|At around|At roughly]")
+        author = document.core_properties.author
+        expect(preview).to_contain_text(f"the document's properties as they are: author “{author}”")
         # A draft with a reviewer's comment still in it: the preview warns, sharing refuses
         # and says why; ticking the box shares it as it is.
         document.add_comment(document.paragraphs[2].runs, text="Source is the tenant's brother")

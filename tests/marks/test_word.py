@@ -139,3 +139,20 @@ def test_what_a_word_report_carries_unseen_is_listed(word_report):  # type: igno
         "tracked changes (1 inserted, 1 deleted)",
         "hidden text in 1 place",
     ]
+
+
+def test_the_properties_that_name_people_are_listed(word_report):  # type: ignore[no-untyped-def]
+    document = word_report(REPORT.read_text())
+    props = document.core_properties
+    props.author, props.last_modified_by, props.comments = "DS Hale", "J. Carr & Co", ""
+    buf = io.BytesIO()
+    document.save(buf)
+    assert word.personal_properties(buf.getvalue()) == [
+        "author “DS Hale”",
+        "last saved by “J. Carr & Co”",  # unescaped from &amp;
+    ]
+    props.author = props.last_modified_by = ""
+    plain = io.BytesIO()
+    document.save(plain)
+    assert word.personal_properties(plain.getvalue()) == []
+    assert word.personal_properties(b"not a zip") == []

@@ -30,6 +30,14 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
             "\nThe Word document holds " + ", ".join(view["hidden_content"]) + ": every copy "
             "would carry them, so sharing refuses it until they are removed (or --keep-hidden)."
         )
+    if view["document_properties"]:
+        print(
+            "\nEvery copy carries the document's properties as they are: "
+            + ", ".join(view["document_properties"])
+            + " (if partners should not see them, remove them in Word: File > Info > "
+            "Check for Issues > Inspect Document > Document Properties and Personal "
+            "Information)."
+        )
     capacity, quote, most = view["symbols"], view["quote_words_needed"], view["max_recipients"]
     print(
         f"\n{capacity} code symbols in {view['words']} words "

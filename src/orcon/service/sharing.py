@@ -487,6 +487,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         "quote_words_needed": quote_words_needed(doc, recipients),
         "sentences": len(doc.sentences),
         "hidden_content": word.hidden_content(data) if word.is_word(data) else [],
+        "document_properties": word.personal_properties(data) if word.is_word(data) else [],
         "sentences_without_sites": [
             i + 1 for i in range(len(doc.sentences)) if i not in by_sentence
         ],

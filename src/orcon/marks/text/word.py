@@ -17,6 +17,7 @@ A line break inside a paragraph is read as a space.
 
 from __future__ import annotations
 
+import html
 import io
 import re
 import zipfile
@@ -78,6 +79,41 @@ def hidden_content(data: bytes) -> list[str]:
         out.append(f"tracked changes ({insertions} inserted, {deletions} deleted)")
     if hidden:
         out.append(f"hidden text in {hidden} place{'s' * (hidden != 1)}")
+    return out
+
+
+# Document properties that name people or the organisation (what Word's Inspect Document
+# calls "Document Properties and Personal Information"), as (part, element, what to call it).
+_PERSONAL = (
+    ("docProps/core.xml", "creator", "author"),
+    ("docProps/core.xml", "lastModifiedBy", "last saved by"),
+    ("docProps/core.xml", "description", "comments"),
+    ("docProps/app.xml", "Manager", "manager"),
+    ("docProps/app.xml", "Company", "company"),
+)
+
+
+def personal_properties(data: bytes) -> list[str]:
+    """The document's properties that name people or the organisation, as phrases
+    ('author “DS Hale”'): every partner's copy carries them unchanged, so the author is
+    told before sharing (empty when there are none, or the file is no Word document)."""
+    out = []
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        parts: dict[str, str] = {}
+        for name in {part for part, _, _ in _PERSONAL}:
+            info = archive.getinfo(name) if name in archive.namelist() else None
+            if info is not None and info.file_size <= 1024 * 1024:
+                parts[name] = archive.read(info).decode("utf-8", "replace")
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return []
+    for part, element, label in _PERSONAL:
+        # <dc:creator>…</dc:creator>, <Company>…</Company>: a prefix or none, no attributes.
+        found = re.search(rf"<(?:\w+:)?{element}>([^<]*)</(?:\w+:)?{element}>", parts.get(part, ""))
+        value = html.unescape(found.group(1)).strip() if found else ""
+        if value:
+            shown = value if len(value) <= 60 else value[:57] + "…"
+            out.append(f"{label} “{shown}”")
     return out
 
 
