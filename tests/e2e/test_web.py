@@ -173,6 +173,24 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
         _shot(admin, "trace")
 
+        # TLP:RED goes to named people only: without one it is refused (the form keeps
+        # what was typed); with Okafor named, it reaches Okafor's inbox.
+        admin.goto(url + "/share")
+        admin.get_by_label("Photo or report").set_input_files(str(src))
+        admin.get_by_label("Title").fill("Source photo")
+        admin.get_by_label("Traffic Light Protocol").select_option("RED")
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("alert")).to_contain_text("TLP:RED goes only to the people named")
+        expect(admin.get_by_label("Title")).to_have_value("Source photo")
+        expect(admin.get_by_label("Traffic Light Protocol")).to_have_value("RED")
+        _accessible(admin)
+        admin.get_by_label("Photo or report").set_input_files(str(src))
+        admin.get_by_label("Named recipients").fill("d.okafor@harbour.example")
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("note", name="Handling markings")).to_have_text("TLP:RED")
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("link", name="Source photo")).to_be_visible()
+
         admin.goto(url + "/partners")
         _accessible(admin)
         admin.get_by_label("Reason for halting Harbour City PD").fill("embargoed photo published")

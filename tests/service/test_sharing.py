@@ -126,6 +126,7 @@ def test_expired_item_goes_to_nobody(inst, photo, clock):
         (dict(tlp="amber", to=[]), "needs at least one recipient"),
         (dict(tlp="amber", to=["Metro Police"], filename="../etc/passwd"), "path separators"),
         (dict(tlp="red", to=["Metro Police"], named=["ghost@x.example"]), "unknown person"),
+        (dict(tlp="red", to=["Metro Police"]), "TLP:RED goes only to the people named"),
     ],
 )
 def test_bad_share_requests_leave_nothing_behind(inst, photo, kwargs, needle):

@@ -177,6 +177,11 @@ def share(
     now = inst.clock()
     if expires_at is not None and expires_at <= now:
         raise UsageError("the expiry time is already in the past")
+    if marking is Tlp.RED and not named:  # else it would go to nobody (policy.decide)
+        raise UsageError(
+            "TLP:RED goes only to the people named as its recipients: name at least one "
+            "(--named EMAIL; on the Share page, Named recipients)"
+        )
     if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
         raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
     kind = "photo" if picture_format(data) is not None else "text"

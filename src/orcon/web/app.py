@@ -6,6 +6,7 @@ every form carries a per-session CSRF token; the lockout and the policy are the
 services' own.
 """
 
+import re
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +42,11 @@ def _moment(text: str) -> datetime | None:
     except ValueError:
         raise UsageError(f"{text!r} is not a date and time") from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _addresses(text: str) -> list[str]:
+    """E-mail addresses typed one per line or separated by commas or spaces."""
+    return [a for a in re.split(r"[\s,;]+", text) if a]
 
 
 def _trace_view(result: tracing.TraceResult) -> dict[str, object]:
@@ -257,6 +263,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 title=str(form.get("title", "")),
                 tlp=str(form.get("tlp", "")),
                 to=[str(x) for x in form.getlist("to")],
+                named=_addresses(str(form.get("named", ""))),
                 actor_email=who.email,
                 filename=filename,
                 no_onward=form.get("no_onward") == "true",
@@ -269,7 +276,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 keep_hidden=form.get("keep_hidden") == "true",
             )
         except (OrconError, ValueError) as err:
-            return share_page(request, 400, error=_message(err))
+            kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients", "named")}
+            return share_page(request, 400, error=_message(err), kept=kept)
         return RedirectResponse(f"/items/{item.id}", 303)
 
     @app.post("/share/preview", response_class=HTMLResponse)
@@ -279,7 +287,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if isinstance(who, Response):
             return who
         form = await request.form()
-        kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients")}
+        kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients", "named")}
         try:
             check_csrf(request, str(form.get("csrf", "")))
             data, _ = await _form_file(form, "preview")
