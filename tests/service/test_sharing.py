@@ -250,8 +250,11 @@ def test_login_locks_out_after_repeated_failures(inst, clock):
 
 
 def test_trace_names_the_leaker_and_nobody_for_the_original(
-    inst, photo, other_photo, unrelated_photo
+    inst, large_photo, other_photo, unrelated_photo
 ):
+    # At 1600 px, as the CLI story test: a newspaper leak of the 1000 px photo went unnamed
+    # once in CI (a rate of 1-3 % of random instance keys, conftest.large_photo).
+    photo = large_photo
     metro = _people(inst, "Metro Police", 6, "metro.example")
     item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
     sharing.share(inst, other_photo, title="Other", tlp="amber", to=["Metro Police"])
