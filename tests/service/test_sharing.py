@@ -116,6 +116,7 @@ def test_expired_item_goes_to_nobody(inst, photo, clock):
     # Gone from the inbox, still in the originator's register with its one holder.
     assert sharing.list_items_for(inst, metro[0]) == []
     assert [(i.id, n) for i, n in sharing.list_items(inst)] == [(item.id, 1)]
+    assert [(i.id, n) for i, n in sharing.list_items(inst, limit=1)] == [(item.id, 1)]
 
 
 @pytest.mark.parametrize(

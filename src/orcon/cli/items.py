@@ -18,13 +18,9 @@ def _inst(args: argparse.Namespace) -> Instance:
 
 
 def _copies(n: int) -> str:
-    return (
-        "no copy issued"
-        if n == 0
-        else "1 person holds a copy"
-        if n == 1
-        else (f"{n} people hold a copy")
-    )
+    if n == 0:
+        return "no copy issued"
+    return "1 person holds a copy" if n == 1 else f"{n} people hold a copy"
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -36,10 +32,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("nothing has been shared yet (orcon share FILE --title … --tlp …)")
         return 0
     for info, n in rows:
-        to = ", ".join(info.recipient_orgs) or "named people only"
         print(
             f"{info.id}  {iso(info.created_at)[:16]}Z  {info.kind} ({info.format})  "
-            f"{info.title!r}\n    {info.markings} · to {to} · {_copies(n)}"
+            f"{info.title!r}\n    {info.markings} · to {info.shared_with} · {_copies(n)}"
         )
     return 0
 
@@ -64,7 +59,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(
         f"{info.title} ({info.id})\n  {info.markings}\n"
         f"  {info.kind} ({info.format}), shared {iso(info.created_at)[:16]}Z; {code}\n"
-        f"  shared with: {', '.join(info.recipient_orgs) or 'named people only'}"
+        f"  shared with: {info.shared_with}"
     )
     if not holders:
         print("  nobody has been issued a copy yet")

@@ -87,6 +87,11 @@ class ItemInfo:
         d["markings"] = self.markings
         return d
 
+    @property
+    def shared_with(self) -> str:
+        """Its recipient organisations in words, for the register."""
+        return ", ".join(self.recipient_orgs) or "named people only"
+
 
 @dataclass(frozen=True, slots=True, eq=False)
 class IssuedCopy:
@@ -314,17 +319,21 @@ def get_item(inst: Instance, item_id: str) -> ItemInfo:
         return _item_info(s, _find_item(s, item_id))
 
 
-def list_items(inst: Instance) -> list[tuple[ItemInfo, int]]:
-    """Every shared item, newest first, with how many people hold a copy of it: the
-    originator's register, expired items and items of halted partners included (the
-    inbox, ``list_items_for``, shows only what a person may receive now)."""
+def list_items(inst: Instance, limit: int | None = None) -> list[tuple[ItemInfo, int]]:
+    """Every shared item (or the newest ``limit``), newest first, with how many people
+    hold a copy of it: the originator's register, expired items and items of halted
+    partners included (the inbox, ``list_items_for``, shows only what a person may
+    receive now)."""
     with inst.reading() as s:
-        items = s.scalars(select(Item).order_by(Item.created_at.desc(), Item.id)).all()
-        auds = _audiences(s)
+        items = s.scalars(select(Item).order_by(Item.created_at.desc(), Item.id).limit(limit)).all()
+        # All items: no id list (it could outgrow the database's bound parameters).
+        ids = None if limit is None else [i.id for i in items]
+        auds = _audiences(s, ids)
         empty = _Audience(frozenset(), frozenset(), ())
-        held = dict(
-            s.execute(select(Recipient.item_id, func.count()).group_by(Recipient.item_id)).all()
-        )
+        counts = select(Recipient.item_id, func.count()).group_by(Recipient.item_id)
+        if ids is not None:
+            counts = counts.where(Recipient.item_id.in_(ids))
+        held = dict(s.execute(counts).all())
         return [(_item_info(s, i, auds.get(i.id, empty)), int(held.get(i.id, 0))) for i in items]
 
 
@@ -469,6 +478,7 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
             "marks no one can see, not by wording)"
         )
     doc = text_marks.parse(_report_text(data), locale)
+    in_word = word.is_word(data)
     by_sentence: dict[int, list[text_marks.Site]] = {}
     for site in doc.sites:
         by_sentence.setdefault(site.sentence, []).append(site)
@@ -491,8 +501,8 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         "recipients": recipients,
         "quote_words_needed": quote_words_needed(doc, recipients),
         "sentences": len(doc.sentences),
-        "hidden_content": word.hidden_content(data) if word.is_word(data) else [],
-        "document_properties": word.personal_properties(data) if word.is_word(data) else [],
+        "hidden_content": word.hidden_content(data) if in_word else [],
+        "document_properties": word.personal_properties(data) if in_word else [],
         "sentences_without_sites": [
             i + 1 for i in range(len(doc.sentences)) if i not in by_sentence
         ],

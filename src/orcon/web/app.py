@@ -44,6 +44,10 @@ def _moment(text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
+# Share form fields shown again after a refusal or a preview (a file input cannot be).
+_KEPT = ("title", "tlp", "max_recipients", "named")
+
+
 def _addresses(text: str) -> list[str]:
     """E-mail addresses typed one per line or separated by commas or spaces."""
     return [a for a in re.split(r"[\s,;]+", text) if a]
@@ -184,7 +188,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         if who.role not in STAFF:
             return RedirectResponse("/inbox", 303)
-        items = [i for i, _ in sharing.list_items(inst)[:10]]
+        items = [i for i, _ in sharing.list_items(inst, limit=10)]
         recent = control.recent_events(inst, limit=500)
         alerting = ("watch.alert", "trace.run", "access.denied", "org.halted", "onward.requested")
         events = [e for e in recent if e["kind"] in alerting][:10]
@@ -211,7 +215,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 "kind": i.kind,
                 "format": i.format,
                 "markings": i.markings,
-                "to": ", ".join(i.recipient_orgs) or "named people only",
+                "to": i.shared_with,
                 "holders": holders,
                 "created": iso(i.created_at)[:16].replace("T", " "),
             }
@@ -276,7 +280,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 keep_hidden=form.get("keep_hidden") == "true",
             )
         except (OrconError, ValueError) as err:
-            kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients", "named")}
+            kept = {k: str(form.get(k, "")) for k in _KEPT}
             return share_page(request, 400, error=_message(err), kept=kept)
         return RedirectResponse(f"/items/{item.id}", 303)
 
@@ -287,7 +291,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if isinstance(who, Response):
             return who
         form = await request.form()
-        kept = {k: str(form.get(k, "")) for k in ("title", "tlp", "max_recipients", "named")}
+        kept = {k: str(form.get(k, "")) for k in _KEPT}
         try:
             check_csrf(request, str(form.get("csrf", "")))
             data, _ = await _form_file(form, "preview")

@@ -101,9 +101,10 @@ def personal_properties(data: bytes) -> list[str]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         parts: dict[str, str] = {}
-        for name in {part for part, _, _ in _PERSONAL}:
-            info = archive.getinfo(name) if name in archive.namelist() else None
-            if info is not None and info.file_size <= 1024 * 1024:
+        present = set(archive.namelist())
+        for name in {part for part, _, _ in _PERSONAL} & present:
+            info = archive.getinfo(name)
+            if info.file_size <= 1024 * 1024:
                 parts[name] = archive.read(info).decode("utf-8", "replace")
     except (zipfile.BadZipFile, OSError, KeyError):
         return []
