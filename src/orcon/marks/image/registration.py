@@ -108,7 +108,9 @@ def _refine(
                 b = warped[y : y + TILE, x : x + TILE]
                 if a.std() < 4.0 or b.std() < 4.0:
                     continue
-                (dx, dy), resp = cv2.phaseCorrelate(a, b, window)
+                # Copies: with a window, OpenCV 5 applies it to its inputs in place, and
+                # these tiles are views that overlap their neighbours (and the next round).
+                (dx, dy), resp = cv2.phaseCorrelate(a.copy(), b.copy(), window)
                 if resp < MIN_RESPONSE or abs(dx) > TILE / 8 or abs(dy) > TILE / 8:
                     continue
                 cx, cy = x + TILE / 2, y + TILE / 2
