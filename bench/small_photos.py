@@ -1,10 +1,11 @@
 """How often is a newspaper-style leak of a small photo named, over many instance keys?
 
-One trial = a fresh instance (fresh keys), the photo shared with two recipients
-of one partner, one copy issued, the leak made from it with the newspaper attack
-of the CLI story test (crop to 60 % of the area, halve, JPEG 60) or one of the image
-battery's attacks, and traced at service level. A benchmark table with one trial
-per photo and attack hides a rate of a few per cent; this measures it.
+One trial = a fresh instance (fresh keys), the photo shared with the people of one
+partner (--recipients, default 2), a copy issued to each, the last one's leaked
+with the newspaper attack of the CLI story test (crop to 60 % of the area, halve,
+JPEG 60) or one of the image battery's attacks, and traced at service level. A
+benchmark table with one trial per photo and attack hides a rate of a few per
+cent; this measures it, and how far below the bound the leaker's p-value lies.
 
 Usage:  python bench/small_photos.py --width 1000 --trials 120 [--attack newspaper]
         (--attack front-page: the demo's chain, newspaper then a 12 % caption and JPEG 70;
@@ -53,7 +54,9 @@ def leak(copy: bytes, attack: str, rng: np.random.Generator) -> bytes:
     return bytes(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
 
 
-def trial(image: bytes, attack: str, seed: int) -> tuple[str, bool, int, float, int]:
+def trial(
+    image: bytes, attack: str, seed: int, recipients: int = 2
+) -> tuple[str, bool, int, float, int]:
     """(verdict, leaker named, innocents accused, leaker's p-value, symbols read)."""
     with tempfile.TemporaryDirectory() as tmp:
         inst, _ = Instance.init(Home(Path(tmp) / "home"), "Bench Constabulary")
@@ -61,15 +64,15 @@ def trial(image: bytes, attack: str, seed: int) -> tuple[str, bool, int, float, 
             directory.add_org(inst, "Harbour City PD")
             people = [
                 directory.add_person(inst, f"p{i}@harbour.example", "Harbour City PD", f"P {i}")
-                for i in range(2)
+                for i in range(recipients)
             ]
             item = sharing.share(inst, image, title="Scene", tlp="amber", to=["Harbour City PD"])
             copies = [sharing.issue_copy(inst, item.id, p.email) for p in people]
             rng = np.random.default_rng(seed)
-            result = tracing.trace(inst, leak(copies[1].data, attack, rng))
+            result = tracing.trace(inst, leak(copies[-1].data, attack, rng))
         finally:
             inst.close()
-    leaker = people[1].email
+    leaker = people[-1].email
     named = [a.person for a in result.accused]
     p = next((c.p_value for c in result.candidates if c.person == leaker), 1.0)
     return result.verdict, leaker in named, sum(x != leaker for x in named), p, result.read
@@ -80,18 +83,23 @@ def main() -> None:
     ap.add_argument("--width", type=int, default=1000)
     ap.add_argument("--trials", type=int, default=120)
     ap.add_argument("--attack", default="newspaper")
+    ap.add_argument(
+        "--recipients", type=int, default=2, help="people issued a copy; the last leaks"
+    )
     ap.add_argument("--out", default="bench/out/small_photos.json")
     args = ap.parse_args()
     image = photo(args.width)
     verdicts: Counter[str] = Counter()
     named = innocents = 0
     missed: list[dict[str, float]] = []
+    pvalues: list[float] = []
     t0 = time.perf_counter()
     for t in range(args.trials):
-        verdict, ok, wrong, p, read = trial(image, args.attack, t)
+        verdict, ok, wrong, p, read = trial(image, args.attack, t, args.recipients)
         verdicts[verdict] += 1
         named += ok
         innocents += wrong
+        pvalues.append(p)
         if not ok:
             missed.append({"trial": t, "p_value": p, "read": read})
         if (t + 1) % 10 == 0:
@@ -101,11 +109,15 @@ def main() -> None:
         "date": time.strftime("%Y-%m-%d"),
         "width": args.width,
         "attack": args.attack,
+        "recipients": args.recipients,
         "trials": args.trials,
         "named": named,
         "innocents_accused": innocents,
         "verdicts": dict(verdicts),
         "missed": missed,
+        # How far the leaker's p-value lies below what naming needs (1e-6 / recipients).
+        "leaker_p_median": float(np.median(pvalues)),
+        "leaker_p_worst": max(pvalues),
         "seconds": round(time.perf_counter() - t0, 1),
     }
     print(json.dumps(out, indent=1))

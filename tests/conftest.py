@@ -93,12 +93,10 @@ def photo() -> bytes:
 
 @pytest.fixture(scope="session")
 def large_photo() -> bytes:
-    """The same scene at 1600 px, the size the image benchmarks measure. A newspaper-style
-    leak (crop, shrink, caption, recompress) of the 1000 px version is named in about 97 %
-    of random instance keys (BENCHMARKS.md); at 1600 px in 80 of 80 and, measured again
-    in 2026-12, 119 of 120 with two recipients (193 of 200 with six): a test that
-    asserts a name on one random key after that attack fails about once in a hundred
-    runs (three with six recipients), never by accusing an innocent."""
+    """The same scene at 1600 px, the size the image benchmarks measure. Until the
+    registration fix of 2026-12-02 a newspaper-style leak (crop, shrink, recompress) went
+    unnamed under 1-3 % of random instance keys, never by accusing an innocent; since, 120
+    of 120 at 1000 px and 1600 px, and 200 of 200 with six recipients (BENCHMARKS.md)."""
     return _jpeg(data.coffee(), width=1600)
 
 

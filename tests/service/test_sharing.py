@@ -253,17 +253,16 @@ def test_login_locks_out_after_repeated_failures(inst, clock):
 def test_trace_names_the_leaker_and_nobody_for_the_original(
     inst, large_photo, other_photo, unrelated_photo
 ):
-    # A cropped copy (40 % of the area kept) of the 1600 px photo: named under 80 of 80
-    # random instance keys with these six people. The newspaper chain (crop, halve, JPEG
-    # 60), which the CLI story test traces, goes unnamed under about 3 % of keys with six
-    # people (BENCHMARKS.md), and once did here in CI; what this test checks is the rest.
+    # The newspaper chain (crop to 60 %, halve the area, JPEG 60) of the 1600 px photo:
+    # named under 200 of 200 random instance keys with these six people, the leaker's
+    # p-value at most 1e-94 (BENCHMARKS.md).
     photo = large_photo
     metro = _people(inst, "Metro Police", 6, "metro.example")
     item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
     sharing.share(inst, other_photo, title="Other", tlp="amber", to=["Metro Police"])
     copies = {e: sharing.issue_copy(inst, item.id, e) for e in metro}
     pixels = cv2.imdecode(np.frombuffer(copies[metro[4]].data, np.uint8), cv2.IMREAD_COLOR)
-    leak = attacks.SINGLE["crop40%area"](pixels, np.random.default_rng(2))
+    leak = attacks.newspaper(pixels, np.random.default_rng(2))
     result = tracing.trace(inst, cv2.imencode(".jpg", leak)[1].tobytes())
     assert result.verdict == "accused" and result.item == item.id
     assert [a.person for a in result.accused] == [metro[4]]
