@@ -330,7 +330,28 @@ def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
     assert out.returncode != 0 and "Traceback" not in out.stderr, out.stderr
     assert "holds 1 comment, which every partner's copy would carry" in out.stderr
     assert "--keep-hidden" in out.stderr
+    assert "--clear-properties" in previewed
     assert json.loads(orcon(*share, "--keep-hidden", "--json"))["id"]
+    # Another report, shared with its properties cleared: its copies name nobody in them.
+    other = tmp_path / "Port seizure.docx"
+    memo = word_report((REPORT.parent / "port-seizure.md").read_text())
+    memo.core_properties.author = "DS Hale"
+    memo.save(other)
+    shared_other = orcon("share", str(other), "--title", "Port", "--tlp", "amber", "--to",
+                         "Harbour City PD", "--clear-properties", "--json")  # fmt: skip
+    cleared = json.loads(shared_other)["id"]
+    other_copy = tmp_path / "port-copy.docx"
+    orcon("copy", cleared, "--for", people[0], "--out", str(other_copy))
+    assert docx.Document(str(other_copy)).core_properties.author == ""
+    assert "document's properties" not in orcon("marks", "text", "preview", str(other_copy))
+    assert docx.Document(str(other)).core_properties.author == "DS Hale"  # the author's file
+    md = tmp_path / "note.md"
+    md.write_text(REPORT.read_text())
+    run = [sys.executable, "-m", "orcon", "--home", str(home), "share", str(md), "--title",
+           "Note", "--tlp", "amber", "--to", "Harbour City PD", "--clear-properties"]  # fmt: skip
+    out = subprocess.run(run, capture_output=True, text=True, timeout=180)
+    assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr
+    assert "--clear-properties is for Word documents" in out.stderr
     shared = orcon("share", str(report), "--title", "Kestrel", "--tlp", "amber", "--to",
                    "Harbour City PD", "--json")  # fmt: skip
     item = json.loads(shared)["id"]

@@ -409,9 +409,14 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         admin.get_by_label("Word reports: share even with comments").check()
         admin.get_by_role("button", name="Share").click()
         expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
-        _share_amber(admin, url, src, "Operation Kestrel (Word)")
+        # The report itself, shared with its properties cleared: the copy has no author.
+        _fill_share(admin, url, src, "Operation Kestrel (Word)")
+        admin.get_by_label("Word reports: clear the author").check()
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("note", name="Handling markings")).to_contain_text("TLP:AMBER")
         _, copy = _partner_copy(browser, url, "Operation Kestrel (Word)", tmp_path / "o.docx")
         paragraphs = [p.text for p in docx.Document(str(copy)).paragraphs]
         assert paragraphs[0] == "TLP:AMBER" and paragraphs[1] == document.paragraphs[0].text
+        assert author and docx.Document(str(copy)).core_properties.author == ""
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
         expect(admin.get_by_role("main")).to_contain_text("Word document")

@@ -156,3 +156,37 @@ def test_the_properties_that_name_people_are_listed(word_report):  # type: ignor
     document.save(plain)
     assert word.personal_properties(plain.getvalue()) == []
     assert word.personal_properties(b"not a zip") == []
+
+
+def test_clearing_the_properties_empties_them_and_keeps_every_other_part(word_report):  # type: ignore[no-untyped-def]
+    import zipfile
+
+    document = word_report(REPORT.read_text())
+    document.core_properties.author = "DS Hale"
+    document.core_properties.last_modified_by = "J. Carr"
+    buf = io.BytesIO()
+    document.save(buf)
+    # Word writes the organisation into the extended properties, which python-docx does not.
+    parts = {i.filename: zipfile.ZipFile(buf).read(i) for i in zipfile.ZipFile(buf).infolist()}
+    parts["docProps/app.xml"] = parts["docProps/app.xml"].replace(
+        b"</Properties>", b"<Company>Northshire Police</Company></Properties>"
+    )
+    named = io.BytesIO()
+    with zipfile.ZipFile(named, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, body in parts.items():
+            z.writestr(name, body)
+    original = named.getvalue()
+    assert len(word.personal_properties(original)) == 4  # author, last saved by, comments, company
+    cleared = word.clear_personal_properties(original)
+    assert word.personal_properties(cleared) == []
+    after = zipfile.ZipFile(io.BytesIO(cleared))
+    assert after.namelist() == list(parts)
+    for name, body in parts.items():
+        if not name.startswith("docProps/"):
+            assert after.read(name) == body, name  # the text, styles and pictures as they were
+    assert b"<Company></Company>" in after.read("docProps/app.xml")
+    assert [p.text for p in docx.Document(io.BytesIO(cleared)).paragraphs] == [
+        p.text for p in document.paragraphs
+    ]
+    with pytest.raises(UsageError, match="not a Word document"):
+        word.clear_personal_properties(b"# a Markdown report")

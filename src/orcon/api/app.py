@@ -192,6 +192,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         collusion: Annotated[int, Form()] = sharing.DEFAULT_COLLUSION,
         fragile: Annotated[bool, Form()] = True,
         keep_hidden: Annotated[bool, Form()] = False,
+        clear_properties: Annotated[bool, Form()] = False,
     ) -> dict[str, Any]:
         for moment in (embargo_until, expires):
             if moment is not None and moment.tzinfo is None:
@@ -212,6 +213,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             collusion=collusion,
             fragile=fragile,
             keep_hidden=keep_hidden,
+            clear_properties=clear_properties,
         )
         return item.to_json()
 

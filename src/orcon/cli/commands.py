@@ -118,6 +118,7 @@ def cmd_share(args: argparse.Namespace) -> int:
         collusion=args.collusion,
         fragile=not args.no_fragile,
         keep_hidden=args.keep_hidden,
+        clear_properties=args.clear_properties,
     )
     _out(
         args,
@@ -511,6 +512,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         action="store_true",
         help="Word reports: share even with comments, tracked changes or hidden text in it "
         "(every copy carries them; refused without this)",
+    )
+    p.add_argument(
+        "--clear-properties",
+        action="store_true",
+        help="Word reports: empty the author, last saved by, comments, manager and company "
+        "properties, so no copy carries them (your file is not changed)",
     )
     json_flag(p)
 

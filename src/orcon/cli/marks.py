@@ -34,9 +34,9 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         print(
             "\nEvery copy carries the document's properties as they are: "
             + ", ".join(view["document_properties"])
-            + " (if partners should not see them, remove them in Word: File > Info > "
-            "Check for Issues > Inspect Document > Document Properties and Personal "
-            "Information)."
+            + " (if partners should not see them, share it with --clear-properties, or "
+            "remove them in Word: File > Info > Check for Issues > Inspect Document > "
+            "Document Properties and Personal Information)."
         )
     capacity, quote, most = view["symbols"], view["quote_words_needed"], view["max_recipients"]
     print(

@@ -157,13 +157,16 @@ def share(
     collusion: int = DEFAULT_COLLUSION,
     fragile: bool = True,
     keep_hidden: bool = False,
+    clear_properties: bool = False,
 ) -> ItemInfo:
     """Store an original encrypted, record its markings, and plan its fingerprint code.
 
     ``fragile`` adds invisible marks to text copies (see docs/marks-text.md); they
     help only with verbatim copies and are never needed to trace one. A Word report
     with comments, tracked changes or hidden text is refused unless ``keep_hidden``:
-    every partner's copy would carry them, deleted drafts included.
+    every partner's copy would carry them, deleted drafts included. ``clear_properties``
+    stores a Word report with its author, last saver, comments, manager and company
+    emptied, so no copy carries them (the originator's own file is not touched).
     """
     _safe_filename(filename)
     title = title.strip()
@@ -198,6 +201,13 @@ def share(
             "or run File > Info > Check for Issues > Inspect Document, then share it again; "
             "to share it as it is, use --keep-hidden"
         )
+    if clear_properties:
+        if not in_word:
+            raise UsageError(
+                "--clear-properties is for Word documents (.docx): other files carry no "
+                "document properties orcon would copy"
+            )
+        data = word.clear_personal_properties(data)
     if kind == "text" and not in_word and _looks_binary(data):
         raise UsageError(
             f"unsupported file: orcon shares photos ({FORMATS}) and reports as Word documents "

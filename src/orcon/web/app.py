@@ -278,6 +278,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 ),
                 fragile=form.get("no_fragile") != "true",
                 keep_hidden=form.get("keep_hidden") == "true",
+                clear_properties=form.get("clear_properties") == "true",
             )
         except (OrconError, ValueError) as err:
             kept = {k: str(form.get(k, "")) for k in _KEPT}
