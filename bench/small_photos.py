@@ -9,6 +9,7 @@ cent; this measures it, and how far below the bound the leaker's p-value lies.
 
 Usage:  python bench/small_photos.py --width 1000 --trials 120 [--attack newspaper]
         (--attack front-page: the demo's chain, newspaper then a 12 % caption and JPEG 70;
+        --attack thumb200: a JPEG 85 thumbnail 200 px wide;
         any name of orcon.marks.image.attacks.SINGLE)
 """
 
@@ -48,9 +49,14 @@ def leak(copy: bytes, attack: str, rng: np.random.Generator) -> bytes:
         out = attacks.newspaper(img, rng)
     elif attack == "front-page":  # the demo's chain: newspaper, then a caption, JPEG 70
         out = attacks.caption(attacks.newspaper(img, rng), 0.12, "EXCLUSIVE")
+    elif attack.startswith("thumb"):  # a thumbnail this many pixels wide, JPEG 85
+        width = int(attack.removeprefix("thumb"))
+        h, w = img.shape[:2]
+        size = (width, round(h * width / w))
+        out = np.asarray(cv2.resize(img, size, interpolation=cv2.INTER_AREA))
     else:
         out = attacks.SINGLE[attack](img, rng)
-    quality = 70 if attack == "front-page" else 95
+    quality = 70 if attack == "front-page" else 85 if attack.startswith("thumb") else 95
     return bytes(cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
 
 
