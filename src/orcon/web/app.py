@@ -17,6 +17,7 @@ from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -44,8 +45,17 @@ def _moment(text: str) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-# Share form fields shown again after a refusal or a preview (a file input cannot be).
+# Share form fields shown again after a refusal or a preview (a file input cannot be);
+# the boxes too, so that a share sent again is sent as it was meant ("clear properties").
 _KEPT = ("title", "tlp", "max_recipients", "named")
+_KEPT_BOXES = ("no_onward", "no_fragile", "keep_hidden", "clear_properties")
+
+
+def _kept(form: FormData) -> dict[str, Any]:
+    kept: dict[str, Any] = {k: str(form.get(k, "")) for k in _KEPT}
+    kept.update({k: form.get(k) == "true" for k in _KEPT_BOXES})
+    kept["to"] = [str(x) for x in form.getlist("to")]
+    return kept
 
 
 def _addresses(text: str) -> list[str]:
@@ -281,7 +291,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 clear_properties=form.get("clear_properties") == "true",
             )
         except (OrconError, ValueError) as err:
-            kept = {k: str(form.get(k, "")) for k in _KEPT}
+            kept = _kept(form)
             return share_page(request, 400, error=_message(err), kept=kept)
         return RedirectResponse(f"/items/{item.id}", 303)
 
@@ -292,7 +302,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         if isinstance(who, Response):
             return who
         form = await request.form()
-        kept = {k: str(form.get(k, "")) for k in _KEPT}
+        kept = _kept(form)
         try:
             check_csrf(request, str(form.get("csrf", "")))
             data, _ = await _form_file(form, "preview")
