@@ -403,8 +403,10 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         expect(admin.get_by_role("alert")).to_contain_text("holds 1 comment")
         _fill_share(admin, url, draft, "Kestrel draft")
         admin.get_by_label("Word reports: clear the author").check()
+        admin.get_by_label("Embargo until").fill("2031-05-01T09:30")
         admin.get_by_role("button", name="Share").click()
         expect(admin.get_by_role("alert")).to_contain_text("which every partner's copy would carry")
+        expect(admin.get_by_label("Embargo until")).to_have_value("2031-05-01T09:30")
         # The refused form keeps its boxes, so sending it again sends what was meant.
         expect(admin.get_by_label("Harbour City PD")).to_be_checked()
         expect(admin.get_by_label("Word reports: clear the author")).to_be_checked()

@@ -47,7 +47,7 @@ def _moment(text: str) -> datetime | None:
 
 # Share form fields shown again after a refusal or a preview (a file input cannot be);
 # the boxes too, so that a share sent again is sent as it was meant ("clear properties").
-_KEPT = ("title", "tlp", "max_recipients", "named")
+_KEPT = ("title", "tlp", "max_recipients", "named", "embargo_until", "expires")
 _KEPT_BOXES = ("no_onward", "no_fragile", "keep_hidden", "clear_properties")
 
 
