@@ -93,6 +93,12 @@ _PERSONAL = (
 )
 
 
+def _property(element: str) -> re.Pattern[str]:
+    """A property's element with its value as group 2: <dc:creator>…</dc:creator>,
+    <Company>…</Company> (a prefix or none, no attributes)."""
+    return re.compile(rf"(<(?:\w+:)?{element}>)([^<]*)(</(?:\w+:)?{element}>)")
+
+
 def personal_properties(data: bytes) -> list[str]:
     """The document's properties that name people or the organisation, as phrases
     ('author “DS Hale”'): every partner's copy carries them unchanged, so the author is
@@ -109,9 +115,8 @@ def personal_properties(data: bytes) -> list[str]:
     except (zipfile.BadZipFile, OSError, KeyError):
         return []
     for part, element, label in _PERSONAL:
-        # <dc:creator>…</dc:creator>, <Company>…</Company>: a prefix or none, no attributes.
-        found = re.search(rf"<(?:\w+:)?{element}>([^<]*)</(?:\w+:)?{element}>", parts.get(part, ""))
-        value = html.unescape(found.group(1)).strip() if found else ""
+        found = _property(element).search(parts.get(part, ""))
+        value = html.unescape(found.group(2)).strip() if found else ""
         if value:
             shown = value if len(value) <= 60 else value[:57] + "…"
             out.append(f"{label} “{shown}”")
@@ -124,23 +129,18 @@ def clear_personal_properties(data: bytes) -> bytes:
     copied byte for byte, so the text, its formatting and its pictures are untouched."""
     try:
         source = zipfile.ZipFile(io.BytesIO(data))
-        if sum(i.file_size for i in source.infolist()) > MAX_UNPACKED:
-            raise UsageError(f"the Word document unpacks to more than {MAX_UNPACKED // 2**20} MiB")
+        _check_unpacked(source)
         entries = [(info, source.read(info)) for info in source.infolist()]
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         raise UsageError("not a Word document (.docx): there are no properties to clear") from None
-    elements: dict[str, list[str]] = {}
-    for part, element, _ in _PERSONAL:
-        elements.setdefault(part, []).append(element)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as target:
         for info, body in entries:
-            if info.filename in elements:
+            elements = [element for part, element, _ in _PERSONAL if part == info.filename]
+            if elements:
                 xml = body.decode("utf-8", "replace")
-                for element in elements[info.filename]:
-                    xml = re.sub(
-                        rf"(<(?:\w+:)?{element}>)[^<]*(</(?:\w+:)?{element}>)", r"\1\2", xml
-                    )
+                for element in elements:
+                    xml = _property(element).sub(r"\1\3", xml)
                 body = xml.encode("utf-8")
             target.writestr(info, body)
     return out.getvalue()
@@ -154,17 +154,21 @@ class _Paragraph:
     heading: bool
 
 
+def _check_unpacked(archive: zipfile.ZipFile) -> None:
+    unpacked = sum(i.file_size for i in archive.infolist())
+    if unpacked > MAX_UNPACKED:
+        raise UsageError(
+            f"the Word document unpacks to {unpacked // 2**20} MiB, more than orcon reads "
+            f"({MAX_UNPACKED // 2**20} MiB)"
+        )
+
+
 def _open(data: bytes) -> Any:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
 
     try:
-        unpacked = sum(i.file_size for i in zipfile.ZipFile(io.BytesIO(data)).infolist())
-        if unpacked > MAX_UNPACKED:
-            raise UsageError(
-                f"the Word document unpacks to {unpacked // 2**20} MiB, more than orcon reads "
-                f"({MAX_UNPACKED // 2**20} MiB)"
-            )
+        _check_unpacked(zipfile.ZipFile(io.BytesIO(data)))
         return docx.Document(io.BytesIO(data))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as err:
         raise UsageError(f"the Word document could not be read ({err})") from None
