@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
+
 import httpx
 
 
@@ -57,12 +60,24 @@ def test_partner_story_over_http(server, photo):
     assert traced["verdict"] == "accused"
     assert [a["person"] for a in traced["accused"]] == ["d.okafor@harbour.example"]
 
+    # Every copy in one archive, for an administrator who sends them out: Okafor's is the
+    # one Okafor downloaded; the partner may not ask for it.
+    bundle = admin.get(f"/api/items/{item['id']}/copies.zip")
+    assert bundle.status_code == 200 and bundle.headers["content-type"] == "application/zip"
+    assert f'filename="{item["id"]}-copies.zip"' in bundle.headers["content-disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(bundle.content))
+    assert archive.read(f"{item['id']}-d.okafor@harbour.example.jpg") == copy.content
+    assert "d.okafor@harbour.example,," in archive.read("copies.csv").decode()
+    assert partner.get(f"/api/items/{item['id']}/copies.zip").status_code == 403
+
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code
         == 200
     )
     refused = partner.get(f"/api/items/{item['id']}/copy")
     assert refused.status_code == 403 and "halted" in refused.json()["error"]
+    nobody = admin.get(f"/api/items/{item['id']}/copies.zip")
+    assert nobody.status_code == 400 and "nobody may receive" in nobody.json()["error"]
 
     assert admin.get("/api/ledger/verify").json()["entries"] > 5
     note = httpx.get(url + "/ledger/checkpoint").text

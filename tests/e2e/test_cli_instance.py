@@ -240,3 +240,31 @@ def test_the_preview_names_the_most_recipients_sharing_accepts(tmp_path):
         assert f"fewer recipients (at most {most:,})" in refused.stderr
     shared = json.loads(run(home, *share, "--max-recipients", str(most), "--json").stdout)
     assert shared["id"].startswith("itm_")
+
+
+def test_copy_all_writes_one_file_per_person_when_two_partners_use_the_same_mailbox_name(
+    tmp_path, photo
+):
+    """Duty desks at two partners (duty@…): each copy gets its own file (the second one
+    used to overwrite the first, and the officer would have sent one desk's copy to both)."""
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    for org, domain in (("Harbour City PD", "harbour.example"), ("Metro Police", "metro.example")):
+        run(home, "org", "add", org)
+        run(home, "person", "add", f"duty@{domain}", "--org", org)
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    shared = run(home, "share", str(src), "--title", "Scene", "--tlp", "amber",
+                 "--to", "Harbour City PD", "--to", "Metro Police", "--json")  # fmt: skip
+    item = json.loads(shared.stdout)["id"]
+    out_dir = tmp_path / "copies"
+    listed = json.loads(
+        run(home, "copy", item, "--all", "--out-dir", str(out_dir), "--json").stdout
+    )
+    paths = {x["person"]: Path(x["path"]) for x in listed}
+    assert sorted(p.name for p in out_dir.iterdir()) == sorted(p.name for p in paths.values())
+    assert len(set(paths.values())) == 2
+    harbour, metro = paths["duty@harbour.example"], paths["duty@metro.example"]
+    assert harbour.read_bytes() != metro.read_bytes()
+    traced = json.loads(run(home, "trace", str(metro), "--json").stdout)
+    assert [a["person"] for a in traced["accused"]] == ["duty@metro.example"]

@@ -357,7 +357,7 @@ def test_a_report_written_in_word_is_shared_copied_as_word_and_traced(
     item = json.loads(shared)["id"]
     out = tmp_path / "copies"
     orcon("copy", item, "--all", "--out-dir", str(out))
-    copies = {p: out / f"{item}-{p.split('@')[0]}.docx" for p in people}
+    copies = {p: out / f"{item}-{p}.docx" for p in people}
     texts = {p: [x.text for x in docx.Document(str(f)).paragraphs] for p, f in copies.items()}
     assert all(t[0] == "TLP:AMBER" for t in texts.values())
     assert len({"\n".join(t) for t in texts.values()}) == len(people)  # each worded its own

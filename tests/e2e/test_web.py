@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -168,6 +169,22 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
 
         admin.goto(item_url)
         expect(admin.get_by_role("cell", name="d.okafor@harbour.example")).to_be_visible()
+        # The administrator sends copies out themselves: Okafor's, and every copy as a ZIP,
+        # are the very file Okafor downloaded.
+        admin.get_by_label("Recipient").select_option("d.okafor@harbour.example")
+        with admin.expect_download() as dl:
+            admin.get_by_role("button", name="Download their copy").click()
+        assert dl.value.suggested_filename.endswith("-d.okafor@harbour.example.jpg")
+        dl.value.save_as(str(tmp_path / "issued.jpg"))
+        assert (tmp_path / "issued.jpg").read_bytes() == copy.read_bytes()
+        with admin.expect_download() as dl:
+            admin.get_by_role("button", name="Download every copy (1, as one ZIP)").click()
+        dl.value.save_as(str(tmp_path / "copies.zip"))
+        with zipfile.ZipFile(tmp_path / "copies.zip") as archive:
+            copies = [n for n in archive.namelist() if n.endswith(".jpg")]
+            assert [archive.read(n) for n in copies] == [copy.read_bytes()]
+            assert "Send each file only to that person" in archive.read("README.txt").decode()
+        _accessible(admin)
         _shot(admin, "item")
 
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
@@ -204,6 +221,9 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
             partner.get_by_role("heading", name="Sharing with your organisation is halted")
         ).to_be_visible()
         _shot(partner, "halted")
+        # Nobody of a halted partner receives a copy, from the administrator either.
+        admin.goto(item_url)
+        expect(admin.get_by_role("main")).to_contain_text("Nobody may receive this item now")
 
         admin.goto(url + "/ledger")
         _accessible(admin)

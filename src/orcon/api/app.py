@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,7 +27,7 @@ from orcon.errors import (
     UsageError,
     VerificationError,
 )
-from orcon.service import control, directory, knowing, sharing, tracing, transparency
+from orcon.service import bundles, control, directory, knowing, sharing, tracing, transparency
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.store.ledger import iso
@@ -246,8 +246,21 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return _copy_response(sharing.issue_copy(inst, item_id, me.email))
 
     @app.get("/api/items/{item_id}/copies/{email}")
-    def copy_for(item_id: str, email: str, _: Admin) -> Response:
-        return _copy_response(sharing.issue_copy(inst, item_id, email))
+    def copy_for(item_id: str, email: str, admin: Admin) -> Response:
+        return _copy_response(sharing.issue_copy(inst, item_id, email, by=admin.email))
+
+    @app.get("/api/items/{item_id}/copies.zip")
+    def all_copies(item_id: str, admin: Admin) -> Response:
+        """Every copy the item's recipients may receive now, in one ZIP with a manifest."""
+        found = bundles.bundle(inst, item_id, by=admin.email)
+        return StreamingResponse(
+            found.chunks,
+            media_type="application/zip",
+            headers={
+                "Content-Disposition": f'attachment; filename="{found.filename}"',
+                "X-Orcon-Markings": found.item.markings.replace("·", "|"),
+            },
+        )
 
     @app.post("/api/items/{item_id}/onward", status_code=201)
     def onward(item_id: str, body: OnwardIn, me: Me) -> dict[str, Any]:

@@ -146,7 +146,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         done: list[dict[str, str]] = []
         tty = sys.stderr.isatty() and not args.json
         for i, email in enumerate(people, 1):
-            cp = sharing.issue_copy(inst, args.item, email)
+            cp = sharing.issue_copy(inst, args.item, email, by="cli")
             target = out_dir / cp.filename
             atomic_write(target, cp.data, mode=0o600)
             done.append({"person": email, "path": str(target)})
@@ -163,7 +163,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         return 0
     if not args.for_ or not args.out:
         raise UsageError("give --for EMAIL --out PATH, or --all --out-dir DIR")
-    cp = sharing.issue_copy(inst, args.item, args.for_)
+    cp = sharing.issue_copy(inst, args.item, args.for_, by="cli")
     out = Path(args.out)
     if out.is_dir():
         out = out / cp.filename
@@ -244,7 +244,7 @@ def cmd_knew(args: argparse.Namespace) -> int:
         args,
         [h.to_json() for h in holders],
         "\n".join(
-            f"{iso(h.first_issued)}  {h.person} ({h.org}), {h.copies} download(s), "
+            f"{iso(h.first_issued)}  {h.person} ({h.org}), {h.copies_in_words}, "
             f"ledger entry {h.ledger_seq}"
             for h in holders
         )

@@ -66,7 +66,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     for h in holders:
         print(
             f"  {h.person} ({h.org}): first issued {iso(h.first_issued)[:19]}Z, "
-            f"{h.copies} download{'s' if h.copies != 1 else ''}, ledger entry {h.ledger_seq}"
+            f"{h.copies_in_words}, ledger entry {h.ledger_seq}"
         )
     return 0
 

@@ -25,6 +25,20 @@ class Holder:
     first_issued: datetime
     copies: int
     ledger_seq: int
+    # Who else issued this person's copy (an administrator who sent it, "cli"): the copy
+    # passed through their hands, which matters when asking who knew.
+    issued_by: tuple[str, ...] = ()
+    by_others: int = 0  # of ``copies``, how many someone else issued
+
+    @property
+    def copies_in_words(self) -> str:
+        """E.g. "1 downloaded by them, 2 issued by admin@localhost"."""
+        own = self.copies - self.by_others
+        parts = [f"{own} downloaded by them"] if own else []
+        if self.by_others:
+            names = ", ".join("the operator (CLI)" if b == "cli" else b for b in self.issued_by)
+            parts.append(f"{self.by_others} issued by {names}")
+        return ", ".join(parts)
 
     def to_json(self) -> dict[str, object]:
         """As ``orcon knew --json``, ``orcon item show --json`` and the API print it."""
@@ -34,6 +48,8 @@ class Holder:
             "first_issued": iso(self.first_issued),
             "copies": self.copies,
             "ledger_seq": self.ledger_seq,
+            "issued_by": list(self.issued_by),
+            "issued_by_others": self.by_others,
         }
 
 
@@ -56,8 +72,16 @@ def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
         if event.get("item") != item_id:
             continue
         who = event["person"]
+        by = (event["by"],) if event.get("by") else ()
         h = seen.get(who)
         seen[who] = (
-            Holder(who, event["org"], at, 1, seq) if h is None else replace(h, copies=h.copies + 1)
+            Holder(who, event["org"], at, 1, seq, by, len(by))
+            if h is None
+            else replace(
+                h,
+                copies=h.copies + 1,
+                issued_by=tuple(sorted({*h.issued_by, *by})),
+                by_others=h.by_others + len(by),
+            )
         )
     return sorted(seen.values(), key=lambda h: h.first_issued)

@@ -393,8 +393,17 @@ def _views(
     return PersonView(person.id, person.org_id, Role(person.role)), iv, org_view(person.org)
 
 
-def entitled(inst: Instance, item_id: str) -> list[str]:
-    """E-mails of everyone the policy allows to receive the item now (originator staff excluded)."""
+@dataclass(frozen=True, slots=True)
+class Entitled:
+    """Someone the policy allows to receive an item now."""
+
+    email: str
+    name: str
+    org: str
+
+
+def entitled_people(inst: Instance, item_id: str) -> list[Entitled]:
+    """Everyone the policy allows to receive the item now (originator staff excluded), by e-mail."""
     with inst.reading() as s:
         item = _find_item(s, item_id)
         now = inst.clock()
@@ -403,10 +412,15 @@ def entitled(inst: Instance, item_id: str) -> list[str]:
             select(Person).join(Org, Org.id == Person.org_id).order_by(Person.email)
         ).all()
         return [
-            p.email
+            Entitled(p.email, p.name or "", p.org.name)
             for p in people
             if not p.org.is_originator and decide(*_views(s, item, p, aud), now)
         ]
+
+
+def entitled(inst: Instance, item_id: str) -> list[str]:
+    """E-mails of everyone the policy allows to receive the item now (originator staff excluded)."""
+    return [p.email for p in entitled_people(inst, item_id)]
 
 
 def visible_to(inst: Instance, item_id: str, email: str) -> bool:
@@ -602,10 +616,13 @@ def _prepared(inst: Instance, item: Item) -> tuple[Embedder, ImageFormat, int | 
     return hit
 
 
-def issue_copy(inst: Instance, item_id: str, email: str) -> IssuedCopy:
+def issue_copy(inst: Instance, item_id: str, email: str, by: str | None = None) -> IssuedCopy:
     """Return ``email``'s own fingerprinted copy, recording copy.issued in the same transaction.
 
-    A refusal is recorded too (access.denied) and then raised as PolicyDenied.
+    ``by`` names who asked for it when that is not the recipient (an administrator who
+    sends a partner their copy, or "cli"): the ledger event says so, so that a copy that
+    passed through the originator's hands is on record as having done so. A refusal is
+    recorded too (access.denied) and then raised as PolicyDenied.
     """
     denied: str | None = None
     with inst.transaction() as s:
@@ -622,13 +639,15 @@ def issue_copy(inst: Instance, item_id: str, email: str) -> IssuedCopy:
                 now,
             )
         else:
-            issued = _issue(inst, s, item, person, now)
+            issued = _issue(inst, s, item, person, now, by)
     if denied is not None:
         raise PolicyDenied(denied)
     return issued
 
 
-def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime) -> IssuedCopy:
+def _issue(
+    inst: Instance, s: Session, item: Item, person: Person, now: datetime, by: str | None
+) -> IssuedCopy:
     ledger.lock(s)  # before choosing a recipient index, so two issuers never pick the same one
     row = s.get(Recipient, (item.id, person.id))
     if row is None:
@@ -661,19 +680,17 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
     commitment = hashlib.sha256(
         item.id.encode() + index.to_bytes(8, "big") + np.packbits(codeword).tobytes()
     ).hexdigest()
-    seq = ledger.append(
-        s,
-        EventKind.COPY_ISSUED,
-        {
-            "item": item.id,
-            "person": person.email,
-            "org": person.org.name,
-            "index": index,
-            "codeword_commitment": commitment,
-            "copy_sha256": hashlib.sha256(data).hexdigest(),
-        },
-        now,
-    )
+    event: dict[str, Any] = {
+        "item": item.id,
+        "person": person.email,
+        "org": person.org.name,
+        "index": index,
+        "codeword_commitment": commitment,
+        "copy_sha256": hashlib.sha256(data).hexdigest(),
+    }
+    if by and by != person.email:
+        event["by"] = by
+    seq = ledger.append(s, EventKind.COPY_ISSUED, event, now)
     if row is None:
         s.add(
             Recipient(
@@ -684,6 +701,15 @@ def _issue(inst: Instance, s: Session, item: Item, person: Person, now: datetime
                 ledger_seq=seq,
             )
         )
+    return IssuedCopy(info, person.email, index, data, copy_filename(item, person.email), seq)
+
+
+def copy_filename(item: Item, email: str) -> str:
+    """A copy's file name: the item and the whole address, so that two people who share a
+    mailbox name at different partners (duty@…, intel@…) never get the same name, and one
+    copy never overwrites another in a folder or an archive. Characters a file name should
+    not hold (a '/' is legal in an address) are percent-encoded, which keeps names distinct."""
+    from urllib.parse import quote
+
     ext = {"jpeg": "jpg", "markdown": "md", "text": "txt"}.get(item.media_format, item.media_format)
-    filename = f"{item.id}-{person.email.split('@')[0]}.{ext}"
-    return IssuedCopy(info, person.email, index, data, filename, seq)
+    return f"{item.id}-{quote(email, safe='@.+-_')}.{ext}"

@@ -14,7 +14,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from fastapi import FastAPI, Form, Request
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import (
+    FileResponse,
+    HTMLResponse,
+    RedirectResponse,
+    Response,
+    StreamingResponse,
+)
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.datastructures import FormData
@@ -24,7 +30,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
-from orcon.service import control, directory, knowing, sharing, tracing
+from orcon.service import bundles, control, directory, knowing, sharing, tracing
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt
@@ -89,6 +95,15 @@ async def _form_file(form: Any, purpose: str) -> tuple[bytes, str | None]:
             f"the file is larger than the {sharing.MAX_UPLOAD // 2**20} MiB upload limit"
         )
     return bytes(data), getattr(upload, "filename", None)
+
+
+def _attachment(cp: sharing.IssuedCopy) -> Response:
+    media = sharing.MEDIA_TYPES.get(cp.item.format, "application/octet-stream")
+    return Response(
+        cp.data,
+        media_type=media,
+        headers={"Content-Disposition": f'attachment; filename="{cp.filename}"'},
+    )
 
 
 def _message(err: OrconError | ValueError) -> str:
@@ -312,8 +327,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return share_page(request, 400, error=_message(err), kept=kept)
         return share_page(request, preview=preview, kept=kept)
 
-    @app.get("/items/{item_id}", response_class=HTMLResponse)
-    def item_page(request: Request, item_id: str) -> Response:
+    def item_view(
+        request: Request, item_id: str, code: int = 200, error: str | None = None
+    ) -> Response:
         who = require(request)
         if isinstance(who, Response):
             return who
@@ -338,12 +354,75 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                     "person": h.person,
                     "org": h.org,
                     "first_issued": iso(h.first_issued)[:19].replace("T", " "),
-                    "copies": h.copies,
+                    "copies": h.copies_in_words,
                     "ledger_seq": h.ledger_seq,
                 }
                 for h in knowing.who_knew(inst, item_id, datetime(9999, 1, 1, tzinfo=UTC))
             ]
-        return page(request, "item.html", page="item", item=item, staff=staff, holders=holders)
+        entitled = sharing.entitled_people(inst, item_id) if who.role == "admin" else []
+        return page(
+            request,
+            "item.html",
+            code,
+            page="item",
+            item=item,
+            staff=staff,
+            holders=holders,
+            entitled=entitled,
+            holding={h["person"] for h in holders},
+            error=error,
+        )
+
+    @app.get("/items/{item_id}", response_class=HTMLResponse)
+    def item_page(request: Request, item_id: str) -> Response:
+        return item_view(request, item_id)
+
+    def admin_copy(request: Request, item_id: str, token: str) -> PersonInfo | Response:
+        """The administrator issuing copies from an item page, or the page saying why not."""
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, token)
+            if who.role != "admin":
+                raise PolicyDenied("only administrators can issue copies for other people")
+        except OrconError as err:
+            return item_view(request, item_id, 403, _message(err))
+        return who
+
+    @app.post("/items/{item_id}/copies")
+    def copy_for(
+        request: Request,
+        item_id: str,
+        person: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        who = admin_copy(request, item_id, csrf_)
+        if isinstance(who, Response):
+            return who
+        try:
+            if not person.strip():
+                raise UsageError("choose the person to issue a copy for")
+            cp = sharing.issue_copy(inst, item_id, person, by=who.email)
+        except OrconError as err:
+            code = 403 if isinstance(err, PolicyDenied) else 400
+            return item_view(request, item_id, code, _message(err))
+        return _attachment(cp)
+
+    @app.post("/items/{item_id}/copies.zip")
+    def all_copies(request: Request, item_id: str, csrf_: str = Form("", alias="csrf")) -> Response:
+        who = admin_copy(request, item_id, csrf_)
+        if isinstance(who, Response):
+            return who
+        try:
+            found = bundles.bundle(inst, item_id, by=who.email)
+        except OrconError as err:
+            return item_view(request, item_id, 400, _message(err))
+        return StreamingResponse(
+            found.chunks,
+            media_type="application/zip",
+            headers={"Content-Disposition": f'attachment; filename="{found.filename}"'},
+        )
 
     @app.get("/items/{item_id}/download")
     def download(request: Request, item_id: str) -> Response:
@@ -354,12 +433,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             cp = sharing.issue_copy(inst, item_id, who.email)
         except OrconError as err:
             return page(request, "halted.html", 403, reason=err.diagnostics())
-        media = sharing.MEDIA_TYPES.get(cp.item.format, "application/octet-stream")
-        return Response(
-            cp.data,
-            media_type=media,
-            headers={"Content-Disposition": f'attachment; filename="{cp.filename}"'},
-        )
+        return _attachment(cp)
 
     @app.post("/items/{item_id}/onward", response_class=HTMLResponse)
     def onward_request(
