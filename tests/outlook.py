@@ -135,16 +135,40 @@ def _empty_entry() -> bytes:
 
 @dataclass
 class Message:
-    """An Outlook message: its subject and text (plain, or HTML only), its attachments by
-    file name, and Outlook items attached to it. ``codepage`` writes its strings in that
-    Windows code page instead of UTF-16, as older Outlook versions did."""
+    """An Outlook message: its subject and text (plain, HTML only, or rich text only), its
+    attachments by file name, and Outlook items attached to it. ``codepage`` writes its
+    strings in that Windows code page instead of UTF-16, as older Outlook versions did.
+    ``rtf`` is stored as PR_RTF_COMPRESSED in [MS-OXRTFCP]'s uncompressed form (a
+    16-byte header, "MELA", CRC 0); ``rtf_stream`` is stored as it is given."""
 
     subject: str
     body: str = ""
     html: str = ""
+    rtf: str = ""
+    rtf_stream: bytes = b""
     attachments: list[tuple[str, bytes]] = field(default_factory=list)
     attached: list[Message] = field(default_factory=list)
     codepage: int | None = None
+
+
+def rich_text(text: str) -> str:
+    """``text`` as Outlook's Rich Text editor writes it: RTF with each paragraph ended by
+    ``\\par`` and every character outside ASCII as a ``\\uN?`` escape (UTF-16 units,
+    signed), so invisible characters travel too."""
+    out = []
+    for ch in text:
+        if ch in "\\{}":
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\par\n")
+        elif ord(ch) < 128:
+            out.append(ch)
+        else:
+            units = ch.encode("utf-16-le")
+            for k in range(0, len(units), 2):
+                unit = int.from_bytes(units[k : k + 2], "little")
+                out.append(f"\\u{unit - 65536 if unit > 32767 else unit}?")
+    return "{\\rtf1\\ansi\\ansicpg1252\\deff0{\\fonttbl{\\f0 Calibri;}}\\f0 " + "".join(out) + "}"
 
 
 def _string(tag: int, text: str, codepage: int | None) -> tuple[str, bytes]:
@@ -173,6 +197,12 @@ def _message_streams(
         streams[(*at, name)] = data
     if message.html:
         streams[(*at, "__substg1.0_10130102")] = message.html.encode(f"cp{cp or 1252}")
+    if message.rtf:
+        raw = message.rtf.encode("ascii")
+        header = struct.pack("<II4sI", len(raw) + 12, len(raw), b"MELA", 0)
+        streams[(*at, "__substg1.0_10090102")] = header + raw
+    if message.rtf_stream:
+        streams[(*at, "__substg1.0_10090102")] = message.rtf_stream
     k = 0
     for filename, blob in message.attachments:
         storage = (*at, f"__attach_version1.0_#{k:08X}")

@@ -476,8 +476,9 @@ def test_an_outlook_message_names_the_source_of_its_text_attachment_and_attached
     """A partner's security team forwards what a tipster sent, saved from Outlook (.msg):
     its text quotes one person's copy, it attaches another's photo, and an Outlook item
     attached to it (the tipster's own earlier message) a third's; an item attached to
-    that one is listed as not opened."""
-    from outlook import Message, outlook_message
+    that one is listed as not opened. A copy pasted whole into a message written in
+    Outlook's Rich Text format is named too."""
+    from outlook import Message, outlook_message, rich_text
 
     home, people, copies, ids = pack["home"], pack["people"], pack["copies"], pack["ids"]
     quote = " ".join(" ".join(_prose(copies["text"][people[4]], 250)).split()[:250])
@@ -508,6 +509,12 @@ def test_an_outlook_message_names_the_source_of_its_text_attachment_and_attached
         "the attached message \u201cRe: rota\u201d (an e-mail inside another is not opened)"
         in notes
     )
+    # In Rich Text format the body is kept only as RTF, the copy's invisible marks as
+    # \\uN escapes: its source is named all the same.
+    pasted = rich_text("From the briefing:\n" + copies["text"][people[6]].decode())
+    rich = tmp_path / "Fwd rich.msg"
+    rich.write_bytes(outlook_message(Message("Fwd", rtf=pasted)))
+    assert _parts(_trace(home, rich, "--json")) == {ids["text"]: [people[6]]}
 
 
 def _tv_clip(path: Path, photos: list[np.ndarray]) -> None:

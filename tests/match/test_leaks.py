@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
@@ -263,7 +264,7 @@ def test_a_long_pdfs_pictures_are_found_on_any_page_each_letterhead_once():
 
 
 def test_an_outlook_message_gives_its_text_attachments_and_attached_items():
-    from outlook import Message, compound_file, outlook_message
+    from outlook import Message, compound_file, outlook_message, rich_text
 
     deeper = Message("Re: rota", body="See you Monday.")
     item = Message(
@@ -294,6 +295,34 @@ def test_an_outlook_message_gives_its_text_attachments_and_attached_items():
     assert leaks.msg_files(old)[0] == [("its text", "Losses of \u00a34m.".encode())]
     html = outlook_message(Message("x", html="<p>Losses of \u00a34m.</p>"))
     assert leaks.msg_files(html)[0] == [("its text", "<p>Losses of \u00a34m.</p>".encode())]
+    # A message in Outlook's Rich Text format keeps its body only as compressed RTF: read
+    # as its reader sees it, the hidden HTML tags of RTF that wraps HTML left out.
+    wrapped = (
+        r"{\rtf1\ansi\ansicpg1252\fromhtml1 \deff0{\fonttbl{\f0\fswiss Arial;}}"
+        r"{\*\htmltag19 <html>}{\*\htmltag41 <style>p{color:red}</style>}"
+        r"{\*\htmltag50 <body>}\htmlrtf {\htmlrtf0 {\*\htmltag64 <p>}Losses of \'a34m."
+        r"{\*\htmltag72 </p>}\htmlrtf \par \htmlrtf0}{\*\htmltag58 </body>}}"
+    )
+    rich = outlook_message(Message("x", rtf=wrapped, codepage=1252))
+    assert leaks.msg_files(rich)[0] == [("its text", "Losses of \u00a34m.\n".encode())]
+    # The compressed form, [MS-OXRTFCP]'s example stream (its dictionary's references).
+    spec = b"\x1a\x00\x00\x00\x1c\x00\x00\x00LZFu\xe2\xd4KQA\x00\x04 WXYZ\rn}\x01\x0e\xb0"
+    example = outlook_message(Message("x", rtf_stream=spec))
+    assert leaks.msg_files(example)[0] == [("its text", b"WXYZWXYZWXYZWXYZWXYZ")]
+    # Outlook's Rich Text editor escapes what is not ASCII, an emoji as two UTF-16 halves.
+    typed = "Caf\u00e9 \u2060{at} 21:40 \U0001f6a8\nNext line."
+    escaped = outlook_message(Message("x", rtf=rich_text(typed)))
+    assert leaks.msg_files(escaped)[0] == [("its text", typed.encode())]
+    # A plain body wins over the rich text Outlook keeps beside it.
+    both = outlook_message(Message("x", body="The plain body.", rtf=r"{\rtf1 Other.}"))
+    assert leaks.msg_files(both)[0] == [("its text", b"The plain body.")]
+    # A damaged rich-text body, or one that would unpack too large, is refused plainly.
+    bad_crc = spec[:12] + b"\0\0\0\0" + spec[16:]
+    with pytest.raises(UsageError, match="rich-text body is damaged"):
+        leaks.msg_files(outlook_message(Message("x", rtf_stream=bad_crc)))
+    huge = struct.pack("<II4sI", 12, 2**30, b"LZFu", 0) + bytes(4)
+    with pytest.raises(UsageError, match="rich-text body is larger than orcon reads"):
+        leaks.msg_files(outlook_message(Message("x", rtf_stream=huge)))
     # Another compound file (a Word 97 document) is no message, and is refused plainly.
     doc = compound_file({("WordDocument",): bytes(5000), ("1Table",): bytes(100)})
     assert leaks.format_of(doc) == "text"
