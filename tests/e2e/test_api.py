@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 
 import httpx
@@ -25,6 +26,19 @@ def test_partner_story_over_http(server, photo):
         "/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"}
     )
     assert r.status_code == 201
+    # An analyst added with a password signs in to the web with it; a short one is refused.
+    analyst = {"email": "k.ames@northshire.example", "org": "Northshire Constabulary",
+               "role": "analyst"}  # fmt: skip
+    short = admin.post("/api/people", json={**analyst, "password": "short"})
+    assert short.status_code == 400 and "at least 10 characters" in short.json()["error"]
+    added = admin.post("/api/people", json={**analyst, "password": "given by the API"})
+    assert added.status_code == 201 and added.json()["role"] == "analyst"
+    web = httpx.Client(base_url=url, timeout=60)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text)
+    assert csrf
+    form = {"email": analyst["email"], "password": "given by the API", "csrf": csrf[1]}
+    signed_in = web.post("/login", data=form)
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/"
     partner_token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
     partner = httpx.Client(
         base_url=url, headers={"Authorization": f"Bearer {partner_token}"}, timeout=60

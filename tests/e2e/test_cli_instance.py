@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
 import json
 import os
 import sqlite3
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import cv2
@@ -268,3 +272,64 @@ def test_copy_all_writes_one_file_per_person_when_two_partners_use_the_same_mail
     assert harbour.read_bytes() != metro.read_bytes()
     traced = json.loads(run(home, "trace", str(metro), "--json").stdout)
     assert [a["person"] for a in traced["accused"]] == ["duty@metro.example"]
+    # The same copies in one archive, with the list of who and each file's SHA-256.
+    archive = tmp_path / "scene copies.zip"
+    made = json.loads(run(home, "copy", item, "--all", "--zip", str(archive), "--json").stdout)
+    assert made["copies"] == 2 and made["not_issued"] == [] and made["path"] == str(archive)
+    assert archive.stat().st_mode & 0o777 == 0o600
+    with zipfile.ZipFile(archive) as zf:
+        names = [harbour.name, metro.name, "README.txt", "copies.csv"]
+        assert sorted(zf.namelist()) == sorted(names)
+        assert zf.read(metro.name) == metro.read_bytes()  # the same copy, issued again
+        rows = list(csv.DictReader(io.StringIO(zf.read("copies.csv").decode())))
+    assert {r["person"]: r["sha256"] for r in rows} == {
+        who: hashlib.sha256(path.read_bytes()).hexdigest() for who, path in paths.items()
+    }
+    # Mistakes are refused in one line; nothing is written for an item nobody may receive.
+    for bad, says in (
+        (["--zip", str(tmp_path / "x.zip")], "--zip is for --all"),
+        (["--all", "--zip", str(tmp_path / "x.zip"), "--out-dir", str(out_dir)], "not both"),
+        (["--all", "--zip", str(tmp_path / "x.tar")], "ending in .zip"),
+        (["--all", "--zip", str(tmp_path / "nowhere" / "x.zip")], "does not exist"),
+    ):
+        refused = run(home, "copy", item, *bad, ok=False)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert says in refused.stderr
+    for org in ("Harbour City PD", "Metro Police"):
+        run(home, "halt", org, "--reason", "leak inquiry")
+    refused = run(home, "copy", item, "--all", "--zip", str(tmp_path / "none.zip"), ok=False)
+    assert refused.returncode == 2 and "nobody may receive" in refused.stderr
+    assert not (tmp_path / "none.zip").exists()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".zip") == ["scene copies.zip"]
+
+
+def test_the_operator_sets_a_password_from_standard_input_never_from_the_command_line(tmp_path):
+    """A forgotten password is reset with `orcon person password EMAIL` (typed twice at a
+    terminal, or --stdin for scripts); the ledger says the operator did it."""
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "person", "add", "k.ames@northshire.example", "--org", "Northshire Constabulary",
+        "--role", "analyst")  # fmt: skip
+
+    def password(text: str | None, *extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "orcon", "--home", str(home), "person", "password",
+             "k.ames@northshire.example", *extra],
+            input=text, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+
+    for text, extra, says in (
+        ("short\n", ["--stdin"], "at least 10 characters"),
+        ("", [], "type the password at a terminal, or give --stdin"),
+    ):
+        refused = password(text, *extra)
+        assert refused.returncode == 2 and "Traceback" not in refused.stderr
+        assert says in refused.stderr
+    done = password("chosen at the desk\n", "--stdin", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"email": "k.ames@northshire.example", "password_set": True}
+    assert "chosen at the desk" not in done.stdout + done.stderr
+    with sqlite3.connect(home / "orcon.db") as db:
+        bodies = [json.loads(b) for (b,) in db.execute(
+            "SELECT body FROM ledger_entries WHERE kind = 'password.set'")]  # fmt: skip
+    assert [(b["person"], b["by"]) for b in bodies] == [("k.ames@northshire.example", "cli")]

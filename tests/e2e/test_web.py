@@ -447,3 +447,79 @@ def test_a_word_report_shared_and_its_copy_traced_in_a_browser(server, tmp_path,
         assert author and docx.Document(str(copy)).core_properties.author == ""
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
         expect(admin.get_by_role("main")).to_contain_text("Word document")
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_analyst_added_on_the_web_signs_in_is_refused_copies_and_changes_password(
+    server, tmp_path, photo
+):
+    """The first administrator adds an analyst of their own force on the Partners page. The
+    analyst shares and reads item pages but may not issue other people's copies, and
+    replaces the initial password on their Account page, which signs out their other
+    browser."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    password = (tmp_path / "admin-password").read_text().strip()
+    analyst, first, own = "k.ames@northshire.example", "given by the admin", "chosen by K Ames"
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_context().new_page()
+        _login(admin, url, "admin@localhost", password)
+        _add_partner(admin, url)
+        # A partner's officer cannot be made an analyst; one of the force can.
+        for org, says in (("Harbour City PD", "only people of the originator organisation"),
+                          ("Northshire Constabulary", f"Added {analyst}")):  # fmt: skip
+            admin.get_by_label("E-mail").fill(analyst)
+            admin.get_by_label("Organisation", exact=True).select_option(org)
+            admin.get_by_label("Role").select_option("analyst")
+            admin.get_by_label("Initial password (10 characters or more)").fill(first)
+            admin.get_by_role("button", name="Add person").click()
+            expect(admin.get_by_role("main")).to_contain_text(says)
+        _accessible(admin)
+
+        other = browser.new_context().new_page()  # the analyst's second browser
+        _login(other, url, analyst, first)
+        page = browser.new_context().new_page()
+        _login(page, url, analyst, first)
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        src = tmp_path / "scene.jpg"
+        src.write_bytes(photo)
+        _share_amber(page, url, src, "Scene")
+        item_url = page.url
+        expect(page.get_by_role("heading", name="Who received a copy")).to_be_visible()
+        expect(page.get_by_role("heading", name="Send copies yourself")).to_have_count(0)
+        token = page.locator("input[name=csrf]").first.input_value()
+        forged = page.request.post(
+            item_url + "/copies", form={"csrf": token, "person": "d.okafor@harbour.example"}
+        )
+        assert forged.status == 403
+        assert "only administrators can issue copies" in forged.text()
+
+        page.get_by_role("link", name=f"{analyst} · Northshire Constabulary").click()
+        expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+        _accessible(page)
+        for current, new, again, says in (
+            (first, own, own + "!", "the two new passwords differ"),
+            ("not the password", own, own, "the current password is wrong"),
+        ):
+            page.get_by_label("Current password").fill(current)
+            page.get_by_label("New password (10 characters or more)").fill(new)
+            page.get_by_label("New password again").fill(again)
+            page.get_by_role("button", name="Change password").click()
+            expect(page.get_by_role("alert")).to_contain_text(says)
+        page.get_by_label("Current password").fill(first)
+        page.get_by_label("New password (10 characters or more)").fill(own)
+        page.get_by_label("New password again").fill(own)
+        page.get_by_role("button", name="Change password").click()
+        expect(page.get_by_role("status")).to_have_text("Your password is changed.")
+        _shot(page, "account")
+        page.goto(item_url)  # this browser stays signed in
+        expect(page.get_by_role("heading", name="Who received a copy")).to_be_visible()
+        other.goto(url + "/")  # the other one is signed out
+        expect(other.get_by_role("heading", name="Sign in")).to_be_visible()
+        _login(other, url, analyst, first)
+        expect(other.get_by_role("alert")).to_contain_text("wrong e-mail or password")
+        _login(other, url, analyst, own)
+        expect(other.get_by_role("heading", name="Dashboard")).to_be_visible()
+        browser.close()

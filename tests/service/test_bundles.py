@@ -105,10 +105,15 @@ def test_every_copy_in_one_archive_with_its_manifest_and_the_issuer_on_record(in
 def test_a_partner_halted_while_the_archive_is_written_gets_no_copy_and_is_listed(inst, photo):
     _partners(inst)
     item = sharing.share(inst, photo, title="Scene", tlp="amber", to=BOTH)
-    found = bundles.bundle(inst, item.id, by="admin@localhost")
+    seen: list[tuple[int, int]] = []
+    found = bundles.bundle(inst, item.id, by="admin@localhost", progress=lambda *a: seen.append(a))
     first = next(found.chunks)  # Okafor's copy is issued and sent
     control.halt(inst, "Metro Police", "embargo broken")
     archive = zipfile.ZipFile(io.BytesIO(first + b"".join(found.chunks)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]  # each person, refused or not
+    assert found.tally.issued == 2
+    assert [who for who, _ in found.tally.refused] == ["duty@metro.example"]
+    assert "halted" in found.tally.refused[0][1]
     rows = {
         r["person"]: r for r in csv.DictReader(io.StringIO(archive.read("copies.csv").decode()))
     }

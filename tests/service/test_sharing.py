@@ -235,8 +235,9 @@ def test_people_import_reads_what_spreadsheets_save(inst):
 
 def test_login_locks_out_after_repeated_failures(inst, clock):
     directory.add_org(inst, "Metro Police")
-    directory.add_person(inst, "ann@metro.example", "Metro Police")
-    directory.set_password(inst, "ann@metro.example", "correct horse battery")
+    directory.add_person(
+        inst, "ann@metro.example", "Metro Police", password="correct horse battery"
+    )
     assert (
         directory.login(inst, "ann@metro.example", "correct horse battery").email
         == "ann@metro.example"
@@ -248,6 +249,48 @@ def test_login_locks_out_after_repeated_failures(inst, clock):
         directory.login(inst, "ann@metro.example", "correct horse battery")  # locked
     clock.advance(minutes=16)
     assert directory.login(inst, "ann@metro.example", "correct horse battery")
+
+
+def test_passwords_are_changed_by_their_owner_and_reset_by_the_operator(inst, clock):
+    directory.add_org(inst, "Metro Police")
+    ann = "ann@metro.example"
+    with pytest.raises(UsageError, match="at least 10 characters"):
+        directory.add_person(inst, ann, "Metro Police", password="short")
+    assert ann not in [p.email for p in directory.list_people(inst)]  # not added without it
+    directory.add_person(inst, ann, "Metro Police", password="first password given")
+    before = directory.person_status(inst, ann)
+    assert before is not None
+    # Her own change needs the current password; a wrong one counts towards the lockout.
+    with pytest.raises(UsageError, match="same as the current"):
+        directory.change_password(inst, ann, "first password given", "first password given")
+    with pytest.raises(UsageError, match="at most 1024"):
+        directory.change_password(inst, ann, "first password given", "x" * 1025)
+    for _ in range(4):
+        with pytest.raises(PolicyDenied, match="current password is wrong"):
+            directory.change_password(inst, ann, "a guess at it", "her own password")
+    stamp = directory.change_password(inst, ann, "first password given", "her own password")
+    after = directory.person_status(inst, ann)
+    assert after is not None and after[2] == stamp != before[2]  # old sessions no longer match
+    assert directory.login(inst, ann, "her own password").email == ann
+    with pytest.raises(PolicyDenied):
+        directory.login(inst, ann, "first password given")
+    # Locked out by guesses at the form, then reset by the operator: the lock ends.
+    for _ in range(5):
+        with pytest.raises(PolicyDenied):
+            directory.change_password(inst, ann, "another guess", "something else again")
+    with pytest.raises(PolicyDenied):
+        directory.login(inst, ann, "her own password")  # locked
+    directory.set_password(inst, ann, "reset by the desk", by="cli")
+    assert directory.login(inst, ann, "reset by the desk").email == ann
+    # The ledger records who set each password, never the password.
+    assert [{k: e[k] for k in ("by", "person")} for e in _events(inst, "password.set")] == [
+        {"by": ann, "person": ann},
+        {"by": "cli", "person": ann},
+    ]
+    with inst.reading() as s:
+        bodies = " ".join(s.scalars(select(LedgerEntry.body)).all())
+    assert "her own password" not in bodies and "reset by the desk" not in bodies
+    assert len(_events(inst, "login.failed")) == 4 + 5 + 1 + 1
 
 
 def test_trace_names_the_leaker_and_nobody_for_the_original(

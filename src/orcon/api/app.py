@@ -59,6 +59,7 @@ class PersonIn(BaseModel):
     org: str
     name: str = ""
     role: str = "recipient"
+    password: str | None = None  # to sign in to the web; none: API token or a reset later
 
 
 class HaltIn(BaseModel):
@@ -167,7 +168,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
     @app.post("/api/people", status_code=201)
     def add_person(body: PersonIn, _: Admin) -> dict[str, Any]:
-        return asdict(directory.add_person(inst, body.email, body.org, body.name, body.role))
+        return asdict(
+            directory.add_person(inst, body.email, body.org, body.name, body.role, body.password)
+        )
 
     @app.post("/api/people/{email}/token", status_code=201)
     def person_token(email: str, _: Admin) -> dict[str, str]:

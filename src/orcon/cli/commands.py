@@ -11,9 +11,9 @@ from typing import Any
 
 from orcon.cli.args import json_flag, moment, positive, read_file
 from orcon.errors import PolicyDenied, UsageError
-from orcon.service import control, directory, knowing, sharing, tracing
+from orcon.service import bundles, control, directory, knowing, sharing, tracing
 from orcon.service.instance import Instance
-from orcon.store.blobs import atomic_write
+from orcon.store.blobs import atomic_write, atomic_write_chunks
 from orcon.store.home import resolve_home
 from orcon.store.ledger import iso
 
@@ -101,6 +101,30 @@ def cmd_person_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_person_password(args: argparse.Namespace) -> int:
+    """A forgotten password, or the first one of someone added here: typed twice at a
+    terminal, or one line on standard input (--stdin, for scripts), never an argument
+    (a command line is seen by other users of the machine and kept in shell history)."""
+    inst = _open(args)
+    if args.stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError("type the password at a terminal, or give --stdin to read it")
+        import getpass
+
+        password = getpass.getpass(f"New password for {args.email}: ")
+        if getpass.getpass("Again: ") != password:
+            raise UsageError("the two passwords differ; nothing was changed")
+    directory.set_password(inst, args.email, password, by="cli")
+    _out(
+        args,
+        {"email": args.email, "password_set": True},
+        f"Password set for {args.email}; their web sessions are signed out",
+    )
+    return 0
+
+
 def cmd_share(args: argparse.Namespace) -> int:
     path = Path(args.file)
     item = sharing.share(
@@ -136,10 +160,16 @@ def cmd_share(args: argparse.Namespace) -> int:
 
 
 def cmd_copy(args: argparse.Namespace) -> int:
+    if args.zip and not args.all:
+        raise UsageError("--zip is for --all: every copy in one archive")
+    if args.zip and args.out_dir:
+        raise UsageError("give --out-dir DIR or --zip FILE, not both")
     inst = _open(args)
+    if args.zip:
+        return _copy_zip(args, inst)
     if args.all:
         if not args.out_dir:
-            raise UsageError("--all needs --out-dir DIR")
+            raise UsageError("--all needs --out-dir DIR (one file per person) or --zip FILE")
         out_dir = Path(args.out_dir)
         out_dir.mkdir(parents=True, exist_ok=True)
         people = sharing.entitled(inst, args.item)
@@ -174,6 +204,38 @@ def cmd_copy(args: argparse.Namespace) -> int:
         args,
         {"person": cp.person, "path": str(out), "markings": cp.item.markings},
         f"Copy for {cp.person} written to {out}\n  {cp.item.markings}",
+    )
+    return 0
+
+
+def _copy_zip(args: argparse.Namespace, inst: Instance) -> int:
+    """Every copy in one archive, as the web's "Download every copy" sends it."""
+    target = Path(args.zip)
+    if target.suffix.lower() != ".zip":
+        raise UsageError(f"--zip {target}: give a file name ending in .zip")
+    if not target.parent.is_dir():
+        raise UsageError(f"the folder {target.parent} does not exist")
+    tty = sys.stderr.isatty() and not args.json
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  {done}/{total} copies issued", end="", file=sys.stderr, flush=True)
+
+    made = bundles.bundle(inst, args.item, by="cli", progress=progress if tty else None)
+    atomic_write_chunks(target, made.chunks, mode=0o600)
+    if tty:
+        print(file=sys.stderr)
+    tally = made.tally
+    refused = "".join(f"\n  not issued: {who}: {why}" for who, why in tally.refused)
+    _out(
+        args,
+        {
+            "path": str(target),
+            "copies": tally.issued,
+            "not_issued": [{"person": who, "reason": why} for who, why in tally.refused],
+            "markings": made.item.markings,
+        },
+        f"{tally.issued} {'copy' if tally.issued == 1 else 'copies'} written to {target} "
+        f"(with {bundles.MANIFEST} and {bundles.README}){refused}\n  {made.item.markings}",
     )
     return 0
 
@@ -470,6 +532,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
     p.add_argument("email")
     json_flag(p)
+    p = cmd("password", cmd_person_password, "set a person's web password (a reset)", person)
+    p.add_argument("email")
+    p.add_argument("--stdin", action="store_true", help="read it as one line from standard input")
+    json_flag(p)
 
     p = cmd("share", cmd_share, "share a photo or a report under handling markings")
     p.add_argument(
@@ -527,6 +593,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--out", metavar="PATH", help="where to write that person's copy")
     p.add_argument("--all", action="store_true", help="a copy for everyone entitled to the item")
     p.add_argument("--out-dir", metavar="DIR", help="with --all: the folder the copies go to")
+    p.add_argument(
+        "--zip",
+        metavar="FILE",
+        help="with --all: every copy in one .zip, with a list of who and each file's SHA-256",
+    )
     json_flag(p)
 
     p = cmd("trace", cmd_trace, "find which item a leak came from and whose copy it was")

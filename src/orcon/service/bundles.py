@@ -16,8 +16,8 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 
 from orcon.errors import OrconError, UsageError
 from orcon.service import sharing
@@ -29,16 +29,31 @@ MANIFEST = "copies.csv"
 README = "README.txt"
 
 
+@dataclass(slots=True)
+class Tally:
+    """What the archive holds, filled in as its chunks are taken."""
+
+    issued: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (person, why)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Bundle:
     item: ItemInfo
     people: tuple[Entitled, ...]
     filename: str
     chunks: Iterator[bytes]
+    tally: Tally
 
 
-def bundle(inst: Instance, item_id: str, by: str) -> Bundle:
-    """The archive of every copy the item's recipients may receive now, issued by ``by``.
+def bundle(
+    inst: Instance,
+    item_id: str,
+    by: str,
+    progress: Callable[[int, int], None] | None = None,
+) -> Bundle:
+    """The archive of every copy the item's recipients may receive now, issued by ``by``;
+    ``progress(done, total)`` after each person.
 
     Checked before anything is issued: the item exists and someone may receive it."""
     item = sharing.get_item(inst, item_id)
@@ -48,7 +63,9 @@ def bundle(inst: Instance, item_id: str, by: str) -> Bundle:
             f"nobody may receive {item.id} now (its recipients: {item.shared_with}; "
             "a halted partner, an expired item or an organisation with no people receives none)"
         )
-    return Bundle(item, people, f"{item.id}-copies.zip", _chunks(inst, item, people, by))
+    tally = Tally()
+    chunks = _chunks(inst, item, people, by, tally, progress)
+    return Bundle(item, people, f"{item.id}-copies.zip", chunks, tally)
 
 
 class _Sink:
@@ -79,7 +96,12 @@ def _cell(value: str) -> str:
 
 
 def _chunks(
-    inst: Instance, item: ItemInfo, people: tuple[Entitled, ...], by: str
+    inst: Instance,
+    item: ItemInfo,
+    people: tuple[Entitled, ...],
+    by: str,
+    tally: Tally,
+    progress: Callable[[int, int], None] | None,
 ) -> Iterator[bytes]:
     sink = _Sink()
     now = inst.clock()
@@ -87,15 +109,16 @@ def _chunks(
     # Photos and Word files are compressed already; plain text shrinks.
     method = zipfile.ZIP_DEFLATED if item.format in ("markdown", "text") else zipfile.ZIP_STORED
     rows: list[list[str]] = []
-    refused = 0
     with zipfile.ZipFile(sink, "w") as zf:
-        for person in people:
+        for done, person in enumerate(people, 1):
             try:
                 cp = sharing.issue_copy(inst, item.id, person.email, by=by)
             except OrconError as err:
-                refused += 1
                 reason = err.diagnostics()
+                tally.refused.append((person.email, reason))
                 rows.append([person.email, person.name, person.org, "", "", "", reason])
+                if progress:
+                    progress(done, len(people))
                 continue
             entry = zipfile.ZipInfo(cp.filename, date_time=stamp)
             entry.compress_type = method
@@ -105,6 +128,9 @@ def _chunks(
             rows.append(
                 [person.email, person.name, person.org, cp.filename, digest, str(cp.ledger_seq), ""]
             )
+            tally.issued += 1
+            if progress:
+                progress(done, len(people))
             yield sink.take()
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\r\n")
@@ -113,7 +139,7 @@ def _chunks(
         )
         writer.writerows([[_cell(c) for c in row] for row in rows])
         zf.writestr(_text_entry(MANIFEST, stamp), table.getvalue())
-        readme = _readme(item, len(rows) - refused, refused, by, iso(now))
+        readme = _readme(item, tally.issued, len(tally.refused), by, iso(now))
         zf.writestr(_text_entry(README, stamp), readme)
     yield sink.take()
 

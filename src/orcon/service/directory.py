@@ -26,6 +26,7 @@ from orcon.store.models import ApiToken, Org, Person
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 LOCKOUT_AFTER = 5
 LOCKOUT_FOR = timedelta(minutes=15)
+PASSWORD_MIN, PASSWORD_MAX = 10, 1024  # argon2 hashes any length; a megabyte "password" is abuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +116,22 @@ def _add_person(s: Session, email: str, org: str, name: str, role: str, now: dat
 
 
 def add_person(
-    inst: Instance, email: str, org: str, name: str = "", role: str = "recipient"
+    inst: Instance,
+    email: str,
+    org: str,
+    name: str = "",
+    role: str = "recipient",
+    password: str | None = None,
 ) -> PersonInfo:
+    """A new person, with an initial password to sign in with if one is given (in the same
+    transaction: nobody is left added without the password they were meant to have)."""
+    if password is not None:
+        _check_password(password)
     with inst.transaction() as s:
         p = _add_person(s, email, org, name, role, inst.clock())
+        if password is not None:
+            p.password_hash = PasswordHasher().hash(password)
+            s.flush()  # before the refresh, which would drop an unwritten change
         s.refresh(p)
         return _info(p)
 
@@ -178,14 +191,21 @@ def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
     return out
 
 
-def person_status(inst: Instance, email: str) -> tuple[PersonInfo, str | None] | None:
-    """One person and, if their organisation is halted, the reason ("" if none given)."""
+def person_status(inst: Instance, email: str) -> tuple[PersonInfo, str | None, str] | None:
+    """One person; if their organisation is halted, the reason ("" if none given); and the
+    stamp of their password (:func:`password_stamp`)."""
     with inst.reading() as s:
         p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
         if p is None:
             return None
         halt = None if p.org.halted_at is None else (p.org.halt_reason or "")
-        return _info(p), halt
+        return _info(p), halt, password_stamp(p.password_hash)
+
+
+def password_stamp(password_hash: str | None) -> str:
+    """A short digest of a person's password hash that a web session carries: when the
+    password changes, every session signed in with the old one no longer matches."""
+    return hashlib.sha256(b"orcon session\0" + (password_hash or "").encode()).hexdigest()[:16]
 
 
 def list_people(inst: Instance, org: str | None = None) -> list[PersonInfo]:
@@ -225,11 +245,63 @@ def authenticate_token(inst: Instance, token: str) -> PersonInfo:
         return _info(p)
 
 
-def set_password(inst: Instance, email: str, password: str) -> None:
-    if len(password) < 10:
-        raise UsageError("a password needs at least 10 characters")
+def _check_password(password: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise UsageError(f"a password needs at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise UsageError(f"a password may have at most {PASSWORD_MAX} characters")
+
+
+def set_password(inst: Instance, email: str, password: str, by: str) -> None:
+    """An administrator or the operator (``by``) sets someone's password, as when it is
+    forgotten; the account's lockout ends and the ledger records who did it (never the
+    password)."""
+    _check_password(password)
     with inst.transaction() as s:
-        find_person(s, email).password_hash = PasswordHasher().hash(password)
+        p = find_person(s, email)
+        p.password_hash = PasswordHasher().hash(password)
+        p.failed_logins, p.locked_until = 0, None
+        ledger.append(s, EventKind.PASSWORD_SET, {"by": by, "person": p.email}, inst.clock())
+
+
+def change_password(inst: Instance, email: str, current: str, new: str) -> str:
+    """A person changes their own password, proving the current one; a wrong one counts
+    towards the lockout as a failed sign-in does. Returns the new :func:`password_stamp`."""
+    _check_password(new)
+    if new == current:
+        raise UsageError("the new password is the same as the current one")
+    stamp = ""
+    with inst.transaction() as s:  # a failure is counted and logged: it commits too
+        p = find_person(s, email)
+        now = inst.clock()
+        if ok := _attempt(s, p, current, now):
+            p.password_hash = PasswordHasher().hash(new)
+            ledger.append(s, EventKind.PASSWORD_SET, {"by": p.email, "person": p.email}, now)
+            stamp = password_stamp(p.password_hash)
+    if not ok:
+        raise PolicyDenied("the current password is wrong, or the account is locked")
+    return stamp
+
+
+def _attempt(s: Session, p: Person, password: str, now: datetime) -> bool:
+    """Check a password against a person's, with the lockout: a failure is counted (and
+    locks the account at the fifth) and written to the ledger."""
+    if p.locked_until is not None and p.locked_until > now:
+        ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email, "locked": True}, now)
+        return False
+    try:
+        ok = p.password_hash is not None and PasswordHasher().verify(p.password_hash, password)
+    except (Argon2Mismatch, InvalidHashError):
+        ok = False
+    if ok:
+        p.failed_logins = 0
+        return True
+    p.failed_logins += 1
+    if p.failed_logins >= LOCKOUT_AFTER:
+        p.locked_until = now + LOCKOUT_FOR
+        p.failed_logins = 0
+    ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email}, now)
+    return False
 
 
 def login(inst: Instance, email: str, password: str) -> PersonInfo:
@@ -240,24 +312,8 @@ def login(inst: Instance, email: str, password: str) -> PersonInfo:
         p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
         if p is None:
             ledger.append(s, EventKind.LOGIN_FAILED, {"person": email.strip().lower()[:320]}, now)
-        elif p.locked_until is not None and p.locked_until > now:
-            ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email, "locked": True}, now)
-        else:
-            try:
-                ok = p.password_hash is not None and PasswordHasher().verify(
-                    p.password_hash, password
-                )
-            except (Argon2Mismatch, InvalidHashError):
-                ok = False
-            if ok:
-                p.failed_logins = 0
-                ledger.append(s, EventKind.LOGIN, {"person": p.email}, now)
-            else:
-                p.failed_logins += 1
-                if p.failed_logins >= LOCKOUT_AFTER:
-                    p.locked_until = now + LOCKOUT_FOR
-                    p.failed_logins = 0
-                ledger.append(s, EventKind.LOGIN_FAILED, {"person": p.email}, now)
+        elif ok := _attempt(s, p, password, now):
+            ledger.append(s, EventKind.LOGIN, {"person": p.email}, now)
         info = _info(p) if ok and p is not None else None
     if info is None:
         raise PolicyDenied("wrong e-mail or password, or the account is locked")

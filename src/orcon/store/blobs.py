@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -24,12 +25,19 @@ _WRAPPED = 40  # a 256-bit key wrapped by RFC 3394
 
 
 def atomic_write(path: Path, data: bytes, mode: int = 0o600) -> None:
+    atomic_write_chunks(path, [data], mode)
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes], mode: int = 0o600) -> None:
+    """Write ``chunks`` to ``path`` so that it holds all of them or is left as it was
+    (a file written while the chunks are made, such as an archive, and broken off)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            for data in chunks:
+                fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -132,13 +132,17 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return str(token)
 
     def status(request: Request) -> tuple[PersonInfo, str | None] | None:
+        """Who is signed in, and the halt reason of their organisation if it is halted; nobody
+        when the session's password stamp is not the account's (the password was changed
+        or reset since it signed in, so the session ends)."""
         email = request.session.get("email")
         if not email:
             return None
         found = directory.person_status(inst, str(email))
-        if found is None:
+        if found is None or found[2] != request.session.get("stamp"):
             request.session.clear()
-        return found
+            return None
+        return found[0], found[1]
 
     def me(request: Request) -> PersonInfo | None:
         found = status(request)
@@ -199,12 +203,46 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return page(request, "login.html", 403, me=None, error=err.diagnostics())
         request.session.clear()
         request.session["email"] = who.email
+        found = directory.person_status(inst, who.email)
+        request.session["stamp"] = found[2] if found else ""
         return RedirectResponse("/" if who.role in STAFF else "/inbox", 303)
 
     @app.post("/logout")
     def logout(request: Request) -> Response:
         request.session.clear()
         return RedirectResponse("/login", 303)
+
+    def account_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        return page(
+            request, "account.html", status, page="account", minimum=directory.PASSWORD_MIN, **ctx
+        )
+
+    @app.get("/account", response_class=HTMLResponse)
+    def account(request: Request) -> Response:
+        who = require(request)
+        return who if isinstance(who, Response) else account_page(request)
+
+    @app.post("/account/password", response_class=HTMLResponse)
+    def change_password(
+        request: Request,
+        current: str = Form(""),
+        new: str = Form(""),
+        repeat: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        """Everyone changes their own password here (partners' first one is set for them)."""
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            if new != repeat:
+                raise UsageError("the two new passwords differ")
+            stamp = directory.change_password(inst, who.email, current, new)
+        except OrconError as err:
+            return account_page(request, 400, error=_message(err))
+        request.session["stamp"] = stamp  # this session stays signed in; all others end
+        return account_page(request, notice="Your password is changed.")
 
     @app.get("/", response_class=HTMLResponse)
     def dashboard(request: Request) -> Response:
@@ -508,14 +546,16 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         email: str = Form(""),
         name: str = Form(""),
         org: str = Form(""),
+        role: str = Form("recipient"),
         password: str = Form(""),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
         def act() -> None:
-            if len(password) < 10:
-                raise UsageError("the initial password needs at least 10 characters")
-            directory.add_person(inst, email, org, name)
-            directory.set_password(inst, email, password)
+            if len(password) < directory.PASSWORD_MIN:
+                raise UsageError(
+                    f"the initial password needs at least {directory.PASSWORD_MIN} characters"
+                )
+            directory.add_person(inst, email, org, name, role, password=password)
 
         return admin_post(request, csrf_, act, f"Added {email}.")
 
