@@ -83,6 +83,17 @@ def test_partner_story_over_http(server, photo):
     assert archive.read(f"{item['id']}-d.okafor@harbour.example.jpg") == copy.content
     assert "d.okafor@harbour.example,," in archive.read("copies.csv").decode()
     assert partner.get(f"/api/items/{item['id']}/copies.zip").status_code == 403
+    # A token left in a script that leaked is ended; the partner's next call is refused.
+    spare = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    assert partner.delete("/api/people/d.okafor@harbour.example/tokens").status_code == 403
+    ended = admin.delete("/api/people/d.okafor@harbour.example/tokens")
+    assert ended.json() == {"email": "d.okafor@harbour.example", "revoked": 2}
+    for token in (partner_token, spare):
+        gone = httpx.get(url + "/api/me", headers={"Authorization": f"Bearer {token}"})
+        assert gone.status_code == 403 and "revoked" in gone.json()["error"]
+    partner_token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner.headers["Authorization"] = f"Bearer {partner_token}"
+    assert partner.get("/api/me").json()["email"] == "d.okafor@harbour.example"
 
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code

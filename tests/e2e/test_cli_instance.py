@@ -305,7 +305,8 @@ def test_copy_all_writes_one_file_per_person_when_two_partners_use_the_same_mail
 
 def test_the_operator_sets_a_password_from_standard_input_never_from_the_command_line(tmp_path):
     """A forgotten password is reset with `orcon person password EMAIL` (typed twice at a
-    terminal, or --stdin for scripts); the ledger says the operator did it."""
+    terminal, or --stdin for scripts); the ledger says the operator did it. A leaked API
+    token is ended with `orcon person revoke-tokens`."""
     home = tmp_path / "home"
     run(home, "init", "--org", "Northshire Constabulary")
     run(home, "person", "add", "k.ames@northshire.example", "--org", "Northshire Constabulary",
@@ -333,3 +334,9 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
         bodies = [json.loads(b) for (b,) in db.execute(
             "SELECT body FROM ledger_entries WHERE kind = 'password.set'")]  # fmt: skip
     assert [(b["person"], b["by"]) for b in bodies] == [("k.ames@northshire.example", "cli")]
+    # An API token that leaked with a script is ended, with every other one of hers.
+    run(home, "person", "token", "k.ames@northshire.example")
+    ended = run(home, "person", "revoke-tokens", "k.ames@northshire.example").stdout
+    assert "Revoked 1 API token of k.ames@northshire.example" in ended
+    again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout
+    assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}

@@ -457,9 +457,11 @@ def test_an_analyst_added_on_the_web_signs_in_is_refused_copies_and_changes_pass
     analyst shares and reads item pages but may not issue other people's copies, and
     replaces the initial password on their Account page, which signs out their other
     browser."""
+    import httpx
     from playwright.sync_api import expect, sync_playwright
 
-    url, _ = server
+    url, token = server
+    bearer = {"Authorization": f"Bearer {token}"}
     password = (tmp_path / "admin-password").read_text().strip()
     analyst, first, own = "k.ames@northshire.example", "given by the admin", "chosen by K Ames"
     with sync_playwright() as pw:
@@ -522,4 +524,28 @@ def test_an_analyst_added_on_the_web_signs_in_is_refused_copies_and_changes_pass
         expect(other.get_by_role("alert")).to_contain_text("wrong e-mail or password")
         _login(other, url, analyst, own)
         expect(other.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+        # Locked out or forgotten: the administrator sets a new one on the Partners page,
+        # which signs the analyst out everywhere; and ends a leaked API token.
+        admin.goto(url + "/partners")
+        people = admin.get_by_role("table", name="People")
+        expect(people.get_by_role("row", name=analyst).get_by_role("cell")).to_have_text(
+            [analyst, "Northshire Constabulary", "analyst", "yes", "0"]
+        )
+        admin.get_by_label("Person", exact=True).first.select_option(analyst)
+        admin.get_by_label("New password (10 characters or more)").fill("reset by the admin")
+        admin.get_by_role("button", name="Set password").click()
+        expect(admin.get_by_role("status")).to_contain_text(f"Set a new password for {analyst}")
+        _accessible(admin)
+        page.goto(item_url)
+        expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+        _login(page, url, analyst, "reset by the admin")
+        expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+        assert httpx.get(url + "/api/me", headers=bearer).status_code == 200
+        admin.get_by_label("Person", exact=True).last.select_option("admin@localhost")
+        admin.get_by_role("button", name="End their API tokens").click()
+        ended = "Ended every API token of admin@localhost."
+        expect(admin.get_by_role("status")).to_have_text(ended)
+        refused = httpx.get(url + "/api/me", headers=bearer)
+        assert refused.status_code == 403 and "revoked" in refused.json()["error"]
         browser.close()

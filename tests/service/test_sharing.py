@@ -247,7 +247,10 @@ def test_login_locks_out_after_repeated_failures(inst, clock):
             directory.login(inst, "ann@metro.example", "wrong")
     with pytest.raises(PolicyDenied):
         directory.login(inst, "ann@metro.example", "correct horse battery")  # locked
+    [ann] = [a for a in directory.accounts(inst) if a.email == "ann@metro.example"]
+    assert ann.locked_until is not None and ann.locked_until > clock.now
     clock.advance(minutes=16)
+    assert [a.locked_until for a in directory.accounts(inst) if a.email == ann.email] == [None]
     assert directory.login(inst, "ann@metro.example", "correct horse battery")
 
 
@@ -291,6 +294,30 @@ def test_passwords_are_changed_by_their_owner_and_reset_by_the_operator(inst, cl
         bodies = " ".join(s.scalars(select(LedgerEntry.body)).all())
     assert "her own password" not in bodies and "reset by the desk" not in bodies
     assert len(_events(inst, "login.failed")) == 4 + 5 + 1 + 1
+
+
+def test_revoking_ends_every_api_token_of_a_person(inst):
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "ann@metro.example", "Metro Police")
+    tokens = [directory.create_token(inst, "ann@metro.example") for _ in range(2)]
+    assert {directory.authenticate_token(inst, t).email for t in tokens} == {"ann@metro.example"}
+    listed = {a.email: a for a in directory.accounts(inst)}
+    assert list(listed) == ["admin@localhost", "ann@metro.example"]  # staff first
+    ann = listed["ann@metro.example"]
+    assert (ann.live_tokens, ann.has_password, ann.locked_until) == (2, False, None)
+    assert directory.revoke_tokens(inst, "ann@metro.example", by="admin@localhost") == 2
+    for t in tokens:
+        with pytest.raises(PolicyDenied, match="invalid or revoked"):
+            directory.authenticate_token(inst, t)
+    assert directory.revoke_tokens(inst, "ann@metro.example", by="cli") == 0  # none left
+    fresh = directory.create_token(inst, "ann@metro.example")
+    assert directory.authenticate_token(inst, fresh).email == "ann@metro.example"
+    revoked = _events(inst, "tokens.revoked")
+    assert [(e["person"], e["by"], e["tokens"]) for e in revoked] == [
+        ("ann@metro.example", "admin@localhost", 2)
+    ]
+    with pytest.raises(UsageError, match="unknown"):
+        directory.revoke_tokens(inst, "nobody@metro.example", by="cli")
 
 
 def test_trace_names_the_leaker_and_nobody_for_the_original(

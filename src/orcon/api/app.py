@@ -176,6 +176,10 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def person_token(email: str, _: Admin) -> dict[str, str]:
         return {"email": email, "token": directory.create_token(inst, email)}
 
+    @app.delete("/api/people/{email}/tokens")
+    def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
+        return {"email": email, "revoked": directory.revoke_tokens(inst, email, by=who.email)}
+
     @app.post("/api/people/import", status_code=201)
     async def import_people(_: Admin, file: Annotated[UploadFile, File()]) -> list[dict[str, Any]]:
         return [asdict(p) for p in directory.import_people(inst, await _read_upload(file))]

@@ -101,6 +101,18 @@ def cmd_person_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_person_revoke_tokens(args: argparse.Namespace) -> int:
+    n = directory.revoke_tokens(_open(args), args.email, by="cli")
+    _out(
+        args,
+        {"email": args.email, "revoked": n},
+        f"Revoked {n} API token{'' if n == 1 else 's'} of {args.email}"
+        if n
+        else f"{args.email} has no API token to revoke",
+    )
+    return 0
+
+
 def cmd_person_password(args: argparse.Namespace) -> int:
     """A forgotten password, or the first one of someone added here: typed twice at a
     terminal, or one line on standard input (--stdin, for scripts), never an argument
@@ -530,6 +542,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--org")
     json_flag(p)
     p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
+    p.add_argument("email")
+    json_flag(p)
+    p = cmd("revoke-tokens", cmd_person_revoke_tokens, "end all of a person's API tokens", person)
     p.add_argument("email")
     json_flag(p)
     p = cmd("password", cmd_person_password, "set a person's web password (a reset)", person)

@@ -216,6 +216,47 @@ def list_people(inst: Instance, org: str | None = None) -> list[PersonInfo]:
         return [_info(p) for p in s.scalars(q)]
 
 
+@dataclass(frozen=True, slots=True)
+class Account:
+    """How a person signs in, as an administrator looking after accounts needs to see it."""
+
+    email: str
+    name: str
+    org: str
+    role: str
+    has_password: bool
+    locked_until: datetime | None
+    live_tokens: int
+
+
+def accounts(inst: Instance) -> list[Account]:
+    """Everyone, staff first then by organisation and address, with their sign-in state."""
+    with inst.reading() as s:
+        now = inst.clock()
+        live = dict(
+            s.execute(
+                select(ApiToken.person_id, func.count())
+                .where(ApiToken.revoked_at.is_(None))
+                .group_by(ApiToken.person_id)
+            ).all()
+        )
+        people = s.scalars(select(Person)).all()
+        out = [
+            Account(
+                p.email,
+                p.name,
+                p.org.name,
+                p.role,
+                p.password_hash is not None,
+                p.locked_until if p.locked_until is not None and p.locked_until > now else None,
+                int(live.get(p.id, 0)),
+            )
+            for p in people
+        ]
+    staff = {Role.ADMIN.value: 0, Role.ANALYST.value: 1}
+    return sorted(out, key=lambda a: (staff.get(a.role, 2), a.org.lower(), a.email))
+
+
 def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
@@ -230,6 +271,24 @@ def new_token(s: Session, person: Person, now: datetime) -> str:
 def create_token(inst: Instance, email: str) -> str:
     with inst.transaction() as s:
         return new_token(s, find_person(s, email), inst.clock())
+
+
+def revoke_tokens(inst: Instance, email: str, by: str) -> int:
+    """End every API token of a person at once (a token left in a script that leaked, or
+    someone who left): how many were live. Tokens are stored hashed, so a single one
+    cannot be named; the person is given a new one afterwards if they still need it."""
+    with inst.transaction() as s:
+        p = find_person(s, email)
+        now = inst.clock()
+        live = s.scalars(
+            select(ApiToken).where(ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None))
+        ).all()
+        for row in live:
+            row.revoked_at = now
+        if live:
+            event = {"by": by, "person": p.email, "tokens": len(live)}
+            ledger.append(s, EventKind.TOKENS_REVOKED, event, now)
+        return len(live)
 
 
 def authenticate_token(inst: Instance, token: str) -> PersonInfo:

@@ -50,6 +50,7 @@ class EventKind(StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login.failed"
     TOKEN_CREATED = "token.created"
+    TOKENS_REVOKED = "tokens.revoked"
     PASSWORD_SET = "password.set"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"

@@ -508,7 +508,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     def partners_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
         return page(
-            request, "partners.html", status, page="partners", orgs=directory.list_orgs(inst), **ctx
+            request,
+            "partners.html",
+            status,
+            page="partners",
+            orgs=directory.list_orgs(inst),
+            accounts=directory.accounts(inst),
+            minimum=directory.PASSWORD_MIN,
+            **ctx,
         )
 
     @app.get("/partners", response_class=HTMLResponse)
@@ -558,6 +565,39 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             directory.add_person(inst, email, org, name, role, password=password)
 
         return admin_post(request, csrf_, act, f"Added {email}.")
+
+    def by(request: Request) -> str:
+        who = me(request)
+        return who.email if who else ""
+
+    @app.post("/people/password", response_class=HTMLResponse)
+    def reset_password(
+        request: Request,
+        email: str = Form(""),
+        password: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        """A forgotten password: the administrator sets a new one and tells the person."""
+
+        def act() -> None:
+            admin = by(request)
+            if email.strip().lower() == admin:
+                raise UsageError("change your own password on Your account (your address, top)")
+            directory.set_password(inst, email, password, by=admin)
+
+        done = f"Set a new password for {email}; their web sessions are signed out."
+        return admin_post(request, csrf_, act, done)
+
+    @app.post("/people/tokens", response_class=HTMLResponse)
+    def end_tokens(
+        request: Request, email: str = Form(""), csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        return admin_post(
+            request,
+            csrf_,
+            lambda: directory.revoke_tokens(inst, email, by=by(request)),
+            f"Ended every API token of {email}.",
+        )
 
     @app.post("/partners/{name}/halt", response_class=HTMLResponse)
     def halt(
