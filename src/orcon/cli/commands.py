@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -186,15 +187,15 @@ def cmd_copy(args: argparse.Namespace) -> int:
         out_dir.mkdir(parents=True, exist_ok=True)
         people = sharing.entitled(inst, args.item)
         done: list[dict[str, str]] = []
-        tty = sys.stderr.isatty() and not args.json
+        progress = _copies_progress(args)
         for i, email in enumerate(people, 1):
             cp = sharing.issue_copy(inst, args.item, email, by="cli")
             target = out_dir / cp.filename
             atomic_write(target, cp.data, mode=0o600)
             done.append({"person": email, "path": str(target)})
-            if tty:
-                print(f"\r  {i}/{len(people)} copies issued", end="", file=sys.stderr, flush=True)
-        if tty:
+            if progress:
+                progress(i, len(people))
+        if progress:
             print(file=sys.stderr)
         _out(
             args,
@@ -220,6 +221,17 @@ def cmd_copy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _copies_progress(args: argparse.Namespace) -> Callable[[int, int], None] | None:
+    """A "12/40 copies issued" line rewritten in place, on a terminal only."""
+    if not sys.stderr.isatty() or args.json:
+        return None
+
+    def progress(done: int, total: int) -> None:
+        print(f"\r  {done}/{total} copies issued", end="", file=sys.stderr, flush=True)
+
+    return progress
+
+
 def _copy_zip(args: argparse.Namespace, inst: Instance) -> int:
     """Every copy in one archive, as the web's "Download every copy" sends it."""
     target = Path(args.zip)
@@ -227,14 +239,10 @@ def _copy_zip(args: argparse.Namespace, inst: Instance) -> int:
         raise UsageError(f"--zip {target}: give a file name ending in .zip")
     if not target.parent.is_dir():
         raise UsageError(f"the folder {target.parent} does not exist")
-    tty = sys.stderr.isatty() and not args.json
-
-    def progress(done: int, total: int) -> None:
-        print(f"\r  {done}/{total} copies issued", end="", file=sys.stderr, flush=True)
-
-    made = bundles.bundle(inst, args.item, by="cli", progress=progress if tty else None)
+    progress = _copies_progress(args)
+    made = bundles.bundle(inst, args.item, by="cli", progress=progress)
     atomic_write_chunks(target, made.chunks, mode=0o600)
-    if tty:
+    if progress:
         print(file=sys.stderr)
     tally = made.tally
     refused = "".join(f"\n  not issued: {who}: {why}" for who, why in tally.refused)

@@ -4,8 +4,7 @@ copies themselves (by secure mail, on a disc) rather than have partners sign in.
 The archive is written as the copies are issued and handed on in pieces: a thousand
 photo copies take about half a minute to issue, and an archive sent as it grows shows
 the browser's download moving from the first copy on and holds one copy in memory, not
-a thousand.
-Each copy is issued in its own transaction, as a partner's own download is, so a copy
+a thousand. Each copy is issued in its own transaction, as a partner's own download is, so a copy
 the policy refuses half-way (the partner halted meanwhile) is left out and listed with
 the reason; the copies before it stay issued, as they were.
 """
@@ -117,36 +116,36 @@ def _chunks(
                 reason = err.diagnostics()
                 tally.refused.append((person.email, reason))
                 rows.append([person.email, person.name, person.org, "", "", "", reason])
-                if progress:
-                    progress(done, len(people))
-                continue
-            entry = zipfile.ZipInfo(cp.filename, date_time=stamp)
-            entry.compress_type = method
-            entry.external_attr = 0o600 << 16
-            zf.writestr(entry, cp.data)
-            digest = hashlib.sha256(cp.data).hexdigest()
-            rows.append(
-                [person.email, person.name, person.org, cp.filename, digest, str(cp.ledger_seq), ""]
-            )
-            tally.issued += 1
+            else:
+                zf.writestr(_entry(cp.filename, stamp, method), cp.data)
+                digest = hashlib.sha256(cp.data).hexdigest()
+                rows.append(
+                    [person.email, person.name, person.org, cp.filename, digest,
+                     str(cp.ledger_seq), ""]
+                )  # fmt: skip
+                tally.issued += 1
             if progress:
                 progress(done, len(people))
-            yield sink.take()
+            if chunk := sink.take():
+                yield chunk
         table = io.StringIO()
         writer = csv.writer(table, lineterminator="\r\n")
         writer.writerow(
             ["person", "name", "organisation", "file", "sha256", "ledger_entry", "not_issued"]
         )
         writer.writerows([[_cell(c) for c in row] for row in rows])
-        zf.writestr(_text_entry(MANIFEST, stamp), table.getvalue())
+        zf.writestr(_entry(MANIFEST, stamp), table.getvalue())
         readme = _readme(item, tally.issued, len(tally.refused), by, iso(now))
-        zf.writestr(_text_entry(README, stamp), readme)
+        zf.writestr(_entry(README, stamp), readme)
     yield sink.take()
 
 
-def _text_entry(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
+def _entry(
+    name: str, stamp: tuple[int, int, int, int, int, int], method: int = zipfile.ZIP_DEFLATED
+) -> zipfile.ZipInfo:
+    """An archive entry readable by its owner only (the copies are for one person each)."""
     entry = zipfile.ZipInfo(name, date_time=stamp)
-    entry.compress_type = zipfile.ZIP_DEFLATED
+    entry.compress_type = method
     entry.external_attr = 0o600 << 16
     return entry
 

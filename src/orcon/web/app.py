@@ -8,6 +8,7 @@ services' own.
 
 import re
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -524,9 +525,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return who if isinstance(who, Response) else partners_page(request)
 
     def admin_post(
-        request: Request, token: str, action: Any, done: str, render: Any = None
+        request: Request,
+        token: str,
+        action: Callable[[PersonInfo], object],
+        done: str,
+        render: Any = None,
     ) -> Response:
-        """An administrator's form post: CSRF, role, the action, then the page with the outcome."""
+        """An administrator's form post: CSRF, role, the action (given the administrator),
+        then the page with the outcome."""
         render = render or partners_page
         who = require(request, staff=True)
         if isinstance(who, Response):
@@ -535,7 +541,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             check_csrf(request, token)
             if who.role != "admin":
                 raise PolicyDenied("only administrators can do this")
-            action()
+            action(who)
         except (OrconError, ValueError) as err:
             msg = _message(err)
             return render(request, 400, error=msg)  # type: ignore[no-any-return]
@@ -545,7 +551,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     def add_org(
         request: Request, name: str = Form(""), csrf_: str = Form("", alias="csrf")
     ) -> Response:
-        return admin_post(request, csrf_, lambda: directory.add_org(inst, name), f"Added {name}.")
+        return admin_post(request, csrf_, lambda _: directory.add_org(inst, name), f"Added {name}.")
 
     @app.post("/people", response_class=HTMLResponse)
     def add_person(
@@ -557,7 +563,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         password: str = Form(""),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
-        def act() -> None:
+        def act(_: PersonInfo) -> None:
             if len(password) < directory.PASSWORD_MIN:
                 raise UsageError(
                     f"the initial password needs at least {directory.PASSWORD_MIN} characters"
@@ -565,10 +571,6 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             directory.add_person(inst, email, org, name, role, password=password)
 
         return admin_post(request, csrf_, act, f"Added {email}.")
-
-    def by(request: Request) -> str:
-        who = me(request)
-        return who.email if who else ""
 
     @app.post("/people/password", response_class=HTMLResponse)
     def reset_password(
@@ -579,11 +581,10 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     ) -> Response:
         """A forgotten password: the administrator sets a new one and tells the person."""
 
-        def act() -> None:
-            admin = by(request)
-            if email.strip().lower() == admin:
+        def act(admin: PersonInfo) -> None:
+            if email.strip().lower() == admin.email:
                 raise UsageError("change your own password on Your account (your address, top)")
-            directory.set_password(inst, email, password, by=admin)
+            directory.set_password(inst, email, password, by=admin.email)
 
         done = f"Set a new password for {email}; their web sessions are signed out."
         return admin_post(request, csrf_, act, done)
@@ -595,7 +596,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return admin_post(
             request,
             csrf_,
-            lambda: directory.revoke_tokens(inst, email, by=by(request)),
+            lambda admin: directory.revoke_tokens(inst, email, by=admin.email),
             f"Ended every API token of {email}.",
         )
 
@@ -607,7 +608,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         confirm: str = Form(""),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
-        def act() -> None:
+        def act(_: PersonInfo) -> None:
             if confirm != "yes":
                 raise UsageError("tick the box to confirm what the halt will stop")
             control.halt(inst, unquote(name), reason)
@@ -618,9 +619,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     @app.post("/partners/{name}/resume", response_class=HTMLResponse)
     def resume(request: Request, name: str, csrf_: str = Form("", alias="csrf")) -> Response:
-        return admin_post(
-            request, csrf_, lambda: control.resume(inst, unquote(name)), f"Resumed {unquote(name)}."
-        )
+        org = unquote(name)
+        return admin_post(request, csrf_, lambda _: control.resume(inst, org), f"Resumed {org}.")
 
     @app.get("/trace", response_class=HTMLResponse)
     def trace_form(request: Request) -> Response:
@@ -760,7 +760,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return admin_post(
             request,
             csrf_,
-            lambda: watching.add_source(inst, url, kind, int(interval)),
+            lambda _: watching.add_source(inst, url, kind, int(interval)),
             f"Watching {url}.",
             watch_page,
         )
@@ -778,7 +778,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return admin_post(
             request,
             csrf_,
-            lambda: watching.add_fact(inst, text, item.strip() or None, _moment(embargo_until)),
+            lambda _: watching.add_fact(inst, text, item.strip() or None, _moment(embargo_until)),
             "Registered the fact.",
             watch_page,
         )
