@@ -1,5 +1,6 @@
 """Property tests of the pure policy: decisions over markings and organisation state."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
@@ -23,7 +24,10 @@ ids = st.integers(1, 6)
 def worlds(draw):  # type: ignore[no-untyped-def]
     org_id = draw(ids)
     org = OrgView(org_id, draw(st.booleans()), draw(st.booleans()), "reason")
-    person = PersonView(draw(ids), org_id, draw(st.sampled_from(list(Role))))
+    suspended = draw(st.booleans())
+    person = PersonView(
+        draw(ids), org_id, draw(st.sampled_from(list(Role))), suspended, "named by a trace"
+    )
     expires = draw(st.one_of(st.none(), st.integers(-5, 5).map(lambda d: NOW + timedelta(days=d))))
     item = ItemView(
         draw(st.sampled_from(list(Tlp))),
@@ -40,6 +44,18 @@ def test_a_halted_org_receives_nothing(world):
     person, item, org = world
     if org.halted:
         assert not decide(person, item, org, NOW)
+
+
+@given(worlds())
+def test_a_suspended_person_receives_nothing_and_is_told_why(world):
+    person, item, org = world
+    decision = decide(person, item, org, NOW)
+    if person.suspended:
+        assert not decision
+        assert decision.reason == "your account is suspended by the originator: named by a trace"
+    # The same person unsuspended is decided on the markings and the organisation alone.
+    free = replace(person, suspended=False, suspend_reason=None)
+    assert "suspended" not in decide(free, item, org, NOW).reason
 
 
 @given(worlds())
@@ -70,7 +86,11 @@ def test_amber_and_strict_stay_inside_recipient_orgs(world):
 @given(worlds())
 def test_clear_and_green_reach_every_active_person(world):
     person, item, org = world
-    live = not org.halted and (item.expires_at is None or item.expires_at > NOW)
+    live = (
+        not org.halted
+        and not person.suspended
+        and (item.expires_at is None or item.expires_at > NOW)
+    )
     if item.tlp in (Tlp.CLEAR, Tlp.GREEN) and live:
         assert decide(person, item, org, NOW)
 
@@ -81,6 +101,17 @@ def test_red_and_strict_never_go_onward(world, halted):
     target = OrgView(99, False, halted)
     if item.tlp in (Tlp.RED, Tlp.AMBER_STRICT):
         assert not decide_onward(item, org, target)
+
+
+@given(worlds())
+def test_a_suspended_person_cannot_ask_for_onward_dissemination(world):
+    person, item, org = world
+    target = OrgView(99, False, False)
+    decision = decide_onward(item, org, target, person)
+    if person.suspended:
+        assert not decision and "suspended" in decision.reason
+    else:
+        assert bool(decision) == bool(decide_onward(item, org, target))
 
 
 def test_tlp_parsing_accepts_the_usual_spellings():

@@ -10,7 +10,9 @@ FIRST TLP 2.0 semantics (https://www.first.org/tlp/), as they bind recipients
 * TLP:AMBER+STRICT — the recipient organisations only; never onward.
 * TLP:RED — the named individual recipients only; never onward.
 
-Over all markings: a halted organisation's people receive nothing; an expired
+Over all markings: a suspended person receives nothing, nor does a halted
+organisation's people (suspension stops one person, as when a trace names them;
+halting stops a whole partner); an expired
 item goes to nobody; *no onward dissemination* (ORCON) lets only the
 originator widen the audience. Embargo does not restrict receipt: it is a
 marking carried on every copy. The originator's own staff (admins, analysts)
@@ -55,6 +57,10 @@ class PersonView:
     id: int
     org_id: int
     role: Role
+    suspended: bool = False
+    suspend_reason: str | None = None
+    # Named in refusals, as OrgView.name is.
+    email: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +105,8 @@ def decide(person: PersonView, item: ItemView, org: OrgView, now: datetime) -> D
     """May ``person`` (of ``org``) receive a copy of ``item`` at ``now``?"""
     if org.id != person.org_id:
         return Deny("internal error: organisation does not match the person")
+    if person.suspended:
+        return Deny(suspension(person))
     if org.halted:
         why = f": {org.halt_reason}" if org.halt_reason else ""
         return Deny(f"sharing with {_org_name(org)} is halted by the originator{why}")
@@ -123,8 +131,20 @@ def _org_name(org: OrgView) -> str:
     return org.name or "your organisation"
 
 
-def decide_onward(item: ItemView, from_org: OrgView, to_org: OrgView) -> Decision:
-    """May a request to pass ``item`` from ``from_org`` to ``to_org`` even be filed?"""
+def suspension(person: PersonView) -> str:
+    """The refusal a suspended person meets, with the originator's reason."""
+    who = f"the account of {person.email}" if person.email else "your account"
+    why = f": {person.suspend_reason}" if person.suspend_reason else ""
+    return f"{who} is suspended by the originator{why}"
+
+
+def decide_onward(
+    item: ItemView, from_org: OrgView, to_org: OrgView, requester: PersonView | None = None
+) -> Decision:
+    """May a request to pass ``item`` from ``from_org`` to ``to_org`` (by ``requester``)
+    even be filed?"""
+    if requester is not None and requester.suspended:
+        return Deny(suspension(requester))
     if from_org.halted:
         return Deny(f"sharing with {_org_name(from_org)} is halted by the originator")
     if from_org.id not in item.recipient_orgs:

@@ -94,6 +94,22 @@ def test_partner_story_over_http(server, photo):
     partner_token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
     partner.headers["Authorization"] = f"Bearer {partner_token}"
     assert partner.get("/api/me").json()["email"] == "d.okafor@harbour.example"
+    # The named leaker is suspended: her token is refused at once, with the reason, and
+    # works again once she is reinstated.
+    okafor = "/api/people/d.okafor@harbour.example/suspend"
+    assert partner.post(okafor, json={"reason": "mine"}).status_code == 403
+    suspended = admin.post(okafor, json={"reason": f"named by trace {traced['item']}"})
+    assert suspended.status_code == 200 and suspended.json()["suspended"] is True
+    stopped = partner.get(f"/api/items/{item['id']}/copy")
+    assert stopped.status_code == 403
+    assert stopped.json()["error"] == (
+        f"your account is suspended by the originator: named by trace {traced['item']}"
+    )
+    twice = admin.post(okafor, json={"reason": "again"})
+    assert twice.status_code == 400 and "already suspended" in twice.json()["error"]
+    assert admin.post(okafor, json={"reason": " "}).status_code == 400
+    assert admin.delete(okafor).json()["suspended"] is False
+    assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
 
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code
@@ -291,3 +307,52 @@ def test_a_briefing_pack_over_http_names_the_source_of_each_item_in_it(server, p
     (other,) = traced["others"]
     assert other["item"] == ids["s.jpg"] and other["verdict"] == "accused"
     assert [a["person"] for a in other["accused"]] == ["m.lindqvist@harbour.example"]
+
+
+def test_the_web_forms_refuse_what_a_browser_would_not_send(server, tmp_path):
+    """The browser enforces the confirmation boxes and offers no self-reset; a hand-made
+    post of the same forms is refused by the server too, and changes nothing."""
+    url, admin_token = server
+    api = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"})
+    api.post("/api/orgs", json={"name": "Harbour City PD"})
+    api.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    web = httpx.Client(base_url=url, timeout=60)
+    token = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text)
+    assert token
+    password = (tmp_path / "admin-password").read_text().strip()
+    web.post("/login", data={"email": "admin@localhost", "password": password, "csrf": token[1]})
+    token = re.search(r'name="csrf" value="([^"]+)"', web.get("/partners").text)  # a new session's
+    assert token
+    csrf = {"csrf": token[1]}
+
+    unconfirmed = web.post(
+        "/people/suspend", data={**csrf, "email": "d.okafor@harbour.example", "reason": "leak"}
+    )
+    assert unconfirmed.status_code == 400 and "tick the box" in unconfirmed.text
+    own = web.post(
+        "/people/password",
+        data={**csrf, "email": "admin@localhost", "password": "a new long password"},
+    )
+    assert own.status_code == 400 and "change your own password on Your account" in own.text
+    forged = web.post(
+        "/people/suspend",
+        data={"email": "d.okafor@harbour.example", "reason": "leak", "confirm": "yes"},
+    )
+    assert forged.status_code == 400 and "did not come from this site" in forged.text
+    people = {p["email"]: p for p in api.get("/api/people").json()}
+    assert people["d.okafor@harbour.example"]["suspended"] is False
+    # The administrator's password is unchanged: signing in with it again works.
+    again = httpx.Client(base_url=url, timeout=60)
+    fresh = re.search(r'name="csrf" value="([^"]+)"', again.get("/login").text)
+    assert fresh
+    signed = again.post(
+        "/login", data={"email": "admin@localhost", "password": password, "csrf": fresh[1]}
+    )
+    assert signed.status_code == 303
+    done = web.post(
+        "/people/suspend",
+        data={**csrf, "email": "d.okafor@harbour.example", "reason": "leak", "confirm": "yes"},
+    )
+    assert done.status_code == 200 and "Suspended d.okafor@harbour.example" in done.text
+    people = {p["email"]: p for p in api.get("/api/people").json()}
+    assert people["d.okafor@harbour.example"]["suspended"] is True

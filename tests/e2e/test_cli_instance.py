@@ -121,6 +121,23 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     other.write_bytes(unrelated_photo)
     assert json.loads(run(home, "trace", str(other), "--json").stdout)["verdict"] == "no-match"
 
+    # The named leaker alone is stopped; her colleague still receives copies.
+    said = run(home, "person", "suspend", "m.lind@harbour.example", "--reason", "front page").stdout
+    assert "Suspended m.lind@harbour.example (Harbour City PD)" in said
+    assert "m.lind@harbour.example\t" in run(home, "person", "list").stdout
+    listed = {p["email"]: p for p in json.loads(run(home, "person", "list", "--json").stdout)}
+    assert listed["m.lind@harbour.example"]["suspended"] is True
+    assert listed["d.okafor@harbour.example"]["suspended"] is False
+    stopped = run(
+        home, "copy", item, "--for", "m.lind@harbour.example", "--out", str(single), ok=False
+    )
+    assert stopped.returncode == 1 and "Traceback" not in stopped.stderr
+    assert "m.lind@harbour.example is suspended by the originator: front page" in stopped.stderr
+    run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single))
+    again = run(home, "person", "suspend", "m.lind@harbour.example", "--reason", "x", ok=False)
+    assert again.returncode == 2 and "already suspended" in again.stderr
+    run(home, "person", "reinstate", "m.lind@harbour.example")
+
     run(home, "halt", "Harbour City PD", "--reason", "embargo broken")
     denied = run(
         home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single), ok=False
@@ -155,6 +172,9 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
         (["share", "FILE", "--title", "t", "--tlp", "mauve"], "invalid TLP"),
         (["share", "FILE", "--title", "t", "--tlp", "clear", "--expires", "yesterday"], "ISO 8601"),
         (["halt", "Northshire Constabulary"], "--reason"),
+        (["person", "suspend", "admin@localhost"], "--reason"),
+        (["person", "suspend", "nobody@x.example", "--reason", "r"], "unknown person"),
+        (["person", "reinstate", "admin@localhost"], "is not suspended"),
     ],
 )
 def test_mistakes_exit_2_with_one_line(tmp_path, photo, args, needle):

@@ -23,6 +23,12 @@ def test_the_demo_tells_the_story_and_names_the_right_people(tmp_path):
     assert "ACCUSED: m.lindqvist@harbourcity.example" in text
     assert "read from the picture by OCR" in text
     assert "nobody else is accused" in text
-    assert "sharing with Harbour City Police Department is halted" in text
+    # The printed photo's officer alone is suspended; a colleague still gets copies, and
+    # the suspended officer's copy is still traced to them.
+    assert (
+        "refused: the account of r.castellano@harbourcity.example is suspended by the originator"
+    ) in text
+    assert "Harbour City keeps working: d.okafor@harbourcity.example still gets copies" in text
+    assert "still traced to them: r.castellano@harbourcity.example" in text
     assert "ledger verified" in text
     assert list(tmp_path.iterdir()) == []  # nothing left in the working directory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -189,6 +190,33 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
 
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
         _shot(admin, "trace")
+        # The named person alone is suspended from the verdict; the partner is not halted.
+        admin.locator("summary", has_text="Suspend d.okafor@harbour.example").click()
+        reason = admin.get_by_label("Reason", exact=True)
+        expect(reason).to_have_value(re.compile(r"^named by trace \d+ as the holder of the copy"))
+        reason.fill("named by the trace of the front-page photo")
+        admin.get_by_label("I understand that every copy").check()
+        admin.get_by_role("button", name="Suspend d.okafor@harbour.example").click()
+        expect(admin.get_by_role("status")).to_contain_text("Suspended d.okafor@harbour.example")
+        row = admin.get_by_role("row").filter(has_text="d.okafor@harbour.example")
+        expect(row).to_contain_text("Suspended since")
+        expect(row).to_contain_text("named by the trace of the front-page photo")
+        expect(admin.get_by_role("row").filter(has_text="Harbour City PD").first).to_contain_text(
+            "Active"
+        )
+        _accessible(admin)
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("heading", name="Your account is suspended")).to_be_visible()
+        expect(partner.get_by_role("main")).to_contain_text("front-page photo")
+        _accessible(partner)
+        _trace_names(admin, url, copy, "d.okafor@harbour.example")  # already suspended: said so
+        expect(admin.get_by_role("region", name="Verdict")).to_contain_text("Suspended.")
+        expect(admin.locator("summary")).to_have_count(0)
+        admin.goto(url + "/partners")
+        admin.get_by_role("button", name="Reinstate d.okafor@harbour.example").click()
+        expect(admin.get_by_role("status")).to_contain_text("Reinstated d.okafor@harbour.example")
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("link", name="Vehicle at the scene")).to_be_visible()
 
         # TLP:RED goes to named people only: without one it is refused (the form keeps
         # what was typed); with Okafor named, it reaches Okafor's inbox.
@@ -211,7 +239,7 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         admin.goto(url + "/partners")
         _accessible(admin)
         admin.get_by_label("Reason for halting Harbour City PD").fill("embargoed photo published")
-        admin.get_by_label("I understand that every copy").check()
+        admin.get_by_label("I understand that every copy, download and API access").check()
         admin.get_by_role("button", name="Halt Harbour City PD").click()
         expect(admin.get_by_role("status")).to_contain_text("Halted Harbour City PD")
         _shot(admin, "partners")

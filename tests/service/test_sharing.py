@@ -104,6 +104,77 @@ def test_halt_stops_everything_at_once_and_resume_restores(inst, photo):
         control.halt(inst, "Northshire Constabulary", "no")
 
 
+def test_suspending_one_person_stops_them_alone_and_keeps_their_copy_traceable(inst, clock):
+    report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+    metro = _people(inst, "Metro Police", 3, "metro.example")
+    directory.add_org(inst, "Bureau")
+    item = sharing.share(
+        inst, report, title="Kestrel", tlp="amber", to=["Metro Police"], filename="k.md"
+    )
+    copies = {e: sharing.issue_copy(inst, item.id, e).data.decode() for e in metro}
+    leaker = metro[1]
+    directory.set_password(inst, leaker, "her password is long", by="cli")
+    token = directory.create_token(inst, leaker)
+    clock.advance(hours=1)
+    with pytest.raises(UsageError, match="reason is required"):
+        directory.suspend(inst, leaker, "  ", by="admin@localhost")
+    info = directory.suspend(inst, leaker, "named by trace 12", by="admin@localhost")
+    assert info.suspended and info.org == "Metro Police"
+
+    # Every way in is closed to her, each saying why ...
+    why = "suspended by the originator: named by trace 12"
+    with pytest.raises(PolicyDenied, match=why):
+        sharing.issue_copy(inst, item.id, leaker)
+    with pytest.raises(PolicyDenied, match=why):
+        directory.authenticate_token(inst, token)
+    with pytest.raises(PolicyDenied, match=why):
+        directory.login(inst, leaker, "her password is long")
+    with pytest.raises(PolicyDenied, match="suspended"):
+        control.request_onward(inst, item.id, leaker, "Bureau", "joint operation")
+    assert sharing.list_items_for(inst, leaker) == []
+    standing = directory.person_status(inst, leaker)
+    assert standing is not None and standing.suspended == "named by trace 12"
+    assert standing.halted is None
+    # ... while her colleagues carry on, and the copies sent to everyone leave her out.
+    assert sharing.entitled(inst, item.id) == [metro[0], metro[2]]
+    assert sharing.issue_copy(inst, item.id, metro[2]).person == metro[2]
+    account = {a.email: a for a in directory.accounts(inst)}[leaker]
+    assert (account.suspended_at, account.suspend_reason) == (clock.now, "named by trace 12")
+
+    # Her copy, leaked after the suspension, is still traced to her.
+    leak = " ".join(copies[leaker].encode("ascii", "ignore").decode().lower().split())
+    result = tracing.trace(inst, leak.encode())
+    assert result.verdict == "accused" and [a.person for a in result.accused] == [leaker]
+
+    # Refusals that protect the originator, and those that name a mistake.
+    with pytest.raises(UsageError, match="already suspended"):
+        directory.suspend(inst, leaker, "again", by="cli")
+    with pytest.raises(UsageError, match="cannot suspend yourself"):
+        directory.suspend(inst, "admin@localhost", "leaving", by="admin@localhost")
+    with pytest.raises(UsageError, match="only administrator left"):
+        directory.suspend(inst, "admin@localhost", "leaving", by="cli")
+    with pytest.raises(UsageError, match="at most 500"):
+        directory.suspend(inst, metro[0], "x" * 501, by="cli")
+    with pytest.raises(UsageError, match="unknown person"):
+        directory.suspend(inst, "nobody@metro.example", "who", by="cli")
+    with pytest.raises(UsageError, match="is not suspended"):
+        directory.reinstate(inst, metro[0], by="cli")
+    directory.add_person(inst, "deputy@localhost", "Northshire Constabulary", role="admin")
+    directory.suspend(inst, "admin@localhost", "on leave", by="deputy@localhost")  # one is left
+    directory.reinstate(inst, "admin@localhost", by="deputy@localhost")
+
+    # Reinstated: her password and her token work again, as before.
+    directory.reinstate(inst, leaker, by="admin@localhost")
+    assert directory.authenticate_token(inst, token).email == leaker
+    assert directory.login(inst, leaker, "her password is long").email == leaker
+    assert sharing.issue_copy(inst, item.id, leaker).data.decode() == copies[leaker]
+    events = [(e["person"], e["by"]) for e in _events(inst, "person.suspended")]
+    assert events == [(leaker, "admin@localhost"), ("admin@localhost", "deputy@localhost")]
+    assert _events(inst, "person.suspended")[0]["reason"] == "named by trace 12"
+    assert [e["person"] for e in _events(inst, "person.reinstated")] == ["admin@localhost", leaker]
+    assert control.verify_ledger(inst).entries > 0
+
+
 def test_expired_item_goes_to_nobody(inst, photo, clock):
     metro = _people(inst, "Metro Police", 1, "metro.example")
     item = sharing.share(

@@ -187,6 +187,7 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
             smtp_port=ctl.port,
             mail_to=["duty@northshire.example"],
             auto_halt=True,
+            auto_suspend=True,
         ),
     )
 
@@ -360,6 +361,13 @@ def test_watch_finds_leaks_and_facts_alerts_and_survives_hostile_sources(
     assert "longer than" in errors["/slow.html"]
     # Automatic halt: both accused people's organisation is halted.
     assert next(o for o in directory.list_orgs(inst) if o["name"] == "Harbour City PD")["halted"]
+    # Automatic suspension: each person an article's trace named, and nobody else.
+    named = {a["person"] for alert in alerts for a in alert["details"].get("accused", [])}
+    assert named == set(people[:6])
+    assert {p.email for p in directory.list_people(inst) if p.suspended} == named
+    standing = directory.person_status(inst, sorted(named)[0])
+    assert standing is not None and standing.suspended is not None
+    assert standing.suspended.startswith("automatic: a trace of http://127.0.0.1:")
 
     # A second round: the feed answers 304 to the conditional request; nothing new.
     site.requests.clear()

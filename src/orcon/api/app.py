@@ -2,7 +2,7 @@
 
 Every request is authorised: a bearer token (hashed at rest) names the person;
 their role gates originator actions and the policy gates every copy. A halted
-organisation's people get 403 on every call.
+organisation's people, and a suspended person, get 403 on every call.
 """
 
 from dataclasses import asdict
@@ -62,7 +62,7 @@ class PersonIn(BaseModel):
     password: str | None = None  # to sign in to the web; none: API token or a reset later
 
 
-class HaltIn(BaseModel):
+class ReasonIn(BaseModel):
     reason: str
 
 
@@ -153,7 +153,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return {"org": directory.add_org(inst, body.name)}
 
     @app.post("/api/orgs/{name}/halt")
-    def halt(name: str, body: HaltIn, _: Admin) -> dict[str, object]:
+    def halt(name: str, body: ReasonIn, _: Admin) -> dict[str, object]:
         control.halt(inst, name, body.reason)
         return {"org": name, "halted": True}
 
@@ -179,6 +179,14 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     @app.delete("/api/people/{email}/tokens")
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
         return {"email": email, "revoked": directory.revoke_tokens(inst, email, by=who.email)}
+
+    @app.post("/api/people/{email}/suspend")
+    def suspend(email: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
+        return asdict(directory.suspend(inst, email, body.reason, by=who.email))
+
+    @app.delete("/api/people/{email}/suspend")
+    def reinstate(email: str, who: Admin) -> dict[str, Any]:
+        return asdict(directory.reinstate(inst, email, by=who.email))
 
     @app.post("/api/people/import", status_code=201)
     async def import_people(_: Admin, file: Annotated[UploadFile, File()]) -> list[dict[str, Any]]:

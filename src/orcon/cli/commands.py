@@ -91,7 +91,11 @@ def cmd_person_list(args: argparse.Namespace) -> int:
     _out(
         args,
         [asdict(p) for p in people],
-        "\n".join(f"{p.email}\t{p.name}\t{p.org}\t{p.role}" for p in people) or "nobody",
+        "\n".join(
+            f"{p.email}\t{p.name}\t{p.org}\t{p.role}" + ("\tsuspended" if p.suspended else "")
+            for p in people
+        )
+        or "nobody",
     )
     return 0
 
@@ -111,6 +115,23 @@ def cmd_person_revoke_tokens(args: argparse.Namespace) -> int:
         if n
         else f"{args.email} has no API token to revoke",
     )
+    return 0
+
+
+def cmd_person_suspend(args: argparse.Namespace) -> int:
+    p = directory.suspend(_open(args), args.email, args.reason, by="cli")
+    _out(
+        args,
+        {"email": p.email, "suspended": True},
+        f"Suspended {p.email} ({p.org}): no further copies, downloads, sign-ins, API access or "
+        "onward requests for them. Their copies stay traceable.",
+    )
+    return 0
+
+
+def cmd_person_reinstate(args: argparse.Namespace) -> int:
+    p = directory.reinstate(_open(args), args.email, by="cli")
+    _out(args, {"email": p.email, "suspended": False}, f"Reinstated {p.email} ({p.org}).")
     return 0
 
 
@@ -553,6 +574,18 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("email")
     json_flag(p)
     p = cmd("revoke-tokens", cmd_person_revoke_tokens, "end all of a person's API tokens", person)
+    p.add_argument("email")
+    json_flag(p)
+    p = cmd(
+        "suspend",
+        cmd_person_suspend,
+        "stop one person at once (copies, sign-in, API), leaving their organisation alone",
+        person,
+    )
+    p.add_argument("email")
+    p.add_argument("--reason", required=True, help="recorded in the ledger and shown to them")
+    json_flag(p)
+    p = cmd("reinstate", cmd_person_reinstate, "end a person's suspension", person)
     p.add_argument("email")
     json_flag(p)
     p = cmd("password", cmd_person_password, "set a person's web password (a reset)", person)

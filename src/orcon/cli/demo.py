@@ -153,16 +153,21 @@ def run_demo(keep: bool = False) -> int:
         if not result.accused:
             print(f"    verdict: {result.verdict}")
 
-        _say(9, "The originator halts sharing with Harbour City PD - only that partner.")
-        control.halt(
-            inst, "Harbour City Police Department", "embargoed photo published; inquiry open"
+        _say(9, "The originator suspends the officer the printed photo named - only that person.")
+        directory.suspend(
+            inst, leaker, "named by the trace of the printed photo; inquiry open", by="demo"
         )
         try:
-            sharing.issue_copy(inst, items[1].id, "d.okafor@harbourcity.example")
+            sharing.issue_copy(inst, items[1].id, leaker)
         except PolicyDenied as err:
-            print(f"    Harbour City's next download is refused: {err}")
-        ok = sharing.issue_copy(inst, items[1].id, "a.moreau@fbi.example")
-        print(f"    the Federal Bureau keeps working: {ok.person} still gets copies")
+            print(f"    their next download is refused: {err}")
+        ok = sharing.issue_copy(inst, items[1].id, "d.okafor@harbourcity.example")
+        print(f"    Harbour City keeps working: {ok.person} still gets copies")
+        again = tracing.trace(inst, leaked)
+        print(
+            "    and their copy is still traced to them: "
+            + ", ".join(a.person for a in again.accused)
+        )
 
         _say(10, "Anyone holding the ledger key can check the record was not rewritten.")
         log = control.verify_ledger(inst)

@@ -63,6 +63,8 @@ def cmd_config(args: argparse.Namespace) -> int:
         cfg.mail_to = args.mail_to
     if args.auto_halt is not None:
         cfg.auto_halt = args.auto_halt
+    if args.auto_suspend is not None:
+        cfg.auto_suspend = args.auto_suspend
     _watching().save_config(inst, cfg)
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))
@@ -111,7 +113,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--item", help="the item the fact belongs to (for the who-knew list)")
     p.add_argument("--embargo-until", type=moment, metavar="ISO8601")
     p.set_defaults(run=cmd_fact)
-    p = w.add_parser("config", help="alert delivery: webhook, e-mail, automatic halt")
+    p = w.add_parser("config", help="alert delivery: webhook, e-mail, automatic suspension or halt")
     p.add_argument("--webhook-url")
     p.add_argument("--webhook-secret")
     p.add_argument("--smtp-host")
@@ -120,6 +122,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--mail-to", action="append")
     p.add_argument("--auto-halt", dest="auto_halt", action="store_true", default=None)
     p.add_argument("--no-auto-halt", dest="auto_halt", action="store_false")
+    p.add_argument(
+        "--auto-suspend",
+        dest="auto_suspend",
+        action="store_true",
+        default=None,
+        help="suspend each person a trace of an article names (their organisation carries on)",
+    )
+    p.add_argument("--no-auto-suspend", dest="auto_suspend", action="store_false")
     p.set_defaults(run=cmd_config)
     p = w.add_parser("run", help="poll the sources (continuously, or --once)")
     p.add_argument("--once", action="store_true", help="poll every source once now and exit")

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from orcon.errors import PolicyDenied, UsageError
 from orcon.ledger.note import Signer
 from orcon.policy import ItemView, Tlp, decide_onward
-from orcon.service.directory import find_org, find_person, org_view
+from orcon.service.directory import find_org, find_person, org_view, person_view
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.home import Secrets
@@ -93,11 +93,7 @@ def request_onward(
         )
         view = ItemView(Tlp(item.tlp), item.no_onward, orgs, named, item.expires_at)
         src = person.org
-        verdict = decide_onward(
-            view,
-            org_view(src),
-            org_view(target),
-        )
+        verdict = decide_onward(view, org_view(src), org_view(target), person_view(person))
         if not verdict:
             raise PolicyDenied(verdict.reason)
         now = inst.clock()

@@ -7,7 +7,7 @@ import hashlib
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from orcon.errors import PolicyDenied, UsageError
-from orcon.policy import OrgView, Role
+from orcon.policy import OrgView, PersonView, Role, suspension
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
@@ -36,10 +36,11 @@ class PersonInfo:
     name: str
     org: str
     role: str
+    suspended: bool = False
 
 
 def _info(p: Person) -> PersonInfo:
-    return PersonInfo(p.id, p.email, p.name, p.org.name, p.role)
+    return PersonInfo(p.id, p.email, p.name, p.org.name, p.role, p.suspended_at is not None)
 
 
 def find_org(s: Session, name: str) -> Org:
@@ -52,6 +53,13 @@ def find_org(s: Session, name: str) -> Org:
 def org_view(org: Org) -> OrgView:
     """What the policy decides on about an organisation."""
     return OrgView(org.id, org.is_originator, org.halted_at is not None, org.halt_reason, org.name)
+
+
+def person_view(p: Person) -> PersonView:
+    """What the policy decides on about a person."""
+    return PersonView(
+        p.id, p.org_id, Role(p.role), p.suspended_at is not None, p.suspend_reason, p.email
+    )
 
 
 def find_person(s: Session, email: str) -> Person:
@@ -191,15 +199,25 @@ def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
     return out
 
 
-def person_status(inst: Instance, email: str) -> tuple[PersonInfo, str | None, str] | None:
-    """One person; if their organisation is halted, the reason ("" if none given); and the
-    stamp of their password (:func:`password_stamp`)."""
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """A signed-in person as each web request sees them: what stops them now, and the
+    stamp their session must carry (:func:`password_stamp`)."""
+
+    person: PersonInfo
+    halted: str | None  # their organisation is halted: the reason ("" if none was given)
+    suspended: str | None  # they are suspended: the reason
+    stamp: str
+
+
+def person_status(inst: Instance, email: str) -> Standing | None:
     with inst.reading() as s:
         p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
         if p is None:
             return None
         halt = None if p.org.halted_at is None else (p.org.halt_reason or "")
-        return _info(p), halt, password_stamp(p.password_hash)
+        held = None if p.suspended_at is None else (p.suspend_reason or "")
+        return Standing(_info(p), halt, held, password_stamp(p.password_hash))
 
 
 def password_stamp(password_hash: str | None) -> str:
@@ -227,6 +245,8 @@ class Account:
     has_password: bool
     locked_until: datetime | None
     live_tokens: int
+    suspended_at: datetime | None = None
+    suspend_reason: str | None = None
 
 
 def accounts(inst: Instance) -> list[Account]:
@@ -250,6 +270,8 @@ def accounts(inst: Instance) -> list[Account]:
                 p.password_hash is not None,
                 p.locked_until if p.locked_until is not None and p.locked_until > now else None,
                 int(live.get(p.id, 0)),
+                p.suspended_at,
+                p.suspend_reason,
             )
             for p in people
         ]
@@ -299,8 +321,64 @@ def authenticate_token(inst: Instance, token: str) -> PersonInfo:
             raise PolicyDenied("invalid or revoked API token")
         p = s.get(Person, row.person_id)
         assert p is not None
-        if p.org.halted_at is not None:
-            raise PolicyDenied("sharing with your organisation is halted by the originator")
+        _refuse_if_stopped(p)
+        return _info(p)
+
+
+def _refuse_if_stopped(p: Person) -> None:
+    """A suspended person, or one of a halted organisation, may not sign in or use a token."""
+    if p.suspended_at is not None:
+        raise PolicyDenied(suspension(replace(person_view(p), email="")))
+    if p.org.halted_at is not None:
+        raise PolicyDenied("sharing with your organisation is halted by the originator")
+
+
+REASON_MAX = 500
+
+
+def suspend(inst: Instance, email: str, reason: str, by: str) -> PersonInfo:
+    """Stop one person at once (every copy, download, sign-in, API token and onward
+    request), as when a trace names them: the rest of their organisation carries on. The
+    person and their issued copies stay on record, so their copies stay traceable."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("a reason is required to suspend a person (--reason)")
+    if len(reason) > REASON_MAX or "\n" in reason:
+        raise UsageError(f"a reason must be at most {REASON_MAX} characters on one line")
+    with inst.transaction() as s:
+        p = find_person(s, email)
+        if p.email == by.strip().lower():
+            raise UsageError("you cannot suspend yourself")
+        if p.suspended_at is not None:
+            raise UsageError(f"{p.email} is already suspended (since {ledger.iso(p.suspended_at)})")
+        if p.role == Role.ADMIN.value:
+            others = s.scalar(
+                select(func.count())
+                .select_from(Person)
+                .where(
+                    Person.role == Role.ADMIN.value,
+                    Person.suspended_at.is_(None),
+                    Person.id != p.id,
+                )
+            )
+            if not others:
+                raise UsageError(f"{p.email} is the only administrator left who is not suspended")
+        now = inst.clock()
+        p.suspended_at, p.suspend_reason = now, reason
+        event = {"by": by, "person": p.email, "org": p.org.name, "reason": reason}
+        ledger.append(s, EventKind.PERSON_SUSPENDED, event, now)
+        return _info(p)
+
+
+def reinstate(inst: Instance, email: str, by: str) -> PersonInfo:
+    """End a suspension: the person's password and API tokens work again as they were."""
+    with inst.transaction() as s:
+        p = find_person(s, email)
+        if p.suspended_at is None:
+            raise UsageError(f"{p.email} is not suspended")
+        now = inst.clock()
+        p.suspended_at, p.suspend_reason = None, None
+        ledger.append(s, EventKind.PERSON_REINSTATED, {"by": by, "person": p.email}, now)
         return _info(p)
 
 
@@ -376,6 +454,6 @@ def login(inst: Instance, email: str, password: str) -> PersonInfo:
         info = _info(p) if ok and p is not None else None
     if info is None:
         raise PolicyDenied("wrong e-mail or password, or the account is locked")
-    if p is not None and p.org.halted_at is not None:
-        raise PolicyDenied("sharing with your organisation is halted by the originator")
+    if p is not None:
+        _refuse_if_stopped(p)
     return info

@@ -28,7 +28,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
 from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
-from orcon.service.directory import find_org, find_person, org_view
+from orcon.service.directory import find_org, find_person, org_view, person_view
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind, iso
@@ -390,7 +390,7 @@ def _views(
 ) -> tuple[PersonView, ItemView, OrgView]:
     aud = audience or _audiences(s, [item.id])[item.id]
     iv = ItemView(Tlp(item.tlp), item.no_onward, aud.orgs, aud.named, item.expires_at)
-    return PersonView(person.id, person.org_id, Role(person.role)), iv, org_view(person.org)
+    return person_view(person), iv, org_view(person.org)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,7 +31,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
 from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
-from orcon.service import control, knowing, tracing
+from orcon.service import control, directory, knowing, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
@@ -82,6 +82,8 @@ class WatchConfig:
     mail_from: str = "orcon-watch@localhost"
     mail_to: list[str] = field(default_factory=list)
     auto_halt: bool = False
+    # Suspend each accused person (rather than, or before, halting their whole partner).
+    auto_suspend: bool = False
 
 
 def load_config(inst: Instance) -> WatchConfig:
@@ -318,6 +320,16 @@ class Watcher:
         # One alert per shared item found in it (a page with a photo and a quote beside it).
         parts = [replace(result, others=()), *result.others]
         alerts = [self._alert("item", source, url, p.item, None, p.to_json()) for p in parts]
+        if self.config.auto_suspend:
+            for person in sorted({a.person for p in parts for a in p.accused}):
+                # Already suspended, or the last administrator: nothing to do.
+                with contextlib.suppress(OrconError):
+                    directory.suspend(
+                        self.inst,
+                        person,
+                        f"automatic: a trace of {url} named the holder of the copy in it",
+                        by="watch",
+                    )
         accused = {a.org for p in parts for a in p.accused}
         if self.config.auto_halt and accused:
             for org in sorted(accused):

@@ -52,6 +52,8 @@ class EventKind(StrEnum):
     TOKEN_CREATED = "token.created"
     TOKENS_REVOKED = "tokens.revoked"
     PASSWORD_SET = "password.set"
+    PERSON_SUSPENDED = "person.suspended"
+    PERSON_REINSTATED = "person.reinstated"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"
     FACT_REGISTERED = "fact.registered"

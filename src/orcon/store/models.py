@@ -71,6 +71,8 @@ class Person(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    suspend_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
     org: Mapped[Org] = relationship(back_populates="people")
 
 

@@ -74,6 +74,7 @@ def _trace_view(result: tracing.TraceResult) -> dict[str, object]:
     return {
         "verdict": result.verdict,
         "item": result.item,
+        "seq": result.ledger_seq,
         "bound": f"{result.false_accusation_bound:g}",
         "read": result.read,
         "erased": result.erased,
@@ -132,22 +133,25 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             request.session["csrf"] = token
         return str(token)
 
-    def status(request: Request) -> tuple[PersonInfo, str | None] | None:
-        """Who is signed in, and the halt reason of their organisation if it is halted; nobody
-        when the session's password stamp is not the account's (the password was changed
-        or reset since it signed in, so the session ends)."""
+    def status(request: Request) -> directory.Standing | None:
+        """Who is signed in, and whether they are suspended or their organisation halted;
+        nobody when the session's password stamp is not the account's (the password was
+        changed or reset since it signed in, so the session ends)."""
         email = request.session.get("email")
         if not email:
             return None
         found = directory.person_status(inst, str(email))
-        if found is None or found[2] != request.session.get("stamp"):
+        if found is None or found.stamp != request.session.get("stamp"):
             request.session.clear()
             return None
-        return found[0], found[1]
+        return found
 
     def me(request: Request) -> PersonInfo | None:
         found = status(request)
-        return found[0] if found else None
+        return found.person if found else None
+
+    def refused(request: Request, heading: str, message: str, **ctx: Any) -> HTMLResponse:
+        return page(request, "refused.html", 403, heading=heading, message=message, **ctx)
 
     def page(request: Request, name: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         ctx.setdefault("me", me(request))
@@ -177,13 +181,29 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         found = status(request)
         if found is None:
             return RedirectResponse("/login", 303)
-        who, reason = found
-        if reason is not None:
-            return page(request, "halted.html", 403, me=who, reason=reason)
-        if staff and who.role not in STAFF:
-            return page(
-                request, "halted.html", 403, reason="this page is for the originator's staff"
+        who = found.person
+        if found.suspended is not None:
+            why = f": {found.suspended}" if found.suspended else ""
+            return refused(
+                request,
+                "Your account is suspended",
+                f"The originator has suspended your account{why}. You cannot download copies, "
+                "ask for onward dissemination or use the API until it is reinstated. Nothing "
+                "has been deleted.",
+                me=who,
             )
+        if found.halted is not None:
+            why = f": {found.halted}" if found.halted else ""
+            return refused(
+                request,
+                "Sharing with your organisation is halted",
+                f"The originator has halted all sharing with your organisation{why}. You cannot "
+                "download copies or use the API until sharing is resumed. Nothing has been "
+                "deleted.",
+                me=who,
+            )
+        if staff and who.role not in STAFF:
+            return refused(request, "Not open to you", "This page is for the originator's staff.")
         return who
 
     @app.get("/login", response_class=HTMLResponse)
@@ -205,7 +225,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         request.session.clear()
         request.session["email"] = who.email
         found = directory.person_status(inst, who.email)
-        request.session["stamp"] = found[2] if found else ""
+        request.session["stamp"] = found.stamp if found else ""
         return RedirectResponse("/" if who.role in STAFF else "/inbox", 303)
 
     @app.post("/logout")
@@ -254,7 +274,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return RedirectResponse("/inbox", 303)
         items = [i for i, _ in sharing.list_items(inst, limit=10)]
         recent = control.recent_events(inst, limit=500)
-        alerting = ("watch.alert", "trace.run", "access.denied", "org.halted", "onward.requested")
+        alerting = (
+            "watch.alert",
+            "trace.run",
+            "access.denied",
+            "org.halted",
+            "person.suspended",
+            "onward.requested",
+        )
         events = [e for e in recent if e["kind"] in alerting][:10]
         copies = sum(1 for e in recent if e["kind"] == "copy.issued")
         return page(
@@ -471,7 +498,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         try:
             cp = sharing.issue_copy(inst, item_id, who.email)
         except OrconError as err:
-            return page(request, "halted.html", 403, reason=err.diagnostics())
+            return refused(request, "You cannot have a copy of this item", _message(err))
         return _attachment(cp)
 
     @app.post("/items/{item_id}/onward", response_class=HTMLResponse)
@@ -600,6 +627,35 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             f"Ended every API token of {email}.",
         )
 
+    @app.post("/people/suspend", response_class=HTMLResponse)
+    def suspend_person(
+        request: Request,
+        email: str = Form(""),
+        reason: str = Form(""),
+        confirm: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        """Stop one person, as when a trace names them (the trace page posts here too)."""
+
+        def act(admin: PersonInfo) -> None:
+            if confirm != "yes":
+                raise UsageError("tick the box to confirm what the suspension will stop")
+            directory.suspend(inst, email, reason, by=admin.email)
+
+        done = f"Suspended {email}: no copy, download, sign-in or API access for them now."
+        return admin_post(request, csrf_, act, done)
+
+    @app.post("/people/reinstate", response_class=HTMLResponse)
+    def reinstate_person(
+        request: Request, email: str = Form(""), csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: directory.reinstate(inst, email, by=admin.email),
+            f"Reinstated {email}.",
+        )
+
     @app.post("/partners/{name}/halt", response_class=HTMLResponse)
     def halt(
         request: Request,
@@ -646,7 +702,11 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return page(request, "trace.html", 400, page="trace", error=err.diagnostics())
         view = _trace_view(result)
         view["others"] = [_trace_view(o) for o in result.others]
-        return page(request, "trace.html", page="trace", result=view, report=link)
+        named = {a.person for r in (result, *result.others) for a in r.accused}
+        held = {e for e in named if (st := directory.person_status(inst, e)) and st.suspended}
+        return page(
+            request, "trace.html", page="trace", result=view, report=link, suspended=held
+        )
 
     @app.get("/reports/{seq}")
     def report(request: Request, seq: int) -> Response:
