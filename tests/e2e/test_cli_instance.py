@@ -360,3 +360,38 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     assert "Revoked 1 API token of k.ames@northshire.example" in ended
     again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
+
+
+def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
+    """`orcon backup FILE` while the instance runs; `orcon --home NEW restore FILE` checks
+    every file, the ledger and every original before the new home appears."""
+    home, restored = tmp_path / "home", tmp_path / "restored"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
+    (tmp_path / "scene.jpg").write_bytes(photo)
+    shared = run(home, "share", str(tmp_path / "scene.jpg"), "--title", "Scene", "--tlp",
+                 "amber", "--to", "Harbour City PD", "--json")  # fmt: skip
+    item = json.loads(shared.stdout)["id"]
+    first = tmp_path / "first.jpg"
+    run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(first))
+
+    said = run(home, "backup", str(tmp_path / "nightly.tar")).stdout
+    assert "Backed up 1 item and" in said and "keep it as safe as the instance" in said
+    taken = run(home, "backup", str(tmp_path / "nightly.tar"), ok=False)
+    assert taken.returncode == 2 and "already exists" in taken.stderr
+    assert "Traceback" not in taken.stderr
+
+    done = json.loads(run(restored, "restore", str(tmp_path / "nightly.tar"), "--json").stdout)
+    assert done["items"] == 1 and done["home"] == str(restored)
+    again = tmp_path / "again.jpg"
+    run(restored, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(again))
+    assert again.read_bytes() == first.read_bytes()
+    assert "verified" in run(restored, "ledger", "verify").stdout
+    twice = run(restored, "restore", str(tmp_path / "nightly.tar"), ok=False)
+    assert twice.returncode == 2 and "not empty" in twice.stderr
+
+    (tmp_path / "broken.tar").write_bytes((tmp_path / "nightly.tar").read_bytes()[:20000])
+    broken = run(tmp_path / "third", "restore", str(tmp_path / "broken.tar"), ok=False)
+    assert broken.returncode == 1 and "Traceback" not in broken.stderr
+    assert not (tmp_path / "third").exists()

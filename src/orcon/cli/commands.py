@@ -242,15 +242,52 @@ def cmd_copy(args: argparse.Namespace) -> int:
     return 0
 
 
-def _copies_progress(args: argparse.Namespace) -> Callable[[int, int], None] | None:
+def _copies_progress(
+    args: argparse.Namespace, what: str = "copies issued"
+) -> Callable[[int, int], None] | None:
     """A "12/40 copies issued" line rewritten in place, on a terminal only."""
     if not sys.stderr.isatty() or args.json:
         return None
 
     def progress(done: int, total: int) -> None:
-        print(f"\r  {done}/{total} copies issued", end="", file=sys.stderr, flush=True)
+        print(f"\r  {done}/{total} {what}", end="", file=sys.stderr, flush=True)
 
     return progress
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from orcon.service import backups
+
+    progress = _copies_progress(args, "files backed up")
+    done = backups.backup(_open(args), Path(args.file), progress)
+    if progress:
+        print(file=sys.stderr)
+    _out(
+        args,
+        asdict(done),
+        f"Backed up {done.items} item{'' if done.items == 1 else 's'} and "
+        f"{done.ledger_entries} ledger entries ({done.files} files, "
+        f"{done.bytes / 2**20:.1f} MiB) to {done.path}\n"
+        "It holds the instance's keys: keep it as safe as the instance itself.",
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from orcon.service import backups
+
+    progress = _copies_progress(args, "files restored")
+    done = backups.restore(Path(args.file), resolve_home(args.home), progress)
+    if progress:
+        print(file=sys.stderr)
+    _out(
+        args,
+        asdict(done),
+        f"Restored the backup of {done.backed_up} into {done.home}: {done.items} "
+        f"item{'' if done.items == 1 else 's'}, every original checked, ledger verified "
+        f"({done.ledger_entries} entries, root {done.ledger_root[:16]}...)",
+    )
+    return 0
 
 
 def _copy_zip(args: argparse.Namespace, inst: Instance) -> int:
@@ -539,6 +576,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("init", cmd_init, "create an instance: database, blob store, keys")
     p.add_argument("--org", required=True, help="your (originator) organisation")
     p.add_argument("--admin-email", default="admin@localhost", help="first administrator's e-mail")
+    json_flag(p)
+
+    p = cmd("backup", cmd_backup, "back the whole instance up into one file (SQLite)")
+    p.add_argument("file", help="a new file, outside the instance home (a tar archive)")
+    json_flag(p)
+    p = cmd("restore", cmd_restore, "restore a backup into a new instance home (--home)")
+    p.add_argument("file", help="a file written by `orcon backup`")
     json_flag(p)
 
     org = sub.add_parser("org", help="partner organisations").add_subparsers(

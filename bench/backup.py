@@ -1,0 +1,111 @@
+"""Backing up and restoring an instance (orcon.service.backups).
+
+An instance with --photos 1600x1068 JPEG photos and one report shared to a
+partner of --recipients people, every person issued a copy of the report (a
+ledger of a few thousand events); then `backup` (snapshot, ledger check of the
+snapshot, archive of every file) and `restore` (every file checked against the
+manifest, the instance opened, the whole ledger verified, every original
+decrypted), each timed, with the peak of memory allocated (tracemalloc) and the
+archive's size. SQLite only: a PostgreSQL instance is backed up with pg_dump.
+
+Usage:  python bench/backup.py [--photos 100] [--recipients 1000] [--out bench/out/backup.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage import data
+
+from _backend import use_backend
+from orcon.service import backups, control, directory, sharing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-street.md"
+
+
+def photos(n: int) -> list[bytes]:
+    """n distinct photos of the size the image benchmarks use (shifted crops of one)."""
+    base = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (1800, 1800))
+    rng = np.random.default_rng(0)
+    out = []
+    for _ in range(n):
+        y, x = rng.integers(0, 1800 - 1068), rng.integers(0, 200)
+        img = base[y : y + 1068, x : x + 1600]
+        out.append(cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])[1].tobytes())
+    return out
+
+
+def timed(fn):  # type: ignore[no-untyped-def]
+    tracemalloc.start()
+    t = time.perf_counter()
+    value = fn()
+    seconds = time.perf_counter() - t
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return value, seconds, peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--photos", type=int, default=100)
+    ap.add_argument("--recipients", type=int, default=1000)
+    ap.add_argument("--out", default="bench/out/backup.json")
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp())
+    use_backend("sqlite")
+    inst, _ = Instance.init(Home(tmp / "home"), "Originator")
+    directory.add_org(inst, "Partner")
+    csv = "email,name,org\n" + "".join(
+        f"p{i}@partner.example,P {i},Partner\n" for i in range(args.recipients)
+    )
+    people = [p.email for p in directory.import_people(inst, csv.encode())]
+    t = time.perf_counter()
+    for i, payload in enumerate(photos(args.photos)):
+        sharing.share(inst, payload, title=f"photo {i}", tlp="amber", to=["Partner"])
+    report = sharing.share(
+        inst, REPORT.read_bytes(), title="report", tlp="amber", to=["Partner"], filename="r.md"
+    )
+    for email in people:
+        sharing.issue_copy(inst, report.id, email)
+    setup_s = time.perf_counter() - t
+    entries = control.verify_ledger(inst).entries
+
+    made, backup_s, backup_peak = timed(lambda: backups.backup(inst, tmp / "b.tar"))
+    inst.close()
+    restored, restore_s, restore_peak = timed(
+        lambda: backups.restore(tmp / "b.tar", Home(tmp / "restored"))
+    )
+    assert restored.ledger_root == made.ledger_root and restored.items == args.photos + 1
+    result = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}",
+        "photos": args.photos,
+        "recipients": args.recipients,
+        "ledger_entries": entries,
+        "setup_s": round(setup_s, 1),
+        "archive_MiB": round(made.bytes / 2**20, 1),
+        "files": made.files,
+        "backup_s": round(backup_s, 2),
+        "backup_peak_MiB": round(backup_peak / 2**20, 1),
+        "restore_s": round(restore_s, 2),
+        "restore_peak_MiB": round(restore_peak / 2**20, 1),
+    }
+    print(json.dumps(result, indent=1))
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,163 @@
+"""Backing an instance up and restoring it: the restored instance is the same instance."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import stat
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from orcon.errors import UsageError, VerificationError
+from orcon.service import backups, control, directory, sharing, tracing
+from orcon.service.instance import Instance
+from orcon.store.home import Home
+
+REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+
+
+def _shared(inst: Instance, photo: bytes) -> tuple[str, str, list[str]]:
+    directory.add_org(inst, "Harbour City PD")
+    people = [
+        directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
+        for i in range(3)
+    ]
+    pic = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Harbour City PD"])
+    report = sharing.share(
+        inst, REPORT, title="Kestrel", tlp="amber", to=["Harbour City PD"], filename="k.md"
+    )
+    return pic.id, report.id, people
+
+
+def _rewrite(archive: Path, out: Path, change) -> None:  # type: ignore[no-untyped-def]
+    """Copy a backup, letting ``change(name, data)`` return new bytes (or None to drop)."""
+    with tarfile.open(archive) as src, tarfile.open(out, "w") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()  # type: ignore[union-attr]
+            data = change(member.name, data)
+            if data is None:
+                continue
+            member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+
+
+@sqlite_only
+def test_a_restored_instance_issues_the_same_copies_and_traces_them(inst, photo, tmp_path):
+    pic, report, people = _shared(inst, photo)
+    copies = {e: sharing.issue_copy(inst, report, e).data for e in people}
+    photo_copy = sharing.issue_copy(inst, pic, people[0]).data
+    directory.suspend(inst, people[2], "named by trace 3", by="admin@localhost")
+    seen: list[tuple[int, int]] = []
+    done = backups.backup(inst, tmp_path / "nightly.tar", lambda n, total: seen.append((n, total)))
+    assert (done.items, done.schema) == (2, "0006")
+    assert seen[-1][0] == seen[-1][1] == done.files
+    assert stat.S_IMODE((tmp_path / "nightly.tar").stat().st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    directory.add_org(inst, "After the backup")  # not in the backup
+
+    home = Home(tmp_path / "restored")
+    restored = backups.restore(tmp_path / "nightly.tar", home)
+    assert (restored.items, restored.ledger_entries) == (2, done.ledger_entries)
+    assert restored.ledger_root == done.ledger_root
+    again = Instance.open(home)
+    try:
+        # The same keys and originals: every copy is the very file issued before.
+        assert sharing.issue_copy(again, report, people[0]).data == copies[people[0]]
+        assert sharing.issue_copy(again, pic, people[0]).data == photo_copy
+        leak = " ".join(copies[people[1]].decode().encode("ascii", "ignore").decode().split())
+        traced = tracing.trace(again, leak.encode())
+        assert [a.person for a in traced.accused] == [people[1]]
+        standing = directory.person_status(again, people[2])
+        assert standing is not None and standing.suspended == "named by trace 3"
+        assert "After the backup" not in [o["name"] for o in directory.list_orgs(again)]
+        assert control.verify_ledger(again).entries == done.ledger_entries + 3
+    finally:
+        again.close()
+    for path in [home.path, *home.path.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode == (0o700 if path.is_dir() else 0o600), path
+
+
+@sqlite_only
+def test_a_damaged_or_foreign_backup_is_refused_and_leaves_nothing(inst, photo, tmp_path):
+    _shared(inst, photo)
+    good = tmp_path / "good.tar"
+    backups.backup(inst, good)
+    with tarfile.open(good) as archive:
+        names = archive.getnames()
+    blob = next(n for n in names if n.startswith("blobs/") and "derived" not in n)
+
+    def flip(name: str, data: bytes) -> bytes:
+        return data[:-1] + bytes([data[-1] ^ 1]) if name == blob else data
+
+    cases = {
+        "flipped.tar": (lambda f: _rewrite(good, f, flip), f"{blob} in the backup is damaged"),
+        "no-key.tar": (
+            lambda f: _rewrite(good, f, lambda n, d: None if n == "keys/master.key" else d),
+            "incomplete: keys/master.key is missing",
+        ),
+        "no-manifest.tar": (
+            lambda f: _rewrite(good, f, lambda n, d: None if n == backups.MANIFEST else d),
+            "not an orcon backup",
+        ),
+        "junk.tar": (lambda f: f.write_bytes(b"not a tar archive at all" * 40), "not a readable"),
+    }
+
+    def escape(name: str, data: bytes) -> bytes:
+        if name != backups.MANIFEST:
+            return data
+        manifest = json.loads(data)
+        manifest["files"]["../outside"] = {"size": 3, "sha256": "0" * 64}
+        return json.dumps(manifest).encode()
+
+    def add_escape(f: Path) -> None:
+        _rewrite(good, f, escape)
+        with tarfile.open(f, "a") as tar:
+            info = tarfile.TarInfo("../outside")
+            info.size = 3
+            tar.addfile(info, io.BytesIO(b"bad"))
+
+    cases["escape.tar"] = (add_escape, "a file outside the home: '../outside'")
+    for name, (make, says) in cases.items():
+        make(tmp_path / name)
+        target = tmp_path / "restores" / name.removesuffix(".tar")
+        with pytest.raises(VerificationError, match=says.replace("(", r"\(").replace(")", r"\)")):
+            backups.restore(tmp_path / name, Home(target))
+        assert not target.exists()
+        assert list((tmp_path / "restores").iterdir()) == []  # no staging folder left behind
+    assert not (tmp_path / "outside").exists()
+
+
+@sqlite_only
+def test_backups_refuse_what_would_lose_or_overwrite_data(inst, photo, tmp_path):
+    _shared(inst, photo)
+    (tmp_path / "taken.tar").write_bytes(b"someone's file")
+    with pytest.raises(UsageError, match="already exists"):
+        backups.backup(inst, tmp_path / "taken.tar")
+    assert (tmp_path / "taken.tar").read_bytes() == b"someone's file"
+    with pytest.raises(UsageError, match="outside the instance home"):
+        backups.backup(inst, inst.home.path / "inside.tar")
+    with pytest.raises(UsageError, match="does not exist"):
+        backups.backup(inst, tmp_path / "no-such-folder" / "b.tar")
+    backups.backup(inst, tmp_path / "b.tar")
+    with pytest.raises(UsageError, match="not empty"):
+        backups.restore(tmp_path / "b.tar", inst.home)
+    with pytest.raises(UsageError, match="no such file"):
+        backups.restore(tmp_path / "missing.tar", Home(tmp_path / "r"))
+    # A ledger tampered with in the database is not backed up as if it were sound.
+    with sqlite3.connect(inst.home.path / "orcon.db") as db:
+        db.execute("UPDATE ledger_entries SET body = replace(body, 'Harbour', 'Harb0ur')")
+    with pytest.raises(VerificationError):
+        backups.backup(inst, tmp_path / "after-tampering.tar")
+    assert not (tmp_path / "after-tampering.tar").exists()
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_postgresql_instance_is_pointed_at_its_own_tools(inst, tmp_path):
+    with pytest.raises(UsageError, match="pg_dump"):
+        backups.backup(inst, tmp_path / "b.tar")
+    assert not (tmp_path / "b.tar").exists()
