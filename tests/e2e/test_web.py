@@ -577,3 +577,49 @@ def test_an_analyst_added_on_the_web_signs_in_is_refused_copies_and_changes_pass
         refused = httpx.get(url + "/api/me", headers=bearer)
         assert refused.status_code == 403 and "revoked" in refused.json()["error"]
         browser.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_administrator_finds_one_person_among_many_and_suspends_them(server, tmp_path):
+    """A partner of 150 people: the People table shows the first 100 and says so; a search
+    finds the one person, whom the Suspend form on the Partners page then offers."""
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    url, token = server
+    bearer = {"Authorization": f"Bearer {token}"}
+    httpx.post(url + "/api/orgs", json={"name": "Metro Police"}, headers=bearer)
+    rows = "".join(f"officer{i}@metro.example,Officer {i},Metro Police\n" for i in range(150))
+    imported = httpx.post(
+        url + "/api/people/import",
+        files={"file": ("people.csv", "email,name,org\n" + rows)},
+        headers=bearer,
+    )
+    assert imported.status_code == 201, imported.text
+    password = (tmp_path / "admin-password").read_text().strip()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_page()
+        _login(admin, url, "admin@localhost", password)
+        admin.goto(url + "/partners")
+        people = admin.get_by_role("table").filter(has_text="Web sign-in")
+        expect(people.locator("tbody tr")).to_have_count(100)
+        expect(admin.get_by_role("main")).to_contain_text("Showing the first 100 of 151 people")
+        admin.get_by_label("Find people (address, name or organisation)").fill("OFFICER 142")
+        admin.get_by_role("button", name="Find").click()
+        expect(people.locator("tbody tr")).to_have_count(1)
+        expect(people).to_contain_text("officer142@metro.example")
+        expect(admin.get_by_role("main")).to_contain_text("1 person matches “OFFICER 142”")
+        _accessible(admin)
+        suspend = admin.get_by_label("Person").and_(admin.locator("#suspend-person"))
+        expect(suspend.locator("option")).to_have_count(1)
+        admin.get_by_label("Reason (in the ledger, and shown to them)").fill("left the force")
+        admin.get_by_label("I understand that every copy, download, sign-in").check()
+        admin.get_by_role("button", name="Suspend", exact=True).click()
+        expect(admin.get_by_role("status")).to_contain_text("Suspended officer142@metro.example")
+        admin.get_by_label("Find people (address, name or organisation)").fill("nobody at all")
+        admin.get_by_role("button", name="Find").click()
+        expect(admin.get_by_role("main")).to_contain_text("Nobody matches “nobody at all”")
+        browser.close()
+    listed = httpx.get(url + "/api/people", headers=bearer).json()
+    assert [p["email"] for p in listed if p["suspended"]] == ["officer142@metro.example"]

@@ -249,8 +249,9 @@ class Account:
     suspend_reason: str | None = None
 
 
-def accounts(inst: Instance) -> list[Account]:
-    """Everyone, staff first then by organisation and address, with their sign-in state."""
+def accounts(inst: Instance, query: str = "") -> list[Account]:
+    """Everyone (or those whose address, name or organisation contains ``query``, in any
+    case), staff first then by organisation and address, with their sign-in state."""
     with inst.reading() as s:
         now = inst.clock()
         live = dict(
@@ -275,6 +276,9 @@ def accounts(inst: Instance) -> list[Account]:
             )
             for p in people
         ]
+    needle = query.strip().casefold()
+    if needle:
+        out = [a for a in out if needle in f"{a.email}\0{a.name}\0{a.org}".casefold()]
     staff = {Role.ADMIN.value: 0, Role.ANALYST.value: 1}
     return sorted(out, key=lambda a: (staff.get(a.role, 2), a.org.lower(), a.email))
 

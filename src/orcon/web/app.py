@@ -40,6 +40,7 @@ from orcon.store.ledger import iso
 
 HERE = Path(__file__).parent
 STAFF = ("admin", "analyst")
+PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds the rest
 
 
 def _moment(text: str) -> datetime | None:
@@ -535,13 +536,19 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         )
 
     def partners_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        """The partners and the People table: at most PEOPLE_SHOWN people, those a search
+        (``?q=``) finds; the account forms offer the people shown."""
+        query = request.query_params.get("q", "")[:200]
+        found = directory.accounts(inst, query)
         return page(
             request,
             "partners.html",
             status,
             page="partners",
             orgs=directory.list_orgs(inst),
-            accounts=directory.accounts(inst),
+            accounts=found[:PEOPLE_SHOWN],
+            matching=len(found),
+            q=query,
             minimum=directory.PASSWORD_MIN,
             **ctx,
         )
@@ -704,9 +711,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         view["others"] = [_trace_view(o) for o in result.others]
         named = {a.person for r in (result, *result.others) for a in r.accused}
         held = {e for e in named if (st := directory.person_status(inst, e)) and st.suspended}
-        return page(
-            request, "trace.html", page="trace", result=view, report=link, suspended=held
-        )
+        return page(request, "trace.html", page="trace", result=view, report=link, suspended=held)
 
     @app.get("/reports/{seq}")
     def report(request: Request, seq: int) -> Response:
