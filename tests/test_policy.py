@@ -35,6 +35,8 @@ def worlds(draw):  # type: ignore[no-untyped-def]
         frozenset(draw(st.sets(ids, max_size=4))),
         frozenset(draw(st.sets(ids, max_size=3))),
         expires,
+        draw(st.booleans()),
+        "shared by mistake",
     )
     return person, item, org
 
@@ -56,6 +58,17 @@ def test_a_suspended_person_receives_nothing_and_is_told_why(world):
     # The same person unsuspended is decided on the markings and the organisation alone.
     free = replace(person, suspended=False, suspend_reason=None)
     assert "suspended" not in decide(free, item, org, NOW).reason
+
+
+@given(worlds())
+def test_a_withdrawn_item_goes_to_nobody_not_even_onward(world):
+    person, item, org = world
+    if item.withdrawn:
+        decision = decide(person, item, org, NOW)
+        assert not decision
+        assert not decide_onward(item, org, OrgView(99, False, False))
+        if not person.suspended and not org.halted:
+            assert decision.reason == "the originator has withdrawn this item: shared by mistake"
 
 
 @given(worlds())
@@ -89,6 +102,7 @@ def test_clear_and_green_reach_every_active_person(world):
     live = (
         not org.halted
         and not person.suspended
+        and not item.withdrawn
         and (item.expires_at is None or item.expires_at > NOW)
     )
     if item.tlp in (Tlp.CLEAR, Tlp.GREEN) and live:

@@ -12,11 +12,11 @@ FIRST TLP 2.0 semantics (https://www.first.org/tlp/), as they bind recipients
 
 Over all markings: a suspended person receives nothing, nor does a halted
 organisation's people (suspension stops one person, as when a trace names them;
-halting stops a whole partner); an expired
-item goes to nobody; *no onward dissemination* (ORCON) lets only the
+halting stops a whole partner); an item the originator withdrew, or one that
+expired, goes to nobody; *no onward dissemination* (ORCON) lets only the
 originator widen the audience. Embargo does not restrict receipt: it is a
 marking carried on every copy. The originator's own staff (admins, analysts)
-may always access their items.
+may always access their items while they are live.
 """
 
 from __future__ import annotations
@@ -80,6 +80,8 @@ class ItemView:
     recipient_orgs: frozenset[int]
     named_people: frozenset[int]
     expires_at: datetime | None
+    withdrawn: bool = False
+    withdraw_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +112,8 @@ def decide(person: PersonView, item: ItemView, org: OrgView, now: datetime) -> D
     if org.halted:
         why = f": {org.halt_reason}" if org.halt_reason else ""
         return Deny(f"sharing with {_org_name(org)} is halted by the originator{why}")
+    if item.withdrawn:
+        return Deny(withdrawal(item))
     if item.expires_at is not None and now >= item.expires_at:
         return Deny("the item has expired")
     if org.is_originator and person.role in (Role.ADMIN, Role.ANALYST):
@@ -138,6 +142,11 @@ def suspension(person: PersonView) -> str:
     return f"{who} is suspended by the originator{why}"
 
 
+def withdrawal(item: ItemView) -> str:
+    why = f": {item.withdraw_reason}" if item.withdraw_reason else ""
+    return f"the originator has withdrawn this item{why}"
+
+
 def decide_onward(
     item: ItemView, from_org: OrgView, to_org: OrgView, requester: PersonView | None = None
 ) -> Decision:
@@ -145,6 +154,8 @@ def decide_onward(
     even be filed?"""
     if requester is not None and requester.suspended:
         return Deny(suspension(requester))
+    if item.withdrawn:
+        return Deny(withdrawal(item))
     if from_org.halted:
         return Deny(f"sharing with {_org_name(from_org)} is halted by the originator")
     if from_org.id not in item.recipient_orgs:

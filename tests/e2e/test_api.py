@@ -110,6 +110,18 @@ def test_partner_story_over_http(server, photo):
     assert admin.post(okafor, json={"reason": " "}).status_code == 400
     assert admin.delete(okafor).json()["suspended"] is False
     assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
+    # An item withdrawn is gone from the partner's list and refused, then back.
+    withdraw = f"/api/items/{item['id']}/withdraw"
+    assert partner.post(withdraw, json={"reason": "mine"}).status_code == 403
+    out = admin.post(withdraw, json={"reason": "shared by mistake"})
+    assert out.status_code == 200 and out.json()["withdraw_reason"] == "shared by mistake"
+    assert partner.get("/api/items").json() == []
+    gone = partner.get(f"/api/items/{item['id']}/copy")
+    assert gone.status_code == 403
+    assert gone.json()["error"] == "the originator has withdrawn this item: shared by mistake"
+    assert admin.post("/api/items/itm_nope/withdraw", json={"reason": "x"}).status_code == 404
+    assert admin.delete(withdraw).json()["withdrawn_at"] is None
+    assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
 
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code

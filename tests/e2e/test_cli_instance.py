@@ -137,6 +137,20 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     again = run(home, "person", "suspend", "m.lind@harbour.example", "--reason", "x", ok=False)
     assert again.returncode == 2 and "already suspended" in again.stderr
     run(home, "person", "reinstate", "m.lind@harbour.example")
+    # An item shared by mistake is withdrawn: nobody receives it, the register says so.
+    said = run(home, "item", "withdraw", item, "--reason", "wrong photo").stdout
+    assert f"Withdrew {item}" in said and "stay on record and traceable" in said
+    gone = run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(single),
+               ok=False)  # fmt: skip
+    assert gone.returncode == 1 and "withdrawn this item: wrong photo" in gone.stderr
+    assert "WITHDRAWN" in run(home, "item", "list").stdout
+    assert "WITHDRAWN" in run(home, "item", "show", item).stdout
+    shown = json.loads(run(home, "item", "show", item, "--json").stdout)
+    assert shown["withdraw_reason"] == "wrong photo" and shown["withdrawn_at"]
+    back = json.loads(run(home, "item", "reinstate", item, "--json").stdout)
+    assert back["withdrawn_at"] is None
+    again = run(home, "item", "reinstate", item, ok=False)
+    assert again.returncode == 2 and "is not withdrawn" in again.stderr
 
     run(home, "halt", "Harbour City PD", "--reason", "embargo broken")
     denied = run(

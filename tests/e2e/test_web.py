@@ -218,6 +218,30 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         partner.goto(url + "/inbox")
         expect(partner.get_by_role("link", name="Vehicle at the scene")).to_be_visible()
 
+        # Shared by mistake: the administrator withdraws the item; partners no longer see
+        # it, and it comes back when reinstated.
+        admin.goto(item_url)
+        admin.locator("summary", has_text="Withdraw this item").click()
+        admin.get_by_label("Reason (in the ledger").fill("the wrong scene photo")
+        admin.get_by_label("I understand that nobody").check()
+        admin.get_by_role("button", name="Withdraw", exact=True).click()
+        expect(admin.get_by_role("status")).to_contain_text("Withdrawn: nobody receives")
+        expect(admin.get_by_role("main")).to_contain_text("the wrong scene photo")
+        _accessible(admin)
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("link", name="Vehicle at the scene")).to_have_count(0)
+        partner.goto(url + "/items/" + item_url.rsplit("/", 1)[1] + "/download")
+        expect(partner.get_by_role("main")).to_contain_text("withdrawn this item: the wrong scene")
+        admin.get_by_role("link", name="Shared items").click()
+        expect(admin.get_by_role("row").filter(has_text="Vehicle at the scene")).to_contain_text(
+            "(withdrawn)"
+        )
+        admin.goto(item_url)
+        admin.get_by_role("button", name="Reinstate this item").click()
+        expect(admin.get_by_role("status")).to_contain_text("Reinstated")
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("link", name="Vehicle at the scene")).to_be_visible()
+
         # TLP:RED goes to named people only: without one it is refused (the form keeps
         # what was typed); with Okafor named, it reaches Okafor's inbox.
         admin.goto(url + "/share")
@@ -558,7 +582,7 @@ def test_an_analyst_added_on_the_web_signs_in_is_refused_copies_and_changes_pass
         admin.goto(url + "/partners")
         people = admin.get_by_role("table", name="People")
         expect(people.get_by_role("row", name=analyst).get_by_role("cell")).to_have_text(
-            [analyst, "Northshire Constabulary", "analyst", "yes", "0"]
+            [analyst, "Northshire Constabulary", "analyst", "Active", "yes", "0"]
         )
         admin.get_by_label("Person", exact=True).first.select_option(analyst)
         admin.get_by_label("New password (10 characters or more)").fill("reset by the admin")

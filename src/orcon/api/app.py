@@ -180,6 +180,14 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
         return {"email": email, "revoked": directory.revoke_tokens(inst, email, by=who.email)}
 
+    @app.post("/api/items/{item_id}/withdraw")
+    def withdraw(item_id: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
+        return sharing.withdraw(inst, item_id, body.reason, by=who.email).to_json()
+
+    @app.delete("/api/items/{item_id}/withdraw")
+    def reinstate_item(item_id: str, who: Admin) -> dict[str, Any]:
+        return sharing.reinstate(inst, item_id, by=who.email).to_json()
+
     @app.post("/api/people/{email}/suspend")
     def suspend(email: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
         return asdict(directory.suspend(inst, email, body.reason, by=who.email))

@@ -17,6 +17,12 @@ def _inst(args: argparse.Namespace) -> Instance:
     return Instance.open(resolve_home(args.home))
 
 
+def _state(info: sharing.ItemInfo) -> str:
+    if info.withdrawn_at is None:
+        return ""
+    return f" · WITHDRAWN {iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason}"
+
+
 def _copies(n: int) -> str:
     if n == 0:
         return "no copy issued"
@@ -35,6 +41,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(
             f"{info.id}  {iso(info.created_at)[:16]}Z  {info.kind} ({info.format})  "
             f"{info.title!r}\n    {info.markings} · to {info.shared_with} · {_copies(n)}"
+            f"{_state(info)}"
         )
     return 0
 
@@ -61,6 +68,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"  {info.kind} ({info.format}), shared {iso(info.created_at)[:16]}Z; {code}\n"
         f"  shared with: {info.shared_with}"
     )
+    if info.withdrawn_at is not None:
+        print(
+            f"  WITHDRAWN {iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason} (nobody "
+            "receives it; its copies stay traceable)"
+        )
     if not holders:
         print("  nobody has been issued a copy yet")
     for h in holders:
@@ -71,8 +83,31 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    info = sharing.withdraw(_inst(args), args.item, args.reason, by="cli")
+    if args.json:
+        print(json.dumps(info.to_json()))
+    else:
+        print(
+            f"Withdrew {info.id} ({info.title!r}): nobody receives a copy of it now. The "
+            "copies already issued stay on record and traceable."
+        )
+    return 0
+
+
+def cmd_reinstate(args: argparse.Namespace) -> int:
+    info = sharing.reinstate(_inst(args), args.item, by="cli")
+    if args.json:
+        print(json.dumps(info.to_json()))
+    else:
+        print(f"Reinstated {info.id} ({info.title!r}): it reaches {info.shared_with} again.")
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    item = sub.add_parser("item", help="shared items: list them, show who holds a copy")
+    item = sub.add_parser(
+        "item", help="shared items: list them, show who holds a copy, withdraw them"
+    )
     isub = item.add_subparsers(dest="action", required=True)
     p = isub.add_parser("list", help="every shared item, newest first, with its holders' count")
     json_flag(p)
@@ -81,3 +116,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("item", help="the item's id (itm_…)")
     json_flag(p)
     p.set_defaults(run=cmd_show)
+    p = isub.add_parser("withdraw", help="stop an item reaching anyone, at once")
+    p.add_argument("item", help="the item's id (itm_…)")
+    p.add_argument("--reason", required=True, help="recorded in the ledger, shown to partners")
+    json_flag(p)
+    p.set_defaults(run=cmd_withdraw)
+    p = isub.add_parser("reinstate", help="undo a withdrawal")
+    p.add_argument("item", help="the item's id (itm_…)")
+    json_flag(p)
+    p.set_defaults(run=cmd_reinstate)

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError
 from orcon.ledger.note import Signer
-from orcon.policy import ItemView, Tlp, decide_onward
+from orcon.policy import decide_onward
 from orcon.service.directory import find_org, find_person, org_view, person_view
 from orcon.service.instance import Instance
+from orcon.service.sharing import item_view
 from orcon.store import ledger
 from orcon.store.home import Secrets
 from orcon.store.ledger import EventKind, LogReport
@@ -91,7 +92,7 @@ def request_onward(
         named = frozenset(
             s.scalars(select(ItemPerson.person_id).where(ItemPerson.item_id == item.id)).all()
         )
-        view = ItemView(Tlp(item.tlp), item.no_onward, orgs, named, item.expires_at)
+        view = item_view(item, orgs, named)
         src = person.org
         verdict = decide_onward(view, org_view(src), org_view(target), person_view(person))
         if not verdict:

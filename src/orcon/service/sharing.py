@@ -28,7 +28,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
 from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
-from orcon.service.directory import find_org, find_person, org_view, person_view
+from orcon.service.directory import REASON_MAX, find_org, find_person, org_view, person_view
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind, iso
@@ -66,6 +66,9 @@ class ItemInfo:
     max_recipients: int
     collusion: int
     created_at: datetime
+    # Not a marking (copies are the same before and after): the originator's own state.
+    withdrawn_at: datetime | None = None
+    withdraw_reason: str | None = None
 
     @property
     def markings(self) -> str:
@@ -82,7 +85,7 @@ class ItemInfo:
     def to_json(self) -> dict[str, Any]:
         """The item as the API and ``orcon item … --json`` print it (times in ISO 8601)."""
         d = asdict(self)
-        for k in ("embargo_until", "expires_at", "created_at"):
+        for k in ("embargo_until", "expires_at", "created_at", "withdrawn_at"):
             d[k] = iso(d[k]) if d[k] else None
         d["markings"] = self.markings
         return d
@@ -129,6 +132,8 @@ def _item_info(s: Session, item: Item, audience: _Audience | None = None) -> Ite
         item.max_recipients,
         item.code_c,
         item.created_at,
+        item.withdrawn_at,
+        item.withdraw_reason,
     )
 
 
@@ -385,11 +390,56 @@ def _audiences(s: Session, item_ids: Sequence[str] | None = None) -> dict[str, _
     }
 
 
+def item_view(item: Item, orgs: frozenset[int], named: frozenset[int]) -> ItemView:
+    """What the policy decides on about an item, given its audience."""
+    return ItemView(
+        Tlp(item.tlp),
+        item.no_onward,
+        orgs,
+        named,
+        item.expires_at,
+        item.withdrawn_at is not None,
+        item.withdraw_reason,
+    )
+
+
+def withdraw(inst: Instance, item_id: str, reason: str, by: str) -> ItemInfo:
+    """Stop an item reaching anyone at once (shared by mistake, or overtaken by events),
+    whatever its markings and expiry say. Nothing is deleted: the copies already issued
+    stay on record and traceable, and the originator's register still lists it."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError("a reason is required to withdraw an item (--reason)")
+    if len(reason) > REASON_MAX or "\n" in reason:
+        raise UsageError(f"a reason must be at most {REASON_MAX} characters on one line")
+    with inst.transaction() as s:
+        item = _find_item(s, item_id)
+        if item.withdrawn_at is not None:
+            raise UsageError(f"{item.id} is already withdrawn (since {iso(item.withdrawn_at)})")
+        now = inst.clock()
+        item.withdrawn_at, item.withdraw_reason = now, reason
+        event = {"by": by, "item": item.id, "reason": reason}
+        ledger.append(s, EventKind.ITEM_WITHDRAWN, event, now)
+        return _item_info(s, item)
+
+
+def reinstate(inst: Instance, item_id: str, by: str) -> ItemInfo:
+    """Undo a withdrawal: the item reaches its audience again, with the same copies."""
+    with inst.transaction() as s:
+        item = _find_item(s, item_id)
+        if item.withdrawn_at is None:
+            raise UsageError(f"{item.id} is not withdrawn")
+        now = inst.clock()
+        item.withdrawn_at, item.withdraw_reason = None, None
+        ledger.append(s, EventKind.ITEM_REINSTATED, {"by": by, "item": item.id}, now)
+        return _item_info(s, item)
+
+
 def _views(
     s: Session, item: Item, person: Person, audience: _Audience | None = None
 ) -> tuple[PersonView, ItemView, OrgView]:
     aud = audience or _audiences(s, [item.id])[item.id]
-    iv = ItemView(Tlp(item.tlp), item.no_onward, aud.orgs, aud.named, item.expires_at)
+    iv = item_view(item, aud.orgs, aud.named)
     return person_view(person), iv, org_view(person.org)
 
 

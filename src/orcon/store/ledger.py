@@ -54,6 +54,8 @@ class EventKind(StrEnum):
     PASSWORD_SET = "password.set"
     PERSON_SUSPENDED = "person.suspended"
     PERSON_REINSTATED = "person.reinstated"
+    ITEM_WITHDRAWN = "item.withdrawn"
+    ITEM_REINSTATED = "item.reinstated"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"
     FACT_REGISTERED = "fact.registered"

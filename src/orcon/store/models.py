@@ -109,6 +109,8 @@ class Item(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    withdraw_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
 
 class ItemOrg(Base):

@@ -281,6 +281,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             "access.denied",
             "org.halted",
             "person.suspended",
+            "item.withdrawn",
             "onward.requested",
         )
         events = [e for e in recent if e["kind"] in alerting][:10]
@@ -309,6 +310,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 "markings": i.markings,
                 "to": i.shared_with,
                 "holders": holders,
+                "withdrawn": i.withdrawn_at is not None,
                 "created": iso(i.created_at)[:16].replace("T", " "),
             }
             for i, holders in sharing.list_items(inst)
@@ -395,7 +397,11 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return share_page(request, preview=preview, kept=kept)
 
     def item_view(
-        request: Request, item_id: str, code: int = 200, error: str | None = None
+        request: Request,
+        item_id: str,
+        code: int = 200,
+        error: str | None = None,
+        notice: str | None = None,
     ) -> Response:
         who = require(request)
         if isinstance(who, Response):
@@ -407,8 +413,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 "problem.html",
                 403,
                 heading="Not shared with you",
-                message="This item was not shared with you, or it does not exist. Items "
-                "shared with you are in your inbox.",
+                message="This item was not shared with you, was withdrawn, or does not exist. "
+                "Items shared with you are in your inbox.",
             )
         try:
             item = sharing.get_item(inst, item_id)
@@ -438,11 +444,48 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             entitled=entitled,
             holding={h["person"] for h in holders},
             error=error,
+            notice=notice,
         )
 
     @app.get("/items/{item_id}", response_class=HTMLResponse)
     def item_page(request: Request, item_id: str) -> Response:
         return item_view(request, item_id)
+
+    def on_item(item_id: str) -> Callable[..., Response]:
+        """admin_post's page for an item's own forms: the item page with the outcome."""
+
+        def render(request: Request, status: int = 200, **ctx: Any) -> Response:
+            return item_view(request, item_id, status, ctx.get("error"), ctx.get("notice"))
+
+        return render
+
+    @app.post("/items/{item_id}/withdraw", response_class=HTMLResponse)
+    def withdraw_item(
+        request: Request,
+        item_id: str,
+        reason: str = Form(""),
+        confirm: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        def act(admin: PersonInfo) -> None:
+            if confirm != "yes":
+                raise UsageError("tick the box to confirm what withdrawing will stop")
+            sharing.withdraw(inst, item_id, reason, by=admin.email)
+
+        done = "Withdrawn: nobody receives a copy of this item now."
+        return admin_post(request, csrf_, act, done, on_item(item_id))
+
+    @app.post("/items/{item_id}/reinstate", response_class=HTMLResponse)
+    def reinstate_item(
+        request: Request, item_id: str, csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: sharing.reinstate(inst, item_id, by=admin.email),
+            "Reinstated: the item reaches its audience again.",
+            on_item(item_id),
+        )
 
     def admin_copy(request: Request, item_id: str, token: str) -> PersonInfo | Response:
         """The administrator issuing copies from an item page, or the page saying why not."""
