@@ -91,6 +91,9 @@ def test_halt_stops_everything_at_once_and_resume_restores(inst, photo):
     metro = _people(inst, "Metro Police", 1, "metro.example")
     item = sharing.share(inst, photo, title="Scene", tlp="green")
     token = directory.create_token(inst, metro[0])
+    for reason, says in (("", "reason is required to halt"), ("a\nb", "on one line")):
+        with pytest.raises(UsageError, match=says):
+            control.halt(inst, "Metro Police", reason)
     control.halt(inst, "Metro Police", "leak under investigation")
     with pytest.raises(PolicyDenied, match="halted"):
         sharing.issue_copy(inst, item.id, metro[0])

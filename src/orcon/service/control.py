@@ -11,7 +11,7 @@ from sqlalchemy import select
 from orcon.errors import PolicyDenied, UsageError
 from orcon.ledger.note import Signer
 from orcon.policy import decide_onward
-from orcon.service.directory import find_org, find_person, org_view, person_view
+from orcon.service.directory import find_org, find_person, org_view, person_view, stated_reason
 from orcon.service.instance import Instance
 from orcon.service.sharing import item_view
 from orcon.store import ledger
@@ -22,9 +22,7 @@ from orcon.store.models import Item, ItemOrg, ItemPerson, OnwardRequest, Org
 
 def halt(inst: Instance, org: str, reason: str) -> None:
     """Stop every further copy, download and API access for the org's people, at once."""
-    reason = reason.strip()
-    if not reason:
-        raise UsageError("a reason is required to halt a partner (--reason)")
+    reason = stated_reason(reason, "halt a partner")
     with inst.transaction() as s:
         o = find_org(s, org)
         if o.is_originator:

@@ -340,15 +340,22 @@ def _refuse_if_stopped(p: Person) -> None:
 REASON_MAX = 500
 
 
+def stated_reason(reason: str, doing: str) -> str:
+    """The reason for halting, suspending or withdrawing: required, and one line short
+    enough to show on the page the person refused reads (it is also in the ledger)."""
+    reason = reason.strip()
+    if not reason:
+        raise UsageError(f"a reason is required to {doing} (--reason)")
+    if len(reason) > REASON_MAX or "\n" in reason:
+        raise UsageError(f"a reason must be at most {REASON_MAX} characters on one line")
+    return reason
+
+
 def suspend(inst: Instance, email: str, reason: str, by: str) -> PersonInfo:
     """Stop one person at once (every copy, download, sign-in, API token and onward
     request), as when a trace names them: the rest of their organisation carries on. The
     person and their issued copies stay on record, so their copies stay traceable."""
-    reason = reason.strip()
-    if not reason:
-        raise UsageError("a reason is required to suspend a person (--reason)")
-    if len(reason) > REASON_MAX or "\n" in reason:
-        raise UsageError(f"a reason must be at most {REASON_MAX} characters on one line")
+    reason = stated_reason(reason, "suspend a person")
     with inst.transaction() as s:
         p = find_person(s, email)
         if p.email == by.strip().lower():

@@ -28,7 +28,13 @@ from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
 from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
-from orcon.service.directory import REASON_MAX, find_org, find_person, org_view, person_view
+from orcon.service.directory import (
+    find_org,
+    find_person,
+    org_view,
+    person_view,
+    stated_reason,
+)
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind, iso
@@ -407,11 +413,7 @@ def withdraw(inst: Instance, item_id: str, reason: str, by: str) -> ItemInfo:
     """Stop an item reaching anyone at once (shared by mistake, or overtaken by events),
     whatever its markings and expiry say. Nothing is deleted: the copies already issued
     stay on record and traceable, and the originator's register still lists it."""
-    reason = reason.strip()
-    if not reason:
-        raise UsageError("a reason is required to withdraw an item (--reason)")
-    if len(reason) > REASON_MAX or "\n" in reason:
-        raise UsageError(f"a reason must be at most {REASON_MAX} characters on one line")
+    reason = stated_reason(reason, "withdraw an item")
     with inst.transaction() as s:
         item = _find_item(s, item_id)
         if item.withdrawn_at is not None:
