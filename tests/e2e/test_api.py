@@ -191,7 +191,7 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server, word_re
     token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
     partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
     report = (Path(__file__).parents[1] / "data" / "reports" / "canal-street.md").read_bytes()
-    copies = {}
+    copies, ids = {}, {}
     for fragile in ("true", "false"):
         r = admin.post(
             "/api/items",
@@ -205,8 +205,19 @@ def test_text_reports_with_and_without_invisible_marks_over_http(server, word_re
         )
         assert r.status_code == 201, r.text
         copies[fragile] = partner.get(f"/api/items/{r.json()['id']}/copy").text
+        ids[fragile] = r.json()["id"]
     assert "\u200b" in copies["true"] or "\u2060" in copies["true"]
     assert "\u200b" not in copies["false"] and "\u2060" not in copies["false"]
+    # Where the copies differ, as the author previewed it: staff only.
+    wording = admin.get(f"/api/items/{ids['true']}/wording").json()
+    previewed = admin.post(
+        "/api/marks/text/preview", files={"file": ("canal.md", report, "text/markdown")},
+        params={"recipients": 1000},
+    ).json()  # fmt: skip
+    assert wording["marked"] == previewed["marked"] and wording["symbols"] == previewed["symbols"]
+    assert wording["fragile_marks"] > 0
+    assert admin.get(f"/api/items/{ids['false']}/wording").json()["fragile_marks"] == 0
+    assert partner.get(f"/api/items/{ids['true']}/wording").status_code == 403
     # The same report written in Word: its copy comes back as a Word document.
     import io
 

@@ -248,6 +248,16 @@ def test_an_author_previews_what_copies_of_a_report_may_vary(tmp_path):
         assert bad.returncode == 2 and "Traceback" not in bad.stderr
     missing = run(home, "marks", "text", "preview", str(tmp_path / "none.md"), ok=False)
     assert missing.returncode == 2 and "no such file" in missing.stderr
+    # Once shared, `item show --wording` shows the same places, from what was kept.
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    item = json.loads(run(home, "share", str(draft), "--title", "Kestrel", "--tlp", "clear",
+                          "--max-recipients", "1000", "--json").stdout)["id"]  # fmt: skip
+    shown = run(home, "item", "show", item, "--wording").stdout
+    assert f"where copies differ: {len(data['sites'])} places, {data['symbols']} symbols" in shown
+    assert "[At approximately|At about|At around|At roughly]" in shown
+    kept = json.loads(run(home, "item", "show", item, "--wording", "--json").stdout)["wording"]
+    assert kept["marked"] == data["marked"]
 
 
 def test_the_preview_names_the_most_recipients_sharing_accepts(tmp_path):

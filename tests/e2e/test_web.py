@@ -355,8 +355,16 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         expect(row).to_contain_text("Harbour City PD")
         expect(row.get_by_role("cell").nth(4)).to_have_text("1")
         _accessible(admin)
+        # Its page shows where copies differ, as kept when it was shared.
+        row.get_by_role("link", name="Operation Kestrel").click()
+        admin.locator("summary", has_text="Where copies of this report differ").click()
+        places = admin.locator("#wording ol.preview li")
+        expect(places.first).to_contain_text("[")
+        assert places.count() > 5
+        _accessible(admin)
         partner.goto(url + "/items")
         expect(partner.get_by_role("main")).to_contain_text("for the originator's staff")
+        expect(partner.get_by_role("heading", name="Not open to you")).to_be_visible()
 
         # A news site pastes three sentences of it.
         body = next(p for p in text.split("\n\n") if p.startswith("Initial"))

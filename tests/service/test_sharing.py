@@ -193,6 +193,9 @@ def test_a_withdrawn_item_reaches_nobody_and_its_copies_stay_traceable(inst, pho
     copy = sharing.issue_copy(inst, item.id, metro[0]).data.decode()
     with pytest.raises(UsageError, match="reason is required"):
         sharing.withdraw(inst, item.id, "", by="admin@localhost")
+    with pytest.raises(UsageError, match="is a photo"):
+        sharing.item_wording(inst, other.id)
+    assert sharing.item_wording(inst, item.id)["marked"]
     info = sharing.withdraw(inst, item.id, "shared to the wrong partner", by="admin@localhost")
     assert info.withdraw_reason == "shared to the wrong partner" and info.withdrawn_at
     assert info.markings == item.markings  # not a marking: copies are unchanged

@@ -180,6 +180,10 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
         return {"email": email, "revoked": directory.revoke_tokens(inst, email, by=who.email)}
 
+    @app.get("/api/items/{item_id}/wording")
+    def item_wording(item_id: str, _: Staff) -> dict[str, Any]:
+        return sharing.item_wording(inst, item_id)
+
     @app.post("/api/items/{item_id}/withdraw")
     def withdraw(item_id: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
         return sharing.withdraw(inst, item_id, body.reason, by=who.email).to_json()

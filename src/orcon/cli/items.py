@@ -50,15 +50,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     inst = _inst(args)
     info = sharing.get_item(inst, args.item)
     holders = knowing.who_knew(inst, info.id, inst.clock())
+    wording = sharing.item_wording(inst, info.id) if args.wording else None
     if args.json:
-        print(
-            json.dumps(
-                {
-                    **info.to_json(),
-                    "holders": [h.to_json() for h in holders],
-                }
-            )
-        )
+        extra = {"wording": wording} if wording is not None else {}
+        print(json.dumps({**info.to_json(), "holders": [h.to_json() for h in holders], **extra}))
         return 0
     code = f"fingerprint of {info.code_length} symbols for up to {info.max_recipients:,} recipients"
     if info.kind == "photo":
@@ -80,6 +75,13 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"  {h.person} ({h.org}): first issued {iso(h.first_issued)[:19]}Z, "
             f"{h.copies_in_words}, ledger entry {h.ledger_seq}"
         )
+    if wording is not None:
+        print(
+            f"  where copies differ: {len(wording['sites'])} places, {wording['symbols']} "
+            f"symbols in {wording['words']} words (as kept when it was shared)"
+        )
+        for line in wording["marked"]:
+            print(f"  {line['sentence']:>4}. {line['text']}")
     return 0
 
 
@@ -114,6 +116,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.set_defaults(run=cmd_list)
     p = isub.add_parser("show", help="one item: its markings, fingerprint and who holds a copy")
     p.add_argument("item", help="the item's id (itm_…)")
+    p.add_argument(
+        "--wording",
+        action="store_true",
+        help="for a report: every place where its copies read differently",
+    )
     json_flag(p)
     p.set_defaults(run=cmd_show)
     p = isub.add_parser("withdraw", help="stop an item reaching anyone, at once")

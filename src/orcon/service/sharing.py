@@ -555,6 +555,25 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         )
     doc = text_marks.parse(_report_text(data), locale)
     in_word = word.is_word(data)
+    return {
+        **_wording(doc, recipients),
+        "hidden_content": word.hidden_content(data) if in_word else [],
+        "document_properties": word.personal_properties(data) if in_word else [],
+    }
+
+
+def item_wording(inst: Instance, item_id: str) -> dict[str, Any]:
+    """Where the copies of a shared text item differ, from the sites kept with it when it
+    was shared (so after a lexicon change too): what its author previewed, for the
+    originator reading a trace of it, or checking what partners received."""
+    with inst.reading() as s:
+        item = _find_item(s, item_id)
+    if item.kind != "text":
+        raise UsageError(f"{item.id} is a photo: its copies differ by marks, not by wording")
+    return _wording(text_document(inst, item), item.max_recipients)
+
+
+def _wording(doc: text_marks.Document, recipients: int) -> dict[str, Any]:
     by_sentence: dict[int, list[text_marks.Site]] = {}
     for site in doc.sites:
         by_sentence.setdefault(site.sentence, []).append(site)
@@ -577,8 +596,6 @@ def text_preview(data: bytes, locale: str = "en-GB", recipients: int = 100) -> d
         "recipients": recipients,
         "quote_words_needed": quote_words_needed(doc, recipients),
         "sentences": len(doc.sentences),
-        "hidden_content": word.hidden_content(data) if in_word else [],
-        "document_properties": word.personal_properties(data) if in_word else [],
         "sentences_without_sites": [
             i + 1 for i in range(len(doc.sentences)) if i not in by_sentence
         ],

@@ -433,6 +433,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 for h in knowing.who_knew(inst, item_id, datetime(9999, 1, 1, tzinfo=UTC))
             ]
         entitled = sharing.entitled_people(inst, item_id) if who.role == "admin" else []
+        wording = sharing.item_wording(inst, item_id) if staff and item.kind == "text" else None
         return page(
             request,
             "item.html",
@@ -443,6 +444,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             holders=holders,
             entitled=entitled,
             holding={h["person"] for h in holders},
+            wording=wording,
             error=error,
             notice=notice,
         )
