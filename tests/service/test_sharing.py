@@ -134,6 +134,9 @@ def test_suspending_one_person_stops_them_alone_and_keeps_their_copy_traceable(i
         directory.authenticate_token(inst, token)
     with pytest.raises(PolicyDenied, match=why):
         directory.login(inst, leaker, "her password is long")
+    refused = [e for e in _events(inst, "login.failed") if e["person"] == leaker]
+    assert [e.get("refused") for e in refused] == [f"your account is {why}"]
+    assert not [e for e in _events(inst, "login") if e["person"] == leaker]
     with pytest.raises(PolicyDenied, match="suspended"):
         control.request_onward(inst, item.id, leaker, "Bureau", "joint operation")
     assert sharing.list_items_for(inst, leaker) == []

@@ -329,12 +329,19 @@ def authenticate_token(inst: Instance, token: str) -> PersonInfo:
         return _info(p)
 
 
-def _refuse_if_stopped(p: Person) -> None:
-    """A suspended person, or one of a halted organisation, may not sign in or use a token."""
+def _stopped(p: Person) -> str | None:
+    """Why a suspended person, or one of a halted organisation, may not sign in or use a
+    token; None for everyone else."""
     if p.suspended_at is not None:
-        raise PolicyDenied(suspension(replace(person_view(p), email="")))
+        return suspension(replace(person_view(p), email=""))
     if p.org.halted_at is not None:
-        raise PolicyDenied("sharing with your organisation is halted by the originator")
+        return "sharing with your organisation is halted by the originator"
+    return None
+
+
+def _refuse_if_stopped(p: Person) -> None:
+    if (why := _stopped(p)) is not None:
+        raise PolicyDenied(why)
 
 
 REASON_MAX = 500
@@ -454,17 +461,22 @@ def _attempt(s: Session, p: Person, password: str, now: datetime) -> bool:
 
 def login(inst: Instance, email: str, password: str) -> PersonInfo:
     """Password login with lockout after repeated failures; every attempt is in the ledger."""
-    ok = False
+    ok, refused = False, None
     with inst.transaction() as s:
         now = inst.clock()
         p = s.scalars(select(Person).where(Person.email == email.strip().lower())).first()
         if p is None:
             ledger.append(s, EventKind.LOGIN_FAILED, {"person": email.strip().lower()[:320]}, now)
         elif ok := _attempt(s, p, password, now):
-            ledger.append(s, EventKind.LOGIN, {"person": p.email}, now)
+            # The right password of someone stopped is on record as refused, not as a login.
+            if (refused := _stopped(p)) is not None:
+                event = {"person": p.email, "refused": refused}
+                ledger.append(s, EventKind.LOGIN_FAILED, event, now)
+            else:
+                ledger.append(s, EventKind.LOGIN, {"person": p.email}, now)
         info = _info(p) if ok and p is not None else None
     if info is None:
         raise PolicyDenied("wrong e-mail or password, or the account is locked")
-    if p is not None:
-        _refuse_if_stopped(p)
+    if refused is not None:
+        raise PolicyDenied(refused)
     return info
