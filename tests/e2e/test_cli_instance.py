@@ -415,6 +415,16 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
     twice = run(restored, "restore", str(tmp_path / "nightly.tar"), ok=False)
     assert twice.returncode == 2 and "not empty" in twice.stderr
 
+    # Through a pipe, as into and out of an encryption tool: the summary goes to stderr.
+    orcon = [sys.executable, "-m", "orcon", "--home"]
+    piped = subprocess.run([*orcon, str(home), "backup", "-"], capture_output=True, timeout=180)
+    assert piped.returncode == 0 and len(piped.stdout) > 10_000, piped.stderr
+    assert b"Backed up 1 item" in piped.stderr and b"Backed up" not in piped.stdout
+    back = subprocess.run([*orcon, str(tmp_path / "piped"), "restore", "-"],
+                          input=piped.stdout, capture_output=True, timeout=180)  # fmt: skip
+    assert back.returncode == 0, back.stderr
+    assert "verified" in run(tmp_path / "piped", "ledger", "verify").stdout
+
     (tmp_path / "broken.tar").write_bytes((tmp_path / "nightly.tar").read_bytes()[:20000])
     broken = run(tmp_path / "third", "restore", str(tmp_path / "broken.tar"), ok=False)
     assert broken.returncode == 1 and "Traceback" not in broken.stderr

@@ -7,6 +7,7 @@ import json
 import sqlite3
 import stat
 import tarfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from orcon.errors import UsageError, VerificationError
 from orcon.service import backups, control, directory, sharing, tracing
 from orcon.service.instance import Instance
+from orcon.store.db import HEAD_REVISION
 from orcon.store.home import Home
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
@@ -33,10 +35,15 @@ def _shared(inst: Instance, photo: bytes) -> tuple[str, str, list[str]]:
     return pic.id, report.id, people
 
 
-def _rewrite(archive: Path, out: Path, change) -> None:  # type: ignore[no-untyped-def]
-    """Copy a backup, letting ``change(name, data)`` return new bytes (or None to drop)."""
+def _rewrite(archive: Path, out: Path, change, extra=None) -> None:  # type: ignore[no-untyped-def]
+    """Copy a backup, letting ``change(name, data)`` return new bytes (or None to drop),
+    with ``extra`` (name, data) added just before the manifest."""
     with tarfile.open(archive) as src, tarfile.open(out, "w") as dst:
         for member in src.getmembers():
+            if member.name == backups.MANIFEST and extra is not None:
+                info = tarfile.TarInfo(extra[0])
+                info.size = len(extra[1])
+                dst.addfile(info, io.BytesIO(extra[1]))
             data = src.extractfile(member).read()  # type: ignore[union-attr]
             data = change(member.name, data)
             if data is None:
@@ -53,7 +60,7 @@ def test_a_restored_instance_issues_the_same_copies_and_traces_them(inst, photo,
     directory.suspend(inst, people[2], "named by trace 3", by="admin@localhost")
     seen: list[tuple[int, int]] = []
     done = backups.backup(inst, tmp_path / "nightly.tar", lambda n, total: seen.append((n, total)))
-    assert (done.items, done.schema) == (2, "0006")
+    assert (done.items, done.schema) == (2, HEAD_REVISION)
     assert seen[-1][0] == seen[-1][1] == done.files
     assert stat.S_IMODE((tmp_path / "nightly.tar").stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
@@ -114,14 +121,19 @@ def test_a_damaged_or_foreign_backup_is_refused_and_leaves_nothing(inst, photo, 
         manifest["files"]["../outside"] = {"size": 3, "sha256": "0" * 64}
         return json.dumps(manifest).encode()
 
-    def add_escape(f: Path) -> None:
-        _rewrite(good, f, escape)
+    cases["escape.tar"] = (
+        lambda f: _rewrite(good, f, escape, ("../outside", b"bad")),
+        "a file outside the home: '../outside'",
+    )
+
+    def after(f: Path) -> None:  # anything after the manifest is refused, listed or not
+        _rewrite(good, f, lambda n, d: d)
         with tarfile.open(f, "a") as tar:
-            info = tarfile.TarInfo("../outside")
+            info = tarfile.TarInfo("keys/extra.key")
             info.size = 3
             tar.addfile(info, io.BytesIO(b"bad"))
 
-    cases["escape.tar"] = (add_escape, "a file outside the home: '../outside'")
+    cases["after.tar"] = (after, "'keys/extra.key' after its manifest")
     for name, (make, says) in cases.items():
         make(tmp_path / name)
         target = tmp_path / "restores" / name.removesuffix(".tar")
@@ -161,3 +173,38 @@ def test_a_postgresql_instance_is_pointed_at_its_own_tools(inst, tmp_path):
     with pytest.raises(UsageError, match="pg_dump"):
         backups.backup(inst, tmp_path / "b.tar")
     assert not (tmp_path / "b.tar").exists()
+
+
+@sqlite_only
+def test_a_backup_streamed_while_copies_are_issued_restores_to_a_consistent_instance(
+    inst, photo, tmp_path
+):
+    """Backups are taken from a running instance: each is one snapshot whose ledger
+    verifies, whatever is written meanwhile; and they stream (into a pipe to gpg)."""
+    _, report, people = _shared(inst, photo)
+    stop, issued = threading.Event(), []
+
+    def issue() -> None:
+        while not stop.is_set():
+            for email in people:
+                sharing.issue_copy(inst, report, email)
+                issued.append(email)
+
+    writer = threading.Thread(target=issue)
+    writer.start()
+    try:
+        streams = []
+        for _ in range(3):
+            stream = io.BytesIO()
+            streams.append((stream, backups.backup_to(inst, stream)))
+    finally:
+        stop.set()
+        writer.join()
+    assert issued
+    final = control.verify_ledger(inst).entries
+    for n, (stream, made) in enumerate(streams):
+        assert made.path == "-" and made.bytes == len(stream.getvalue())
+        stream.seek(0)
+        restored = backups.restore(stream, Home(tmp_path / f"restored-{n}"))
+        assert restored.ledger_entries == made.ledger_entries <= final
+        assert restored.ledger_root == made.ledger_root

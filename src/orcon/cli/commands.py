@@ -250,7 +250,8 @@ def _copies_progress(
         return None
 
     def progress(done: int, total: int) -> None:
-        print(f"\r  {done}/{total} {what}", end="", file=sys.stderr, flush=True)
+        count = f"{done}/{total}" if total else str(done)  # 0: the total is not known yet
+        print(f"\r  {count} {what}", end="", file=sys.stderr, flush=True)
 
     return progress
 
@@ -259,17 +260,25 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from orcon.service import backups
 
     progress = _copies_progress(args, "files backed up")
-    done = backups.backup(_open(args), Path(args.file), progress)
+    inst = _open(args)
+    if args.file == "-":  # to a pipe (an encryption tool): the summary goes to stderr
+        if sys.stdout.isatty():
+            raise UsageError("`orcon backup -` writes the archive to standard output: pipe it")
+        done = backups.backup_to(inst, sys.stdout.buffer, progress)
+    else:
+        done = backups.backup(inst, Path(args.file), progress)
     if progress:
         print(file=sys.stderr)
-    _out(
-        args,
-        asdict(done),
+    summary = (
         f"Backed up {done.items} item{'' if done.items == 1 else 's'} and "
         f"{done.ledger_entries} ledger entries ({done.files} files, "
-        f"{done.bytes / 2**20:.1f} MiB) to {done.path}\n"
-        "It holds the instance's keys: keep it as safe as the instance itself.",
+        f"{done.bytes / 2**20:.1f} MiB) to {'standard output' if done.path == '-' else done.path}"
+        "\nIt holds the instance's keys: keep it as safe as the instance itself."
     )
+    if done.path == "-":
+        print(json.dumps(asdict(done)) if args.json else summary, file=sys.stderr)
+    else:
+        _out(args, asdict(done), summary)
     return 0
 
 
@@ -277,7 +286,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from orcon.service import backups
 
     progress = _copies_progress(args, "files restored")
-    done = backups.restore(Path(args.file), resolve_home(args.home), progress)
+    source = sys.stdin.buffer if args.file == "-" else Path(args.file)
+    done = backups.restore(source, resolve_home(args.home), progress)
     if progress:
         print(file=sys.stderr)
     _out(
@@ -579,10 +589,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     json_flag(p)
 
     p = cmd("backup", cmd_backup, "back the whole instance up into one file (SQLite)")
-    p.add_argument("file", help="a new file, outside the instance home (a tar archive)")
+    p.add_argument(
+        "file",
+        help="a new file, outside the instance home (a tar archive); - for standard output, "
+        "to pipe it into an encryption tool",
+    )
     json_flag(p)
     p = cmd("restore", cmd_restore, "restore a backup into a new instance home (--home)")
-    p.add_argument("file", help="a file written by `orcon backup`")
+    p.add_argument("file", help="a file written by `orcon backup`; - for standard input")
     json_flag(p)
 
     org = sub.add_parser("org", help="partner organisations").add_subparsers(

@@ -16,6 +16,7 @@ them): it is as secret as the instance itself, and is written owner-only.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -24,9 +25,9 @@ import shutil
 import sqlite3
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
@@ -46,6 +47,7 @@ DATABASE = "orcon.db"
 # Never in a backup: SQLite's journal files (the snapshot replaces them) and our temporaries.
 _SKIP_SUFFIXES = ("-wal", "-shm", "-journal", ".tmp")
 _CHUNK = 1 << 20
+MANIFEST_MAX = 64 * 2**20
 
 Progress = Callable[[int, int], None]
 
@@ -158,71 +160,77 @@ def backup(inst: Instance, out: Path, progress: Progress | None = None) -> Backu
         raise UsageError(f"the folder {out.parent} does not exist")
     if out.resolve().is_relative_to(inst.home.path.resolve()):
         raise UsageError("write the backup outside the instance home, which it copies")
-    created = iso(inst.clock())
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".orcon-backup-") as tmp:
-        db = Path(tmp) / DATABASE
-        _snapshot(inst, db)
-        report, revision, items = _snapshot_facts(inst, db)
-        files = [(DATABASE, db), *_home_files(inst.home)]
-        hashes: dict[str, dict[str, Any]] = {}
         part = Path(tmp) / "backup.tar"
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh, tarfile.open(fileobj=fh, mode="w") as tar:
-            for n, (name, path) in enumerate(files, 1):
-                try:
-                    src = path.open("rb")
-                except FileNotFoundError:
-                    continue  # removed since it was listed (a share rolled back): not needed
-                with src:
-                    stat = os.fstat(src.fileno())
-                    reader = _Hashing(src)
-                    tar.addfile(_member(name, stat.st_size, stat.st_mtime), reader)
-                hashes[name] = {"size": reader.size, "sha256": reader.sha.hexdigest()}
-                if progress:
-                    progress(n, len(files))
-            manifest = {
-                "format": FORMAT,
-                "origin": inst.origin,
-                "org": inst.org_name,
-                "created": created,
-                "schema": revision,
-                "items": items,
-                "ledger": {"entries": report.entries, "root": report.root.hex()},
-                "files": hashes,
-            }
-            body = json.dumps(manifest, indent=1, sort_keys=True).encode()
-            tar.addfile(_member(MANIFEST, len(body), inst.clock().timestamp()), io.BytesIO(body))
+        with os.fdopen(fd, "wb") as fh:
+            made = _write(inst, fh, Path(tmp), progress)
             fh.flush()
             os.fsync(fh.fileno())
         size = part.stat().st_size
         os.replace(part, out)
+    return replace(made, path=str(out), bytes=size)
+
+
+def backup_to(inst: Instance, stream: IO[bytes], progress: Progress | None = None) -> BackupInfo:
+    """Write the whole instance to a stream (a pipe into an encryption tool); the database
+    snapshot waits in a private temporary folder until it is written."""
+    counted = _Hashing(stream)
+    with tempfile.TemporaryDirectory(prefix=".orcon-backup-") as tmp:
+        made = _write(inst, counted, Path(tmp), progress)
+    stream.flush()
+    return replace(made, path="-", bytes=counted.size)
+
+
+def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> BackupInfo:
+    """Snapshot the database into ``tmp``, check its ledger, and write the archive to
+    ``fh`` as a stream: the database first, then the home's files, the manifest last."""
+    created = iso(inst.clock())
+    db = tmp / DATABASE
+    _snapshot(inst, db)
+    report, revision, items = _snapshot_facts(inst, db)
+    files = [(DATABASE, db), *_home_files(inst.home)]
+    hashes: dict[str, dict[str, Any]] = {}
+    with tarfile.open(fileobj=fh, mode="w|") as tar:
+        for n, (name, path) in enumerate(files, 1):
+            try:
+                src = path.open("rb")
+            except FileNotFoundError:
+                continue  # removed since it was listed (a share rolled back): not needed
+            with src:
+                size = os.fstat(src.fileno()).st_size
+                reader = _Hashing(src)
+                tar.addfile(_member(name, size, os.fstat(src.fileno()).st_mtime), reader)
+            hashes[name] = {"size": reader.size, "sha256": reader.sha.hexdigest()}
+            if progress:
+                progress(n, len(files))
+        manifest = {
+            "format": FORMAT,
+            "origin": inst.origin,
+            "org": inst.org_name,
+            "created": created,
+            "schema": revision,
+            "items": items,
+            "ledger": {"entries": report.entries, "root": report.root.hex()},
+            "files": hashes,
+        }
+        body = json.dumps(manifest, indent=1, sort_keys=True).encode()
+        tar.addfile(_member(MANIFEST, len(body), inst.clock().timestamp()), io.BytesIO(body))
     return BackupInfo(
-        str(out),
-        len(hashes),
-        size,
-        items,
-        report.entries,
-        report.root.hex(),
-        revision,
-        created,
+        "", len(hashes), 0, items, report.entries, report.root.hex(), revision, created
     )
 
 
-def _read_manifest(tar: tarfile.TarFile) -> dict[str, Any]:
+def _parse_manifest(data: bytes) -> dict[str, Any]:
     try:
-        member = tar.getmember(MANIFEST)
-    except KeyError:
-        raise VerificationError("this is not an orcon backup (it has no manifest)") from None
-    fh = tar.extractfile(member)
-    if fh is None or member.size > 64 * 2**20:
-        raise VerificationError("the backup's manifest is damaged")
-    try:
-        manifest = json.loads(fh.read())
+        manifest = json.loads(data)
     except ValueError:
         raise VerificationError("the backup's manifest is damaged") from None
     found = manifest.get("format") if isinstance(manifest, dict) else None
     if found != FORMAT:
         raise VerificationError(f"unknown backup format {found!r} (this orcon reads {FORMAT})")
+    if not isinstance(manifest.get("files"), dict) or DATABASE not in manifest["files"]:
+        raise VerificationError("the backup's manifest lists no database")
     return dict(manifest)
 
 
@@ -233,31 +241,33 @@ def _safe_name(name: str) -> PurePosixPath:
     return path
 
 
-def _extract(
-    tar: tarfile.TarFile, manifest: dict[str, Any], into: Path, progress: Progress | None
-) -> int:
-    files: dict[str, Any] = manifest.get("files") or {}
-    if DATABASE not in files:
-        raise VerificationError("the backup holds no database")
-    seen: set[str] = set()
-    members = [m for m in tar.getmembers() if m.name != MANIFEST]
-    for n, member in enumerate(members, 1):
+def _unpack(tar: tarfile.TarFile, into: Path, progress: Progress | None) -> dict[str, Any]:
+    """Read the archive once, in order (it may be a pipe): write each file into ``into``
+    while hashing it, then hold every file to the manifest, which comes last."""
+    got: dict[str, tuple[int, str]] = {}
+    manifest: dict[str, Any] | None = None
+    for member in tar:
+        if manifest is not None:
+            raise VerificationError(f"the backup holds {member.name!r} after its manifest")
         if not member.isfile():
             raise VerificationError(
                 f"the backup holds something that is not a file: {member.name!r}"
             )
+        src = tar.extractfile(member)
+        assert src is not None
+        if member.name == MANIFEST:
+            if member.size > MANIFEST_MAX:
+                raise VerificationError("the backup's manifest is damaged")
+            manifest = _parse_manifest(src.read())
+            continue
         rel = _safe_name(member.name)
-        expected = files.get(member.name)
-        if expected is None or member.name in seen:
-            raise VerificationError(f"{member.name} is in the backup but not in its manifest")
-        seen.add(member.name)
+        if member.name in got:
+            raise VerificationError(f"the backup holds {member.name} twice")
         target = into
         for part in rel.parts[:-1]:  # each folder owner-only, as the home's own are
             target = target / part
             target.mkdir(exist_ok=True, mode=0o700)
         target = target / rel.parts[-1]
-        src = tar.extractfile(member)
-        assert src is not None
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out:
             writer = _Hashing(out)
@@ -265,42 +275,46 @@ def _extract(
                 writer.write(chunk)
             out.flush()
             os.fsync(out.fileno())
-        if writer.size != expected.get("size") or writer.sha.hexdigest() != expected.get("sha256"):
-            raise VerificationError(f"{member.name} in the backup is damaged (its SHA-256 differs)")
+        got[member.name] = (writer.size, writer.sha.hexdigest())
         if progress:
-            progress(n, len(members))
-    missing = sorted(set(files) - seen)
+            progress(len(got), 0)  # the manifest, with the count, comes last
+    if manifest is None:
+        raise VerificationError("this is not an orcon backup (it has no manifest)")
+    listed: dict[str, Any] = manifest["files"]
+    for name, (size, sha) in got.items():
+        expected = listed.get(name)
+        if not isinstance(expected, dict):
+            raise VerificationError(f"{name} is in the backup but not in its manifest")
+        if size != expected.get("size") or sha != expected.get("sha256"):
+            raise VerificationError(f"{name} in the backup is damaged (its SHA-256 differs)")
+    missing = sorted(set(listed) - set(got))
     if missing:
         raise VerificationError(f"the backup is incomplete: {missing[0]} is missing")
-    return len(seen)
+    return manifest
 
 
-@contextmanager
-def _open_archive(archive: Path) -> Iterator[tarfile.TarFile]:
-    if not archive.is_file():
-        raise UsageError(f"no such file: {archive}")
-    try:
-        with tarfile.open(archive, mode="r:") as tar:
-            yield tar
-    except (tarfile.TarError, EOFError) as err:
-        raise VerificationError(f"{archive} is not a readable orcon backup: {err}") from None
-
-
-def restore(archive: Path, home: Home, progress: Progress | None = None) -> RestoreInfo:
-    """Restore a backup into a home that does not exist yet; it appears only once every
-    file, the whole ledger and every original have been checked."""
+def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = None) -> RestoreInfo:
+    """Restore a backup (a file, or a stream such as a decryption tool's output) into a
+    home that does not exist yet or is empty; the home appears only once every file, the
+    whole ledger and every original have been checked, and on any failure nothing is left."""
     if os.environ.get(ENV_DATABASE):
         raise UsageError(
             f"a backup restores into a SQLite home: unset {ENV_DATABASE} for `orcon restore`"
         )
     if home.path.exists() and (not home.path.is_dir() or any(home.path.iterdir())):
         raise UsageError(f"{home.path} already exists and is not empty: restore into a new folder")
+    if isinstance(source, Path) and not source.is_file():
+        raise UsageError(f"no such file: {source}")
     home.path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=home.path.parent, prefix=f".{home.path.name}.restore-"))
     try:
-        with _open_archive(archive) as tar:
-            manifest = _read_manifest(tar)
-            files = _extract(tar, manifest, staging, progress)
+        with contextlib.ExitStack() as stack:
+            stream = stack.enter_context(source.open("rb")) if isinstance(source, Path) else source
+            try:
+                tar = stack.enter_context(tarfile.open(fileobj=stream, mode="r|"))
+                manifest = _unpack(tar, staging, progress)
+            except (tarfile.TarError, EOFError, zlib.error) as err:
+                raise VerificationError(f"this is not a readable orcon backup: {err}") from None
         info = _check_restored(Home(staging), manifest)
         if home.path.exists():
             home.path.rmdir()  # empty, checked above
@@ -309,7 +323,13 @@ def restore(archive: Path, home: Home, progress: Progress | None = None) -> Rest
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RestoreInfo(
-        str(home.path), files, info[0], info[1], info[2], info[3], str(manifest.get("created"))
+        str(home.path),
+        len(manifest["files"]),
+        info[0],
+        info[1],
+        info[2],
+        info[3],
+        str(manifest.get("created")),
     )
 
 
