@@ -125,6 +125,7 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     said = run(home, "person", "suspend", "m.lind@harbour.example", "--reason", "front page").stdout
     assert "Suspended m.lind@harbour.example (Harbour City PD)" in said
     assert "m.lind@harbour.example\t" in run(home, "person", "list").stdout
+    assert "Harbour City PD - 2 people, 1 suspended" in run(home, "org", "list").stdout
     listed = {p["email"]: p for p in json.loads(run(home, "person", "list", "--json").stdout)}
     assert listed["m.lind@harbour.example"]["suspended"] is True
     assert listed["d.okafor@harbour.example"]["suspended"] is False

@@ -209,6 +209,14 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         expect(partner.get_by_role("heading", name="Your account is suspended")).to_be_visible()
         expect(partner.get_by_role("main")).to_contain_text("front-page photo")
         _accessible(partner)
+        admin.goto(url + "/")
+        expect(admin.get_by_role("region", name="Partners")).to_contain_text(
+            "Harbour City PD — active, 1 person, 1 suspended"
+        )
+        expect(admin.get_by_role("region", name="Leak alerts and recent events")).to_contain_text(
+            "person.suspended"
+        )
+        admin.goto(url + "/partners")
         _trace_names(admin, url, copy, "d.okafor@harbour.example")  # already suspended: said so
         expect(admin.get_by_role("region", name="Verdict")).to_contain_text("Suspended.")
         expect(admin.locator("summary")).to_have_count(0)

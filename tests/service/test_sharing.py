@@ -147,6 +147,8 @@ def test_suspending_one_person_stops_them_alone_and_keeps_their_copy_traceable(i
     assert sharing.entitled(inst, item.id) == [metro[0], metro[2]]
     assert sharing.issue_copy(inst, item.id, metro[2]).person == metro[2]
     account = {a.email: a for a in directory.accounts(inst)}[leaker]
+    orgs = {o["name"]: o for o in directory.list_orgs(inst)}
+    assert (orgs["Metro Police"]["suspended"], orgs["Bureau"]["suspended"]) == (1, 0)
     # The People table's search: any part of an address, name or organisation, any case.
     assert [a.email for a in directory.accounts(inst, " METRO police ")] == metro
     assert [a.email for a in directory.accounts(inst, "officer 1")] == [leaker]

@@ -60,6 +60,7 @@ def cmd_org_list(args: argparse.Namespace) -> int:
         f"{o['name']}{' (originator)' if o['originator'] else ''}"
         f"{' HALTED: ' + str(o['halt_reason']) if o['halted'] else ''} - {o['people']} "
         f"{'person' if o['people'] == 1 else 'people'}"
+        f"{', ' + str(o['suspended']) + ' suspended' if o['suspended'] else ''}"
         for o in orgs
     ]
     _out(args, orgs, "\n".join(lines) or "no organisations")

@@ -91,6 +91,7 @@ def list_orgs(inst: Instance) -> list[dict[str, object]]:
                 "halted": o.halted_at is not None,
                 "halt_reason": o.halt_reason,
                 "people": len(o.people),
+                "suspended": sum(1 for p in o.people if p.suspended_at is not None),
             }
             for o in s.scalars(select(Org).order_by(Org.name))
         ]
