@@ -145,6 +145,10 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
                ok=False)  # fmt: skip
     assert gone.returncode == 1 and "withdrawn this item: wrong photo" in gone.stderr
     assert "WITHDRAWN" in run(home, "item", "list").stdout
+    assert item in run(home, "item", "list", "--search", "SCENE", "--limit", "5").stdout
+    assert "no item's title or id holds 'kestrel'" in (
+        run(home, "item", "list", "--search", "kestrel").stdout
+    )
     assert "WITHDRAWN" in run(home, "item", "show", item).stdout
     shown = json.loads(run(home, "item", "show", item, "--json").stdout)
     assert shown["withdraw_reason"] == "wrong photo" and shown["withdrawn_at"]

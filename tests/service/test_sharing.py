@@ -238,6 +238,26 @@ def test_a_withdrawn_item_reaches_nobody_and_its_copies_stay_traceable(inst, pho
     assert [(e["item"], e["by"]) for e in _events(inst, "item.reinstated")] == [(item.id, "cli")]
 
 
+def test_the_register_is_searched_by_title_or_id_with_wildcards_taken_literally(inst, photo, clock):
+    _people(inst, "Metro Police", 1, "metro.example")
+    titles = ["Kestrel 50% interim", "Kestrel_2 scene", "Harbour Road", "Kestrel X2 scene"]
+    ids = {}
+    for t in titles:  # shared a minute apart: the register lists the newest first
+        ids[t] = sharing.share(inst, photo, title=t, tlp="green").id
+        clock.advance(minutes=1)
+
+    def found(query: str, limit: int | None = None) -> list[str]:
+        return [i.title for i, _ in sharing.list_items(inst, limit, query)]
+
+    assert found("KESTREL") == ["Kestrel X2 scene", "Kestrel_2 scene", "Kestrel 50% interim"]
+    assert found("50%") == ["Kestrel 50% interim"]
+    assert found("l_2") == ["Kestrel_2 scene"]  # not "l" then any one character
+    assert found(ids["Harbour Road"][-8:].upper()) == ["Harbour Road"]
+    assert found("kestrel", limit=1) == ["Kestrel X2 scene"]
+    assert found("nothing like it") == []
+    assert [sharing.count_items(inst, q) for q in ("", "kestrel", "%", "zzz")] == [4, 3, 1, 0]
+
+
 def test_expired_item_goes_to_nobody(inst, photo, clock):
     metro = _people(inst, "Metro Police", 1, "metro.example")
     item = sharing.share(

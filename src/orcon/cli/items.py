@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from orcon.cli.args import json_flag
+from orcon.cli.args import json_flag, positive
 from orcon.service import knowing, sharing
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
@@ -30,12 +30,16 @@ def _copies(n: int) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = sharing.list_items(_inst(args))
+    rows = sharing.list_items(_inst(args), args.limit, args.search or "")
     if args.json:
         print(json.dumps([{**info.to_json(), "holders": n} for info, n in rows]))
         return 0
     if not rows:
-        print("nothing has been shared yet (orcon share FILE --title … --tlp …)")
+        print(
+            f"no item's title or id holds {args.search!r}"
+            if args.search
+            else "nothing has been shared yet (orcon share FILE --title … --tlp …)"
+        )
         return 0
     for info, n in rows:
         print(
@@ -112,6 +116,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     isub = item.add_subparsers(dest="action", required=True)
     p = isub.add_parser("list", help="every shared item, newest first, with its holders' count")
+    p.add_argument("--search", metavar="TEXT", help="only items whose title or id holds TEXT")
+    p.add_argument("--limit", type=positive, metavar="N", help="only the newest N")
     json_flag(p)
     p.set_defaults(run=cmd_list)
     p = isub.add_parser("show", help="one item: its markings, fingerprint and who holds a copy")

@@ -340,13 +340,36 @@ def get_item(inst: Instance, item_id: str) -> ItemInfo:
         return _item_info(s, _find_item(s, item_id))
 
 
-def list_items(inst: Instance, limit: int | None = None) -> list[tuple[ItemInfo, int]]:
-    """Every shared item (or the newest ``limit``), newest first, with how many people
-    hold a copy of it: the originator's register, expired items and items of halted
-    partners included (the inbox, ``list_items_for``, shows only what a person may
-    receive now)."""
+def _matching(query: str) -> Any:
+    """Items whose title or id holds ``query`` (any case; % and _ are plain characters)."""
+    needle = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{needle}%"
+    return func.lower(Item.title).like(pattern, escape="\\") | func.lower(Item.id).like(
+        pattern, escape="\\"
+    )
+
+
+def count_items(inst: Instance, query: str = "") -> int:
+    """How many items the register holds (or how many a search finds)."""
     with inst.reading() as s:
-        items = s.scalars(select(Item).order_by(Item.created_at.desc(), Item.id).limit(limit)).all()
+        q = select(func.count()).select_from(Item)
+        if query.strip():
+            q = q.where(_matching(query))
+        return int(s.scalar(q) or 0)
+
+
+def list_items(
+    inst: Instance, limit: int | None = None, query: str = ""
+) -> list[tuple[ItemInfo, int]]:
+    """Every shared item (or the newest ``limit``; or those whose title or id holds
+    ``query``), newest first, with how many people hold a copy of it: the originator's
+    register, expired and withdrawn items and items of halted partners included (the
+    inbox, ``list_items_for``, shows only what a person may receive now)."""
+    with inst.reading() as s:
+        q = select(Item).order_by(Item.created_at.desc(), Item.id)
+        if query.strip():
+            q = q.where(_matching(query))
+        items = s.scalars(q.limit(limit)).all()
         # All items: no id list (it could outgrow the database's bound parameters).
         ids = None if limit is None else [i.id for i in items]
         auds = _audiences(s, ids)

@@ -41,6 +41,7 @@ from orcon.store.ledger import iso
 HERE = Path(__file__).parent
 STAFF = ("admin", "analyst")
 PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds the rest
+ITEMS_SHOWN = 100  # rows of the Shared items page, newest first; a search finds the rest
 
 
 def _moment(text: str) -> datetime | None:
@@ -297,10 +298,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         )
 
     @app.get("/items", response_class=HTMLResponse)
-    def register(request: Request) -> Response:
+    def register(request: Request, q: str = "") -> Response:
+        """The register: the newest ITEMS_SHOWN items, or those a search finds."""
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
+        query = q[:200]
         items = [
             {
                 "id": i.id,
@@ -313,9 +316,16 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 "withdrawn": i.withdrawn_at is not None,
                 "created": iso(i.created_at)[:16].replace("T", " "),
             }
-            for i, holders in sharing.list_items(inst)
+            for i, holders in sharing.list_items(inst, ITEMS_SHOWN, query)
         ]
-        return page(request, "items.html", page="items", items=items)
+        return page(
+            request,
+            "items.html",
+            page="items",
+            items=items,
+            q=query,
+            matching=sharing.count_items(inst, query),
+        )
 
     @app.get("/inbox", response_class=HTMLResponse)
     def inbox(request: Request) -> Response:
