@@ -74,7 +74,13 @@ def main() -> None:
     for i, payload in enumerate(photos(args.photos)):
         sharing.share(inst, payload, title=f"photo {i}", tlp="amber", to=["Partner"])
     report = sharing.share(
-        inst, REPORT.read_bytes(), title="report", tlp="amber", to=["Partner"], filename="r.md"
+        inst,
+        REPORT.read_bytes(),
+        title="report",
+        tlp="amber",
+        to=["Partner"],
+        filename="r.md",
+        max_recipients=args.recipients,
     )
     for email in people:
         sharing.issue_copy(inst, report.id, email)
