@@ -108,6 +108,11 @@ def test_partner_story_over_http(server, photo):
     twice = admin.post(okafor, json={"reason": "again"})
     assert twice.status_code == 400 and "already suspended" in twice.json()["error"]
     assert admin.post(okafor, json={"reason": " "}).status_code == 400
+    exposure = admin.get("/api/people/d.okafor@harbour.example").json()
+    assert exposure["suspend_reason"].startswith("named by trace")
+    assert [h["item"] for h in exposure["held"]] == [item["id"]]
+    assert partner.get("/api/people/d.okafor@harbour.example").status_code == 403
+    assert admin.get("/api/people/nobody@harbour.example").status_code == 404
     assert admin.delete(okafor).json()["suspended"] is False
     assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
     # An item withdrawn is gone from the partner's list and refused, then back.

@@ -138,6 +138,14 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     again = run(home, "person", "suspend", "m.lind@harbour.example", "--reason", "x", ok=False)
     assert again.returncode == 2 and "already suspended" in again.stderr
     run(home, "person", "reinstate", "m.lind@harbour.example")
+    # What the named officer held, for the inquiry: the photo, with its ledger entry.
+    shown = run(home, "person", "show", "m.lind@harbour.example").stdout
+    assert "m.lind@harbour.example (M Lind), Harbour City PD, recipient" in shown
+    assert f"issued copies of 1 item:\n    {item}  'Scene'" in shown
+    assert "person.suspended" in shown and "person.reinstated" in shown
+    person = json.loads(run(home, "person", "show", "m.lind@harbour.example", "--json").stdout)
+    assert [(h["item"], h["copies"]) for h in person["held"]] == [(item, 1)]
+    assert person["suspended_at"] is None and person["events"][0]["kind"] == "person.reinstated"
     # An item shared by mistake is withdrawn: nobody receives it, the register says so.
     said = run(home, "item", "withdraw", item, "--reason", "wrong photo").stdout
     assert f"Withdrew {item}" in said and "stay on record and traceable" in said

@@ -190,6 +190,15 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
 
         _trace_names(admin, url, copy, "d.okafor@harbour.example")
         _shot(admin, "trace")
+        # The investigator opens the named person: what else did they hold?
+        admin.get_by_role("link", name="d.okafor@harbour.example").click()
+        expect(admin.get_by_role("heading", level=1)).to_have_text("d.okafor@harbour.example")
+        held = admin.get_by_role("table", name="Items they were issued")
+        expect(held.locator("tbody tr")).to_have_count(1)
+        expect(held).to_contain_text("Vehicle at the scene")
+        expect(admin.get_by_role("main")).to_contain_text("trace.run")
+        _accessible(admin)
+        _trace_names(admin, url, copy, "d.okafor@harbour.example")
         # The named person alone is suspended from the verdict; the partner is not halted.
         admin.locator("summary", has_text="Suspend d.okafor@harbour.example").click()
         reason = admin.get_by_label("Reason", exact=True)

@@ -182,6 +182,15 @@ def test_suspending_one_person_stops_them_alone_and_keeps_their_copy_traceable(i
     assert directory.authenticate_token(inst, token).email == leaker
     assert directory.login(inst, leaker, "her password is long").email == leaker
     assert sharing.issue_copy(inst, item.id, leaker).data.decode() == copies[leaker]
+    # What she held, for the investigator: the report, twice (one refused in between).
+    sharing.issue_copy(inst, item.id, leaker, by="admin@localhost")
+    [held] = knowing.held_by(inst, leaker)
+    assert (held.item, held.title, held.copies, held.by_others) == (item.id, "Kestrel", 3, 1)
+    assert held.markings == item.markings and not held.withdrawn
+    assert knowing.held_by(inst, "deputy@localhost") == []
+    assert directory.account(inst, leaker).suspended_at is None
+    with pytest.raises(UsageError, match="unknown person"):
+        knowing.held_by(inst, "nobody@metro.example")
     events = [(e["person"], e["by"]) for e in _events(inst, "person.suspended")]
     assert events == [(leaker, "admin@localhost"), ("admin@localhost", "deputy@localhost")]
     assert _events(inst, "person.suspended")[0]["reason"] == "named by trace 12"

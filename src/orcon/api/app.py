@@ -192,6 +192,13 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def reinstate_item(item_id: str, who: Admin) -> dict[str, Any]:
         return sharing.reinstate(inst, item_id, by=who.email).to_json()
 
+    @app.get("/api/people/{email}")
+    def person_info(email: str, _: Staff) -> dict[str, Any]:
+        """A person's account and every item they were issued (their exposure)."""
+        acct = directory.account(inst, email)
+        held = [h.to_json() for h in knowing.held_by(inst, acct.email)]
+        return {**asdict(acct), "held": held}
+
     @app.post("/api/people/{email}/suspend")
     def suspend(email: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
         return asdict(directory.suspend(inst, email, body.reason, by=who.email))

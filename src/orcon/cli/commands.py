@@ -101,6 +101,51 @@ def cmd_person_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_person_show(args: argparse.Namespace) -> int:
+    inst = _open(args)
+    acct = directory.account(inst, args.email)
+    held = knowing.held_by(inst, acct.email)
+    events = control.recent_events(inst, acct.email, limit=args.events)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    **asdict(acct),
+                    "held": [h.to_json() for h in held],
+                    "events": events,
+                },
+                default=str,
+            )
+        )
+        return 0
+    state = (
+        f"SUSPENDED since {iso(acct.suspended_at)[:16]}Z: {acct.suspend_reason}"
+        if acct.suspended_at
+        else "active"
+    )
+    sign_in = (
+        f"locked until {iso(acct.locked_until)[:16]}Z"
+        if acct.locked_until
+        else ("password set" if acct.has_password else "no password")
+    )
+    print(
+        f"{acct.email}{f' ({acct.name})' if acct.name else ''}, {acct.org}, {acct.role}\n"
+        f"  {state}; web sign-in: {sign_in}; {acct.live_tokens} live API token"
+        f"{'' if acct.live_tokens == 1 else 's'}"
+    )
+    print(f"  issued copies of {len(held)} item{'' if len(held) == 1 else 's'}:")
+    for h in held:
+        print(
+            f"    {h.item}  {h.title!r}  {h.markings}  first {iso(h.first_issued)[:16]}Z, "
+            f"{h.copies} cop{'y' if h.copies == 1 else 'ies'}"
+            f"{' (withdrawn)' if h.withdrawn else ''}"
+        )
+    print(f"  latest {len(events)} ledger events naming them:")
+    for e in events:
+        print(f"    {e['seq']:>6}  {e['time']}  {e['kind']}  {e['summary']}")
+    return 0
+
+
 def cmd_person_token(args: argparse.Namespace) -> int:
     token = directory.create_token(_open(args), args.email)
     _out(args, {"email": args.email, "token": token}, token)
@@ -628,6 +673,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     json_flag(p)
     p = cmd("list", cmd_person_list, "list people", person)
     p.add_argument("--org")
+    json_flag(p)
+    p = cmd(
+        "show",
+        cmd_person_show,
+        "one person: their account, every item they were issued, their latest events",
+        person,
+    )
+    p.add_argument("email")
+    p.add_argument("--events", type=positive, default=20, metavar="N", help="ledger events shown")
     json_flag(p)
     p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
     p.add_argument("email")

@@ -194,7 +194,7 @@ def recent_events(inst: Instance, query: str = "", limit: int = 50) -> list[dict
     with inst.reading() as s:
         q = select(LedgerEntry.seq, LedgerEntry.kind, LedgerEntry.body, LedgerEntry.created_at)
         if query.strip():
-            q = q.where(LedgerEntry.body.contains(query.strip()))
+            q = q.where(LedgerEntry.body.contains(query.strip(), autoescape=True))
         rows = s.execute(q.order_by(LedgerEntry.seq.desc()).limit(limit)).all()
     out = []
     for seq, kind, body, at in rows:

@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -250,33 +251,39 @@ class Account:
     suspend_reason: str | None = None
 
 
+def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Account]:
+    tokens = select(ApiToken.person_id, func.count()).where(ApiToken.revoked_at.is_(None))
+    if len(people) == 1:  # one person's page; for everyone, no list of ids to bind
+        tokens = tokens.where(ApiToken.person_id == people[0].id)
+    live = dict(s.execute(tokens.group_by(ApiToken.person_id)).all())
+    return [
+        Account(
+            p.email,
+            p.name,
+            p.org.name,
+            p.role,
+            p.password_hash is not None,
+            p.locked_until if p.locked_until is not None and p.locked_until > now else None,
+            int(live.get(p.id, 0)),
+            p.suspended_at,
+            p.suspend_reason,
+        )
+        for p in people
+    ]
+
+
+def account(inst: Instance, email: str) -> Account:
+    """One person's account, as the People table shows it."""
+    with inst.reading() as s:
+        return _accounts(s, [find_person(s, email)], inst.clock())[0]
+
+
 def accounts(inst: Instance, query: str = "") -> list[Account]:
     """Everyone (or those whose address, name or organisation contains ``query``, in any
     case), staff first then by organisation and address, with their sign-in state."""
     with inst.reading() as s:
-        now = inst.clock()
-        live = dict(
-            s.execute(
-                select(ApiToken.person_id, func.count())
-                .where(ApiToken.revoked_at.is_(None))
-                .group_by(ApiToken.person_id)
-            ).all()
-        )
         people = s.scalars(select(Person)).all()
-        out = [
-            Account(
-                p.email,
-                p.name,
-                p.org.name,
-                p.role,
-                p.password_hash is not None,
-                p.locked_until if p.locked_until is not None and p.locked_until > now else None,
-                int(live.get(p.id, 0)),
-                p.suspended_at,
-                p.suspend_reason,
-            )
-            for p in people
-        ]
+        out = _accounts(s, people, inst.clock())
     needle = query.strip().casefold()
     if needle:
         out = [a for a in out if needle in f"{a.email}\0{a.name}\0{a.org}".casefold()]

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from orcon.errors import UsageError
+from orcon.service.directory import find_person
 from orcon.service.instance import Instance
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item, LedgerEntry
@@ -85,3 +86,80 @@ def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
             )
         )
     return sorted(seen.values(), key=lambda h: h.first_issued)
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """An item a person was issued, as an investigator asks after a trace names them:
+    what else did they have?"""
+
+    item: str
+    title: str
+    kind: str
+    markings: str
+    first_issued: datetime
+    copies: int
+    by_others: int
+    ledger_seq: int
+    withdrawn: bool
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "item": self.item,
+            "title": self.title,
+            "kind": self.kind,
+            "markings": self.markings,
+            "first_issued": iso(self.first_issued),
+            "copies": self.copies,
+            "issued_by_others": self.by_others,
+            "ledger_seq": self.ledger_seq,
+            "withdrawn": self.withdrawn,
+        }
+
+
+def held_by(inst: Instance, email: str) -> list[Held]:
+    """Every item a person was issued a copy of, first issue first, from the ledger's
+    copy.issued events (as who_knew reads them): their exposure, item by item."""
+    from orcon.service import sharing  # local import: sharing is heavier and imports more
+
+    with inst.reading() as s:
+        person = find_person(s, email)
+        # Events that mention the address (as canonical JSON writes it), then the exact test.
+        mention = json.dumps(person.email, ensure_ascii=False)[1:-1]
+        rows = s.execute(
+            select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
+            .where(
+                LedgerEntry.kind == EventKind.COPY_ISSUED.value,
+                LedgerEntry.body.contains(mention, autoescape=True),
+            )
+            .order_by(LedgerEntry.seq)
+        ).all()
+    first: dict[str, tuple[int, datetime]] = {}
+    copies: dict[str, list[int]] = {}
+    for seq, body, at in rows:
+        event = json.loads(body)
+        if event.get("person") != person.email:
+            continue
+        item = str(event["item"])
+        first.setdefault(item, (seq, at))
+        tally = copies.setdefault(item, [0, 0])
+        tally[0] += 1
+        tally[1] += 1 if event.get("by") else 0
+    out = []
+    for item, (seq, at) in first.items():
+        info = sharing.get_item(inst, item)
+        n, others = copies[item]
+        out.append(
+            Held(
+                item,
+                info.title,
+                info.kind,
+                info.markings,
+                at,
+                n,
+                others,
+                seq,
+                info.withdrawn_at is not None,
+            )
+        )
+    return out

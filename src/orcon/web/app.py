@@ -636,6 +636,26 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return render(request, 400, error=msg)  # type: ignore[no-any-return]
         return render(request, notice=done)  # type: ignore[no-any-return]
 
+    @app.get("/people/{email:path}", response_class=HTMLResponse)  # an address may hold "/"
+    def person_page(request: Request, email: str) -> Response:
+        """One person, for the investigator a trace has sent here: their account and every
+        item they were issued."""
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            acct = directory.account(inst, email)
+        except OrconError as err:
+            return partners_page(request, 404, error=_message(err))
+        return page(
+            request,
+            "person.html",
+            page="partners",
+            account=acct,
+            held=knowing.held_by(inst, acct.email),
+            events=control.recent_events(inst, acct.email, limit=20),
+        )
+
     @app.post("/partners", response_class=HTMLResponse)
     def add_org(
         request: Request, name: str = Form(""), csrf_: str = Form("", alias="csrf")
