@@ -415,6 +415,9 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
 
     said = run(home, "backup", str(tmp_path / "nightly.tar")).stdout
     assert "Backed up 1 item and" in said and "keep it as safe as the instance" in said
+    drill = run(tmp_path / "not-made", "restore", "--check", str(tmp_path / "nightly.tar"))
+    assert "restores: " in drill.stdout and "Nothing was kept." in drill.stdout
+    assert not (tmp_path / "not-made").exists()
     taken = run(home, "backup", str(tmp_path / "nightly.tar"), ok=False)
     assert taken.returncode == 2 and "already exists" in taken.stderr
     assert "Traceback" not in taken.stderr

@@ -7,6 +7,7 @@ import json
 import sqlite3
 import stat
 import tarfile
+import tempfile
 import threading
 from pathlib import Path
 
@@ -134,6 +135,10 @@ def test_a_damaged_or_foreign_backup_is_refused_and_leaves_nothing(inst, photo, 
             tar.addfile(info, io.BytesIO(b"bad"))
 
     cases["after.tar"] = (after, "'keys/extra.key' after its manifest")
+    drill = backups.check(good)  # the good one passes the drill, and nothing is kept
+    assert drill.home == "" and drill.items == 2
+    leftovers = [p for p in Path(tempfile.gettempdir()).glob("orcon-backup-check-*")]
+    assert leftovers == []
     for name, (make, says) in cases.items():
         make(tmp_path / name)
         target = tmp_path / "restores" / name.removesuffix(".tar")
@@ -141,6 +146,9 @@ def test_a_damaged_or_foreign_backup_is_refused_and_leaves_nothing(inst, photo, 
             backups.restore(tmp_path / name, Home(target))
         assert not target.exists()
         assert list((tmp_path / "restores").iterdir()) == []  # no staging folder left behind
+        with pytest.raises(VerificationError):
+            backups.check(tmp_path / name)
+    assert list(Path(tempfile.gettempdir()).glob("orcon-backup-check-*")) == []
     assert not (tmp_path / "outside").exists()
 
 

@@ -333,6 +333,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     progress = _copies_progress(args, "files restored")
     source = sys.stdin.buffer if args.file == "-" else Path(args.file)
+    if args.check:
+        done = backups.check(source, progress)
+        if progress:
+            print(file=sys.stderr)
+        _out(
+            args,
+            asdict(done),
+            f"The backup of {done.backed_up} restores: {done.files} files as recorded, "
+            f"{done.items} item{'' if done.items == 1 else 's'} whose originals decrypt, "
+            f"ledger verified ({done.ledger_entries} entries, root {done.ledger_root[:16]}...). "
+            "Nothing was kept.",
+        )
+        return 0
     done = backups.restore(source, resolve_home(args.home), progress)
     if progress:
         print(file=sys.stderr)
@@ -643,6 +656,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     json_flag(p)
     p = cmd("restore", cmd_restore, "restore a backup into a new instance home (--home)")
     p.add_argument("file", help="a file written by `orcon backup`; - for standard input")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="a drill: restore into a temporary folder with every check, keep nothing",
+    )
     json_flag(p)
 
     org = sub.add_parser("org", help="partner organisations").add_subparsers(

@@ -333,6 +333,14 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
     )
 
 
+def check(source: Path | IO[bytes], progress: Progress | None = None) -> RestoreInfo:
+    """A backup drill: restore into a private temporary folder with every check that
+    :func:`restore` makes, then remove it. A backup never restored is not yet a backup."""
+    with tempfile.TemporaryDirectory(prefix="orcon-backup-check-") as tmp:
+        done = restore(source, Home(Path(tmp) / "home"), progress)
+    return replace(done, home="")
+
+
 def _check_restored(home: Home, manifest: dict[str, Any]) -> tuple[int, int, str, str]:
     """Open the staged home as an instance: the ledger must verify and match the manifest,
     and every item's original must decrypt."""
