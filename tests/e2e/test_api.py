@@ -84,7 +84,11 @@ def test_partner_story_over_http(server, photo):
     assert "d.okafor@harbour.example,," in archive.read("copies.csv").decode()
     assert partner.get(f"/api/items/{item['id']}/copies.zip").status_code == 403
     # A token left in a script that leaked is ended; the partner's next call is refused.
-    spare = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    spare = admin.post("/api/people/d.okafor@harbour.example/token", json={"days": 7})
+    assert spare.json()["days"] == 7
+    spare = spare.json()["token"]
+    too_long = admin.post("/api/people/d.okafor@harbour.example/token", json={"days": 99999})
+    assert too_long.status_code == 400 and "lifetime" in too_long.json()["error"]
     assert partner.delete("/api/people/d.okafor@harbour.example/tokens").status_code == 403
     ended = admin.delete("/api/people/d.okafor@harbour.example/tokens")
     assert ended.json() == {"email": "d.okafor@harbour.example", "revoked": 2}

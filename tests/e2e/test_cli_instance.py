@@ -393,8 +393,14 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     assert [(b["person"], b["by"]) for b in bodies] == [("k.ames@northshire.example", "cli")]
     # An API token that leaked with a script is ended, with every other one of hers.
     run(home, "person", "token", "k.ames@northshire.example")
+    brief = json.loads(
+        run(home, "person", "token", "k.ames@northshire.example", "--days", "30", "--json").stdout
+    )
+    assert brief["days"] == 30 and brief["token"].startswith("orc_")
+    bad = run(home, "person", "token", "k.ames@northshire.example", "--days", "0", ok=False)
+    assert bad.returncode == 2 and "at least 1" in bad.stderr
     ended = run(home, "person", "revoke-tokens", "k.ames@northshire.example").stdout
-    assert "Revoked 1 API token of k.ames@northshire.example" in ended
+    assert "Revoked 2 API tokens of k.ames@northshire.example" in ended
     again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
 

@@ -483,6 +483,27 @@ def test_revoking_ends_every_api_token_of_a_person(inst):
         directory.revoke_tokens(inst, "nobody@metro.example", by="cli")
 
 
+def test_a_token_given_a_lifetime_stops_by_itself(inst, clock):
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "ann@metro.example", "Metro Police")
+    for days in (0, directory.TOKEN_DAYS_MAX + 1):
+        with pytest.raises(UsageError, match="lifetime is 1 to 3650 days"):
+            directory.create_token(inst, "ann@metro.example", days)
+    brief = directory.create_token(inst, "ann@metro.example", 30)
+    lasting = directory.create_token(inst, "ann@metro.example")
+    assert directory.account(inst, "ann@metro.example").live_tokens == 2
+    clock.advance(days=29, hours=23)
+    assert directory.authenticate_token(inst, brief).email == "ann@metro.example"
+    clock.advance(hours=1)
+    with pytest.raises(PolicyDenied, match="expired on 2026-12-24T12:00Z"):
+        directory.authenticate_token(inst, brief)
+    assert directory.authenticate_token(inst, lasting).email == "ann@metro.example"
+    assert directory.account(inst, "ann@metro.example").live_tokens == 1  # the People table
+    assert directory.revoke_tokens(inst, "ann@metro.example", by="cli") == 1
+    created = [e for e in _events(inst, "token.created") if e["person"] == "ann@metro.example"]
+    assert [e.get("expires_at") for e in created] == ["2026-12-24T12:00:00.000000Z", None]
+
+
 def test_trace_names_the_leaker_and_nobody_for_the_original(
     inst, large_photo, other_photo, unrelated_photo
 ):

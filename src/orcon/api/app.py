@@ -66,6 +66,10 @@ class ReasonIn(BaseModel):
     reason: str
 
 
+class TokenIn(BaseModel):
+    days: int | None = None  # the token stops by itself after this many days
+
+
 class CosignatureIn(BaseModel):
     size: int
     line: str
@@ -173,8 +177,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         )
 
     @app.post("/api/people/{email}/token", status_code=201)
-    def person_token(email: str, _: Admin) -> dict[str, str]:
-        return {"email": email, "token": directory.create_token(inst, email)}
+    def person_token(email: str, _: Admin, body: TokenIn | None = None) -> dict[str, Any]:
+        days = body.days if body else None
+        return {"email": email, "token": directory.create_token(inst, email, days), "days": days}
 
     @app.delete("/api/people/{email}/tokens")
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:

@@ -147,8 +147,8 @@ def cmd_person_show(args: argparse.Namespace) -> int:
 
 
 def cmd_person_token(args: argparse.Namespace) -> int:
-    token = directory.create_token(_open(args), args.email)
-    _out(args, {"email": args.email, "token": token}, token)
+    token = directory.create_token(_open(args), args.email, args.days)
+    _out(args, {"email": args.email, "token": token, "days": args.days}, token)
     return 0
 
 
@@ -703,6 +703,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     json_flag(p)
     p = cmd("token", cmd_person_token, "create an API token for a person (shown once)", person)
     p.add_argument("email")
+    p.add_argument(
+        "--days", type=positive, metavar="N", help="the token stops by itself after N days"
+    )
     json_flag(p)
     p = cmd("revoke-tokens", cmd_person_revoke_tokens, "end all of a person's API tokens", person)
     p.add_argument("email")

@@ -10,6 +10,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
@@ -252,7 +253,9 @@ class Account:
 
 
 def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Account]:
-    tokens = select(ApiToken.person_id, func.count()).where(ApiToken.revoked_at.is_(None))
+    tokens = select(ApiToken.person_id, func.count()).where(
+        ApiToken.revoked_at.is_(None), _unexpired(now)
+    )
     if len(people) == 1:  # one person's page; for everyone, no list of ids to bind
         tokens = tokens.where(ApiToken.person_id == people[0].id)
     live = dict(s.execute(tokens.group_by(ApiToken.person_id)).all())
@@ -270,6 +273,10 @@ def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Accou
         )
         for p in people
     ]
+
+
+def _unexpired(now: datetime) -> Any:
+    return ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
 
 
 def account(inst: Instance, email: str) -> Account:
@@ -295,16 +302,29 @@ def _hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(s: Session, person: Person, now: datetime) -> str:
+TOKEN_DAYS_MAX = 3650
+
+
+def new_token(s: Session, person: Person, now: datetime, days: int | None = None) -> str:
+    """A new API token (shown once, kept hashed); with ``days``, it stops by itself then."""
+    if days is not None and not 1 <= days <= TOKEN_DAYS_MAX:
+        raise UsageError(f"a token's lifetime is 1 to {TOKEN_DAYS_MAX} days")
     token = "orc_" + secrets.token_urlsafe(32)
-    s.add(ApiToken(person_id=person.id, token_hash=_hash_token(token), created_at=now))
-    ledger.append(s, EventKind.TOKEN_CREATED, {"person": person.email}, now)
+    expires = None if days is None else now + timedelta(days=days)
+    row = ApiToken(
+        person_id=person.id, token_hash=_hash_token(token), created_at=now, expires_at=expires
+    )
+    s.add(row)
+    event: dict[str, object] = {"person": person.email}
+    if expires is not None:
+        event["expires_at"] = ledger.iso(expires)
+    ledger.append(s, EventKind.TOKEN_CREATED, event, now)
     return token
 
 
-def create_token(inst: Instance, email: str) -> str:
+def create_token(inst: Instance, email: str, days: int | None = None) -> str:
     with inst.transaction() as s:
-        return new_token(s, find_person(s, email), inst.clock())
+        return new_token(s, find_person(s, email), inst.clock(), days)
 
 
 def revoke_tokens(inst: Instance, email: str, by: str) -> int:
@@ -315,7 +335,9 @@ def revoke_tokens(inst: Instance, email: str, by: str) -> int:
         p = find_person(s, email)
         now = inst.clock()
         live = s.scalars(
-            select(ApiToken).where(ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None))
+            select(ApiToken).where(
+                ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None), _unexpired(now)
+            )
         ).all()
         for row in live:
             row.revoked_at = now
@@ -331,6 +353,8 @@ def authenticate_token(inst: Instance, token: str) -> PersonInfo:
         row = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
         if row is None or row.revoked_at is not None:
             raise PolicyDenied("invalid or revoked API token")
+        if row.expires_at is not None and row.expires_at <= inst.clock():
+            raise PolicyDenied(f"this API token expired on {ledger.iso(row.expires_at)[:16]}Z")
         p = s.get(Person, row.person_id)
         assert p is not None
         _refuse_if_stopped(p)
