@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -308,8 +310,19 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         _shot(admin, "watch")
 
         admin.goto(url + "/")
+        expect(admin.locator("#backup-state")).to_contain_text("No backup has been taken")
         _accessible(admin)
         _shot(admin, "dashboard")
+        # A backup taken while the server runs is on the dashboard at once.
+        taken = subprocess.run(
+            [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "backup",
+             str(tmp_path / "nightly.tar")],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert taken.returncode == 0, taken.stderr
+        admin.reload()
+        expect(admin.locator("#backup-state")).to_contain_text("Last backup")
+        expect(admin.locator("#backup-state")).to_contain_text("by cli")
         browser.close()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
@@ -12,12 +13,14 @@ import threading
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from orcon.errors import UsageError, VerificationError
 from orcon.service import backups, control, directory, sharing, tracing
 from orcon.service.instance import Instance
 from orcon.store.db import HEAD_REVISION
 from orcon.store.home import Home
+from orcon.store.models import LedgerEntry
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
 sqlite_only = pytest.mark.parametrize("database", ["sqlite"], indirect=True)
@@ -34,6 +37,12 @@ def _shared(inst: Instance, photo: bytes) -> tuple[str, str, list[str]]:
         inst, REPORT, title="Kestrel", tlp="amber", to=["Harbour City PD"], filename="k.md"
     )
     return pic.id, report.id, people
+
+
+def _events(inst: Instance, kind: str) -> list[dict]:  # type: ignore[type-arg]
+    with inst.reading() as s:
+        rows = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == kind)).all()
+    return [json.loads(b) for b in rows]
 
 
 def _rewrite(archive: Path, out: Path, change, extra=None) -> None:  # type: ignore[no-untyped-def]
@@ -64,6 +73,11 @@ def test_a_restored_instance_issues_the_same_copies_and_traces_them(inst, photo,
     assert (done.items, done.schema) == (2, HEAD_REVISION)
     assert seen[-1][0] == seen[-1][1] == done.files
     assert stat.S_IMODE((tmp_path / "nightly.tar").stat().st_mode) == 0o600
+    # The instance records that it was copied whole: by whom, and the archive's SHA-256.
+    [taken] = _events(inst, "backup.taken")
+    archive = hashlib.sha256((tmp_path / "nightly.tar").read_bytes()).hexdigest()
+    assert (taken["by"], taken["sha256"], taken["bytes"]) == ("cli", archive, done.bytes)
+    assert done.sha256 == archive and taken["entries"] == done.ledger_entries
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     directory.add_org(inst, "After the backup")  # not in the backup
 
@@ -82,7 +96,11 @@ def test_a_restored_instance_issues_the_same_copies_and_traces_them(inst, photo,
         standing = directory.person_status(again, people[2])
         assert standing is not None and standing.suspended == "named by trace 3"
         assert "After the backup" not in [o["name"] for o in directory.list_orgs(again)]
-        assert control.verify_ledger(again).entries == done.ledger_entries + 3
+        # The restored log is the backed-up one plus instance.restored; then the 3 above.
+        assert control.verify_ledger(again).entries == done.ledger_entries + 1 + 3
+        [restored_event] = _events(again, "instance.restored")
+        assert restored_event["root"] == done.ledger_root
+        assert restored_event["backup_created"] == done.created
     finally:
         again.close()
     for path in [home.path, *home.path.rglob("*")]:

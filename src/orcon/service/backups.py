@@ -38,7 +38,7 @@ from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.db import current_revision, make_engine, session_factory
 from orcon.store.home import ENV_DATABASE, Home
-from orcon.store.ledger import iso
+from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item
 
 FORMAT = "orcon-backup/1"
@@ -62,6 +62,7 @@ class BackupInfo:
     ledger_root: str
     schema: str
     created: str
+    sha256: str = ""  # of the archive, as the backup.taken event records it
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +153,11 @@ def _member(name: str, size: int, mtime: float) -> tarfile.TarInfo:
     return info
 
 
-def backup(inst: Instance, out: Path, progress: Progress | None = None) -> BackupInfo:
-    """Write the whole instance to ``out`` (a new file, owner-only), or leave nothing."""
+def backup(
+    inst: Instance, out: Path, progress: Progress | None = None, by: str = "cli"
+) -> BackupInfo:
+    """Write the whole instance to ``out`` (a new file, owner-only), or leave nothing; the
+    ledger records that the whole instance, keys included, was copied (``backup.taken``)."""
     if out.exists():
         raise UsageError(f"{out} already exists: give a new file name")
     if not out.parent.is_dir():
@@ -164,22 +168,43 @@ def backup(inst: Instance, out: Path, progress: Progress | None = None) -> Backu
         part = Path(tmp) / "backup.tar"
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
-            made = _write(inst, fh, Path(tmp), progress)
+            counted = _Hashing(fh)
+            made = _write(inst, counted, Path(tmp), progress)
             fh.flush()
             os.fsync(fh.fileno())
-        size = part.stat().st_size
         os.replace(part, out)
-    return replace(made, path=str(out), bytes=size)
+    return _recorded(inst, replace(made, path=str(out), bytes=counted.size), counted, by)
 
 
-def backup_to(inst: Instance, stream: IO[bytes], progress: Progress | None = None) -> BackupInfo:
+def backup_to(
+    inst: Instance, stream: IO[bytes], progress: Progress | None = None, by: str = "cli"
+) -> BackupInfo:
     """Write the whole instance to a stream (a pipe into an encryption tool); the database
     snapshot waits in a private temporary folder until it is written."""
     counted = _Hashing(stream)
     with tempfile.TemporaryDirectory(prefix=".orcon-backup-") as tmp:
         made = _write(inst, counted, Path(tmp), progress)
     stream.flush()
-    return replace(made, path="-", bytes=counted.size)
+    return _recorded(inst, replace(made, path="-", bytes=counted.size), counted, by)
+
+
+def _recorded(inst: Instance, made: BackupInfo, archive: _Hashing, by: str) -> BackupInfo:
+    """The backup.taken event: who copied the whole instance, when, and the archive's
+    SHA-256 (so a backup found later can be matched to its entry). Written after the
+    snapshot, so it is not in the backup it describes."""
+    digest = archive.sha.hexdigest()
+    event: dict[str, object] = {
+        "by": by,
+        "created": made.created,
+        "entries": made.ledger_entries,
+        "root": made.ledger_root,
+        "files": made.files,
+        "bytes": made.bytes,
+        "sha256": digest,
+    }
+    with inst.transaction() as s:
+        ledger.append(s, EventKind.BACKUP_TAKEN, event, inst.clock())
+    return replace(made, sha256=digest)
 
 
 def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> BackupInfo:
@@ -358,6 +383,15 @@ def _check_restored(home: Home, manifest: dict[str, Any]) -> tuple[int, int, str
         for item in items:
             inst.blobs.get(item.id, item.wrapped_key)  # raises, naming the item
         revision = current_revision(inst.engine) or "none"
+        # The restored log says it was restored, and from what (an append: partners who
+        # verified the old log still find it as a prefix of the new one).
+        event = {
+            "backup_created": str(manifest.get("created")),
+            "entries": report.entries,
+            "root": report.root.hex(),
+        }
+        with inst.transaction() as s:
+            ledger.append(s, EventKind.INSTANCE_RESTORED, event, inst.clock())
     finally:
         inst.close()
     return len(items), report.entries, report.root.hex(), revision

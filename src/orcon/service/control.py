@@ -185,6 +185,22 @@ def rotate_ledger_key(inst: Instance) -> str:
     return new.verifier.vkey
 
 
+def last_backup(inst: Instance) -> tuple[datetime, dict[str, object]] | None:
+    """When the whole instance was last backed up, and the backup.taken event."""
+    import json
+
+    from orcon.store.models import LedgerEntry
+
+    with inst.reading() as s:
+        row = s.execute(
+            select(LedgerEntry.created_at, LedgerEntry.body)
+            .where(LedgerEntry.kind == EventKind.BACKUP_TAKEN.value)
+            .order_by(LedgerEntry.seq.desc())
+            .limit(1)
+        ).first()
+    return None if row is None else (row[0], json.loads(row[1]))
+
+
 def recent_events(inst: Instance, query: str = "", limit: int = 50) -> list[dict[str, object]]:
     """Newest ledger events first, optionally filtered by a substring, with a one-line summary."""
     import json

@@ -60,6 +60,8 @@ class EventKind(StrEnum):
     WATCH_SOURCE_ADDED = "watch.source.added"
     FACT_REGISTERED = "fact.registered"
     WATCH_ALERT = "watch.alert"
+    BACKUP_TAKEN = "backup.taken"
+    INSTANCE_RESTORED = "instance.restored"
 
 
 def canonical_json(obj: Mapping[str, Any]) -> str:

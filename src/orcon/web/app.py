@@ -42,6 +42,7 @@ HERE = Path(__file__).parent
 STAFF = ("admin", "analyst")
 PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds the rest
 ITEMS_SHOWN = 100  # rows of the Shared items page, newest first; a search finds the rest
+BACKUP_STALE_DAYS = 7  # the dashboard asks for a backup when the last is this old
 
 
 def _moment(text: str) -> datetime | None:
@@ -85,6 +86,23 @@ def _trace_view(result: tracing.TraceResult) -> dict[str, object]:
             for a in result.accused
         ],
         "notes": list(result.notes),
+    }
+
+
+def _backup_view(last: tuple[datetime, dict[str, object]] | None, now: datetime) -> dict[str, Any]:
+    """The dashboard's line on backups: when the last was taken, and whether it is old."""
+    if last is None:
+        return {"never": True, "stale": True}
+    at, event = last
+    days = (now - at).days
+    size = event.get("bytes")
+    return {
+        "never": False,
+        "when": iso(at)[:16].replace("T", " "),
+        "days": days,
+        "stale": days >= BACKUP_STALE_DAYS,
+        "by": event.get("by"),
+        "mib": f"{int(size) / 2**20:.1f}" if isinstance(size, int) else "?",
     }
 
 
@@ -284,6 +302,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             "person.suspended",
             "item.withdrawn",
             "onward.requested",
+            "backup.taken",
+            "instance.restored",
         )
         events = [e for e in recent if e["kind"] in alerting][:10]
         copies = sum(1 for e in recent if e["kind"] == "copy.issued")
@@ -295,6 +315,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             orgs=directory.list_orgs(inst),
             events=events,
             copies=copies,
+            backup=_backup_view(control.last_backup(inst), inst.clock()),
         )
 
     @app.get("/items", response_class=HTMLResponse)
