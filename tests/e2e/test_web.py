@@ -695,3 +695,93 @@ def test_an_administrator_finds_one_person_among_many_and_suspends_them(server, 
         browser.close()
     listed = httpx.get(url + "/api/people", headers=bearer).json()
     assert [p["email"] for p in listed if p["suspended"]] == ["officer142@metro.example"]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_leak_the_watch_finds_leads_from_its_alert_to_the_holder(server, tmp_path):
+    """A news site's feed links an article that pastes a partner's copy of a report. The
+    administrator watches the feed on the Watch page; one round of the watch (run by the
+    operator while the server runs) raises an alert whose accused person links to their
+    page, where the report is among what they were issued."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    url, token = server
+    bearer = {"Authorization": f"Bearer {token}"}
+    httpx.post(url + "/api/orgs", json={"name": "Harbour City PD"}, headers=bearer)
+    httpx.post(url + "/api/people", headers=bearer,
+               json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})  # fmt: skip
+    report = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
+    item = httpx.post(
+        url + "/api/items", headers=bearer, timeout=60,
+        files={"file": ("harbour.md", report, "text/markdown")},
+        data={"title": "Harbour Road fire", "tlp": "amber", "to": ["Harbour City PD"]},
+    ).json()  # fmt: skip
+    partner = httpx.post(url + "/api/people/d.okafor@harbour.example/token", headers=bearer)
+    copy = httpx.get(
+        f"{url}/api/items/{item['id']}/copy",
+        headers={"Authorization": f"Bearer {partner.json()['token']}"},
+    ).text
+
+    paragraphs = [p for p in copy.split("\n\n") if p and not p.startswith((">", "#"))]
+    pages: dict[str, tuple[str, bytes]] = {
+        "/news/fire.html": (
+            "text/html",
+            ("<html><head><title>Fire</title></head><body><h1>What we know</h1><p>"
+             + "</p><p>".join(paragraphs) + "</p></body></html>").encode(),
+        ),
+    }  # fmt: skip
+
+    class Site(BaseHTTPRequestHandler):
+        def log_message(self, *a: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            kind, body = pages.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    news = ThreadingHTTPServer(("127.0.0.1", 0), Site)
+    base = f"http://127.0.0.1:{news.server_address[1]}"
+    pages["/feed.xml"] = (
+        "application/rss+xml",
+        (f'<?xml version="1.0"?><rss version="2.0"><channel><title>News</title><item>'
+         f"<title>Fire</title><link>{base}/news/fire.html</link></item></channel></rss>"
+         ).encode(),
+    )  # fmt: skip
+    threading.Thread(target=news.serve_forever, daemon=True).start()
+    password = (tmp_path / "admin-password").read_text().strip()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            admin = browser.new_page()
+            _login(admin, url, "admin@localhost", password)
+            admin.goto(url + "/watch")
+            admin.get_by_label("Feed or page address").fill(base + "/feed.xml")
+            admin.get_by_label("Poll every (seconds)").fill("10")
+            admin.get_by_role("button", name="Watch").click()
+            expect(admin.get_by_role("status")).to_contain_text("Watching")
+            polled = subprocess.run(
+                [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "watch",
+                 "run", "--once"],
+                capture_output=True, text=True, timeout=180,
+            )  # fmt: skip
+            assert polled.returncode == 0, polled.stderr
+            admin.goto(url + "/watch")
+            alerts = admin.get_by_role("region", name="Recent alerts")
+            expect(alerts).to_contain_text(base + "/news/fire.html")
+            expect(alerts).to_contain_text("accused")
+            _accessible(admin)
+            alerts.get_by_role("link", name="d.okafor@harbour.example").click()
+            expect(admin.get_by_role("heading", level=1)).to_have_text("d.okafor@harbour.example")
+            held = admin.get_by_role("table", name="Items they were issued")
+            expect(held).to_contain_text("Harbour Road fire")
+            browser.close()
+    finally:
+        news.shutdown()
