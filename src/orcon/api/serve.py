@@ -12,28 +12,28 @@ from orcon.service.instance import Instance
 from orcon.store.home import Home
 
 
-def _start_watch(inst: Instance, every: float = 60.0) -> None:
-    """Run the leak watch in the background while serving, if any source is watched."""
+def _start_watch(inst: Instance, every: float = 10.0) -> None:
+    """Run the leak watch in the background while serving: it wakes every ``every``
+    seconds and polls the sources that are due, so a source added on the web page while
+    the server runs is polled without a restart."""
     import threading
     import time
 
     from orcon.service import watching
     from orcon.watch.fetch import Fetcher
 
-    if not watching.list_sources(inst):
-        return
-
     def loop() -> None:
         watcher = watching.Watcher(inst, Fetcher())
         while True:
             try:
-                watcher.run_once()
+                if watching.sources_due(inst):
+                    watcher.run_once()
             except Exception as err:  # the worker must outlive any bad round
                 print(f"leak watch round failed: {err}", file=sys.stderr, flush=True)
             time.sleep(every)
 
     threading.Thread(target=loop, name="orcon-watch", daemon=True).start()
-    print("leak watch: running in the background", flush=True)
+    print("leak watch: running in the background (each source at its interval)", flush=True)
 
 
 def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:

@@ -113,6 +113,18 @@ def add_source(inst: Instance, url: str, kind: str = "feed", interval_s: int = 3
         return src.id
 
 
+def sources_due(inst: Instance) -> int:
+    """How many sources are due a poll now (never polled, or their interval has passed):
+    a background watch wakes often and does a round only when one is."""
+    now = inst.clock()
+    with inst.reading() as s:
+        return sum(
+            1
+            for w in s.scalars(select(WatchSource))
+            if w.last_polled is None or (now - w.last_polled).total_seconds() >= w.interval_s
+        )
+
+
 def list_sources(inst: Instance) -> list[dict[str, object]]:
     with inst.reading() as s:
         return [
