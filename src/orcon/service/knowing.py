@@ -62,9 +62,16 @@ def who_knew(inst: Instance, item_id: str, before: datetime) -> list[Holder]:
     with inst.reading() as s:
         if s.get(Item, item_id) is None:
             raise UsageError(f"unknown item {item_id!r}")
+        # Events that mention the item (as canonical JSON writes its id); then the exact test
+        # below. Without the filter every page of an item decoded every copy ever issued.
+        mention = json.dumps(item_id, ensure_ascii=False)[1:-1]
         rows = s.execute(
             select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
-            .where(LedgerEntry.kind == EventKind.COPY_ISSUED.value, LedgerEntry.created_at < before)
+            .where(
+                LedgerEntry.kind == EventKind.COPY_ISSUED.value,
+                LedgerEntry.created_at < before,
+                LedgerEntry.body.contains(mention, autoescape=True),
+            )
             .order_by(LedgerEntry.seq)
         ).all()
     seen: dict[str, Holder] = {}
