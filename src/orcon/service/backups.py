@@ -223,9 +223,9 @@ def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> Bac
             except FileNotFoundError:
                 continue  # removed since it was listed (a share rolled back): not needed
             with src:
-                size = os.fstat(src.fileno()).st_size
+                st = os.fstat(src.fileno())
                 reader = _Hashing(src)
-                tar.addfile(_member(name, size, os.fstat(src.fileno()).st_mtime), reader)
+                tar.addfile(_member(name, st.st_size, st.st_mtime), reader)
             hashes[name] = {"size": reader.size, "sha256": reader.sha.hexdigest()}
             if progress:
                 progress(n, len(files))

@@ -152,9 +152,10 @@ def held_by(inst: Instance, email: str) -> list[Held]:
         tally = copies.setdefault(item, [0, 0])
         tally[0] += 1
         tally[1] += 1 if event.get("by") else 0
+    infos = sharing.get_items(inst, list(first))  # one read, not one per item
     out = []
     for item, (seq, at) in first.items():
-        info = sharing.get_item(inst, item)
+        info = infos[item]
         n, others = copies[item]
         out.append(
             Held(

@@ -340,6 +340,15 @@ def get_item(inst: Instance, item_id: str) -> ItemInfo:
         return _item_info(s, _find_item(s, item_id))
 
 
+def get_items(inst: Instance, item_ids: Sequence[str]) -> dict[str, ItemInfo]:
+    """Several items in one read (those that exist), by id."""
+    with inst.reading() as s:
+        items = s.scalars(select(Item).where(Item.id.in_(list(item_ids)))).all()
+        auds = _audiences(s, [i.id for i in items])
+        empty = _Audience(frozenset(), frozenset(), ())
+        return {i.id: _item_info(s, i, auds.get(i.id, empty)) for i in items}
+
+
 def _matching(query: str) -> Any:
     """Items whose title or id holds ``query`` (any case; % and _ are plain characters)."""
     needle = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
