@@ -13,6 +13,7 @@ from orcon.policy import (
     Role,
     Tlp,
     decide,
+    decide_approval,
     decide_onward,
 )
 
@@ -126,6 +127,20 @@ def test_a_suspended_person_cannot_ask_for_onward_dissemination(world):
         assert not decision and "suspended" in decision.reason
     else:
         assert bool(decision) == bool(decide_onward(item, org, target))
+
+
+@given(worlds(), st.booleans())
+def test_an_approval_is_never_wider_than_a_request_filed_now(world, halted):
+    person, item, org = world
+    target = OrgView(99, False, halted, name="Bureau")
+    approval = decide_approval(item, org, target, person)
+    if approval:
+        assert decide_onward(item, org, target, person)
+        assert not person.suspended and not target.halted
+    elif person.suspended:
+        assert approval.reason.startswith("the person who asked is suspended")
+    elif halted:
+        assert approval.reason == "sharing with Bureau is halted by the originator"
 
 
 def test_tlp_parsing_accepts_the_usual_spellings():

@@ -165,3 +165,19 @@ def decide_onward(
     if item.tlp in (Tlp.RED, Tlp.AMBER_STRICT):
         return Deny(f"TLP:{item.tlp.value} never leaves its recipients")
     return Allow("the originator will approve or refuse")
+
+
+def decide_approval(
+    item: ItemView, from_org: OrgView, to_org: OrgView, requester: PersonView
+) -> Decision:
+    """May the originator approve a request filed earlier? It is decided again because
+    the world may have moved since it was filed: the item withdrawn, either organisation
+    halted, the requester suspended (perhaps for leaking), or the target made a recipient
+    by another request. Refusing a request is always possible."""
+    if requester.suspended:
+        who = requester.email or "the person who asked"
+        why = f": {requester.suspend_reason}" if requester.suspend_reason else ""
+        return Deny(f"{who} is suspended by the originator{why}")
+    if to_org.halted:
+        return Deny(f"sharing with {_org_name(to_org)} is halted by the originator")
+    return decide_onward(item, from_org, to_org)

@@ -87,6 +87,46 @@ def test_amber_strict_and_onward_dissemination(inst, photo):
         control.decide_request(inst, req.id, approve=False)
 
 
+def test_an_approval_is_decided_again_on_the_world_as_it_is_then(inst, photo):
+    """A request filed last week may be approved only if it could still be filed now;
+    a refused approval leaves the request pending, and it can always be refused."""
+    metro = _people(inst, "Metro Police", 2, "metro.example")
+    bureau = _people(inst, "Bureau", 1, "bureau.example")
+    amber = sharing.share(inst, photo, title="Amber", tlp="amber", to=["Metro Police"])
+    first = control.request_onward(inst, amber.id, metro[0], "Bureau", "joint operation")
+    second = control.request_onward(inst, amber.id, metro[1], "Bureau", "same operation")
+    control.decide_request(inst, first.id, approve=True)
+    # Bureau already receives it: the second approval is refused, not a database error.
+    with pytest.raises(PolicyDenied, match=r"already receives this item.*stays pending"):
+        control.decide_request(inst, second.id, approve=True)
+    assert [r.status for r in control.list_requests(inst)] == ["approved", "pending"]
+    assert control.decide_request(inst, second.id, approve=False).status == "refused"
+
+    def withdraw(item_id: str) -> None:
+        sharing.withdraw(inst, item_id, "shared by mistake", by="admin@localhost")
+
+    def halt(_: str) -> None:
+        control.halt(inst, "Bureau", "leak")
+
+    def suspend(_: str) -> None:
+        directory.suspend(inst, metro[0], "named by trace 4", by="admin@localhost")
+
+    for says, change in (
+        ("withdrawn this item: shared by mistake", withdraw),
+        ("sharing with Bureau is halted", halt),
+        ("officer0@metro.example is suspended by the originator: named by trace 4", suspend),
+    ):
+        item = sharing.share(inst, photo, title="Later", tlp="amber", to=["Metro Police"])
+        req = control.request_onward(inst, item.id, metro[0], "Bureau")
+        change(item.id)
+        with pytest.raises(PolicyDenied, match=f"cannot be approved now: .*{says}"):
+            control.decide_request(inst, req.id, approve=True)
+        with pytest.raises(PolicyDenied):
+            sharing.issue_copy(inst, item.id, bureau[0])
+    assert len(_events(inst, "onward.approved")) == 1
+    assert [r.status for r in control.list_requests(inst)][2:] == ["pending"] * 3
+
+
 def test_halt_stops_everything_at_once_and_resume_restores(inst, photo):
     metro = _people(inst, "Metro Police", 1, "metro.example")
     item = sharing.share(inst, photo, title="Scene", tlp="green")

@@ -10,14 +10,14 @@ from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError
 from orcon.ledger.note import Signer
-from orcon.policy import decide_onward
+from orcon.policy import ItemView, decide_approval, decide_onward
 from orcon.service.directory import find_org, find_person, org_view, person_view, stated_reason
 from orcon.service.instance import Instance
 from orcon.service.sharing import item_view
 from orcon.store import ledger
 from orcon.store.home import Secrets
 from orcon.store.ledger import EventKind, LogReport
-from orcon.store.models import Item, ItemOrg, ItemPerson, OnwardRequest, Org
+from orcon.store.models import Item, ItemOrg, ItemPerson, OnwardRequest, Org, Person
 
 
 def halt(inst: Instance, org: str, reason: str) -> None:
@@ -70,10 +70,16 @@ def _onward_info(s, r: OnwardRequest) -> OnwardInfo:  # type: ignore[no-untyped-
 
 
 def find_person_by_id(s, pid: int) -> str:  # type: ignore[no-untyped-def]
-    from orcon.store.models import Person
-
     p = s.get(Person, pid)
     return p.email if p else "?"
+
+
+def _item_view(s, item: Item) -> ItemView:  # type: ignore[no-untyped-def]
+    orgs = frozenset(s.scalars(select(ItemOrg.org_id).where(ItemOrg.item_id == item.id)).all())
+    named = frozenset(
+        s.scalars(select(ItemPerson.person_id).where(ItemPerson.item_id == item.id)).all()
+    )
+    return item_view(item, orgs, named)
 
 
 def request_onward(
@@ -86,13 +92,10 @@ def request_onward(
             raise UsageError(f"unknown item {item_id!r}")
         person = find_person(s, email)
         target = find_org(s, to_org)
-        orgs = frozenset(s.scalars(select(ItemOrg.org_id).where(ItemOrg.item_id == item.id)).all())
-        named = frozenset(
-            s.scalars(select(ItemPerson.person_id).where(ItemPerson.item_id == item.id)).all()
-        )
-        view = item_view(item, orgs, named)
         src = person.org
-        verdict = decide_onward(view, org_view(src), org_view(target), person_view(person))
+        verdict = decide_onward(
+            _item_view(s, item), org_view(src), org_view(target), person_view(person)
+        )
         if not verdict:
             raise PolicyDenied(verdict.reason)
         now = inst.clock()
@@ -132,6 +135,20 @@ def decide_request(
             raise UsageError(f"unknown onward-dissemination request {request_id}")
         if req.status != "pending":
             raise UsageError(f"request {request_id} was already {req.status}")
+        target = s.get(Org, req.to_org_id)
+        assert target is not None
+        if approve:
+            item, source = s.get(Item, req.item_id), s.get(Org, req.from_org_id)
+            asker = s.get(Person, req.requested_by)
+            assert item is not None and source is not None and asker is not None
+            verdict = decide_approval(
+                _item_view(s, item), org_view(source), org_view(target), person_view(asker)
+            )
+            if not verdict:
+                raise PolicyDenied(
+                    f"request {request_id} cannot be approved now: {verdict.reason} "
+                    "(it stays pending; refuse it, or approve it once that has changed)"
+                )
         now = inst.clock()
         req.status = "approved" if approve else "refused"
         req.decided_at = now
@@ -140,8 +157,6 @@ def decide_request(
         if approve:
             s.add(ItemOrg(item_id=req.item_id, org_id=req.to_org_id, via_onward=True))
         kind = EventKind.ONWARD_APPROVED if approve else EventKind.ONWARD_REFUSED
-        target = s.get(Org, req.to_org_id)
-        assert target is not None
         ledger.append(
             s,
             kind,
