@@ -12,9 +12,11 @@ from orcon.policy import (
     PersonView,
     Role,
     Tlp,
+    audience_problem,
     decide,
     decide_approval,
     decide_onward,
+    publication,
 )
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)
@@ -141,6 +143,29 @@ def test_an_approval_is_never_wider_than_a_request_filed_now(world, halted):
         assert approval.reason.startswith("the person who asked is suspended")
     elif halted:
         assert approval.reason == "sharing with Bureau is halted by the originator"
+
+
+@given(
+    st.sampled_from(list(Tlp)),
+    st.one_of(st.none(), st.integers(-48, 48).map(lambda h: NOW + timedelta(hours=h))),
+)
+def test_only_clear_may_be_public_and_only_after_its_embargo(tlp, embargo):
+    item = ItemView(tlp, False, frozenset(), frozenset(), None, embargo_until=embargo)
+    verdict = publication(item, NOW)
+    assert bool(verdict) == (tlp is Tlp.CLEAR and (embargo is None or NOW >= embargo))
+    if embargo is not None and NOW < embargo:
+        assert verdict.reason.startswith("public before its embargo lifted at ")
+
+
+@given(st.sampled_from(list(Tlp)), st.integers(0, 2), st.integers(0, 2))
+def test_markings_that_would_reach_nobody_are_named(tlp, orgs, named):
+    problem = audience_problem(tlp, orgs, named)
+    reaches = {
+        Tlp.RED: named > 0,
+        Tlp.AMBER: orgs + named > 0,
+        Tlp.AMBER_STRICT: orgs + named > 0,
+    }.get(tlp, True)
+    assert (problem is None) == reaches
 
 
 def test_tlp_parsing_accepts_the_usual_spellings():

@@ -82,6 +82,8 @@ class ItemView:
     expires_at: datetime | None
     withdrawn: bool = False
     withdraw_reason: str | None = None
+    # Decides nothing about copies (a marking for readers), only whether it may be public.
+    embargo_until: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,3 +183,28 @@ def decide_approval(
     if to_org.halted:
         return Deny(f"sharing with {_org_name(to_org)} is halted by the originator")
     return decide_onward(item, from_org, to_org)
+
+
+def publication(item: ItemView, at: datetime) -> Decision:
+    """Was it allowed to be public at ``at``? Only TLP:CLEAR may be disclosed without
+    limit (FIRST TLP 2.0), and an embargo holds back even that until it lifts. A press
+    release shared as CLEAR and embargoed to 09:00 is a breach when printed at 08:00
+    and expected at 10:00; anything else in public is a breach whenever it appears."""
+    if item.embargo_until is not None and at < item.embargo_until:
+        lifts = item.embargo_until.strftime("%Y-%m-%d %H:%MZ")
+        return Deny(f"public before its embargo lifted at {lifts}")
+    if item.tlp is not Tlp.CLEAR:
+        return Deny(f"TLP:{item.tlp.value} is not for public disclosure")
+    if item.embargo_until is not None:
+        return Allow("TLP:CLEAR, public after its embargo lifted")
+    return Allow("TLP:CLEAR: may be disclosed without limit")
+
+
+def audience_problem(tlp: Tlp, orgs: int, named: int) -> str | None:
+    """Markings under which an item would reach nobody, refused when it is shared and
+    when it is marked again."""
+    if tlp is Tlp.RED and not named:
+        return "TLP:RED goes only to the people named as its recipients: name at least one"
+    if tlp not in (Tlp.CLEAR, Tlp.GREEN) and not orgs and not named:
+        return f"TLP:{tlp.value} needs at least one recipient organisation or named person"
+    return None

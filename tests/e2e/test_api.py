@@ -131,6 +131,23 @@ def test_partner_story_over_http(server, photo):
     assert admin.post("/api/items/itm_nope/withdraw", json={"reason": "x"}).status_code == 404
     assert admin.delete(withdraw).json()["withdrawn_at"] is None
     assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
+    # Markings changed after sharing: a field left out stays, null lifts an embargo.
+    marks = f"/api/items/{item['id']}/markings"
+    assert partner.post(marks, json={"reason": "mine", "tlp": "clear"}).status_code == 403
+    moved = admin.post(marks, json={"reason": "moved", "embargo_until": "2099-01-01T09:00Z"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["markings"] == (
+        "TLP:AMBER · NO ONWARD DISSEMINATION · EMBARGOED UNTIL 2099-01-01T09:00Z"
+    )
+    lifted = admin.post(marks, json={"reason": "lifted", "embargo_until": None}).json()
+    assert lifted["markings"] == "TLP:AMBER · NO ONWARD DISSEMINATION"
+    naive = admin.post(marks, json={"reason": "x", "expires": "2099-01-01T09:00"})
+    assert naive.status_code == 400 and "time zone" in naive.json()["error"]
+    alone = admin.post(marks, json={"reason": "x", "remove_to": ["Harbour City PD"]})
+    assert alone.status_code == 400 and "would reach nobody" in alone.json()["error"]
+    assert admin.post("/api/items/itm_nope/markings", json={"reason": "x"}).status_code == 404
+    # The partner's copy is the one it had: a photo's copy carries no banner.
+    assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
 
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code

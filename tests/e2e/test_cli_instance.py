@@ -164,6 +164,33 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     assert back["withdrawn_at"] is None
     again = run(home, "item", "reinstate", item, ok=False)
     assert again.returncode == 2 and "is not withdrawn" in again.stderr
+    # Markings change after sharing: the photo is released with a new embargo, then the
+    # embargo is lifted; the Bureau, never a recipient, may then have a copy.
+    said = run(home, "item", "mark", item, "--tlp", "clear", "--embargo-until",
+               "2099-01-01T09:00Z", "--onward", "--reason", "released").stdout  # fmt: skip
+    assert "is now TLP:CLEAR · EMBARGOED UNTIL 2099-01-01T09:00Z" in said
+    lifted = json.loads(
+        run(home, "item", "mark", item, "--no-embargo", "--reason", "early", "--json").stdout
+    )
+    assert (lifted["markings"], lifted["embargo_until"]) == ("TLP:CLEAR", None)
+    run(home, "copy", item, "--for", "a.moreau@bureau.example", "--out", str(single))
+    for bad, says in (
+        (["--tlp", "clear"], "already has these markings"),
+        (["--no-embargo", "--embargo-until", "2099-01-01"], "contradict each other"),
+        (["--tlp", "red"], "TLP:RED goes only to the people named"),
+        (["--add-to", "Nobody"], "unknown organisation"),
+    ):
+        refused = run(home, "item", "mark", item, *bad, "--reason", "x", ok=False)
+        assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+    shown = run(home, "item", "show", item).stdout
+    assert (
+        "by cli: TLP AMBER -> CLEAR; onward requests allowed; embargo 2026-12-01T09:00Z -> "
+        "2099-01-01T09:00Z (released; ledger entry"
+    ) in shown, shown
+    assert "by cli: embargo 2099-01-01T09:00Z -> lifted (early;" in shown
+    history = json.loads(run(home, "item", "show", item, "--json").stdout)["markings_history"]
+    assert [h["reason"] for h in history] == ["released", "early"]
 
     run(home, "halt", "Harbour City PD", "--reason", "embargo broken")
     denied = run(

@@ -262,6 +262,40 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         partner.goto(url + "/inbox")
         expect(partner.get_by_role("link", name="Vehicle at the scene")).to_be_visible()
 
+        # Markings changed after sharing: the form shows them as they are, and what is
+        # changed on it is the change, recorded with the reason; partners see the new ones.
+        admin.goto(item_url)
+        admin.locator("summary", has_text="Change the markings").click()
+        admin.get_by_label("Traffic Light Protocol").select_option("GREEN")
+        admin.get_by_label("No onward dissemination (ORCON)").uncheck()
+        admin.get_by_label("Embargo until").fill("2099-01-01T09:00")
+        admin.get_by_label("Why (recorded").fill("for the whole community")
+        admin.get_by_role("button", name="Change the markings").click()
+        expect(admin.get_by_role("status")).to_contain_text("Markings changed")
+        expect(banner).to_have_text("TLP:GREEN · EMBARGOED UNTIL 2099-01-01T09:00Z")
+        expect(admin.locator("#markings-history")).to_contain_text(
+            "TLP AMBER -> GREEN; onward requests allowed; embargo none -> 2099-01-01T09:00Z "
+            "(for the whole community; ledger entry"
+        )
+        partner.goto(item_url)
+        expect(partner.get_by_role("note", name="Handling markings")).to_have_text(
+            "TLP:GREEN · EMBARGOED UNTIL 2099-01-01T09:00Z"
+        )
+        admin.locator("summary", has_text="Change the markings").click()
+        admin.get_by_label("Why (recorded").fill("no change")
+        admin.get_by_role("button", name="Change the markings").click()
+        expect(admin.get_by_role("alert")).to_contain_text("nothing to change")
+        admin.locator("summary", has_text="Change the markings").click()
+        _accessible(admin)
+        _shot(admin, "item-markings")
+        admin.get_by_label("Traffic Light Protocol").select_option("AMBER")
+        admin.get_by_label("No onward dissemination (ORCON)").check()
+        admin.get_by_label("Embargo until").fill("")
+        admin.get_by_label("Why (recorded").fill("back as it was")
+        admin.get_by_role("button", name="Change the markings").click()
+        expect(banner).to_have_text("TLP:AMBER · NO ONWARD DISSEMINATION")
+        expect(admin.locator("#markings-history li")).to_have_count(2)
+
         # TLP:RED goes to named people only: without one it is refused (the form keeps
         # what was typed); with Okafor named, it reaches Okafor's inbox.
         admin.goto(url + "/share")
@@ -776,7 +810,9 @@ def test_a_leak_the_watch_finds_leads_from_its_alert_to_the_holder(server, tmp_p
                 admin.goto(url + "/watch")
             alerts = admin.get_by_role("region", name="Recent alerts")
             expect(alerts).to_contain_text(base + "/news/fire.html")
-            expect(alerts).to_contain_text("accused")
+            expect(alerts).to_contain_text(
+                "breach (TLP:AMBER is not for public disclosure), accused"
+            )
             _accessible(admin)
             alerts.get_by_role("link", name="d.okafor@harbour.example").click()
             expect(admin.get_by_role("heading", level=1)).to_have_text("d.okafor@harbour.example")

@@ -18,6 +18,7 @@ import pytest
 
 from orcon.marks.image import attacks
 from orcon.service import directory, sharing, watching
+from orcon.store.ledger import iso
 from orcon.watch.fetch import Fetcher
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
@@ -408,3 +409,88 @@ def test_fact_matcher_agrees_with_the_plain_search():
         )
         assert matcher.find(words) == {f.id for f in facts if find_fact(f, words)}
     assert matcher.find(tokens("Police questioned Daniel Whitcomb on Harbour Road.")) == {0, 1}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(inst, site, clock):
+    """A press release shared as TLP:CLEAR under embargo: the paper that prints it an hour
+    early broke the embargo (alert sent, its holder suspended); the one that prints it
+    after the embargo did what was asked (on record, nothing sent, nobody suspended). An
+    AMBER report printed before it was released is a breach though it is CLEAR today."""
+    from email.utils import format_datetime
+
+    from orcon.service import markings
+
+    directory.add_org(inst, "Harbour City PD")
+    people = [
+        directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
+        for i in range(3)
+    ]
+    lifts = clock.now + timedelta(hours=6)
+    release = sharing.share(
+        inst, REPORT, title="Release", tlp="clear", embargo_until=lifts, filename="r.md"
+    )
+    copies = {e: sharing.issue_copy(inst, release.id, e).data.decode() for e in people}
+    watching.save_config(
+        inst, watching.WatchConfig(webhook_url=site.url + "/hook", auto_suspend=True)
+    )
+
+    def article(who: str) -> bytes:
+        return _html("News", "<p>" + "</p><p>".join(copies[who].split("\n\n")) + "</p>")
+
+    stories = {
+        "/news/early.html": (people[0], lifts - timedelta(hours=1)),
+        "/news/later.html": (people[1], lifts + timedelta(hours=1)),
+    }
+    entries = "".join(
+        f"<item><title>Story</title><link>{site.url}{path}</link>"
+        f"<pubDate>{format_datetime(when)}</pubDate></item>"
+        for path, (_, when) in stories.items()
+    )
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{entries}</channel></rss>'
+    site.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+    for path, (who, _) in stories.items():
+        site.routes[path] = (200, {"Content-Type": "text/html"}, article(who))
+    watching.add_source(inst, site.url + "/feed.xml", "feed", 60)
+    clock.advance(hours=8)
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3))
+    alerts = {a["article"].split(str(site.port))[1]: a for a in watcher.run_once(force=True)}
+
+    early, later = alerts["/news/early.html"], alerts["/news/later.html"]
+    assert [a["person"] for a in early["details"]["accused"]] == [people[0]]
+    assert [a["person"] for a in later["details"]["accused"]] == [people[1]]
+    assert early["details"]["publication"]["breach"] is True
+    assert early["details"]["publication"]["why"].startswith("public before its embargo lifted")
+    assert later["details"]["publication"] == {
+        "breach": False,
+        "why": "TLP:CLEAR, public after its embargo lifted",
+        "markings_then": f"TLP:CLEAR · EMBARGOED UNTIL {iso(lifts)[:16]}Z",
+        "published": iso(lifts + timedelta(hours=1)),
+    }
+    # Only the breach is sent and acted on.
+    assert [json.loads(body)["article"] for _, body in site.posts] == [early["article"]]
+    assert {p.email for p in directory.list_people(inst) if p.suspended} == {people[0]}
+    shown = {a["article"]: a["delivery"] for a in watching.list_alerts(inst)}
+    assert shown[later["article"]] == "not sent: TLP:CLEAR, public after its embargo lifted"
+
+    # An AMBER report, released (made CLEAR) later: a paper that printed it before the
+    # release broke its markings as they were then.
+    report = sharing.share(
+        inst, REPORT, title="Kestrel", tlp="amber", to=["Harbour City PD"], filename="k.md"
+    )
+    leaked = sharing.issue_copy(inst, report.id, people[2]).data.decode()
+    printed = clock.now + timedelta(hours=1)
+    clock.advance(hours=2)
+    markings.remark(inst, report.id, markings.Change(tlp="clear"), "released", by="cli")
+    feed = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><item><title>Scoop</title>'
+        f"<link>{site.url}/news/scoop.html</link><pubDate>{format_datetime(printed)}</pubDate>"
+        "</item></channel></rss>"
+    )
+    site.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+    body = "<p>" + "</p><p>".join(leaked.split("\n\n")) + "</p>"
+    site.routes["/news/scoop.html"] = (200, {"Content-Type": "text/html"}, _html("Scoop", body))
+    [scoop] = watcher.run_once(force=True)
+    assert scoop["details"]["publication"]["breach"] is True
+    assert scoop["details"]["publication"]["markings_then"] == "TLP:AMBER"
+    assert people[2] in {p.email for p in directory.list_people(inst) if p.suspended}

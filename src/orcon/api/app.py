@@ -27,7 +27,16 @@ from orcon.errors import (
     UsageError,
     VerificationError,
 )
-from orcon.service import bundles, control, directory, knowing, sharing, tracing, transparency
+from orcon.service import (
+    bundles,
+    control,
+    directory,
+    knowing,
+    markings,
+    sharing,
+    tracing,
+    transparency,
+)
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.store.ledger import iso
@@ -64,6 +73,39 @@ class PersonIn(BaseModel):
 
 class ReasonIn(BaseModel):
     reason: str
+
+
+class MarkingsIn(BaseModel):
+    """A change of markings; a field left out stays as it is, and ``null`` for
+    ``embargo_until`` or ``expires`` lifts it."""
+
+    reason: str
+    tlp: str | None = None
+    no_onward: bool | None = None
+    embargo_until: datetime | None = None
+    expires: datetime | None = None
+    add_to: list[str] = []
+    remove_to: list[str] = []
+    add_named: list[str] = []
+    remove_named: list[str] = []
+
+    def change(self) -> markings.Change:
+        moments: list[markings.Moment] = []
+        for name in ("embargo_until", "expires"):
+            value = getattr(self, name)
+            if value is not None and value.tzinfo is None:
+                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+            moments.append(value if name in self.model_fields_set else markings.KEEP)
+        return markings.Change(
+            self.tlp,
+            self.no_onward,
+            moments[0],
+            moments[1],
+            self.add_to,
+            self.remove_to,
+            self.add_named,
+            self.remove_named,
+        )
 
 
 class TokenIn(BaseModel):
@@ -192,6 +234,12 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     @app.post("/api/items/{item_id}/withdraw")
     def withdraw(item_id: str, body: ReasonIn, who: Admin) -> dict[str, Any]:
         return sharing.withdraw(inst, item_id, body.reason, by=who.email).to_json()
+
+    @app.post("/api/items/{item_id}/markings")
+    def remark(item_id: str, body: MarkingsIn, who: Admin) -> dict[str, Any]:
+        """Change an item's markings or audience (release it, move its embargo, add or
+        take out a partner); recorded in the ledger with the reason."""
+        return markings.remark(inst, item_id, body.change(), body.reason, by=who.email).to_json()
 
     @app.delete("/api/items/{item_id}/withdraw")
     def reinstate_item(item_id: str, who: Admin) -> dict[str, Any]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import asdict
 
-from orcon.cli.args import json_flag, positive
-from orcon.service import knowing, sharing
+from orcon.cli.args import json_flag, moment, positive
+from orcon.errors import UsageError
+from orcon.service import knowing, markings, sharing
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 from orcon.store.ledger import iso
@@ -56,7 +58,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     holders = knowing.who_knew(inst, info.id, inst.clock())
     wording = sharing.item_wording(inst, info.id) if args.wording else None
     if args.json:
-        extra = {"wording": wording} if wording is not None else {}
+        extra: dict[str, object] = {"wording": wording} if wording is not None else {}
+        extra["markings_history"] = [
+            {**asdict(c), "at": iso(c.at)} for c in markings.history(inst, info.id)
+        ]
         print(json.dumps({**info.to_json(), "holders": [h.to_json() for h in holders], **extra}))
         return 0
     code = f"fingerprint of {info.code_length} symbols for up to {info.max_recipients:,} recipients"
@@ -71,6 +76,11 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(
             f"  WITHDRAWN {iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason} (nobody "
             "receives it; its copies stay traceable)"
+        )
+    for change in markings.history(inst, info.id):
+        print(
+            f"  marked {iso(change.at)[:16]}Z by {change.by}: {change.in_words()} "
+            f"({change.reason}; ledger entry {change.ledger_seq})"
         )
     if not holders:
         print("  nobody has been issued a copy yet")
@@ -110,9 +120,43 @@ def cmd_reinstate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _either(args: argparse.Namespace, value: str, lift: str) -> markings.Moment:
+    if getattr(args, value) is not None and getattr(args, lift):
+        raise UsageError(
+            f"--{value.replace('_', '-')} and --{lift.replace('_', '-')} contradict each other"
+        )
+    if getattr(args, lift):
+        return None
+    moment_ = getattr(args, value)
+    return markings.KEEP if moment_ is None else moment_
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    change = markings.Change(
+        tlp=args.tlp,
+        no_onward=args.no_onward,
+        embargo_until=_either(args, "embargo_until", "no_embargo"),
+        expires_at=_either(args, "expires", "no_expiry"),
+        add_orgs=args.add_to or (),
+        remove_orgs=args.remove_to or (),
+        add_named=args.add_named or (),
+        remove_named=args.remove_named or (),
+    )
+    info = markings.remark(_inst(args), args.item, change, args.reason, by="cli")
+    if args.json:
+        print(json.dumps(info.to_json()))
+    else:
+        print(
+            f"{info.id} ({info.title!r}) is now {info.markings}, to {info.shared_with}. "
+            "Copies issued from now on carry these markings; the fingerprints do not change."
+        )
+    return 0
+
+
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     item = sub.add_parser(
-        "item", help="shared items: list them, show who holds a copy, withdraw them"
+        "item",
+        help="shared items: list them, show who holds a copy, change markings, withdraw them",
     )
     isub = item.add_subparsers(dest="action", required=True)
     p = isub.add_parser("list", help="every shared item, newest first, with its holders' count")
@@ -134,6 +178,35 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--reason", required=True, help="recorded in the ledger, shown to partners")
     json_flag(p)
     p.set_defaults(run=cmd_withdraw)
+    p = isub.add_parser(
+        "mark",
+        help="change an item's markings or audience: release it, move its embargo, add a partner",
+    )
+    p.add_argument("item", help="the item's id (itm_…)")
+    p.add_argument("--reason", required=True, help="recorded in the ledger with the change")
+    p.add_argument("--tlp", help="the new TLP: clear, green, amber, amber+strict or red")
+    onward = p.add_mutually_exclusive_group()
+    onward.add_argument(
+        "--no-onward", action="store_true", default=None, help="no onward dissemination (ORCON)"
+    )
+    onward.add_argument(
+        "--onward", dest="no_onward", action="store_false", help="allow onward requests again"
+    )
+    p.add_argument("--embargo-until", type=moment, metavar="ISO8601", help="a new embargo")
+    p.add_argument("--no-embargo", action="store_true", help="lift the embargo now")
+    p.add_argument("--expires", type=moment, metavar="ISO8601", help="a new expiry")
+    p.add_argument("--no-expiry", action="store_true", help="never expire")
+    for flag, what in (
+        ("--add-to", "ORG"),
+        ("--remove-to", "ORG"),
+        ("--add-named", "EMAIL"),
+        ("--remove-named", "EMAIL"),
+    ):
+        noun = "recipient organisation" if what == "ORG" else "named recipient"
+        verb = "add a" if flag.startswith("--add") else "take out a"
+        p.add_argument(flag, action="append", metavar=what, help=f"{verb} {noun} (repeatable)")
+    json_flag(p)
+    p.set_defaults(run=cmd_mark)
     p = isub.add_parser("reinstate", help="undo a withdrawal")
     p.add_argument("item", help="the item's id (itm_…)")
     json_flag(p)

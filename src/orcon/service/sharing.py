@@ -27,7 +27,7 @@ from orcon.marks.text import word
 from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
-from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, decide
+from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, audience_problem, decide
 from orcon.service.directory import (
     find_org,
     find_person,
@@ -122,7 +122,7 @@ def item_code(inst: Instance, item: Item) -> Code:
     return Code.derive(spec, item_secret(inst, item.id))
 
 
-def _item_info(s: Session, item: Item, audience: _Audience | None = None) -> ItemInfo:
+def item_info(s: Session, item: Item, audience: _Audience | None = None) -> ItemInfo:
     orgs = (audience or _audiences(s, [item.id])[item.id]).org_names
     return ItemInfo(
         item.id,
@@ -196,13 +196,11 @@ def share(
     now = inst.clock()
     if expires_at is not None and expires_at <= now:
         raise UsageError("the expiry time is already in the past")
-    if marking is Tlp.RED and not named:  # else it would go to nobody (policy.decide)
+    if problem := audience_problem(marking, len(to), len(named)):  # it would reach nobody
         raise UsageError(
-            "TLP:RED goes only to the people named as its recipients: name at least one "
-            "(--named EMAIL; on the Share page, Named recipients)"
+            f"{problem} (--to ORG, --named EMAIL; on the Share page, the organisations "
+            "and Named recipients)"
         )
-    if not to and marking not in (Tlp.CLEAR, Tlp.GREEN) and not named:
-        raise UsageError(f"TLP:{marking.value} needs at least one recipient organisation (--to)")
     kind = "photo" if picture_format(data) is not None else "text"
     in_word = kind == "text" and word.is_word(data)
     if in_word and not keep_hidden and (unseen := word.hidden_content(data)):
@@ -329,7 +327,7 @@ def share(
                     item_id=item_id, keypoints=keypoints, descriptors=descriptors, scale=scale
                 )
             )
-            return _item_info(s, item)
+            return item_info(s, item)
     except BaseException:
         inst.blobs.delete(item_id)
         raise
@@ -337,7 +335,7 @@ def share(
 
 def get_item(inst: Instance, item_id: str) -> ItemInfo:
     with inst.reading() as s:
-        return _item_info(s, _find_item(s, item_id))
+        return item_info(s, find_item(s, item_id))
 
 
 def get_items(inst: Instance, item_ids: Sequence[str]) -> dict[str, ItemInfo]:
@@ -346,7 +344,7 @@ def get_items(inst: Instance, item_ids: Sequence[str]) -> dict[str, ItemInfo]:
         items = s.scalars(select(Item).where(Item.id.in_(list(item_ids)))).all()
         auds = _audiences(s, [i.id for i in items])
         empty = _Audience(frozenset(), frozenset(), ())
-        return {i.id: _item_info(s, i, auds.get(i.id, empty)) for i in items}
+        return {i.id: item_info(s, i, auds.get(i.id, empty)) for i in items}
 
 
 def _matching(query: str) -> Any:
@@ -387,10 +385,10 @@ def list_items(
         if ids is not None:
             counts = counts.where(Recipient.item_id.in_(ids))
         held = dict(s.execute(counts).all())
-        return [(_item_info(s, i, auds.get(i.id, empty)), int(held.get(i.id, 0))) for i in items]
+        return [(item_info(s, i, auds.get(i.id, empty)), int(held.get(i.id, 0))) for i in items]
 
 
-def _find_item(s: Session, item_id: str) -> Item:
+def find_item(s: Session, item_id: str) -> Item:
     item = s.get(Item, item_id.strip())
     if item is None:
         raise UsageError(f"unknown item {item_id!r}")
@@ -438,6 +436,7 @@ def item_view(item: Item, orgs: frozenset[int], named: frozenset[int]) -> ItemVi
         item.expires_at,
         item.withdrawn_at is not None,
         item.withdraw_reason,
+        item.embargo_until,
     )
 
 
@@ -447,26 +446,26 @@ def withdraw(inst: Instance, item_id: str, reason: str, by: str) -> ItemInfo:
     stay on record and traceable, and the originator's register still lists it."""
     reason = stated_reason(reason, "withdraw an item")
     with inst.transaction() as s:
-        item = _find_item(s, item_id)
+        item = find_item(s, item_id)
         if item.withdrawn_at is not None:
             raise UsageError(f"{item.id} is already withdrawn (since {iso(item.withdrawn_at)})")
         now = inst.clock()
         item.withdrawn_at, item.withdraw_reason = now, reason
         event = {"by": by, "item": item.id, "reason": reason}
         ledger.append(s, EventKind.ITEM_WITHDRAWN, event, now)
-        return _item_info(s, item)
+        return item_info(s, item)
 
 
 def reinstate(inst: Instance, item_id: str, by: str) -> ItemInfo:
     """Undo a withdrawal: the item reaches its audience again, with the same copies."""
     with inst.transaction() as s:
-        item = _find_item(s, item_id)
+        item = find_item(s, item_id)
         if item.withdrawn_at is None:
             raise UsageError(f"{item.id} is not withdrawn")
         now = inst.clock()
         item.withdrawn_at, item.withdraw_reason = None, None
         ledger.append(s, EventKind.ITEM_REINSTATED, {"by": by, "item": item.id}, now)
-        return _item_info(s, item)
+        return item_info(s, item)
 
 
 def _views(
@@ -489,7 +488,7 @@ class Entitled:
 def entitled_people(inst: Instance, item_id: str) -> list[Entitled]:
     """Everyone the policy allows to receive the item now (originator staff excluded), by e-mail."""
     with inst.reading() as s:
-        item = _find_item(s, item_id)
+        item = find_item(s, item_id)
         now = inst.clock()
         aud = _audiences(s, [item.id])[item.id]
         people = s.scalars(
@@ -526,7 +525,7 @@ def list_items_for(inst: Instance, email: str) -> list[ItemInfo]:
         auds = _audiences(s)
         empty = _Audience(frozenset(), frozenset(), ())
         return [
-            _item_info(s, i, auds.get(i.id, empty))
+            item_info(s, i, auds.get(i.id, empty))
             for i in items
             if decide(*_views(s, i, person, auds.get(i.id, empty)), now)
         ]
@@ -599,7 +598,7 @@ def item_wording(inst: Instance, item_id: str) -> dict[str, Any]:
     was shared (so after a lexicon change too): what its author previewed, for the
     originator reading a trace of it, or checking what partners received."""
     with inst.reading() as s:
-        item = _find_item(s, item_id)
+        item = find_item(s, item_id)
     if item.kind != "text":
         raise UsageError(f"{item.id} is a photo: its copies differ by marks, not by wording")
     return _wording(text_document(inst, item), item.max_recipients)
@@ -727,7 +726,7 @@ def issue_copy(inst: Instance, item_id: str, email: str, by: str | None = None) 
     """
     denied: str | None = None
     with inst.transaction() as s:
-        item = _find_item(s, item_id)
+        item = find_item(s, item_id)
         person = find_person(s, email)
         now = inst.clock()
         verdict = decide(*_views(s, item, person), now)
@@ -766,7 +765,7 @@ def _issue(
     else:
         index = row.code_index
     codeword = item_code(inst, item).codeword(index)
-    info = _item_info(s, item)
+    info = item_info(s, item)
     if item.kind == "text":
         body = text_marks.render(text_document(inst, item), codeword)
         if item.media_format == "docx":

@@ -31,7 +31,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
 from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
-from orcon.service import control, directory, knowing, tracing
+from orcon.service import control, directory, knowing, markings, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
@@ -276,8 +276,9 @@ class Watcher:
         images = list(dict.fromkeys([*page_parts.images, *entry.images]))[:MAX_PICTURES]
         text = " ".join(x for x in (entry.title, entry.summary, text) if x)
         out: list[dict[str, object]] = []
+        when = entry.published or self.inst.clock()
         if text and index.candidates(leak_shingles(text)):
-            out += self._trace(source, entry.url, text.encode())
+            out += self._trace(source, entry.url, text.encode(), when)
         for img_url in images:
             try:
                 data = self.fetcher.get(img_url, max_bytes=MAX_IMAGE).body
@@ -285,15 +286,14 @@ class Watcher:
                 continue
             if picture_format(data) is None:
                 continue
-            out += self._trace(source, entry.url, data)
+            out += self._trace(source, entry.url, data, when)
         # A document the article links (the leaked memo, as PDF or Word) is traced too.
         for doc_url in page_parts.documents:
             try:
                 data = self.fetcher.get(doc_url, max_bytes=MAX_DOCUMENT).body
             except FetchRefused:
                 continue
-            out += self._trace(source, entry.url, data)
-        when = entry.published or self.inst.clock()
+            out += self._trace(source, entry.url, data, when)
         live = [
             (row, fact)
             for row, fact in facts
@@ -322,7 +322,7 @@ class Watcher:
                 )
         return out
 
-    def _trace(self, source: str, url: str, data: bytes) -> list[dict[str, object]]:
+    def _trace(self, source: str, url: str, data: bytes, when: datetime) -> list[dict[str, object]]:
         try:
             result = tracing.trace(self.inst, data)
         except OrconError:
@@ -331,9 +331,17 @@ class Watcher:
             return []
         # One alert per shared item found in it (a page with a photo and a quote beside it).
         parts = [replace(result, others=()), *result.others]
-        alerts = [self._alert("item", source, url, p.item, None, p.to_json()) for p in parts]
+        alerts, breaches = [], []
+        for p in parts:
+            assert p.item is not None
+            # A CLEAR item in public after its embargo is where it may be: on record, no alarm.
+            seen = markings.publication_at(self.inst, p.item, when)
+            details = p.to_json() | {"publication": asdict(seen) | {"published": iso(when)}}
+            alerts.append(self._alert("item", source, url, p.item, None, details, seen))
+            if seen.breach:
+                breaches.append(p)
         if self.config.auto_suspend:
-            for person in sorted({a.person for p in parts for a in p.accused}):
+            for person in sorted({a.person for p in breaches for a in p.accused}):
                 # Already suspended, or the last administrator: nothing to do.
                 with contextlib.suppress(OrconError):
                     directory.suspend(
@@ -342,7 +350,7 @@ class Watcher:
                         f"automatic: a trace of {url} named the holder of the copy in it",
                         by="watch",
                     )
-        accused = {a.org for p in parts for a in p.accused}
+        accused = {a.org for p in breaches for a in p.accused}
         if self.config.auto_halt and accused:
             for org in sorted(accused):
                 # Already halted, or the originator itself: nothing to do.
@@ -360,6 +368,7 @@ class Watcher:
         item: str | None,
         fact: int | None,
         details: dict[str, Any],
+        seen: markings.Publication | None = None,
     ) -> dict[str, object]:
         with self.inst.transaction() as s:
             row = Alert(
@@ -384,6 +393,7 @@ class Watcher:
                     "item": item,
                     "fact": fact,
                     "verdict": details.get("verdict"),
+                    "breach": seen.breach if seen else True,
                 },
                 self.inst.clock(),
             )
@@ -396,7 +406,10 @@ class Watcher:
             "fact": fact,
             "details": details,
         }
-        delivery = self._deliver(payload)
+        if seen is None or seen.breach:
+            delivery = self._deliver(payload)
+        else:
+            delivery = f"not sent: {seen.why}"
         with self.inst.transaction() as s:
             a = s.get(Alert, alert_id)
             if a is not None:

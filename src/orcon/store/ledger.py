@@ -56,6 +56,7 @@ class EventKind(StrEnum):
     PERSON_REINSTATED = "person.reinstated"
     ITEM_WITHDRAWN = "item.withdrawn"
     ITEM_REINSTATED = "item.reinstated"
+    ITEM_REMARKED = "item.remarked"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"
     FACT_REGISTERED = "fact.registered"

@@ -31,7 +31,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
-from orcon.service import bundles, control, directory, knowing, sharing, tracing
+from orcon.service import bundles, control, directory, knowing, markings, sharing, tracing
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt
@@ -301,6 +301,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             "org.halted",
             "person.suspended",
             "item.withdrawn",
+            "item.remarked",
             "onward.requested",
             "backup.taken",
             "instance.restored",
@@ -465,6 +466,15 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             ]
         entitled = sharing.entitled_people(inst, item_id) if who.role == "admin" else []
         wording = sharing.item_wording(inst, item_id) if staff and item.kind == "text" else None
+        history = markings.history(inst, item_id) if staff else []
+        others, named = [], []
+        if who.role == "admin":
+            others = [
+                str(o["name"])
+                for o in directory.list_orgs(inst)
+                if not o["originator"] and o["name"] not in item.recipient_orgs
+            ]
+            named = markings.named(inst, item_id)
         return page(
             request,
             "item.html",
@@ -476,6 +486,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             entitled=entitled,
             holding={h["person"] for h in holders},
             wording=wording,
+            history=history,
+            others=others,
+            named=named,
             error=error,
             notice=notice,
         )
@@ -506,6 +519,44 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             sharing.withdraw(inst, item_id, reason, by=admin.email)
 
         done = "Withdrawn: nobody receives a copy of this item now."
+        return admin_post(request, csrf_, act, done, on_item(item_id))
+
+    @app.post("/items/{item_id}/markings", response_class=HTMLResponse)
+    def remark_item(
+        request: Request,
+        item_id: str,
+        reason: str = Form(""),
+        tlp: str = Form(""),
+        no_onward: str = Form(""),
+        embargo_until: str = Form(""),
+        expires: str = Form(""),
+        add_to: str = Form(""),
+        remove_to: str = Form(""),
+        add_named: str = Form(""),
+        remove_named: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        """The form shows the markings as they are; what differs from them is the change."""
+
+        def moment(field: str, current: datetime | None) -> markings.Moment:
+            shown = current.strftime("%Y-%m-%dT%H:%M") if current else ""
+            return markings.KEEP if field.strip() == shown else _moment(field)
+
+        def act(admin: PersonInfo) -> None:
+            item = sharing.get_item(inst, item_id)
+            change = markings.Change(
+                tlp=tlp if tlp and tlp.upper() != item.tlp else None,
+                no_onward=(no_onward == "yes") if (no_onward == "yes") != item.no_onward else None,
+                embargo_until=moment(embargo_until, item.embargo_until),
+                expires_at=moment(expires, item.expires_at),
+                add_orgs=[add_to] if add_to else [],
+                remove_orgs=[remove_to] if remove_to else [],
+                add_named=_addresses(add_named),
+                remove_named=[remove_named] if remove_named else [],
+            )
+            markings.remark(inst, item_id, change, reason, by=admin.email)
+
+        done = "Markings changed: copies issued from now on carry them."
         return admin_post(request, csrf_, act, done, on_item(item_id))
 
     @app.post("/items/{item_id}/reinstate", response_class=HTMLResponse)
