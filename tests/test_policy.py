@@ -152,8 +152,8 @@ def test_an_approval_is_never_wider_than_a_request_filed_now(world, halted):
 def test_only_clear_may_be_public_and_only_after_its_embargo(tlp, embargo):
     item = ItemView(tlp, False, frozenset(), frozenset(), None, embargo_until=embargo)
     verdict = publication(item, NOW)
-    assert bool(verdict) == (tlp is Tlp.CLEAR and (embargo is None or NOW >= embargo))
-    if embargo is not None and NOW < embargo:
+    assert bool(verdict) == (tlp is Tlp.CLEAR and (embargo is None or embargo <= NOW))
+    if embargo is not None and embargo > NOW:
         assert verdict.reason.startswith("public before its embargo lifted at ")
 
 

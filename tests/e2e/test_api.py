@@ -148,6 +148,17 @@ def test_partner_story_over_http(server, photo):
     assert admin.post("/api/items/itm_nope/markings", json={"reason": "x"}).status_code == 404
     # The partner's copy is the one it had: a photo's copy carries no banner.
     assert partner.get(f"/api/items/{item['id']}/copy").content == copy.content
+    # A collector reads the ledger with a cursor: each page says where the next starts.
+    assert partner.get("/api/ledger/events").status_code == 403
+    first = admin.get("/api/ledger/events", params={"start": 0, "limit": 3}).json()
+    assert [e["seq"] for e in first["events"]] == [0, 1, 2] and first["next"] == 3
+    remarks = admin.get(
+        "/api/ledger/events", params={"kind": ["item.remarked"], "q": item["id"]}
+    ).json()
+    assert [e["event"]["reason"] for e in remarks["events"]] == ["lifted", "moved"]
+    assert remarks["next"] is None  # newest first: no cursor
+    bad = admin.get("/api/ledger/events", params={"kind": "copy.stolen"})
+    assert bad.status_code == 400 and "no such event kind" in bad.json()["error"]
 
     assert (
         admin.post("/api/orgs/Harbour City PD/halt", json={"reason": "embargo broken"}).status_code

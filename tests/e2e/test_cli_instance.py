@@ -191,6 +191,14 @@ def test_operator_story(tmp_path, database, large_photo, unrelated_photo):
     assert "by cli: embargo 2099-01-01T09:00Z -> lifted (early;" in shown
     history = json.loads(run(home, "item", "show", item, "--json").stdout)["markings_history"]
     assert [h["reason"] for h in history] == ["released", "early"]
+    # The ledger's events, for a script: the two changes, oldest first, as JSON lines.
+    lines = run(home, "ledger", "events", "--kind", "item.remarked", "--all", "--jsonl").stdout
+    exported = [json.loads(x) for x in lines.splitlines()]
+    assert [e["event"]["reason"] for e in exported] == ["released", "early"]
+    listed = run(home, "ledger", "events", "--search", item, "--limit", "2").stdout
+    assert listed.splitlines()[0].split()[2] == "copy.issued"  # newest first
+    bad = run(home, "ledger", "events", "--kind", "copy.stolen", ok=False)
+    assert bad.returncode == 2 and "'copy.stolen': no such event kind" in bad.stderr
 
     run(home, "halt", "Harbour City PD", "--reason", "embargo broken")
     denied = run(

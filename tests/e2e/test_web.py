@@ -818,6 +818,25 @@ def test_a_leak_the_watch_finds_leads_from_its_alert_to_the_holder(server, tmp_p
             expect(admin.get_by_role("heading", level=1)).to_have_text("d.okafor@harbour.example")
             held = admin.get_by_role("table", name="Items they were issued")
             expect(held).to_contain_text("Harbour Road fire")
+            # A fact registered and forgotten, and the source stopped, on the Watch page.
+            admin.goto(url + "/watch")
+            admin.get_by_label("Fact (e.g. a name").fill("Daniel Whitcombe")
+            admin.get_by_label("Item it belongs to").fill(item["id"])
+            admin.get_by_role("button", name="Register").click()
+            facts = admin.get_by_role("region", name="Sensitive facts")
+            expect(facts.get_by_role("row").filter(has_text="Daniel Whitcombe")).to_contain_text(
+                "yes"
+            )
+            _accessible(admin)
+            admin.get_by_role("button", name="Forget the fact Daniel Whitcombe").click()
+            expect(admin.get_by_role("status")).to_contain_text("no longer looked for")
+            expect(facts).to_contain_text("No sensitive facts registered")
+            admin.get_by_role("button", name=f"Stop watching {base}/feed.xml").click()
+            expect(admin.get_by_role("status")).to_contain_text("Stopped watching")
+            expect(admin.get_by_role("region", name="Watched sources")).to_contain_text(
+                "No sources yet"
+            )
+            expect(alerts).to_contain_text(base + "/news/fire.html")  # the alert stays
             browser.close()
     finally:
         news.shutdown()

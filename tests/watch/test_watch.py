@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 import pytest
 
+from orcon.errors import UsageError
 from orcon.marks.image import attacks
 from orcon.service import directory, sharing, watching
 from orcon.store.ledger import iso
@@ -494,3 +495,53 @@ def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(ins
     assert scoop["details"]["publication"]["breach"] is True
     assert scoop["details"]["publication"]["markings_then"] == "TLP:AMBER"
     assert people[2] in {p.email for p in directory.list_people(inst) if p.suspended}
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_sources_and_facts_are_removed_and_no_longer_looked_for(inst, site, clock):
+    from sqlalchemy import select
+
+    from orcon.store.models import LedgerEntry
+
+    page = _html("Named", "<p>Police are questioning Daniel Whitcombe over the fire.</p>")
+    site.routes["/a.html"] = (200, {"Content-Type": "text/html"}, page)
+    site.routes["/b.html"] = (200, {"Content-Type": "text/html"}, page)
+    first = watching.add_source(inst, site.url + "/a.html", "page", 60, by="admin@localhost")
+    watching.add_source(inst, site.url + "/b.html", "page", 60)
+    fact = watching.add_fact(inst, "Daniel Whitcombe", None, clock.now + timedelta(days=1))
+    for args, says in (
+        (("x" * 501,), "at most 500 characters"),
+        (("Jane Roe", "itm_nope"), "unknown item 'itm_nope'"),
+        (("Jane Roe", None, clock.now - timedelta(minutes=1)), "would never be looked for"),
+    ):
+        with pytest.raises(UsageError, match=says):
+            watching.add_fact(inst, *args)
+    [listed] = watching.list_facts(inst)
+    assert (listed["id"], listed["text"], listed["watched"]) == (fact, "Daniel Whitcombe", True)
+
+    # One source stopped by its number, one round: only the other is fetched.
+    assert watching.remove_source(inst, str(first), by="admin@localhost").endswith("/a.html")
+    with pytest.raises(UsageError, match="unknown watched source"):
+        watching.remove_source(inst, str(first))
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3))
+    [alert] = watcher.run_once(force=True)
+    assert alert["kind"] == "fact" and alert["article"].endswith("/b.html")
+    assert [p for _, p, _ in site.requests if p.endswith(".html")] == ["/b.html"]
+
+    # The fact forgotten: a new article naming him raises nothing; its alert stays.
+    watching.remove_fact(inst, fact, by="admin@localhost")
+    with pytest.raises(UsageError, match="unknown sensitive fact"):
+        watching.remove_fact(inst, fact)
+    assert watching.list_facts(inst) == []
+    site.routes["/c.html"] = (200, {"Content-Type": "text/html"}, page)
+    watching.add_source(inst, site.url + "/c.html", "page", 60)
+    assert watcher.run_once(force=True) == []
+    assert len(watching.list_alerts(inst)) == 1
+    # By its address, too.
+    watching.remove_source(inst, site.url + "/c.html")
+    assert [s["url"] for s in watching.list_sources(inst)] == [site.url + "/b.html"]
+    with inst.reading() as s:
+        kinds = s.scalars(select(LedgerEntry.kind).order_by(LedgerEntry.seq)).all()
+        bodies = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == "fact.removed")).all()
+    assert kinds.count("watch.source.removed") == 2 and kinds.count("fact.removed") == 1
+    assert "Whitcombe" not in bodies[0]

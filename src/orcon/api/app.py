@@ -9,7 +9,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi import Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
@@ -31,6 +31,7 @@ from orcon.service import (
     bundles,
     control,
     directory,
+    events,
     knowing,
     markings,
     sharing,
@@ -392,6 +393,26 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         if before.tzinfo is None:
             raise UsageError("before must carry a time zone, e.g. 2026-12-01T09:00:00Z")
         return [h.to_json() for h in knowing.who_knew(inst, item_id, before)]
+
+    @app.get("/api/ledger/events")
+    def ledger_events(
+        _: Staff,
+        kind: Annotated[list[str] | None, Query()] = None,
+        q: str = "",
+        since: datetime | None = None,
+        until: datetime | None = None,
+        start: int | None = None,
+        limit: int = 100,
+    ) -> dict[str, Any]:
+        """Ledger events, each with its canonical body and leaf hash. Newest first; with
+        ``start=N``, oldest first from sequence number N, and ``next`` is where the next
+        page starts (poll with it to collect every event once)."""
+        for moment in (since, until):
+            if moment is not None and moment.tzinfo is None:
+                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        found = events.page(inst, events.Filter(kind or (), q, since, until, start), limit)
+        following = (found[-1].seq + 1 if found else start) if start is not None else None
+        return {"events": [e.to_json() for e in found], "next": following}
 
     @app.get("/api/ledger/verify")
     def ledger_verify(_: Staff) -> dict[str, object]:

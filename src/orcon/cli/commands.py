@@ -568,6 +568,30 @@ def cmd_ledger_trust(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ledger_events(args: argparse.Namespace) -> int:
+    from orcon.service import events
+
+    f = events.Filter(
+        args.kind or (), args.search or "", args.since, args.until, args.start
+    ).checked()
+    inst = _open(args)
+    if args.all:
+        found: Any = events.every(inst, f)
+    else:
+        found = events.page(inst, f, args.limit)
+    shown = 0
+    for e in found:
+        shown += 1
+        if args.jsonl:
+            print(json.dumps(e.to_json()))
+        else:
+            summary = control.summary(json.loads(e.body))
+            print(f"{e.seq:>7}  {iso(e.time)[:19]}Z  {e.kind:<20} {summary}")
+    if not shown and not args.jsonl:
+        print("no ledger event matches", file=sys.stderr)
+    return 0
+
+
 def cmd_ledger_receipt(args: argparse.Namespace) -> int:
     from orcon.service.receipts import receipt
 
@@ -862,6 +886,37 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("trust-witness", cmd_ledger_trust, "accept cosignatures from a partner's witness", led)
     p.add_argument("vkey")
     json_flag(p)
+    p = cmd(
+        "events",
+        cmd_ledger_events,
+        "list or export events: by kind, text, time, from a sequence number",
+        led,
+    )
+    p.add_argument("--kind", action="append", metavar="KIND", help="e.g. copy.issued (repeatable)")
+    p.add_argument("--search", metavar="TEXT", help="events whose body holds TEXT (an item id…)")
+    p.add_argument("--since", type=moment, metavar="ISO8601", help="at or after this time")
+    p.add_argument("--until", type=moment, metavar="ISO8601", help="before this time")
+    p.add_argument(
+        "--start",
+        type=int,
+        metavar="SEQ",
+        help="from this sequence number on, oldest first (a collector's cursor)",
+    )
+    many = p.add_mutually_exclusive_group()
+    many.add_argument(
+        "--limit",
+        type=positive,
+        default=50,
+        help="at most N events (default 50, newest first unless --start)",
+    )
+    many.add_argument(
+        "--all", action="store_true", help="every matching event, oldest first (an export)"
+    )
+    p.add_argument(
+        "--jsonl",
+        action="store_true",
+        help="one JSON object a line: the event, its canonical body and leaf hash",
+    )
     p = cmd("receipt", cmd_ledger_receipt, "export an offline-verifiable receipt for an entry", led)
     p.add_argument("seq", type=int)
     p.add_argument("--out", metavar="FILE")

@@ -50,6 +50,32 @@ def cmd_fact(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_remove(args: argparse.Namespace) -> int:
+    url = _watching().remove_source(_inst(args), args.source)
+    print(f"Stopped watching {url}; its alerts stay on record")
+    return 0
+
+
+def cmd_facts(args: argparse.Namespace) -> int:
+    rows = _watching().list_facts(_inst(args))
+    if args.json:
+        print(json.dumps(rows))
+    elif not rows:
+        print('no sensitive fact is registered (orcon watch fact "TEXT" --item ITEM)')
+    for r in [] if args.json else rows:
+        until = f" until {r['embargo_until'][:16]}Z" if r["embargo_until"] else ""
+        state = "watched" if r["watched"] else "no longer watched (its embargo has passed)"
+        item = f" item {r['item']}" if r["item"] else ""
+        print(f"{r['id']}	{r['text']!r}{item}{until}: {state}")
+    return 0
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    _watching().remove_fact(_inst(args), args.fact)
+    print(f"Forgot sensitive fact {args.fact}: it is no longer looked for; its alerts stay")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     inst = _inst(args)
     cfg = _watching().load_config(inst)
@@ -113,6 +139,15 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--item", help="the item the fact belongs to (for the who-knew list)")
     p.add_argument("--embargo-until", type=moment, metavar="ISO8601")
     p.set_defaults(run=cmd_fact)
+    p = w.add_parser("remove", help="stop watching a source (its number or address)")
+    p.add_argument("source", help="as orcon watch list shows it: the number or the address")
+    p.set_defaults(run=cmd_remove)
+    p = w.add_parser("facts", help="the registered sensitive facts, and whether each is watched")
+    json_flag(p)
+    p.set_defaults(run=cmd_facts)
+    p = w.add_parser("forget", help="stop looking for a sensitive fact")
+    p.add_argument("fact", type=positive, help="its number, as orcon watch facts shows it")
+    p.set_defaults(run=cmd_forget)
     p = w.add_parser("config", help="alert delivery: webhook, e-mail, automatic suspension or halt")
     p.add_argument("--webhook-url")
     p.add_argument("--webhook-secret")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
@@ -227,20 +228,20 @@ def recent_events(inst: Instance, query: str = "", limit: int = 50) -> list[dict
         if query.strip():
             q = q.where(LedgerEntry.body.contains(query.strip(), autoescape=True))
         rows = s.execute(q.order_by(LedgerEntry.seq.desc()).limit(limit)).all()
-    out = []
-    for seq, kind, body, at in rows:
-        e = json.loads(body)
-        parts = [
-            str(e[k])
-            for k in ("person", "org", "item", "title", "verdict", "reason", "to", "by")
-            if e.get(k) not in (None, "", [])
-        ]
-        out.append(
-            {
-                "seq": seq,
-                "kind": kind,
-                "time": ledger.iso(at)[:19].replace("T", " "),
-                "summary": " · ".join(parts)[:200],
-            }
-        )
-    return out
+    return [
+        {
+            "seq": seq,
+            "kind": kind,
+            "time": ledger.iso(at)[:19].replace("T", " "),
+            "summary": summary(json.loads(body)),
+        }
+        for seq, kind, body, at in rows
+    ]
+
+
+def summary(event: dict[str, Any]) -> str:
+    """An event in one line: who, what, why."""
+    keys = ("person", "org", "item", "title", "verdict", "reason", "to", "by")
+    parts = [event[k] for k in keys if event.get(k) not in (None, "", [])]
+    words = [", ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts]
+    return " · ".join(words)[:200]

@@ -36,7 +36,14 @@ from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
 from orcon.store.ledger import EventKind, iso
-from orcon.store.models import Alert, ItemFeatures, SensitiveFact, WatchSeen, WatchSource
+from orcon.store.models import (
+    Alert,
+    Item,
+    ItemFeatures,
+    SensitiveFact,
+    WatchSeen,
+    WatchSource,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +103,9 @@ def save_config(inst: Instance, cfg: WatchConfig) -> None:
     atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
 
 
-def add_source(inst: Instance, url: str, kind: str = "feed", interval_s: int = 300) -> int:
+def add_source(
+    inst: Instance, url: str, kind: str = "feed", interval_s: int = 300, by: str = "cli"
+) -> int:
     if not url.startswith(("http://", "https://")):
         raise UsageError(f"a watched source must be an http(s) URL, got {url!r}")
     if kind not in ("feed", "page"):
@@ -109,7 +118,8 @@ def add_source(inst: Instance, url: str, kind: str = "feed", interval_s: int = 3
         src = WatchSource(url=url, kind=kind, interval_s=interval_s, created_at=inst.clock())
         s.add(src)
         s.flush()
-        ledger.append(s, EventKind.WATCH_SOURCE_ADDED, {"url": url, "kind": kind}, inst.clock())
+        event = {"url": url, "kind": kind, "by": by}
+        ledger.append(s, EventKind.WATCH_SOURCE_ADDED, event, inst.clock())
         return src.id
 
 
@@ -140,12 +150,68 @@ def list_sources(inst: Instance) -> list[dict[str, object]]:
         ]
 
 
+def remove_source(inst: Instance, source: str, by: str = "cli") -> str:
+    """Stop watching a source, named by its number or its address. Its alerts stay."""
+    with inst.transaction() as s:
+        ref = source.strip()
+        q = select(WatchSource).where(
+            WatchSource.id == int(ref) if ref.isdigit() else WatchSource.url == ref
+        )
+        src = s.scalars(q).first()
+        if src is None:
+            raise UsageError(f"unknown watched source {source!r} (orcon watch list shows them)")
+        url = src.url
+        s.delete(src)
+        ledger.append(s, EventKind.WATCH_SOURCE_REMOVED, {"url": url, "by": by}, inst.clock())
+        return url
+
+
+def list_facts(inst: Instance) -> list[dict[str, object]]:
+    """The registered facts, for the originator's staff: whether each is still looked for
+    (an embargoed fact is no longer a leak once its embargo has passed)."""
+    now = inst.clock()
+    with inst.reading() as s:
+        return [
+            {
+                "id": f.id,
+                "text": f.text,
+                "item": f.item_id,
+                "embargo_until": iso(f.embargo_until) if f.embargo_until else None,
+                "watched": f.embargo_until is None or now < f.embargo_until,
+                "created_at": iso(f.created_at),
+            }
+            for f in s.scalars(select(SensitiveFact).order_by(SensitiveFact.id))
+        ]
+
+
+def remove_fact(inst: Instance, fact_id: int, by: str = "cli") -> None:
+    """Stop looking for a fact (released, or registered by mistake). Its alerts stay; the
+    text is deleted from the database, and the ledger kept only its hash."""
+    with inst.transaction() as s:
+        fact = s.get(SensitiveFact, fact_id)
+        if fact is None:
+            raise UsageError(f"unknown sensitive fact {fact_id} (orcon watch facts lists them)")
+        s.delete(fact)
+        ledger.append(s, EventKind.FACT_REMOVED, {"fact": fact_id, "by": by}, inst.clock())
+
+
 def add_fact(
-    inst: Instance, text: str, item_id: str | None = None, embargo_until: datetime | None = None
+    inst: Instance,
+    text: str,
+    item_id: str | None = None,
+    embargo_until: datetime | None = None,
+    by: str = "cli",
 ) -> int:
     if len(tokens(text)) == 0:
         raise UsageError("a sensitive fact needs at least one word")
+    if len(text.strip()) > 500:
+        raise UsageError("a sensitive fact is at most 500 characters (a name, a phrase)")
+    item_id = (item_id or "").strip() or None
+    if embargo_until is not None and embargo_until <= inst.clock():
+        raise UsageError("the embargo has already passed: the fact would never be looked for")
     with inst.transaction() as s:
+        if item_id is not None and s.get(Item, item_id) is None:
+            raise UsageError(f"unknown item {item_id!r}: a fact belongs to a shared item")
         fact = SensitiveFact(
             text=text.strip(), item_id=item_id, embargo_until=embargo_until, created_at=inst.clock()
         )
@@ -160,6 +226,7 @@ def add_fact(
                 "item": item_id,
                 "sha256": hashlib.sha256(text.strip().encode()).hexdigest(),
                 "embargo_until": iso(embargo_until) if embargo_until else None,
+                "by": by,
             },
             inst.clock(),
         )

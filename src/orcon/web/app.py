@@ -950,6 +950,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             status,
             page="watch",
             sources=watching.list_sources(inst),
+            facts=watching.list_facts(inst),
             alerts=watching.list_alerts(inst, 50),
             **ctx,
         )
@@ -972,8 +973,36 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return admin_post(
             request,
             csrf_,
-            lambda _: watching.add_source(inst, url, kind, int(interval)),
+            lambda admin: watching.add_source(inst, url, kind, int(interval), by=admin.email),
             f"Watching {url}.",
+            watch_page,
+        )
+
+    @app.post("/watch/sources/{source_id}/remove", response_class=HTMLResponse)
+    def watch_source_remove(
+        request: Request, source_id: int, csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        from orcon.service import watching
+
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: watching.remove_source(inst, str(source_id), by=admin.email),
+            "Stopped watching the source; its alerts stay on record.",
+            watch_page,
+        )
+
+    @app.post("/watch/facts/{fact_id}/remove", response_class=HTMLResponse)
+    def watch_fact_remove(
+        request: Request, fact_id: int, csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        from orcon.service import watching
+
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: watching.remove_fact(inst, fact_id, by=admin.email),
+            f"Forgot fact {fact_id}: it is no longer looked for.",
             watch_page,
         )
 
@@ -990,7 +1019,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return admin_post(
             request,
             csrf_,
-            lambda _: watching.add_fact(inst, text, item.strip() or None, _moment(embargo_until)),
+            lambda admin: watching.add_fact(
+                inst, text, item.strip() or None, _moment(embargo_until), by=admin.email
+            ),
             "Registered the fact.",
             watch_page,
         )
