@@ -135,3 +135,27 @@ def word_report():  # type: ignore[no-untyped-def]
         return document
 
     return build
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            self.messages.append(envelope.content)
+            return "250 OK"
+
+    inbox = Inbox()
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    ctl.start()
+    yield ctl, inbox
+    ctl.stop()

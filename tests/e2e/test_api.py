@@ -416,3 +416,34 @@ def test_the_web_forms_refuse_what_a_browser_would_not_send(server, tmp_path):
     assert done.status_code == 200 and "Suspended d.okafor@harbour.example" in done.text
     people = {p["email"]: p for p in api.get("/api/people").json()}
     assert people["d.okafor@harbour.example"]["suspended"] is True
+
+
+def test_notices_over_http(server, tmp_path, photo, smtp):
+    import subprocess
+    import sys
+
+    url, admin_token = server
+    ctl, inbox = smtp
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    admin.post("/api/orgs", json={"name": "Harbour City PD"})
+    admin.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "notify", "config",
+         "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    share = {"title": "Scene", "tlp": "amber", "to": ["Harbour City PD"]}
+    told = admin.post("/api/items", files={"file": ("a.jpg", photo)}, data=share).json()
+    assert told["notice"] == {"sent": ["d.okafor@harbour.example"], "failed": [], "error": ""}
+    quiet = admin.post(
+        "/api/items", files={"file": ("b.jpg", photo)}, data={**share, "notify": "false"}
+    ).json()
+    assert "notice" not in quiet and len(inbox.messages) == 1
+    moved = admin.post(
+        f"/api/items/{quiet['id']}/markings",
+        json={"reason": "release", "tlp": "clear"},
+    ).json()
+    assert moved["notice"]["sent"] == ["d.okafor@harbour.example"]
+    assert len(inbox.messages) == 2

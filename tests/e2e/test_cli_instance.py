@@ -486,3 +486,43 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
     broken = run(tmp_path / "third", "restore", str(tmp_path / "broken.tar"), ok=False)
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert not (tmp_path / "third").exists()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_recipients_told_by_e_mail_from_the_cli(tmp_path, database, smtp, photo):
+    import email
+
+    ctl, inbox = smtp
+
+    def body(n: int) -> str:
+        return email.message_from_bytes(inbox.messages[n]).get_payload(decode=True).decode()
+
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
+    settings = json.loads(
+        run(home, "notify", "config", "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port),
+            "--base-url", "https://orcon.northshire.example").stdout
+    )  # fmt: skip
+    assert settings["enabled"] is True and settings["titles"] is False
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    said = run(home, "share", str(src), "--title", "Scene", "--tlp", "amber",
+               "--to", "Harbour City PD").stdout  # fmt: skip
+    assert "notice: told 1 person by e-mail" in said
+    item = said.split()[1].rstrip(":")
+    assert len(inbox.messages) == 1
+    assert f"https://orcon.northshire.example/items/{item}" in body(0)
+    quiet = run(home, "item", "mark", item, "--embargo-until", "2099-01-01T09:00Z",
+                "--reason", "held back", "--no-notice", "--json").stdout  # fmt: skip
+    assert "notice" not in json.loads(quiet) and len(inbox.messages) == 1
+    told = json.loads(run(home, "item", "mark", item, "--no-embargo", "--reason", "lifted",
+                          "--json").stdout)["notice"]  # fmt: skip
+    assert told["sent"] == ["d.okafor@harbour.example"] and len(inbox.messages) == 2
+    assert "were: TLP:AMBER · EMBARGOED UNTIL 2099-01-01T09:00Z" in body(1)
+    bad = run(home, "notify", "config", "--base-url", "orcon.example", ok=False)
+    assert bad.returncode == 2 and "http(s) address" in bad.stderr
+    run(home, "notify", "config", "--off")
+    run(home, "share", str(src), "--title", "Other", "--tlp", "green")
+    assert len(inbox.messages) == 2

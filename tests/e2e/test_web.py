@@ -118,13 +118,22 @@ def _add_partner(page, url: str) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
+def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo, smtp):
+    import email
+
     from playwright.sync_api import expect, sync_playwright
 
     url, _ = server
     password = (tmp_path / "admin-password").read_text().strip()
     src = tmp_path / "scene.jpg"
     src.write_bytes(photo)
+    # Recipients are told by e-mail (set up on the CLI, read by the running server).
+    ctl, inbox = smtp
+    subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "notify", "config",
+         "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port), "--base-url", url],
+        check=True, capture_output=True,
+    )  # fmt: skip
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
         admin = browser.new_context(accept_downloads=True).new_page()
@@ -149,7 +158,10 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         admin.get_by_role("button", name="Share").click()
         banner = admin.get_by_role("note", name="Handling markings")
         expect(banner).to_have_text("TLP:AMBER · NO ONWARD DISSEMINATION")
+        expect(admin.get_by_role("status")).to_have_text("Shared; told 1 person by e-mail.")
         item_url = admin.url
+        [mail] = [email.message_from_bytes(m) for m in inbox.messages]
+        assert item_url in mail.get_payload(decode=True).decode()  # type: ignore[union-attr]
 
         partner = browser.new_context(accept_downloads=True).new_page()
         _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
@@ -271,7 +283,9 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo):
         admin.get_by_label("Embargo until").fill("2099-01-01T09:00")
         admin.get_by_label("Why (recorded").fill("for the whole community")
         admin.get_by_role("button", name="Change the markings").click()
-        expect(admin.get_by_role("status")).to_contain_text("Markings changed")
+        expect(admin.get_by_role("status")).to_contain_text(
+            "Markings changed: copies issued from now on carry them. Recipients: told 1 person"
+        )
         expect(banner).to_have_text("TLP:GREEN · EMBARGOED UNTIL 2099-01-01T09:00Z")
         expect(admin.locator("#markings-history")).to_contain_text(
             "TLP AMBER -> GREEN; onward requests allowed; embargo none -> 2099-01-01T09:00Z "

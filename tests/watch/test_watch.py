@@ -81,30 +81,6 @@ def site():  # type: ignore[no-untyped-def]
     s.server.shutdown()
 
 
-@pytest.fixture
-def smtp():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
-
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[bytes] = []
-
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-            self.messages.append(envelope.content)
-            return "250 OK"
-
-    inbox = Inbox()
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
-    ctl.start()
-    yield ctl, inbox
-    ctl.stop()
-
-
 def _picture_of(copy: str, words: int = 300) -> bytes:
     """A PNG of the start of a copy's prose, as a newspaper shows a page it has seen."""
     import textwrap

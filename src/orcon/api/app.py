@@ -34,6 +34,7 @@ from orcon.service import (
     events,
     knowing,
     markings,
+    notices,
     sharing,
     tracing,
     transparency,
@@ -89,6 +90,7 @@ class MarkingsIn(BaseModel):
     remove_to: list[str] = []
     add_named: list[str] = []
     remove_named: list[str] = []
+    notify: bool = True  # e-mail the recipients, when notices are set up
 
     def change(self) -> markings.Change:
         moments: list[markings.Moment] = []
@@ -240,7 +242,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def remark(item_id: str, body: MarkingsIn, who: Admin) -> dict[str, Any]:
         """Change an item's markings or audience (release it, move its embargo, add or
         take out a partner); recorded in the ledger with the reason."""
-        return markings.remark(inst, item_id, body.change(), body.reason, by=who.email).to_json()
+        info = markings.remark(inst, item_id, body.change(), body.reason, by=who.email)
+        told = notices.remarked(inst, info.id) if body.notify else None
+        return info.to_json() | ({"notice": told.to_json()} if told else {})
 
     @app.delete("/api/items/{item_id}/withdraw")
     def reinstate_item(item_id: str, who: Admin) -> dict[str, Any]:
@@ -281,6 +285,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         fragile: Annotated[bool, Form()] = True,
         keep_hidden: Annotated[bool, Form()] = False,
         clear_properties: Annotated[bool, Form()] = False,
+        notify: Annotated[bool, Form()] = True,
     ) -> dict[str, Any]:
         for moment in (embargo_until, expires):
             if moment is not None and moment.tzinfo is None:
@@ -303,7 +308,8 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             keep_hidden=keep_hidden,
             clear_properties=clear_properties,
         )
-        return item.to_json()
+        told = notices.shared(inst, item.id) if notify else None
+        return item.to_json() | ({"notice": told.to_json()} if told else {})
 
     @app.get("/api/items")
     def items(me: Me) -> list[dict[str, Any]]:

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from orcon import __version__
-from orcon.cli import codes, commands, items, marks, watch
+from orcon.cli import codes, commands, items, marks, notify, watch
 from orcon.errors import OrconError
 
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_parsers(sub)
     marks.add_parsers(sub)
     watch.add_parsers(sub)
+    notify.add_parsers(sub)
     return ap
 
 

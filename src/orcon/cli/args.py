@@ -53,3 +53,11 @@ def moment(text: str) -> datetime:
             f"expected an ISO 8601 time such as 2026-12-01T09:00Z, got {text!r}"
         ) from None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def notice_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--no-notice",
+        action="store_true",
+        help="do not e-mail the recipients about it (when notices are set up: orcon notify)",
+    )

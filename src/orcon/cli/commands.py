@@ -10,9 +10,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from orcon.cli.args import json_flag, moment, positive, read_file
+from orcon.cli.args import json_flag, moment, notice_flag, positive, read_file
 from orcon.errors import PolicyDenied, UsageError
-from orcon.service import bundles, control, directory, knowing, sharing, tracing
+from orcon.service import bundles, control, directory, knowing, notices, sharing, tracing
 from orcon.service.instance import Instance
 from orcon.store.blobs import atomic_write, atomic_write_chunks
 from orcon.store.home import resolve_home
@@ -207,8 +207,9 @@ def cmd_person_password(args: argparse.Namespace) -> int:
 
 def cmd_share(args: argparse.Namespace) -> int:
     path = Path(args.file)
+    inst = _open(args)
     item = sharing.share(
-        _open(args),
+        inst,
         read_file(args.file),
         title=args.title,
         tlp=args.tlp,
@@ -224,9 +225,11 @@ def cmd_share(args: argparse.Namespace) -> int:
         keep_hidden=args.keep_hidden,
         clear_properties=args.clear_properties,
     )
+    told = None if args.no_notice else notices.shared(inst, item.id)
     _out(
         args,
-        {"id": item.id, "markings": item.markings, "code_length": item.code_length},
+        {"id": item.id, "markings": item.markings, "code_length": item.code_length}
+        | ({"notice": told.to_json()} if told else {}),
         f"Shared {item.id}: {item.title}\n  {item.markings}\n"
         f"  recipients: {', '.join(item.recipient_orgs) or '-'}\n"
         f"  fingerprint: {item.code_length} symbols, up to {item.max_recipients} recipients, "
@@ -234,7 +237,8 @@ def cmd_share(args: argparse.Namespace) -> int:
             f"coalitions of {item.collusion}"
             if item.kind == "photo"
             else "one leaker per copy (text: identification code, docs/marks-text.md)"
-        ),
+        )
+        + (f"\n  notice: {told.in_words()}" if told else ""),
     )
     return 0
 
@@ -799,6 +803,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="Word reports: empty the author, last saved by, comments, manager and company "
         "properties, so no copy carries them (your file is not changed)",
     )
+    notice_flag(p)
     json_flag(p)
 
     p = cmd("copy", cmd_copy, "issue fingerprinted copies")

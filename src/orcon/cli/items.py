@@ -7,9 +7,9 @@ import argparse
 import json
 from dataclasses import asdict
 
-from orcon.cli.args import json_flag, moment, positive
+from orcon.cli.args import json_flag, moment, notice_flag, positive
 from orcon.errors import UsageError
-from orcon.service import knowing, markings, sharing
+from orcon.service import knowing, markings, notices, sharing
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 from orcon.store.ledger import iso
@@ -142,13 +142,16 @@ def cmd_mark(args: argparse.Namespace) -> int:
         add_named=args.add_named or (),
         remove_named=args.remove_named or (),
     )
-    info = markings.remark(_inst(args), args.item, change, args.reason, by="cli")
+    inst = _inst(args)
+    info = markings.remark(inst, args.item, change, args.reason, by="cli")
+    told = None if args.no_notice else notices.remarked(inst, info.id)
     if args.json:
-        print(json.dumps(info.to_json()))
+        print(json.dumps(info.to_json() | ({"notice": told.to_json()} if told else {})))
     else:
         print(
             f"{info.id} ({info.title!r}) is now {info.markings}, to {info.shared_with}. "
             "Copies issued from now on carry these markings; the fingerprints do not change."
+            + (f"\n  notice: {told.in_words()}" if told else "")
         )
     return 0
 
@@ -205,6 +208,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         noun = "recipient organisation" if what == "ORG" else "named recipient"
         verb = "add a" if flag.startswith("--add") else "take out a"
         p.add_argument(flag, action="append", metavar=what, help=f"{verb} {noun} (repeatable)")
+    notice_flag(p)
     json_flag(p)
     p.set_defaults(run=cmd_mark)
     p = isub.add_parser("reinstate", help="undo a withdrawal")

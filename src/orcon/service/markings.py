@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any, Literal
@@ -175,6 +175,22 @@ class Remarked:
     reason: str
     changed: dict[str, list[Any]]
     ledger_seq: int
+    before: dict[str, Any] = field(default_factory=dict)
+
+    def markings_before(self, item: ItemInfo) -> str:
+        """The banner the item carried before this change."""
+        was = self.before
+
+        def moment(key: str) -> datetime | None:
+            return datetime.fromisoformat(was[key]) if was.get(key) else None
+
+        return replace(
+            item,
+            tlp=was["tlp"],
+            no_onward=was["no_onward"],
+            embargo_until=moment("embargo_until"),
+            expires_at=moment("expires_at"),
+        ).markings
 
     def in_words(self) -> str:
         """``TLP AMBER -> CLEAR; embargo lifted``, for the item page and ``item show``."""
@@ -214,7 +230,9 @@ def history(inst: Instance, item_id: str) -> list[Remarked]:
     for seq, body, at in rows:
         event = json.loads(body)
         if event["item"] == found:
-            out.append(Remarked(at, event["by"], event["reason"], event["changed"], seq))
+            out.append(
+                Remarked(at, event["by"], event["reason"], event["changed"], seq, event["before"])
+            )
     return out
 
 

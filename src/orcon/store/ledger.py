@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     ITEM_WITHDRAWN = "item.withdrawn"
     ITEM_REINSTATED = "item.reinstated"
     ITEM_REMARKED = "item.remarked"
+    NOTICE_SENT = "notice.sent"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"
     WATCH_SOURCE_REMOVED = "watch.source.removed"

@@ -31,7 +31,16 @@ from starlette.middleware.sessions import SessionMiddleware
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
-from orcon.service import bundles, control, directory, knowing, markings, sharing, tracing
+from orcon.service import (
+    bundles,
+    control,
+    directory,
+    knowing,
+    markings,
+    notices,
+    sharing,
+    tracing,
+)
 from orcon.service.directory import PersonInfo
 from orcon.service.instance import Instance
 from orcon.service.receipts import receipt
@@ -409,6 +418,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         except (OrconError, ValueError) as err:
             kept = _kept(form)
             return share_page(request, 400, error=_message(err), kept=kept)
+        if told := notices.shared(inst, item.id):
+            # Shown once, on the item page the browser is sent to next.
+            request.session["notice"] = f"Shared; {told.in_words()}."
         return RedirectResponse(f"/items/{item.id}", 303)
 
     @app.post("/share/preview", response_class=HTMLResponse)
@@ -452,6 +464,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             item = sharing.get_item(inst, item_id)
         except UsageError as err:
             return page(request, "inbox.html", 404, items=[], error=err.diagnostics())
+        notice = notice or request.session.pop("notice", None)
         holders = []
         if staff:
             holders = [
@@ -555,9 +568,11 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 remove_named=[remove_named] if remove_named else [],
             )
             markings.remark(inst, item_id, change, reason, by=admin.email)
+            if told := notices.remarked(inst, item_id):
+                done[0] += f" Recipients: {told.in_words()}."
 
-        done = "Markings changed: copies issued from now on carry them."
-        return admin_post(request, csrf_, act, done, on_item(item_id))
+        done = ["Markings changed: copies issued from now on carry them."]
+        return admin_post(request, csrf_, act, lambda: done[0], on_item(item_id))
 
     @app.post("/items/{item_id}/reinstate", response_class=HTMLResponse)
     def reinstate_item(
@@ -689,7 +704,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         request: Request,
         token: str,
         action: Callable[[PersonInfo], object],
-        done: str,
+        done: str | Callable[[], str],
         render: Any = None,
     ) -> Response:
         """An administrator's form post: CSRF, role, the action (given the administrator),
@@ -706,7 +721,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         except (OrconError, ValueError) as err:
             msg = _message(err)
             return render(request, 400, error=msg)  # type: ignore[no-any-return]
-        return render(request, notice=done)  # type: ignore[no-any-return]
+        said = done if isinstance(done, str) else done()
+        return render(request, notice=said)  # type: ignore[no-any-return]
 
     @app.get("/people/{email:path}", response_class=HTMLResponse)  # an address may hold "/"
     def person_page(request: Request, email: str) -> Response:

@@ -1,0 +1,183 @@
+"""Telling recipients by e-mail that an item was shared with them, or that its markings
+changed: a moved embargo that nobody hears of is an embargo broken in good faith.
+
+A notice carries the markings and a link, never the item: the copy is fetched signed
+in, fingerprinted for its reader. Titles stay out of the mail unless the originator
+opts in, since a title can itself be sensitive and mail crosses systems orcon does not
+control. Sending happens after the change is committed and never undoes it: a mail
+server that is down is reported (and recorded), and the item is shared all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import smtplib
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from typing import Any
+
+from orcon.errors import UsageError
+from orcon.service import directory, knowing, markings, sharing
+from orcon.service.instance import Instance
+from orcon.service.sharing import ItemInfo
+from orcon.store import ledger
+from orcon.store.blobs import atomic_write
+from orcon.store.ledger import EventKind
+
+FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class NoticeConfig:
+    smtp_host: str = ""  # empty: no notices are sent
+    smtp_port: int = 25
+    mail_from: str = "orcon@localhost"
+    base_url: str = ""  # where recipients sign in, for the link in each notice
+    titles: bool = False  # put the item's title in the notice (it crosses the mail system)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+
+def load_config(inst: Instance) -> NoticeConfig:
+    stored: dict[str, Any] = dict(inst.home.info()).get("notify", {})  # type: ignore[assignment]
+    known = {f.name for f in fields(NoticeConfig)}
+    return NoticeConfig(**{k: v for k, v in stored.items() if k in known})
+
+
+def save_config(inst: Instance, cfg: NoticeConfig) -> None:
+    if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
+        raise UsageError(f"the base URL must be an http(s) address, got {cfg.base_url!r}")
+    if not 0 < cfg.smtp_port < 65536:
+        raise UsageError(f"{cfg.smtp_port} is not a port number")
+    info: dict[str, Any] = dict(inst.home.info())
+    info["notify"] = asdict(cfg)
+    atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
+
+
+@dataclass(frozen=True, slots=True)
+class Told:
+    """What a round of notices did, for the edge to say and the ledger to keep."""
+
+    about: str  # "shared" | "remarked"
+    sent: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sent": list(self.sent), "failed": list(self.failed), "error": self.error}
+
+    def in_words(self) -> str:
+        if not self.sent and not self.failed:
+            return "nobody to tell by e-mail"
+        told = f"told {len(self.sent)} {'person' if len(self.sent) == 1 else 'people'} by e-mail"
+        if self.failed:
+            told += f"; {len(self.failed)} not reached ({self.error})"
+        return told
+
+
+def _link(cfg: NoticeConfig, item: ItemInfo) -> str:
+    if not cfg.base_url:
+        return "Sign in to orcon to read it; it is in your inbox."
+    return f"Read it, and download your own copy, at {cfg.base_url.rstrip('/')}/items/{item.id}"
+
+
+def compose(
+    cfg: NoticeConfig, originator: str, item: ItemInfo, to: str, was: str | None = None
+) -> EmailMessage:
+    """One person's notice: ``was`` is the markings before a change (None: a new share)."""
+    what = f"{item.title!r} " if cfg.titles else "an item "
+    msg = EmailMessage()
+    msg["From"], msg["To"] = cfg.mail_from, to
+    if was is None:
+        msg["Subject"] = f"[{item.markings.split(' · ')[0]}] {originator} shared an item with you"
+        lead = f"{originator} has shared {what}with you under these markings:\n\n  {item.markings}"
+    else:
+        msg["Subject"] = f"[{item.markings.split(' · ')[0]}] The markings of an item changed"
+        lead = (
+            f"{originator} has changed the markings of {what}shared with you.\n\n"
+            f"  now:  {item.markings}\n  were: {was}"
+        )
+    msg.set_content(
+        f"{lead}\n\n{_link(cfg, item)}\n\n"
+        "Your copy is fingerprinted for you alone: do not pass it on, and keep to its "
+        "markings (an embargo holds until the time it states).\n"
+    )
+    return msg
+
+
+def _send(cfg: NoticeConfig, messages: list[EmailMessage]) -> tuple[list[str], list[str], str]:
+    sent: list[str] = []
+    try:
+        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
+            for msg in messages:
+                try:
+                    smtp.send_message(msg)
+                    sent.append(str(msg["To"]))
+                except smtplib.SMTPRecipientsRefused:
+                    continue
+    except (OSError, smtplib.SMTPException) as err:
+        rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
+        return sent, rest, f"{type(err).__name__}: {err}"[:300]
+    rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
+    return sent, rest, "refused by the mail server" if rest else ""
+
+
+def _record(inst: Instance, item_id: str, told: Told) -> None:
+    with inst.transaction() as s:
+        event = {"item": item_id, "about": told.about, "told": list(told.sent)}
+        if told.failed:
+            event |= {"not_reached": list(told.failed), "error": told.error}
+        ledger.append(s, EventKind.NOTICE_SENT, event, inst.clock())
+
+
+def shared(inst: Instance, item_id: str) -> Told | None:
+    """Tell everyone who may receive a newly shared item (None: notices are off)."""
+    cfg = load_config(inst)
+    if not cfg.enabled:
+        return None
+    item = sharing.get_item(inst, item_id)
+    people = [p.email for p in sharing.entitled_people(inst, item_id)]
+    return _deliver(inst, cfg, item, people, None, "shared")
+
+
+def remarked(inst: Instance, item_id: str) -> Told | None:
+    """After a change of markings, tell everyone it concerns: whoever may receive the
+    item now, and whoever holds a copy (a partner taken out still holds one, and its
+    embargo)."""
+    cfg = load_config(inst)
+    if not cfg.enabled:
+        return None
+    item = sharing.get_item(inst, item_id)
+    changes = markings.history(inst, item.id)
+    if not changes:
+        raise UsageError(f"the markings of {item.id} have never been changed")
+    was = changes[-1].markings_before(item)
+    may = [p.email for p in sharing.entitled_people(inst, item_id)]
+    holders = [h.person for h in knowing.who_knew(inst, item_id, FAR)]
+    people = {p.email: p for p in directory.list_people(inst)}
+    concerned = sorted(
+        e
+        for e in {*may, *holders}
+        if e in people and not people[e].suspended and people[e].role == "recipient"
+    )
+    return _deliver(inst, cfg, item, concerned, was, "remarked")
+
+
+def _deliver(
+    inst: Instance,
+    cfg: NoticeConfig,
+    item: ItemInfo,
+    people: list[str],
+    was: str | None,
+    about: str,
+) -> Told:
+    if not people:
+        return Told(about)
+    messages = [compose(cfg, inst.org_name, item, e, was) for e in people]
+    sent, failed, error = _send(cfg, messages)
+    told = Told(about, tuple(sent), tuple(failed), error)
+    _record(inst, item.id, told)
+    return told
