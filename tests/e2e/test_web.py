@@ -295,6 +295,13 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo, smtp):
         expect(partner.get_by_role("note", name="Handling markings")).to_have_text(
             "TLP:GREEN · EMBARGOED UNTIL 2099-01-01T09:00Z"
         )
+        # The partner reads how they changed, not why (the reason is the originator's).
+        changed = partner.get_by_role("region", name="Markings changed since it was shared")
+        expect(changed).to_contain_text(
+            "TLP AMBER -> GREEN; onward requests allowed; embargo none -> 2099-01-01T09:00Z"
+        )
+        expect(changed).not_to_contain_text("community")
+        _accessible(partner)
         admin.locator("summary", has_text="Change the markings").click()
         admin.get_by_label("Why (recorded").fill("no change")
         admin.get_by_role("button", name="Change the markings").click()

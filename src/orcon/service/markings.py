@@ -192,11 +192,13 @@ class Remarked:
             expires_at=moment("expires_at"),
         ).markings
 
-    def in_words(self) -> str:
-        """``TLP AMBER -> CLEAR; embargo lifted``, for the item page and ``item show``."""
+    def in_words(self, audience: bool = True) -> str:
+        """``TLP AMBER -> CLEAR; embargo lifted``, for the item page and ``item show``;
+        without the audience (who was added or taken out) for a partner's page."""
         parts = []
         order = ("tlp", "no_onward", "embargo_until", "expires_at", "to", "named")
-        for key in sorted(self.changed, key=order.index):
+        shown = order if audience else order[:4]
+        for key in sorted((k for k in self.changed if k in shown), key=order.index):
             was, now = self.changed[key]
             if key in ("to", "named"):
                 added, gone = sorted(set(now) - set(was)), sorted(set(was) - set(now))

@@ -479,7 +479,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             ]
         entitled = sharing.entitled_people(inst, item_id) if who.role == "admin" else []
         wording = sharing.item_wording(inst, item_id) if staff and item.kind == "text" else None
-        history = markings.history(inst, item_id) if staff else []
+        history = markings.history(inst, item_id)
+        # A partner reads how the markings changed, not who was added or taken out, nor why.
+        changes = [(c.at, c.in_words(audience=False)) for c in history]
         others, named = [], []
         if who.role == "admin":
             others = [
@@ -499,7 +501,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             entitled=entitled,
             holding={h["person"] for h in holders},
             wording=wording,
-            history=history,
+            history=history if staff else [],
+            changes=[c for c in changes if c[1]],
             others=others,
             named=named,
             error=error,
