@@ -447,3 +447,47 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     ).json()
     assert moved["notice"]["sent"] == ["d.okafor@harbour.example"]
     assert len(inbox.messages) == 2
+
+
+def test_the_watch_over_http(server):
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    admin.post("/api/orgs", json={"name": "Harbour City PD"})
+    admin.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
+    assert partner.get("/api/watch/alerts").status_code == 403
+    assert partner.get("/api/watch/facts").status_code == 403
+
+    feed = "http://127.0.0.1:9/feed.xml"  # nothing listens there: a poll records an error
+    added = admin.post("/api/watch/sources", json={"url": feed, "interval_s": 600})
+    assert added.status_code == 201 and added.json()["url"] == feed
+    again = admin.post("/api/watch/sources", json={"url": feed})
+    assert again.status_code == 400 and "already watched" in again.json()["error"]
+    bad = admin.post("/api/watch/sources", json={"url": "ftp://x"})
+    assert bad.status_code == 400 and "http(s) URL" in bad.json()["error"]
+    assert [s["url"] for s in admin.get("/api/watch/sources").json()] == [feed]
+
+    fact = admin.post(
+        "/api/watch/facts", json={"text": "Daniel Whitcombe", "embargo_until": "2099-01-01T09:00Z"}
+    )
+    assert fact.status_code == 201 and fact.json()["watched"] is True
+    naive = admin.post("/api/watch/facts", json={"text": "x", "embargo_until": "2099-01-01T09:00"})
+    assert naive.status_code == 400 and "time zone" in naive.json()["error"]
+    missing = admin.post("/api/watch/facts", json={"text": "x", "item": "itm_nope"})
+    assert missing.status_code == 404 and "unknown item" in missing.json()["error"]
+    assert [f["text"] for f in admin.get("/api/watch/facts").json()] == ["Daniel Whitcombe"]
+    fid = fact.json()["id"]
+    assert admin.delete(f"/api/watch/facts/{fid}").json() == {"forgotten": fid}
+    assert admin.delete(f"/api/watch/facts/{fid}").status_code == 404
+    sid = added.json()["id"]
+    assert partner.delete(f"/api/watch/sources/{sid}").status_code == 403
+    assert admin.delete(f"/api/watch/sources/{sid}").json() == {"removed": feed}
+    assert admin.get("/api/watch/sources").json() == []
+    assert admin.get("/api/watch/alerts").json() == []
+    assert admin.get("/api/watch/alerts", params={"limit": 0}).status_code == 400
+    kinds = [e["kind"] for e in admin.get("/api/ledger/events").json()["events"]]
+    assert kinds[:4] == ["watch.source.removed", "fact.removed", "fact.registered",
+                         "watch.source.added"]  # fmt: skip

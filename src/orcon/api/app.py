@@ -77,6 +77,18 @@ class ReasonIn(BaseModel):
     reason: str
 
 
+class SourceIn(BaseModel):
+    url: str
+    kind: str = "feed"  # or "page"
+    interval_s: int = 300
+
+
+class FactIn(BaseModel):
+    text: str
+    item: str | None = None
+    embargo_until: datetime | None = None
+
+
 class MarkingsIn(BaseModel):
     """A change of markings; a field left out stays as it is, and ``null`` for
     ``embargo_until`` or ``expires`` lifts it."""
@@ -399,6 +411,57 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         if before.tzinfo is None:
             raise UsageError("before must carry a time zone, e.g. 2026-12-01T09:00:00Z")
         return [h.to_json() for h in knowing.who_knew(inst, item_id, before)]
+
+    @app.get("/api/watch/alerts")
+    def watch_alerts(_: Staff, limit: int = 100) -> list[dict[str, object]]:
+        """The newest leak-watch alerts, each with its trace (or who knew a fact) and, for
+        a shared item, whether its publication broke the markings it had then."""
+        from orcon.service import watching
+
+        if not 1 <= limit <= 1000:
+            raise UsageError("the limit must be 1..1000")
+        return watching.list_alerts(inst, limit)
+
+    @app.get("/api/watch/sources")
+    def watch_sources(_: Staff) -> list[dict[str, object]]:
+        from orcon.service import watching
+
+        return watching.list_sources(inst)
+
+    @app.post("/api/watch/sources", status_code=201)
+    def watch_add_source(body: SourceIn, who: Admin) -> dict[str, object]:
+        from orcon.service import watching
+
+        sid = watching.add_source(inst, body.url, body.kind, body.interval_s, by=who.email)
+        return next(x for x in watching.list_sources(inst) if x["id"] == sid)
+
+    @app.delete("/api/watch/sources/{source_id}")
+    def watch_remove_source(source_id: int, who: Admin) -> dict[str, str]:
+        from orcon.service import watching
+
+        return {"removed": watching.remove_source(inst, str(source_id), by=who.email)}
+
+    @app.get("/api/watch/facts")
+    def watch_facts(_: Staff) -> list[dict[str, object]]:
+        from orcon.service import watching
+
+        return watching.list_facts(inst)
+
+    @app.post("/api/watch/facts", status_code=201)
+    def watch_add_fact(body: FactIn, who: Admin) -> dict[str, object]:
+        from orcon.service import watching
+
+        if body.embargo_until is not None and body.embargo_until.tzinfo is None:
+            raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        fid = watching.add_fact(inst, body.text, body.item, body.embargo_until, by=who.email)
+        return next(f for f in watching.list_facts(inst) if f["id"] == fid)
+
+    @app.delete("/api/watch/facts/{fact_id}")
+    def watch_forget_fact(fact_id: int, who: Admin) -> dict[str, int]:
+        from orcon.service import watching
+
+        watching.remove_fact(inst, fact_id, by=who.email)
+        return {"forgotten": fact_id}
 
     @app.get("/api/ledger/events")
     def ledger_events(
