@@ -33,7 +33,15 @@ def test_remote_audit_witness_and_fork(server, tmp_path):
         assert admin.post("/api/orgs", json={"name": f"Partner {i}"}).status_code == 201
     vkey = httpx.get(url + "/ledger/key").text.strip()
 
-    audit = orcon("ledger", "verify", "--from-url", url, "--key", vkey, "--json")
+    # The events need an account (a partner's token will do); the hashes do not.
+    anonymous = orcon("ledger", "verify", "--from-url", url, "--key", vkey, ok=False)
+    assert anonymous.returncode == 2 and "needs an account" in anonymous.stderr
+    assert httpx.get(url + "/ledger/tile/entries/000").status_code == 401
+    assert httpx.get(url + "/ledger/tile/0/000").status_code == 200
+    admin.post("/api/people", json={"email": "auditor@partner0.example", "org": "Partner 0"})
+    partner = admin.post("/api/people/auditor@partner0.example/token").json()["token"]
+    audit = orcon("ledger", "verify", "--from-url", url, "--key", vkey, "--json",
+                  "--token", partner)  # fmt: skip
     assert json.loads(audit.stdout)["entries"] >= 302
 
     state = str(tmp_path / "witness")
@@ -50,6 +58,8 @@ def test_remote_audit_witness_and_fork(server, tmp_path):
             "--once",
             "--name",
             "witness.harbour.example/w1",
+            "--token",
+            partner,
             ok=ok,
         )
 
@@ -92,7 +102,7 @@ def test_remote_verify_names_a_tampered_entry(server, tmp_path):
         conn.execute(
             text("UPDATE ledger_entries SET body = replace(body, 'Org 2', 'Org X') WHERE seq = 4")
         )
-    bad = orcon("ledger", "verify", "--from-url", url, "--key", vkey, ok=False)
+    bad = orcon("ledger", "verify", "--from-url", url, "--key", vkey, "--token", token, ok=False)
     assert bad.returncode == 1 and "entry 4" in bad.stderr
 
 

@@ -496,13 +496,24 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         )
 
     @app.get("/ledger/tile/{path:path}")
-    def ledger_tile(path: str) -> Response:
-        """C2SP tlog-tiles, read-only and public."""
+    def ledger_tile(
+        path: str, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> Response:
+        """C2SP tlog-tiles, read-only. The hash tiles are public: they hold hashes only.
+        The entry bundles hold the events themselves (who was issued what, titles,
+        reasons), so they need an account's bearer token, a partner's as much as staff's:
+        every partner can still verify the whole log, and nobody else can read it."""
+        entries = path.startswith("entries/")
+        if entries:
+            person(cred)
         data = transparency.tile(inst, "tile/" + path)
+        cache = (
+            "private, max-age=31536000, immutable"
+            if entries
+            else "public, max-age=31536000, immutable"
+        )
         return Response(
-            data,
-            media_type="application/octet-stream",
-            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+            data, media_type="application/octet-stream", headers={"Cache-Control": cache}
         )
 
     @app.post("/ledger/cosignature", status_code=201)

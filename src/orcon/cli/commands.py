@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
@@ -526,7 +527,8 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
         if not args.key:
             raise UsageError("--from-url needs --key VKEY (the instance's ledger verifier key)")
-        remote = verify_remote(http_fetcher(args.from_url), args.key)
+        token = args.token or os.environ.get("ORCON_TOKEN")
+        remote = verify_remote(http_fetcher(args.from_url, token), args.key)
         _out(
             args,
             {"origin": remote.origin, "entries": remote.size, "root": remote.root.hex()},
@@ -630,7 +632,7 @@ def cmd_ledger_witness(args: argparse.Namespace) -> int:
     state = WitnessState(Path(args.state))
     cosigner = state.cosigner(args.name)
     print(f"witness key (give it to the log operator): {cosigner.vkey}", flush=True)
-    fetch = http_fetcher(args.url)
+    fetch = http_fetcher(args.url, args.token or os.environ.get("ORCON_TOKEN"))
 
     def post(size: int, line: str) -> None:
         r = httpx.post(
@@ -662,6 +664,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from orcon.cli.demo import run_demo
 
     return run_demo(keep=args.keep)
+
+
+def token_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="an API token of an account on that instance, which reading its events needs "
+        "(default: $ORCON_TOKEN)",
+    )
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -882,6 +893,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--from-url", metavar="URL", help="verify a remote instance through its tiles")
     p.add_argument("--key", metavar="VKEY", help="the remote instance's ledger verifier key")
+    token_flag(p)
     json_flag(p)
     p = cmd("checkpoint", cmd_ledger_checkpoint, "print the latest signed checkpoint", led)
     p = cmd(
@@ -933,6 +945,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--state", required=True, metavar="DIR", help="the witness's key and state")
     p.add_argument("--log-key", required=True, metavar="VKEY", help="the log's verifier key")
     p.add_argument("--name", default="witness.local/orcon", help="the witness's key name")
+    token_flag(p)
     p.add_argument("--once", action="store_true", help="cosign once and exit")
     p.add_argument("--interval", type=float, default=60.0, help="seconds between rounds")
 

@@ -1,4 +1,4 @@
-"""Auditing an orcon instance from outside, over its public tiles: verify and witness.
+"""Auditing an orcon instance from outside, over its tiles: verify and witness.
 
 ``verify_remote`` rebuilds the whole log from the tiles, checks every entry
 against its leaf hash and the tree against the signed checkpoint. A witness
@@ -29,14 +29,25 @@ from orcon.store.ledger import KeyChain, canonical_json
 Fetch = Callable[[str], bytes]
 
 
-def http_fetcher(base: str, timeout: float = 20.0) -> Fetch:
-    client = httpx.Client(base_url=base.rstrip("/") + "/", timeout=timeout, follow_redirects=False)
+def http_fetcher(base: str, token: str | None = None, timeout: float = 20.0) -> Fetch:
+    """``token``: an account's API token, which the log's entry bundles need (its hash
+    tiles and checkpoint are public)."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    client = httpx.Client(
+        base_url=base.rstrip("/") + "/", timeout=timeout, follow_redirects=False, headers=headers
+    )
 
     def fetch(path: str) -> bytes:
         try:
             r = client.get(path)
         except httpx.HTTPError as err:
             raise UsageError(f"cannot fetch {base}/{path}: {err}") from None
+        if r.status_code in (401, 403) and path.startswith("ledger/tile/entries/"):
+            how = "was refused" if token else "needs an account"
+            raise UsageError(
+                f"reading the log's events {how} ({base}/{path}: HTTP {r.status_code}): give "
+                "an API token of an account on that instance (--token, or ORCON_TOKEN)"
+            )
         if r.status_code != 200:
             raise VerificationError(f"{base}/{path} answered HTTP {r.status_code}")
         return r.content
