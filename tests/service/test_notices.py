@@ -99,6 +99,17 @@ def test_recipients_are_told_of_a_share_and_of_a_moved_embargo(inst, clock, smtp
         ("remarked", ["a@metro.example", "c@bureau.example"]),
     ]
 
+    # Only the audience changes: the partner added is told as of a share, nobody else.
+    directory.add_org(inst, "Coastguard")
+    directory.add_person(inst, "d@coast.example", "Coastguard")
+    markings.remark(inst, item.id, Change(add_orgs=["Coastguard"]), "joins", by=ADMIN)
+    inbox.messages.clear()
+    told = notices.remarked(inst, item.id)
+    assert told is not None and told.sent == ("d@coast.example",)
+    [mail] = _mails(inbox)
+    assert mail["Subject"] == "[TLP:AMBER] Northshire Constabulary shared an item with you"
+    assert _notices(inst)[-1]["about"] == "shared"
+
     cfg = notices.load_config(inst)
     cfg.titles = True
     notices.save_config(inst, cfg)

@@ -154,8 +154,16 @@ def remarked(inst: Instance, item_id: str) -> Told | None:
     changes = markings.history(inst, item.id)
     if not changes:
         raise UsageError(f"the markings of {item.id} have never been changed")
-    was = changes[-1].markings_before(item)
-    may = [p.email for p in sharing.entitled_people(inst, item_id)]
+    last = changes[-1]
+    was = last.markings_before(item)
+    entitled = sharing.entitled_people(inst, item_id)
+    if was == item.markings:
+        # Only the audience changed: those it now reaches are told as of a share; the
+        # others' banner is what it was, and a notice saying so would only puzzle them.
+        orgs, named = _added(last.changed, "to"), _added(last.changed, "named")
+        added = [p.email for p in entitled if p.org in orgs or p.email in named]
+        return _deliver(inst, cfg, item, added, None, "shared")
+    may = [p.email for p in entitled]
     holders = [h.person for h in knowing.who_knew(inst, item_id, FAR)]
     people = {p.email: p for p in directory.list_people(inst)}
     concerned = sorted(
@@ -164,6 +172,11 @@ def remarked(inst: Instance, item_id: str) -> Told | None:
         if e in people and not people[e].suspended and people[e].role == "recipient"
     )
     return _deliver(inst, cfg, item, concerned, was, "remarked")
+
+
+def _added(changed: dict[str, list[Any]], key: str) -> set[str]:
+    was, now = changed.get(key, ([], []))
+    return set(now) - set(was)
 
 
 def _deliver(
