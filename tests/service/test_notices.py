@@ -137,3 +137,19 @@ def test_a_mail_server_that_is_down_is_reported_and_the_share_stands(inst, photo
     assert "sign in" in _body(notices.compose(notices.load_config(inst), "X", item, "a@x")).lower()
     with pytest.raises(Exception, match="http"):
         notices.save_config(inst, notices.NoticeConfig(base_url="orcon.example"))
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_approved_onward_request_tells_the_partner_it_reaches(inst, smtp, photo):
+    from orcon.service import control
+
+    ctl, inbox = smtp
+    _partners(inst)
+    item = sharing.share(inst, photo, title="Scene", tlp="amber", to=["Metro Police"])
+    notices.save_config(inst, notices.NoticeConfig(smtp_host="127.0.0.1", smtp_port=ctl.port))
+    request = control.request_onward(inst, item.id, "a@metro.example", "Bureau", "joint op")
+    decided = control.decide_request(inst, request.id, approve=True)
+    told = notices.approved(inst, decided.item, decided.to_org)
+    assert told is not None and told.sent == ("c@bureau.example",)
+    [mail] = _mails(inbox)
+    assert mail["Subject"] == "[TLP:AMBER] Northshire Constabulary shared an item with you"

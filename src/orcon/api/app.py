@@ -385,7 +385,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         if decision not in ("approve", "refuse"):
             raise UsageError("the decision must be approve or refuse")
         r = control.decide_request(inst, request_id, decision == "approve", me.email)
-        return {**asdict(r), "created_at": iso(r.created_at)}
+        told = notices.approved(inst, r.item, r.to_org) if decision == "approve" else None
+        notice = {"notice": told.to_json()} if told else {}
+        return {**asdict(r), "created_at": iso(r.created_at), **notice}
 
     @app.post("/api/trace")
     async def trace(

@@ -516,8 +516,14 @@ def cmd_onward_list(args: argparse.Namespace) -> int:
 
 
 def cmd_onward_decide(args: argparse.Namespace) -> int:
-    r = control.decide_request(_open(args), args.id, args.approve)
-    _out(args, _onward(r), f"Request {r.id} {r.status}.")
+    inst = _open(args)
+    r = control.decide_request(inst, args.id, args.approve)
+    told = notices.approved(inst, r.item, r.to_org) if args.approve else None
+    _out(
+        args,
+        _onward(r) | ({"notice": told.to_json()} if told else {}),
+        f"Request {r.id} {r.status}." + (f" {r.to_org}: {told.in_words()}." if told else ""),
+    )
     return 0
 
 

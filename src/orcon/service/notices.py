@@ -160,9 +160,7 @@ def remarked(inst: Instance, item_id: str) -> Told | None:
     if was == item.markings:
         # Only the audience changed: those it now reaches are told as of a share; the
         # others' banner is what it was, and a notice saying so would only puzzle them.
-        orgs, named = _added(last.changed, "to"), _added(last.changed, "named")
-        added = [p.email for p in entitled if p.org in orgs or p.email in named]
-        return _deliver(inst, cfg, item, added, None, "shared")
+        return _reached(inst, cfg, item, _added(last.changed, "to"), _added(last.changed, "named"))
     may = [p.email for p in entitled]
     holders = [h.person for h in knowing.who_knew(inst, item_id, FAR)]
     people = {p.email: p for p in directory.list_people(inst)}
@@ -172,6 +170,23 @@ def remarked(inst: Instance, item_id: str) -> Told | None:
         if e in people and not people[e].suspended and people[e].role == "recipient"
     )
     return _deliver(inst, cfg, item, concerned, was, "remarked")
+
+
+def approved(inst: Instance, item_id: str, org: str) -> Told | None:
+    """After an onward request is approved, tell the people of the organisation it
+    reaches, as of a share."""
+    cfg = load_config(inst)
+    if not cfg.enabled:
+        return None
+    return _reached(inst, cfg, sharing.get_item(inst, item_id), {org}, set())
+
+
+def _reached(
+    inst: Instance, cfg: NoticeConfig, item: ItemInfo, orgs: set[str], named: set[str]
+) -> Told:
+    entitled = sharing.entitled_people(inst, item.id)
+    added = [p.email for p in entitled if p.org in orgs or p.email in named]
+    return _deliver(inst, cfg, item, added, None, "shared")
 
 
 def _added(changed: dict[str, list[Any]], key: str) -> set[str]:

@@ -942,7 +942,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             check_csrf(request, csrf_)
             if who.role != "admin":
                 raise PolicyDenied("only administrators can decide")
-            control.decide_request(inst, request_id, decision == "approve", who.email)
+            decided = control.decide_request(inst, request_id, decision == "approve", who.email)
+            told = (
+                notices.approved(inst, decided.item, decided.to_org)
+                if decision == "approve"
+                else None
+            )
         except OrconError as err:
             return page(
                 request,
@@ -957,7 +962,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             "onward.html",
             page="onward",
             requests=control.list_requests(inst),
-            notice=f"Request {request_id} {decision}d.",
+            notice=f"Request {request_id} {decision}d."
+            + (f" {decided.to_org}: {told.in_words()}." if told else ""),
         )
 
     def watch_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
