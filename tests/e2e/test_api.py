@@ -447,6 +447,20 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     ).json()
     assert moved["notice"]["sent"] == ["d.okafor@harbour.example"]
     assert len(inbox.messages) == 2
+    # Onward: the partner asks, the originator approves, the Bureau's officer is told.
+    admin.post("/api/orgs", json={"name": "Federal Bureau"})
+    admin.post("/api/people", json={"email": "a.moreau@bureau.example", "org": "Federal Bureau"})
+    token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
+    asked = partner.post(
+        f"/api/items/{told['id']}/onward", json={"to": "Federal Bureau", "reason": "joint op"}
+    )
+    assert asked.status_code == 201, asked.text
+    approved = admin.post(f"/api/onward/{asked.json()['id']}/approve").json()
+    assert approved["status"] == "approved"
+    assert approved["notice"]["sent"] == ["a.moreau@bureau.example"]
+    twice = admin.post(f"/api/onward/{asked.json()['id']}/approve")
+    assert twice.status_code == 400 and "already approved" in twice.json()["error"]
 
 
 def test_the_watch_over_http(server):
