@@ -160,3 +160,23 @@ def test_instance_caches_are_separate_lrus_per_kind():
     cache.get("text", 2)  # recently used survives the next insert
     cache.put("text", 10, "doc 10")
     assert cache.get("text", 2) == "doc 2" and cache.get("text", 3) is None
+
+
+def test_the_upgrade_to_0009_reads_when_markings_last_changed_off_the_ledger(inst, clock, photo):
+    from orcon.service import markings
+
+    item_id, _, _ = _shared_photo(inst, photo)
+    clock.advance(hours=1)
+    changed = clock.now
+    markings.remark(inst, item_id, markings.Change(tlp="green"), "wider", by="cli")
+    _run(inst, "downgrade", "0008")
+    _run(inst, "upgrade", "head")
+    with inst.reading() as s:
+        row = s.get(Item, item_id)
+        assert row is not None and row.markings_changed_at == changed
+    assert [c.reason for c in markings.history(inst, item_id)] == ["wider"]
+    other = sharing.share(inst, photo, title="Other", tlp="green")
+    with inst.reading() as s:
+        row = s.get(Item, other.id)
+        assert row is not None and row.markings_changed_at is None
+    assert markings.history(inst, other.id) == []

@@ -127,6 +127,7 @@ def remark(inst: Instance, item_id: str, change: Change, reason: str, by: str) -
         event = {"by": by, "item": item.id, "reason": reason, "changed": changed}
         event["before"], event["after"] = before, after
         ledger.append(s, EventKind.ITEM_REMARKED, event, now)
+        item.markings_changed_at = now
         s.flush()
         return item_info(s, item)
 
@@ -222,7 +223,10 @@ def _mentions(item_id: str):  # type: ignore[no-untyped-def]
 def history(inst: Instance, item_id: str) -> list[Remarked]:
     """Every change of the item's markings, oldest first."""
     with inst.reading() as s:
-        found = find_item(s, item_id).id
+        item = find_item(s, item_id)
+        if item.markings_changed_at is None:  # never re-marked: no need to read the log
+            return []
+        found = item.id
         rows = s.execute(
             select(LedgerEntry.seq, LedgerEntry.body, LedgerEntry.created_at)
             .where(LedgerEntry.kind == EventKind.ITEM_REMARKED.value, _mentions(found))
@@ -241,6 +245,9 @@ def history(inst: Instance, item_id: str) -> list[Remarked]:
 def view_at(s: Session, item: Item, when: datetime) -> ItemView:
     """The item's markings as they stood at ``when``: the earliest change after it says
     what they were before it; with none, they are as they are now."""
+    view = item_view(item, frozenset(), frozenset())
+    if item.markings_changed_at is None or item.markings_changed_at <= when:
+        return view
     later = s.scalars(
         select(LedgerEntry.body)
         .where(
@@ -250,7 +257,6 @@ def view_at(s: Session, item: Item, when: datetime) -> ItemView:
         )
         .order_by(LedgerEntry.seq)
     ).first()
-    view = item_view(item, frozenset(), frozenset())
     if later is None:
         return view
     was = json.loads(later)["before"]

@@ -112,6 +112,8 @@ class Item(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("people.id"))
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     withdraw_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # The last item.remarked event's time (migration 0009): None, never re-marked.
+    markings_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class ItemOrg(Base):
