@@ -526,3 +526,45 @@ def test_recipients_told_by_e_mail_from_the_cli(tmp_path, database, smtp, photo)
     run(home, "notify", "config", "--off")
     run(home, "share", str(src), "--title", "Other", "--tlp", "green")
     assert len(inbox.messages) == 2
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_mail_through_a_server_that_wants_starttls_and_a_login(
+    tmp_path, database, smtp_login, photo
+):
+    ctl, inbox, logins = smtp_login
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
+    base = ["notify", "config", "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port)]
+    plain = run(home, *base, "--smtp-user", "orcon", ok=False)
+    assert plain.returncode == 2 and "needs --starttls" in plain.stderr
+    nopass = run(home, *base, "--smtp-user", "orcon", "--starttls", ok=False)
+    assert nopass.returncode == 2 and "needs its password" in nopass.stderr
+    assert not (home / "keys" / "notify-smtp.password").exists()
+
+    def configure(password: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "orcon", "--home", str(home), *base, "--starttls",
+             "--smtp-user", "orcon", "--smtp-password-stdin"],
+            input=password + "\n", capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+
+    shown = configure("relay secret").stdout
+    assert "relay secret" not in shown and json.loads(shown)["smtp_user"] == "orcon"
+    secret = home / "keys" / "notify-smtp.password"
+    assert secret.read_text() == "relay secret" and oct(secret.stat().st_mode)[-3:] == "600"
+    assert "relay secret" not in (home / "instance.json").read_text()
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    share = ["share", str(src), "--title", "Scene", "--tlp", "amber", "--to", "Harbour City PD"]
+    assert "notice: told 1 person by e-mail" in run(home, *share).stdout
+    assert logins == [("orcon", "relay secret")] and len(inbox.messages) == 1
+
+    configure("wrong")
+    said = run(home, *share).stdout
+    # Refused (smtplib then tries the next mechanism, which aiosmtpd lets time out).
+    assert "told 0 people by e-mail; 1 not reached (SMTP" in said
+    assert ("orcon", "wrong") in logins and len(inbox.messages) == 1
+    assert "wrong" not in said

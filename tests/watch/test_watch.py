@@ -521,3 +521,24 @@ def test_sources_and_facts_are_removed_and_no_longer_looked_for(inst, site, cloc
         bodies = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == "fact.removed")).all()
     assert kinds.count("watch.source.removed") == 2 and kinds.count("fact.removed") == 1
     assert "Whitcombe" not in bodies[0]
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_alerts_by_mail_through_starttls_and_a_login(inst, smtp_login):
+    from orcon.service import mail
+
+    ctl, inbox, logins = smtp_login
+    cfg = watching.WatchConfig(
+        smtp_host="127.0.0.1", smtp_port=ctl.port, mail_to=["duty@northshire.example"],
+        smtp_starttls=True, smtp_user="orcon",
+    )  # fmt: skip
+    with pytest.raises(UsageError, match="needs its password"):
+        watching.save_config(inst, cfg)
+    mail.store_password(inst, "watch", "relay secret")
+    watching.save_config(inst, cfg)
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0))
+    said = watcher._deliver({"kind": "item", "article": "https://news.example/a"})
+    assert said == "e-mail sent" and logins == [("orcon", "relay secret")]
+    assert len(inbox.messages) == 1
+    with pytest.raises(UsageError, match="needs --starttls"):
+        watching.save_config(inst, watching.WatchConfig(smtp_host="x", smtp_user="orcon"))

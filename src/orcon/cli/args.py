@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -61,3 +62,25 @@ def notice_flag(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not e-mail the recipients about it (when notices are set up: orcon notify)",
     )
+
+
+def smtp_login_flags(p: argparse.ArgumentParser) -> None:
+    """STARTTLS and a login, for a mail server that asks for them."""
+    p.add_argument(
+        "--starttls", dest="starttls", action="store_true", default=None,
+        help="upgrade to TLS before sending (the server's certificate is checked)",
+    )  # fmt: skip
+    p.add_argument("--no-starttls", dest="starttls", action="store_false")
+    p.add_argument("--smtp-user", help="log in as this user (needs --starttls); '' for none")
+    p.add_argument(
+        "--smtp-password-stdin",
+        action="store_true",
+        help="read the login's password from standard input (kept with the keys, never shown)",
+    )
+
+
+def read_smtp_password(args: argparse.Namespace) -> str | None:
+    """The password given on standard input, or None when none was asked for."""
+    if not args.smtp_password_stdin:
+        return None
+    return sys.stdin.readline().rstrip("\r\n")

@@ -7,8 +7,8 @@ import argparse
 import json
 from dataclasses import asdict
 
-from orcon.cli.args import positive
-from orcon.service import notices
+from orcon.cli.args import positive, read_smtp_password, smtp_login_flags
+from orcon.service import mail, notices
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 
@@ -18,10 +18,17 @@ def cmd_config(args: argparse.Namespace) -> int:
     cfg = notices.load_config(inst)
     if args.off:
         cfg.smtp_host = ""
-    for name in ("smtp_host", "smtp_port", "mail_from", "base_url", "titles"):
+    for name in ("smtp_host", "smtp_port", "mail_from", "base_url", "titles", "starttls"):
         value = getattr(args, name)
         if value is not None:
             setattr(cfg, name, value)
+    if args.smtp_user is not None:
+        cfg.smtp_user = args.smtp_user
+    password = read_smtp_password(args)
+    # Checked before anything is kept, so a refused change leaves no password behind.
+    mail.check(cfg.server(), password or mail.stored_password(inst, "notify"))
+    if password is not None:
+        mail.store_password(inst, "notify", password)
     notices.save_config(inst, cfg)
     print(json.dumps(asdict(cfg) | {"enabled": cfg.enabled}))
     return 0
@@ -46,5 +53,6 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="name the item in each notice (off by default: a title can itself be sensitive)",
     )
     p.add_argument("--no-titles", dest="titles", action="store_false")
+    smtp_login_flags(p)
     p.add_argument("--off", action="store_true", help="stop sending notices")
     p.set_defaults(run=cmd_config)

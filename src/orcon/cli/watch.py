@@ -7,7 +7,8 @@ import json
 import time
 from types import ModuleType
 
-from orcon.cli.args import json_flag, moment, positive
+from orcon.cli.args import json_flag, moment, positive, read_smtp_password, smtp_login_flags
+from orcon.service import mail
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 
@@ -91,6 +92,16 @@ def cmd_config(args: argparse.Namespace) -> int:
         cfg.auto_halt = args.auto_halt
     if args.auto_suspend is not None:
         cfg.auto_suspend = args.auto_suspend
+    if args.starttls is not None:
+        cfg.smtp_starttls = args.starttls
+    if args.smtp_user is not None:
+        cfg.smtp_user = args.smtp_user
+    password = read_smtp_password(args)
+    server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
+    # Checked before anything is kept, so a refused change leaves no password behind.
+    mail.check(server, password or mail.stored_password(inst, "watch"))
+    if password is not None:
+        mail.store_password(inst, "watch", password)
     _watching().save_config(inst, cfg)
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))
@@ -155,6 +166,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--smtp-port", type=positive)
     p.add_argument("--mail-from")
     p.add_argument("--mail-to", action="append")
+    smtp_login_flags(p)
     p.add_argument("--auto-halt", dest="auto_halt", action="store_true", default=None)
     p.add_argument("--no-auto-halt", dest="auto_halt", action="store_false")
     p.add_argument(

@@ -11,14 +11,13 @@ server that is down is reported (and recorded), and the item is shared all the s
 from __future__ import annotations
 
 import json
-import smtplib
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from typing import Any
 
 from orcon.errors import UsageError
-from orcon.service import directory, knowing, markings, sharing
+from orcon.service import directory, knowing, mail, markings, sharing
 from orcon.service.instance import Instance
 from orcon.service.sharing import ItemInfo
 from orcon.store import ledger
@@ -35,6 +34,11 @@ class NoticeConfig:
     mail_from: str = "orcon@localhost"
     base_url: str = ""  # where recipients sign in, for the link in each notice
     titles: bool = False  # put the item's title in the notice (it crosses the mail system)
+    starttls: bool = False
+    smtp_user: str = ""  # log in as this user; the password is kept with the keys
+
+    def server(self) -> mail.MailServer:
+        return mail.MailServer(self.smtp_host, self.smtp_port, self.starttls, self.smtp_user)
 
     @property
     def enabled(self) -> bool:
@@ -52,6 +56,7 @@ def save_config(inst: Instance, cfg: NoticeConfig) -> None:
         raise UsageError(f"the base URL must be an http(s) address, got {cfg.base_url!r}")
     if not 0 < cfg.smtp_port < 65536:
         raise UsageError(f"{cfg.smtp_port} is not a port number")
+    mail.check(cfg.server(), mail.stored_password(inst, "notify"))
     info: dict[str, Any] = dict(inst.home.info())
     info["notify"] = asdict(cfg)
     atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
@@ -106,23 +111,6 @@ def compose(
         "markings (an embargo holds until the time it states).\n"
     )
     return msg
-
-
-def _send(cfg: NoticeConfig, messages: list[EmailMessage]) -> tuple[list[str], list[str], str]:
-    sent: list[str] = []
-    try:
-        with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
-            for msg in messages:
-                try:
-                    smtp.send_message(msg)
-                    sent.append(str(msg["To"]))
-                except smtplib.SMTPRecipientsRefused:
-                    continue
-    except (OSError, smtplib.SMTPException) as err:
-        rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
-        return sent, rest, f"{type(err).__name__}: {err}"[:300]
-    rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
-    return sent, rest, "refused by the mail server" if rest else ""
 
 
 def _record(inst: Instance, item_id: str, told: Told) -> None:
@@ -205,7 +193,9 @@ def _deliver(
     if not people:
         return Told(about)
     messages = [compose(cfg, inst.org_name, item, e, was) for e in people]
-    sent, failed, error = _send(cfg, messages)
+    sent, failed, error = mail.send_all(
+        cfg.server(), mail.stored_password(inst, "notify"), messages
+    )
     told = Told(about, tuple(sent), tuple(failed), error)
     _record(inst, item.id, told)
     return told

@@ -15,7 +15,6 @@ import contextlib
 import hashlib
 import hmac
 import json
-import smtplib
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
@@ -31,7 +30,7 @@ from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
 from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
-from orcon.service import control, directory, knowing, markings, tracing
+from orcon.service import control, directory, knowing, mail, markings, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.blobs import atomic_write
@@ -91,6 +90,8 @@ class WatchConfig:
     auto_halt: bool = False
     # Suspend each accused person (rather than, or before, halting their whole partner).
     auto_suspend: bool = False
+    smtp_starttls: bool = False
+    smtp_user: str = ""  # log in as this user; the password is kept with the keys
 
 
 def load_config(inst: Instance) -> WatchConfig:
@@ -98,6 +99,8 @@ def load_config(inst: Instance) -> WatchConfig:
 
 
 def save_config(inst: Instance, cfg: WatchConfig) -> None:
+    server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
+    mail.check(server, mail.stored_password(inst, "watch"))
     info: dict[str, Any] = dict(inst.home.info())
     info["watch"] = asdict(cfg)
     atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
@@ -506,10 +509,7 @@ class Watcher:
             msg["Subject"] = f"orcon leak alert: {payload['kind']} on {payload['article']}"
             msg["From"], msg["To"] = cfg.mail_from, ", ".join(cfg.mail_to)
             msg.set_content(json.dumps(payload, default=str, indent=1))
-            try:
-                with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
-                    smtp.send_message(msg)
-                notes.append("e-mail sent")
-            except (OSError, smtplib.SMTPException) as err:
-                notes.append(f"e-mail failed: {type(err).__name__}")
+            server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
+            sent, _, error = mail.send_all(server, mail.stored_password(self.inst, "watch"), [msg])
+            notes.append("e-mail sent" if sent else f"e-mail failed: {error.split(':')[0]}")
         return "; ".join(notes)

@@ -1,0 +1,79 @@
+"""Sending mail for the leak watch's alerts and the notices to recipients: one SMTP
+session a round, with STARTTLS and a login where the mail server asks for them.
+
+The password is a secret like the instance's keys: it is kept in the home's keys
+folder (owner-only), never in ``instance.json``, never printed, never logged.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from orcon.errors import UsageError
+from orcon.service.instance import Instance
+from orcon.store.blobs import atomic_write
+
+
+@dataclass(frozen=True, slots=True)
+class MailServer:
+    host: str
+    port: int = 25
+    starttls: bool = False  # upgrade the session to TLS (the server's certificate is checked)
+    user: str = ""  # log in as this user (after STARTTLS), with the stored password
+
+
+def _password_file(inst: Instance, purpose: str) -> Path:
+    return inst.home.keys / f"{purpose}-smtp.password"
+
+
+def store_password(inst: Instance, purpose: str, password: str) -> None:
+    """Keep the mail login's password with the instance's other secrets."""
+    password = password.strip("\r\n")
+    if not password:
+        raise UsageError("the SMTP password is empty")
+    atomic_write(_password_file(inst, purpose), password.encode(), mode=0o600)
+
+
+def stored_password(inst: Instance, purpose: str) -> str | None:
+    path = _password_file(inst, purpose)
+    return path.read_text() if path.is_file() else None
+
+
+def check(server: MailServer, password: str | None) -> None:
+    """Settings that cannot work, refused when they are made rather than at the first send."""
+    if server.user and not server.starttls:
+        raise UsageError(
+            "an SMTP login needs --starttls: orcon does not send a password over a plain connection"
+        )
+    if server.user and not password:
+        raise UsageError("an SMTP login needs its password (--smtp-password-stdin)")
+
+
+def send_all(
+    server: MailServer, password: str | None, messages: Sequence[EmailMessage]
+) -> tuple[list[str], list[str], str]:
+    """(addresses sent to, addresses not reached, why not). Never raises for the mail
+    server's failures: the caller reports them and carries on."""
+    sent: list[str] = []
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
+            if server.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if server.user:
+                smtp.login(server.user, password or "")
+            for msg in messages:
+                try:
+                    smtp.send_message(msg)
+                    sent.append(str(msg["To"]))
+                except smtplib.SMTPRecipientsRefused:
+                    continue
+    except (OSError, smtplib.SMTPException) as err:
+        rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
+        return sent, rest, f"{type(err).__name__}: {err}"[:300]
+    rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
+    return sent, rest, "refused by the mail server" if rest else ""
