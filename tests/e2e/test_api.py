@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import zipfile
 
 import httpx
+
+from orcon.service.receipts import verify_receipt
 
 
 def test_partner_story_over_http(server, photo):
@@ -64,6 +68,14 @@ def test_partner_story_over_http(server, photo):
     copy = partner.get(f"/api/items/{item['id']}/copy")
     assert copy.status_code == 200 and copy.headers["content-type"] == "image/jpeg"
     assert "TLP:AMBER" in copy.headers["x-orcon-markings"]
+    # The partner keeps a receipt of the copy it was given, checkable offline.
+    held = partner.get(f"/api/items/{item['id']}/receipt").json()
+    verify_receipt(held, httpx.get(url + "/ledger/key").text.strip())
+    event = json.loads(held["event"])
+    assert event["person"] == "d.okafor@harbour.example"
+    assert event["copy_sha256"] == hashlib.sha256(copy.content).hexdigest()
+    none = admin.get(f"/api/items/{item['id']}/receipt")
+    assert none.status_code == 400 and "has not been issued a copy" in none.json()["error"]
     assert partner.post("/api/orgs", json={"name": "Rogue"}).status_code == 403  # not staff
     # A recipient learns only that an item is not theirs, not whether it exists.
     assert partner.get("/api/items/itm_missing").status_code == 403

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -174,6 +175,11 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo, smtp):
         _shot(partner, "partner-item")
         copy = _download_copy(partner, tmp_path / "okafor-copy.jpg")
         assert copy.read_bytes()[:3] == b"\xff\xd8\xff" and copy.read_bytes() != photo
+        with partner.expect_download() as got:
+            partner.get_by_role("link", name="Receipt of the copy you were given").click()
+        kept = json.loads(Path(got.value.path()).read_text())
+        assert kept["format"] == "orcon-receipt/1"
+        assert json.loads(kept["event"])["person"] == "d.okafor@harbour.example"
         # An item that is not theirs (or does not exist), and an address that is no page:
         # each says so in a page of its own (the first said sharing was halted).
         partner.goto(url + "/items/itm_0000000000000000")

@@ -368,6 +368,14 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             },
         )
 
+    @app.get("/api/items/{item_id}/receipt")
+    def my_receipt(item_id: str, me: Me) -> dict[str, Any]:
+        """The ledger receipt of the copy of this item you were last given (offline-
+        verifiable with the ledger key: ``orcon ledger check-receipt``)."""
+        from orcon.service import receipts
+
+        return receipts.for_copy(inst, item_id, me.email)
+
     @app.post("/api/items/{item_id}/onward", status_code=201)
     def onward(item_id: str, body: OnwardIn, me: Me) -> dict[str, Any]:
         r = control.request_onward(inst, item_id, me.email, body.to, body.reason)

@@ -8,6 +8,7 @@ account and no network needed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -17,6 +18,7 @@ from orcon.ledger.checkpoint import Checkpoint
 from orcon.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
 from orcon.ledger.note import Verifier, open_note
 from orcon.service.instance import Instance
+from orcon.store.ledger import EventKind
 from orcon.store.models import LedgerCheckpoint, LedgerEntry
 
 
@@ -47,6 +49,26 @@ def receipt(inst: Instance, seq: int) -> dict[str, Any]:
         "checkpoint": row.note,
         "verifier_key": inst.verifier.vkey,
     }
+
+
+def for_copy(inst: Instance, item_id: str, email: str) -> dict[str, Any]:
+    """The receipt of the last copy of an item issued to a person: what a recipient keeps
+    to show which copy they were given, when and under which markings (its SHA-256 is in
+    the event), whoever asks later."""
+    with inst.reading() as s:
+        rows = s.execute(
+            select(LedgerEntry.seq, LedgerEntry.body)
+            .where(
+                LedgerEntry.kind == EventKind.COPY_ISSUED.value,
+                LedgerEntry.body.contains(f'"item":{json.dumps(item_id)}', autoescape=True),
+            )
+            .order_by(LedgerEntry.seq.desc())
+        ).all()
+    for seq, body in rows:
+        event = json.loads(body)
+        if event.get("item") == item_id and event.get("person") == email:
+            return receipt(inst, seq)
+    raise UsageError(f"{email} has not been issued a copy of {item_id}")
 
 
 def verify_receipt(rec: dict[str, Any], vkey: str) -> Checkpoint:

@@ -647,6 +647,27 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return refused(request, "You cannot have a copy of this item", _message(err))
         return _attachment(cp)
 
+    @app.get("/items/{item_id}/receipt")
+    def copy_receipt(request: Request, item_id: str) -> Response:
+        """The ledger receipt of the copy this person was last given."""
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        import json
+
+        from orcon.service import receipts
+
+        try:
+            body = json.dumps(receipts.for_copy(inst, item_id, who.email), indent=1)
+        except OrconError as err:
+            return refused(request, "No receipt to give", _message(err))
+        name = f"receipt-{item_id}.json"
+        return Response(
+            body,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
     @app.post("/items/{item_id}/onward", response_class=HTMLResponse)
     def onward_request(
         request: Request,
