@@ -153,6 +153,11 @@ def test_partner_story_over_http(server, photo):
     )
     lifted = admin.post(marks, json={"reason": "lifted", "embargo_until": None}).json()
     assert lifted["markings"] == "TLP:AMBER · NO ONWARD DISSEMINATION"
+    assert lifted["markings_changed_at"] is not None
+    assert (
+        partner.get("/api/items").json()[0]["markings_changed_at"]
+        == (lifted["markings_changed_at"])
+    )
     naive = admin.post(marks, json={"reason": "x", "expires": "2099-01-01T09:00"})
     assert naive.status_code == 400 and "time zone" in naive.json()["error"]
     alone = admin.post(marks, json={"reason": "x", "remove_to": ["Harbour City PD"]})

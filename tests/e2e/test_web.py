@@ -308,6 +308,10 @@ def test_share_download_trace_halt_in_a_browser(server, tmp_path, photo, smtp):
         )
         expect(changed).not_to_contain_text("community")
         _accessible(partner)
+        partner.goto(url + "/inbox")
+        expect(partner.get_by_role("row").filter(has_text="Vehicle at the scene")).to_contain_text(
+            "changed 20"
+        )
         admin.locator("summary", has_text="Change the markings").click()
         admin.get_by_label("Why (recorded").fill("no change")
         admin.get_by_role("button", name="Change the markings").click()

@@ -75,6 +75,7 @@ class ItemInfo:
     # Not a marking (copies are the same before and after): the originator's own state.
     withdrawn_at: datetime | None = None
     withdraw_reason: str | None = None
+    markings_changed_at: datetime | None = None  # the last `item mark`; None: never
 
     @property
     def markings(self) -> str:
@@ -91,7 +92,13 @@ class ItemInfo:
     def to_json(self) -> dict[str, Any]:
         """The item as the API and ``orcon item … --json`` print it (times in ISO 8601)."""
         d = asdict(self)
-        for k in ("embargo_until", "expires_at", "created_at", "withdrawn_at"):
+        for k in (
+            "embargo_until",
+            "expires_at",
+            "created_at",
+            "withdrawn_at",
+            "markings_changed_at",
+        ):
             d[k] = iso(d[k]) if d[k] else None
         d["markings"] = self.markings
         return d
@@ -140,6 +147,7 @@ def item_info(s: Session, item: Item, audience: _Audience | None = None) -> Item
         item.created_at,
         item.withdrawn_at,
         item.withdraw_reason,
+        item.markings_changed_at,
     )
 
 

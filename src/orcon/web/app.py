@@ -369,6 +369,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 "title": i.title,
                 "markings": i.markings,
                 "created": iso(i.created_at)[:10],
+                "changed": iso(i.markings_changed_at)[:10] if i.markings_changed_at else "",
             }
             for i in sharing.list_items_for(inst, who.email)
         ]
