@@ -214,7 +214,7 @@ def smtp_login(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         assert isinstance(auth_data, LoginPassword)
         pair = (auth_data.login.decode(), auth_data.password.decode())
         logins.append(pair)
-        return AuthResult(success=pair == ("orcon", "relay secret"))
+        return AuthResult(success=pair == ("orcon", "relay secret"), handled=False)
 
     class Inbox:
         def __init__(self) -> None:

@@ -54,6 +54,21 @@ def check(server: MailServer, password: str | None) -> None:
         raise UsageError("an SMTP login needs its password (--smtp-password-stdin)")
 
 
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """One login, PLAIN or else LOGIN (over TLS only, see :func:`check`). smtplib's
+    ``login`` tries every mechanism in turn after a refused password, sending the same
+    wrong password again, and each try counts towards the server's lockout."""
+    smtp.ehlo_or_helo_if_needed()
+    offered = smtp.esmtp_features.get("auth", "").upper().split()
+    smtp.user, smtp.password = user, password
+    for mechanism in ("PLAIN", "LOGIN"):
+        if mechanism in offered:
+            # Raises SMTPAuthenticationError when the password is refused.
+            smtp.auth(mechanism, getattr(smtp, f"auth_{mechanism.lower()}"))
+            return
+    raise smtplib.SMTPNotSupportedError("the mail server offers no PLAIN or LOGIN login")
+
+
 def send_all(
     server: MailServer, password: str | None, messages: Sequence[EmailMessage]
 ) -> tuple[list[str], list[str], str]:
@@ -65,7 +80,7 @@ def send_all(
             if server.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if server.user:
-                smtp.login(server.user, password or "")
+                _login(smtp, server.user, password or "")
             for msg in messages:
                 try:
                     smtp.send_message(msg)
