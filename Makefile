@@ -23,7 +23,7 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installed: browser tests will be skipped"
 
 test: lint browser
-	$(BIN)/pytest -q --durations=10  # the slowest ten: the whole suite should stay under 15 minutes
+	$(BIN)/pytest -q -n 2 --durations=10  # two workers, the slowest ten shown: keep it under 15 minutes
 
 # The main job: orcon serve on a fresh instance home (SQLite and local files).
 ORCON_HOME ?= $(CURDIR)/orcon-home
