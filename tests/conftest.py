@@ -137,25 +137,31 @@ def word_report():  # type: ignore[no-untyped-def]
     return build
 
 
-@pytest.fixture
-def smtp():  # type: ignore[no-untyped-def]
-    from aiosmtpd.controller import Controller
+class _Inbox:
+    """What a test mail server received, message by message."""
 
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[bytes] = []
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
 
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-            self.messages.append(envelope.content)
-            return "250 OK"
+    async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+        self.messages.append(envelope.content)
+        return "250 OK"
 
-    inbox = Inbox()
+
+def _free_port() -> int:
     import socket
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp():  # type: ignore[no-untyped-def]
+    from aiosmtpd.controller import Controller
+
+    inbox = _Inbox()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=_free_port())
     ctl.start()
     yield ctl, inbox
     ctl.stop()
@@ -168,7 +174,6 @@ def smtp_login(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     its children trust (SSL_CERT_FILE). Yields (controller, inbox, logins seen)."""
     import datetime as dt
     import ipaddress
-    import socket
     import ssl
 
     from aiosmtpd.controller import Controller
@@ -216,22 +221,11 @@ def smtp_login(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
         logins.append(pair)
         return AuthResult(success=pair == ("orcon", "relay secret"), handled=False)
 
-    class Inbox:
-        def __init__(self) -> None:
-            self.messages: list[bytes] = []
-
-        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
-            self.messages.append(envelope.content)
-            return "250 OK"
-
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    inbox = _Inbox()
     ctl = Controller(
         inbox,
         hostname="127.0.0.1",
-        port=port,
+        port=_free_port(),
         tls_context=context,
         require_starttls=True,
         authenticator=authenticator,
