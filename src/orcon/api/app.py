@@ -89,6 +89,12 @@ class FactIn(BaseModel):
     embargo_until: datetime | None = None
 
 
+def _aware(*moments: datetime | None) -> None:
+    """A time without a zone is ambiguous for an embargo: refuse it rather than guess."""
+    if any(m is not None and m.tzinfo is None for m in moments):
+        raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+
+
 class MarkingsIn(BaseModel):
     """A change of markings; a field left out stays as it is, and ``null`` for
     ``embargo_until`` or ``expires`` lifts it."""
@@ -108,8 +114,7 @@ class MarkingsIn(BaseModel):
         moments: list[markings.Moment] = []
         for name in ("embargo_until", "expires"):
             value = getattr(self, name)
-            if value is not None and value.tzinfo is None:
-                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+            _aware(value)
             moments.append(value if name in self.model_fields_set else markings.KEEP)
         return markings.Change(
             self.tlp,
@@ -299,9 +304,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         clear_properties: Annotated[bool, Form()] = False,
         notify: Annotated[bool, Form()] = True,
     ) -> dict[str, Any]:
-        for moment in (embargo_until, expires):
-            if moment is not None and moment.tzinfo is None:
-                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        _aware(embargo_until, expires)
         item = sharing.share(
             inst,
             await _read_upload(file),
@@ -461,8 +464,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     def watch_add_fact(body: FactIn, who: Admin) -> dict[str, object]:
         from orcon.service import watching
 
-        if body.embargo_until is not None and body.embargo_until.tzinfo is None:
-            raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        _aware(body.embargo_until)
         fid = watching.add_fact(inst, body.text, body.item, body.embargo_until, by=who.email)
         return next(f for f in watching.list_facts(inst) if f["id"] == fid)
 
@@ -486,9 +488,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         """Ledger events, each with its canonical body and leaf hash. Newest first; with
         ``start=N``, oldest first from sequence number N, and ``next`` is where the next
         page starts (poll with it to collect every event once)."""
-        for moment in (since, until):
-            if moment is not None and moment.tzinfo is None:
-                raise UsageError("times must carry a time zone, e.g. 2026-12-01T09:00:00Z")
+        _aware(since, until)
         found = events.page(inst, events.Filter(kind or (), q, since, until, start), limit)
         following = (found[-1].seq + 1 if found else start) if start is not None else None
         return {"events": [e.to_json() for e in found], "next": following}

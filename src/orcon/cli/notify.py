@@ -24,11 +24,7 @@ def cmd_config(args: argparse.Namespace) -> int:
             setattr(cfg, name, value)
     if args.smtp_user is not None:
         cfg.smtp_user = args.smtp_user
-    password = read_smtp_password(args)
-    # Checked before anything is kept, so a refused change leaves no password behind.
-    mail.check(cfg.server(), password or mail.stored_password(inst, "notify"))
-    if password is not None:
-        mail.store_password(inst, "notify", password)
+    mail.set_login(inst, "notify", cfg.server(), read_smtp_password(args))
     notices.save_config(inst, cfg)
     print(json.dumps(asdict(cfg) | {"enabled": cfg.enabled}))
     return 0

@@ -96,12 +96,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         cfg.smtp_starttls = args.starttls
     if args.smtp_user is not None:
         cfg.smtp_user = args.smtp_user
-    password = read_smtp_password(args)
-    server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
-    # Checked before anything is kept, so a refused change leaves no password behind.
-    mail.check(server, password or mail.stored_password(inst, "watch"))
-    if password is not None:
-        mail.store_password(inst, "watch", password)
+    mail.set_login(inst, "watch", cfg.server(), read_smtp_password(args))
     _watching().save_config(inst, cfg)
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))

@@ -69,6 +69,14 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     raise smtplib.SMTPNotSupportedError("the mail server offers no PLAIN or LOGIN login")
 
 
+def set_login(inst: Instance, purpose: str, server: MailServer, password: str | None) -> None:
+    """Check the settings with the new password (or the stored one) before keeping
+    anything, so that a refused change leaves no password behind."""
+    check(server, password or stored_password(inst, purpose))
+    if password is not None:
+        store_password(inst, purpose, password)
+
+
 def send_all(
     server: MailServer, password: str | None, messages: Sequence[EmailMessage]
 ) -> tuple[list[str], list[str], str]:

@@ -93,14 +93,16 @@ class WatchConfig:
     smtp_starttls: bool = False
     smtp_user: str = ""  # log in as this user; the password is kept with the keys
 
+    def server(self) -> mail.MailServer:
+        return mail.MailServer(self.smtp_host, self.smtp_port, self.smtp_starttls, self.smtp_user)
+
 
 def load_config(inst: Instance) -> WatchConfig:
     return WatchConfig(**inst.home.info().get("watch", {}))  # type: ignore[arg-type]
 
 
 def save_config(inst: Instance, cfg: WatchConfig) -> None:
-    server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
-    mail.check(server, mail.stored_password(inst, "watch"))
+    mail.check(cfg.server(), mail.stored_password(inst, "watch"))
     info: dict[str, Any] = dict(inst.home.info())
     info["watch"] = asdict(cfg)
     atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
@@ -509,7 +511,7 @@ class Watcher:
             msg["Subject"] = f"orcon leak alert: {payload['kind']} on {payload['article']}"
             msg["From"], msg["To"] = cfg.mail_from, ", ".join(cfg.mail_to)
             msg.set_content(json.dumps(payload, default=str, indent=1))
-            server = mail.MailServer(cfg.smtp_host, cfg.smtp_port, cfg.smtp_starttls, cfg.smtp_user)
-            sent, _, error = mail.send_all(server, mail.stored_password(self.inst, "watch"), [msg])
+            password = mail.stored_password(self.inst, "watch")
+            sent, _, error = mail.send_all(cfg.server(), password, [msg])
             notes.append("e-mail sent" if sent else f"e-mail failed: {error.split(':')[0]}")
         return "; ".join(notes)
