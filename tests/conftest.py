@@ -138,10 +138,18 @@ def word_report():  # type: ignore[no-untyped-def]
 
 
 class _Inbox:
-    """What a test mail server received, message by message."""
+    """What a test mail server received, message by message. ``refuse`` maps an address
+    to the answer it gets instead of "250 OK" (e.g. "550 no such user")."""
 
     def __init__(self) -> None:
         self.messages: list[bytes] = []
+        self.refuse: dict[str, str] = {}
+
+    async def handle_RCPT(self, server, session, envelope, address, options):  # type: ignore[no-untyped-def]
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
         self.messages.append(envelope.content)
@@ -165,6 +173,25 @@ def smtp():  # type: ignore[no-untyped-def]
     ctl.start()
     yield ctl, inbox
     ctl.stop()
+
+
+@pytest.fixture
+def smtp_later():  # type: ignore[no-untyped-def]
+    """A mail server that is down until the test starts it: yields (port, start, inbox),
+    where ``start()`` brings it up on that port."""
+    from aiosmtpd.controller import Controller
+
+    inbox, port = _Inbox(), _free_port()
+    ctl = Controller(inbox, hostname="127.0.0.1", port=port)
+    started: list[bool] = []
+
+    def start() -> None:
+        ctl.start()
+        started.append(True)
+
+    yield port, start, inbox
+    if started:
+        ctl.stop()
 
 
 @pytest.fixture

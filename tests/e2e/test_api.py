@@ -453,7 +453,9 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     )  # fmt: skip
     share = {"title": "Scene", "tlp": "amber", "to": ["Harbour City PD"]}
     told = admin.post("/api/items", files={"file": ("a.jpg", photo)}, data=share).json()
-    assert told["notice"] == {"sent": ["d.okafor@harbour.example"], "failed": [], "error": ""}
+    assert told["notice"] == {
+        "sent": ["d.okafor@harbour.example"], "failed": [], "queued": [], "error": ""
+    }  # fmt: skip
     quiet = admin.post(
         "/api/items", files={"file": ("b.jpg", photo)}, data={**share, "notify": "false"}
     ).json()
@@ -478,6 +480,62 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     assert approved["notice"]["sent"] == ["a.moreau@bureau.example"]
     twice = admin.post(f"/api/onward/{asked.json()['id']}/approve")
     assert twice.status_code == 400 and "already approved" in twice.json()["error"]
+
+
+def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp_later):
+    """A notice the mail server missed is listed, retried and dropped through the API,
+    and shown on the dashboard, where an administrator can try again or drop it."""
+    import subprocess
+    import sys
+
+    url, admin_token = server
+    port, start, inbox = smtp_later
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    admin.post("/api/orgs", json={"name": "Harbour City PD"})
+    for who in ("d.okafor@harbour.example", "l.brandt@harbour.example"):
+        admin.post("/api/people", json={"email": who, "org": "Harbour City PD"})
+    subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "notify", "config",
+         "--smtp-host", "127.0.0.1", "--smtp-port", str(port)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    share = {"title": "Scene", "tlp": "amber", "to": ["Harbour City PD"]}
+    told = admin.post("/api/items", files={"file": ("a.jpg", photo)}, data=share).json()
+    assert told["notice"]["queued"] == ["d.okafor@harbour.example", "l.brandt@harbour.example"]
+    waiting = admin.get("/api/outbox").json()
+    assert [(w["to"], w["about"], w["item"]) for w in waiting] == [
+        ("d.okafor@harbour.example", "shared", told["id"]),
+        ("l.brandt@harbour.example", "shared", told["id"]),
+    ]
+    token = admin.post("/api/people/d.okafor@harbour.example/token").json()["token"]
+    partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
+    assert partner.get("/api/outbox").status_code == 403
+    missing = admin.delete("/api/outbox/999")
+    assert missing.status_code == 404 and "unknown outbox mail 999" in missing.json()["error"]
+    assert admin.delete(f"/api/outbox/{waiting[0]['id']}", params={"reason": "rang"}).json() == {
+        "dropped": waiting[0]["id"]
+    }
+
+    web = httpx.Client(base_url=url, timeout=60)
+    login = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text)
+    assert login
+    password = (tmp_path / "admin-password").read_text().strip()
+    web.post("/login", data={"email": "admin@localhost", "password": password, "csrf": login[1]})
+    board = web.get("/").text
+    assert "1 e-mail waits to be sent" in board and "l.brandt@harbour.example" in board
+    assert "ConnectionRefusedError" in board
+    token_ = re.search(r'name="csrf" value="([^"]+)"', board)
+    assert token_
+    gone = web.post("/outbox/999/drop", data={"csrf": token_[1]})
+    assert gone.status_code == 400 and "unknown outbox mail 999" in gone.text
+    start()
+    tried = web.post("/outbox/retry", data={"csrf": token_[1]})
+    assert tried.status_code == 200 and "Outbox: 1 sent." in tried.text
+    assert "waits to be sent" not in tried.text and admin.get("/api/outbox").json() == []
+    assert len(inbox.messages) == 1
+    assert admin.post("/api/outbox/retry").json()["sent"] == []
 
 
 def test_the_watch_over_http(server):

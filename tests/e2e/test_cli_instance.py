@@ -506,6 +506,56 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_notices_the_mail_server_missed_wait_in_the_outbox(tmp_path, database, smtp_later, photo):
+    """`orcon outbox list` shows what waits, `retry` sends it (exit 1 while some still
+    waits), `drop` gives up on it; a mistake names the problem."""
+    port, start, inbox = smtp_later
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    for who in ("d.okafor@harbour.example", "l.brandt@harbour.example"):
+        run(home, "person", "add", who, "--org", "Harbour City PD")
+    run(home, "notify", "config", "--smtp-host", "127.0.0.1", "--smtp-port", str(port))
+    src = tmp_path / "scene.jpg"
+    src.write_bytes(photo)
+    said = run(home, "share", str(src), "--title", "Scene", "--tlp", "amber",
+               "--to", "Harbour City PD").stdout  # fmt: skip
+    assert "2 not reached (ConnectionRefusedError" in said
+    assert "2 will be tried again (orcon outbox)" in said
+    listed = run(home, "outbox", "list").stdout.splitlines()
+    assert len(listed) == 2 and "d.okafor@harbour.example  shared itm_" in listed[0]
+    assert "1 try" in listed[0] and "ConnectionRefusedError" in listed[0]
+    waiting = json.loads(run(home, "outbox", "list", "--json").stdout)
+    still = run(home, "outbox", "retry", ok=False)
+    assert still.returncode == 1 and still.stdout.startswith("0 sent; 2 still waiting")
+    for bad, says in (
+        ([], "or give --all"),
+        (["1", "--all"], "or give --all"),
+        (["999"], "unknown outbox mail 999"),
+        (["none"], "whole number"),
+    ):
+        refused = run(home, "outbox", "drop", *bad, ok=False)
+        assert refused.returncode == 2 and says in refused.stderr
+        assert "Traceback" not in refused.stderr
+    dropped = run(home, "outbox", "drop", str(waiting[0]["id"]), "--reason", "rang him")
+    assert dropped.stdout.strip() == "dropped 1 unsent mail"
+    start()
+    done = json.loads(run(home, "outbox", "retry", "--json").stdout)
+    assert done["sent"] == [waiting[1]["id"]] and done["waiting"] == []
+    assert [email_to(m) for m in inbox.messages] == ["l.brandt@harbour.example"]
+    assert run(home, "outbox", "list").stdout.startswith("The outbox is empty")
+    events = run(home, "ledger", "events", "--kind", "mail.dropped", "--jsonl").stdout
+    [dropped_event] = [json.loads(line) for line in events.splitlines()]
+    assert dropped_event["event"]["reason"] == "rang him" and dropped_event["event"]["by"] == "cli"
+
+
+def email_to(raw: bytes) -> str:
+    import email
+
+    return str(email.message_from_bytes(raw)["To"])
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_recipients_told_by_e_mail_from_the_cli(tmp_path, database, smtp, photo):
     import email
 

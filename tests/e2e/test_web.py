@@ -871,3 +871,45 @@ def test_a_leak_the_watch_finds_leads_from_its_alert_to_the_holder(server, tmp_p
             browser.close()
     finally:
         news.shutdown()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_notices_the_mail_server_missed_are_on_the_dashboard_until_sent(
+    server, tmp_path, smtp_later, photo
+):
+    """The share says the notice will be tried again; the dashboard lists it, with the
+    error, and "Try again now" sends it once the mail server is back."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    port, start, inbox = smtp_later
+    password = (tmp_path / "admin-password").read_text().strip()
+    subprocess.run(
+        [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "notify", "config",
+         "--smtp-host", "127.0.0.1", "--smtp-port", str(port), "--base-url", url],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_page()
+        _login(admin, url, "admin@localhost", password)
+        _add_partner(admin, url)
+        src = tmp_path / "scene.jpg"
+        src.write_bytes(photo)
+        _fill_share(admin, url, src, "Scene")
+        admin.get_by_role("button", name="Share").click()
+        expect(admin.get_by_role("status")).to_contain_text(
+            "1 will be tried again (orcon outbox)", timeout=30_000
+        )
+        admin.goto(url + "/")
+        outbox = admin.get_by_role("region", name="1 e-mail waits to be sent")
+        expect(outbox).to_contain_text("d.okafor@harbour.example")
+        expect(outbox).to_contain_text("ConnectionRefusedError")
+        _accessible(admin)
+        _shot(admin, "dashboard-outbox")
+        start()
+        admin.get_by_role("button", name="Try again now").click()
+        expect(admin.get_by_role("status")).to_have_text("Outbox: 1 sent.")
+        expect(admin.get_by_role("region", name="1 e-mail waits to be sent")).to_have_count(0)
+        browser.close()
+    assert len(inbox.messages) == 1

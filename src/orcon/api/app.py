@@ -454,6 +454,28 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
         return {"removed": watching.remove_source(inst, str(source_id), by=who.email)}
 
+    @app.get("/api/outbox")
+    def outbox_list(_: Staff) -> list[dict[str, object]]:
+        """Notices and leak alerts the mail server has not taken yet."""
+        from orcon.service import outbox
+
+        return [w.to_json() for w in outbox.waiting(inst)]
+
+    @app.post("/api/outbox/retry")
+    def outbox_retry(_: Admin) -> dict[str, object]:
+        """Try to send everything in the outbox now."""
+        from orcon.service import outbox
+
+        return outbox.retry(inst, everything=True).to_json()
+
+    @app.delete("/api/outbox/{mail_id}")
+    def outbox_drop(mail_id: int, who: Admin, reason: str = "") -> dict[str, int]:
+        """Give up on one mail unsent; the ledger records who dropped it."""
+        from orcon.service import outbox
+
+        outbox.drop(inst, [mail_id], by=who.email, reason=reason)
+        return {"dropped": mail_id}
+
     @app.get("/api/watch/facts")
     def watch_facts(_: Staff) -> list[dict[str, object]]:
         from orcon.service import watching

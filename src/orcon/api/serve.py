@@ -36,6 +36,27 @@ def _start_watch(inst: Instance, every: float = 10.0) -> None:
     print("leak watch: running in the background (each source at its interval)", flush=True)
 
 
+def _start_outbox(inst: Instance, every: float = 20.0) -> None:
+    """Send what waits in the outbox when its pause is over: a notice or leak alert the
+    mail server did not take goes out once it is back, without anyone asking."""
+    import threading
+    import time
+
+    from orcon.service import outbox
+
+    def loop() -> None:
+        while True:
+            try:
+                if outbox.due(inst):
+                    done = outbox.retry(inst)
+                    print(f"outbox: {done.in_words()}", file=sys.stderr, flush=True)
+            except Exception as err:  # the worker must outlive any bad round
+                print(f"outbox round failed: {err}", file=sys.stderr, flush=True)
+            time.sleep(every)
+
+    threading.Thread(target=loop, name="orcon-outbox", daemon=True).start()
+
+
 def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:
     if not home.exists():
         org = os.environ.get("ORCON_ORG", "Originator")
@@ -51,5 +72,6 @@ def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int
     )
     sys.stdout.flush()
     _start_watch(inst)
+    _start_outbox(inst)
     uvicorn.run(create_app(inst, secure_cookies), host=host, port=port, log_level="warning")
     return 0

@@ -1,14 +1,17 @@
 """``orcon notify``: e-mail notices to recipients when an item is shared with them or
-its markings change (docs/instance.md, "Telling recipients")."""
+its markings change (docs/instance.md, "Telling recipients"); ``orcon outbox``: the
+notices and leak alerts the mail server has not taken yet."""
 
 from __future__ import annotations
 
 import argparse
 import json
 from dataclasses import asdict
+from datetime import datetime
 
 from orcon.cli.args import positive, read_smtp_password, smtp_login_flags
-from orcon.service import mail, notices
+from orcon.errors import UsageError
+from orcon.service import mail, notices, outbox
 from orcon.service.instance import Instance
 from orcon.store.home import resolve_home
 
@@ -27,6 +30,43 @@ def cmd_config(args: argparse.Namespace) -> int:
     mail.set_login(inst, "notify", cfg.server(), read_smtp_password(args))
     notices.save_config(inst, cfg)
     print(json.dumps(asdict(cfg) | {"enabled": cfg.enabled}))
+    return 0
+
+
+def cmd_outbox_list(args: argparse.Namespace) -> int:
+    rows = outbox.waiting(Instance.open(resolve_home(args.home)))
+    if args.json:
+        print(json.dumps([w.to_json() for w in rows]))
+        return 0
+    if not rows:
+        print("The outbox is empty: every notice and alert has been sent.")
+        return 0
+    for w in rows:
+        what = f"{w.about} {w.item}" if w.item else f"{w.about} {w.alert}"
+        print(
+            f"{w.id:>5}  {w.to}  {what}  queued {iso_minute(w.queued_at)}, "
+            f"{w.attempts} {'try' if w.attempts == 1 else 'tries'}, "
+            f"next {iso_minute(w.next_try_at)}  ({w.last_error})"
+        )
+    return 0
+
+
+def iso_minute(ts: datetime) -> str:
+    return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def cmd_outbox_retry(args: argparse.Namespace) -> int:
+    done = outbox.retry(Instance.open(resolve_home(args.home)), everything=not args.due)
+    print(json.dumps(done.to_json()) if args.json else done.in_words())
+    return 1 if done.waiting else 0
+
+
+def cmd_outbox_drop(args: argparse.Namespace) -> int:
+    if bool(args.ids) == args.all:
+        raise UsageError("name the mail to drop by number (orcon outbox list), or give --all")
+    inst = Instance.open(resolve_home(args.home))
+    gone = outbox.drop(inst, None if args.all else args.ids, by="cli", reason=args.reason)
+    print(f"dropped {len(gone)} unsent {'mail' if len(gone) == 1 else 'mails'}")
     return 0
 
 
@@ -52,3 +92,23 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     smtp_login_flags(p)
     p.add_argument("--off", action="store_true", help="stop sending notices")
     p.set_defaults(run=cmd_config)
+
+    o = sub.add_parser(
+        "outbox", help="notices and leak alerts the mail server has not taken yet"
+    ).add_subparsers(dest="action", required=True)
+    p = o.add_parser("list", help="what waits to be sent, and why it was not")
+    p.add_argument("--json", action="store_true", help="one JSON array")
+    p.set_defaults(run=cmd_outbox_list)
+    p = o.add_parser(
+        "retry",
+        help="try to send everything now (orcon serve also tries, after a growing pause); "
+        "exits 1 while some mail still waits",
+    )
+    p.add_argument("--due", action="store_true", help="only what is due for another try")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=cmd_outbox_retry)
+    p = o.add_parser("drop", help="give up on mail unsent (the ledger keeps who dropped what)")
+    p.add_argument("ids", nargs="*", type=positive, metavar="ID", help="as orcon outbox list shows")
+    p.add_argument("--all", action="store_true", help="everything in the outbox")
+    p.add_argument("--reason", default="", help="why, for the ledger")
+    p.set_defaults(run=cmd_outbox_drop)

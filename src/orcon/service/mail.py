@@ -1,5 +1,8 @@
 """Sending mail for the leak watch's alerts and the notices to recipients: one SMTP
-session a round, with STARTTLS and a login where the mail server asks for them.
+session a round, with STARTTLS and a login where the mail server asks for them. Mail
+the server did not take for a passing reason is kept in the outbox for another try
+(:mod:`orcon.service.outbox`): a leak alert lost to a restarting mail relay is a leak
+nobody hears of.
 
 The password is a secret like the instance's keys: it is kept in the home's keys
 folder (owner-only), never in ``instance.json``, never printed, never logged.
@@ -11,12 +14,18 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
+
+from sqlalchemy.orm import Session
 
 from orcon.errors import UsageError
 from orcon.service.instance import Instance
 from orcon.store.blobs import atomic_write
+from orcon.store.models import WaitingMail
+
+FIRST_PAUSE, LONGEST_PAUSE = timedelta(minutes=1), timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,26 +86,84 @@ def set_login(inst: Instance, purpose: str, server: MailServer, password: str | 
         store_password(inst, purpose, password)
 
 
-def send_all(
-    server: MailServer, password: str | None, messages: Sequence[EmailMessage]
-) -> tuple[list[str], list[str], str]:
-    """(addresses sent to, addresses not reached, why not). Never raises for the mail
-    server's failures: the caller reports them and carries on."""
-    sent: list[str] = []
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a round of mail did, message by message: "sent", "failed" (worth trying
+    again: the server was down, refused the login, or said "try later") or "refused"
+    (the server will never take it, such as an address it does not know)."""
+
+    results: tuple[str, ...]
+    error: str = ""
+
+    def where(self, result: str) -> list[int]:
+        return [i for i, r in enumerate(self.results) if r == result]
+
+
+def _permanent(err: smtplib.SMTPException) -> bool:
+    """A 5xx answer about one message: sending it again would be refused again."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in err.recipients.values())
+    return isinstance(err, smtplib.SMTPResponseException) and err.smtp_code >= 500
+
+
+def send_all(server: MailServer, password: str | None, messages: Sequence[EmailMessage]) -> Sent:
+    """Send each message in one session. Never raises for the mail server's failures:
+    the caller reports them, and keeps what failed for another try."""
+    results = ["failed"] * len(messages)
+    error = ""
     try:
         with smtplib.SMTP(server.host, server.port, timeout=10) as smtp:
             if server.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if server.user:
                 _login(smtp, server.user, password or "")
-            for msg in messages:
+            for i, msg in enumerate(messages):
                 try:
                     smtp.send_message(msg)
-                    sent.append(str(msg["To"]))
-                except smtplib.SMTPRecipientsRefused:
-                    continue
+                    results[i] = "sent"
+                except (smtplib.SMTPRecipientsRefused, smtplib.SMTPDataError) as err:
+                    results[i] = "refused" if _permanent(err) else "failed"
+                    error = error or f"{type(err).__name__}: {err}"[:300]
+                    smtp.rset()
     except (OSError, smtplib.SMTPException) as err:
-        rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
-        return sent, rest, f"{type(err).__name__}: {err}"[:300]
-    rest = [str(m["To"]) for m in messages if str(m["To"]) not in sent]
-    return sent, rest, "refused by the mail server" if rest else ""
+        error = f"{type(err).__name__}: {err}"[:300]
+    return Sent(tuple(results), error)
+
+
+def pause(attempts: int) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: doubling from a minute, at
+    most an hour, so a relay that is down for a day is not hammered and one back after
+    a minute is used at once."""
+    wait: timedelta = FIRST_PAUSE * 2 ** min(attempts - 1, 12)
+    return min(wait, LONGEST_PAUSE)
+
+
+def keep(
+    s: Session,
+    purpose: str,
+    about: str,
+    msg: EmailMessage,
+    now: datetime,
+    error: str,
+    *,
+    item: str | None = None,
+    alert: int | None = None,
+    was: str | None = None,
+) -> None:
+    """Put a message the mail server did not take into the outbox, in the caller's
+    transaction."""
+    s.add(
+        WaitingMail(
+            purpose=purpose,
+            about=about,
+            to_addr=str(msg["To"]),
+            item_id=item,
+            alert_id=alert,
+            was=was,
+            message=msg.as_string(),
+            queued_at=now,
+            attempts=1,
+            next_try_at=now + pause(1),
+            last_error=error,
+        )
+    )

@@ -5,7 +5,8 @@ A notice carries the markings and a link, never the item: the copy is fetched si
 in, fingerprinted for its reader. Titles stay out of the mail unless the originator
 opts in, since a title can itself be sensitive and mail crosses systems orcon does not
 control. Sending happens after the change is committed and never undoes it: a mail
-server that is down is reported (and recorded), and the item is shared all the same.
+server that is down is reported (and recorded), and the item is shared all the same;
+the notices it did not take wait in the outbox and are sent when it is back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ import json
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from orcon.errors import UsageError
 from orcon.service import directory, knowing, mail, markings, sharing
@@ -68,11 +72,17 @@ class Told:
 
     about: str  # "shared" | "remarked"
     sent: tuple[str, ...] = ()
-    failed: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()  # not reached, whether or not they wait for another try
     error: str = ""
+    queued: tuple[str, ...] = ()  # of the failed: those waiting in the outbox
 
     def to_json(self) -> dict[str, Any]:
-        return {"sent": list(self.sent), "failed": list(self.failed), "error": self.error}
+        return {
+            "sent": list(self.sent),
+            "failed": list(self.failed),
+            "queued": list(self.queued),
+            "error": self.error,
+        }
 
     def in_words(self) -> str:
         if not self.sent and not self.failed:
@@ -80,6 +90,8 @@ class Told:
         told = f"told {len(self.sent)} {'person' if len(self.sent) == 1 else 'people'} by e-mail"
         if self.failed:
             told += f"; {len(self.failed)} not reached ({self.error})"
+        if self.queued:
+            told += f"; {len(self.queued)} will be tried again (orcon outbox)"
         return told
 
 
@@ -90,12 +102,20 @@ def _link(cfg: NoticeConfig, item: ItemInfo) -> str:
 
 
 def compose(
-    cfg: NoticeConfig, originator: str, item: ItemInfo, to: str, was: str | None = None
+    cfg: NoticeConfig,
+    originator: str,
+    item: ItemInfo,
+    to: str,
+    was: str | None = None,
+    when: datetime | None = None,
 ) -> EmailMessage:
-    """One person's notice: ``was`` is the markings before a change (None: a new share)."""
+    """One person's notice: ``was`` is the markings before a change (None: a new share).
+    It is dated when it is written, so that one sent late from the outbox says when."""
     what = f"{item.title!r} " if cfg.titles else "an item "
     msg = EmailMessage()
     msg["From"], msg["To"] = cfg.mail_from, to
+    msg["Date"] = format_datetime(when or datetime.now(UTC))
+    msg["Message-ID"] = make_msgid("orcon", cfg.mail_from.rpartition("@")[2] or "localhost")
     if was is None:
         msg["Subject"] = f"[{item.markings.split(' · ')[0]}] {originator} shared an item with you"
         lead = f"{originator} has shared {what}with you under these markings:\n\n  {item.markings}"
@@ -113,12 +133,16 @@ def compose(
     return msg
 
 
-def _record(inst: Instance, item_id: str, told: Told) -> None:
-    with inst.transaction() as s:
-        event = {"item": item_id, "about": told.about, "told": list(told.sent)}
-        if told.failed:
-            event |= {"not_reached": list(told.failed), "error": told.error}
-        ledger.append(s, EventKind.NOTICE_SENT, event, inst.clock())
+def record(s: Session, item_id: str, told: Told, now: datetime, retried: bool = False) -> None:
+    """The ledger's account of a round of notices (``retried``: sent from the outbox)."""
+    event: dict[str, Any] = {"item": item_id, "about": told.about, "told": list(told.sent)}
+    if told.failed:
+        event |= {"not_reached": list(told.failed), "error": told.error}
+    if told.queued:
+        event["queued"] = list(told.queued)
+    if retried:
+        event["retried"] = True
+    ledger.append(s, EventKind.NOTICE_SENT, event, now)
 
 
 def shared(inst: Instance, item_id: str) -> Told | None:
@@ -192,10 +216,19 @@ def _deliver(
 ) -> Told:
     if not people:
         return Told(about)
-    messages = [compose(cfg, inst.org_name, item, e, was) for e in people]
-    sent, failed, error = mail.send_all(
-        cfg.server(), mail.stored_password(inst, "notify"), messages
+    now = inst.clock()
+    messages = [compose(cfg, inst.org_name, item, e, was, now) for e in people]
+    result = mail.send_all(cfg.server(), mail.stored_password(inst, "notify"), messages)
+    again = result.where("failed")
+    told = Told(
+        about,
+        tuple(people[i] for i in result.where("sent")),
+        tuple(people[i] for i in sorted(again + result.where("refused"))),
+        result.error,
+        tuple(people[i] for i in again),
     )
-    told = Told(about, tuple(sent), tuple(failed), error)
-    _record(inst, item.id, told)
+    with inst.transaction() as s:
+        for i in again:
+            mail.keep(s, "notify", about, messages[i], now, result.error, item=item.id, was=was)
+        record(s, item.id, told, now)
     return told

@@ -18,6 +18,7 @@ import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 import httpx
@@ -507,11 +508,23 @@ class Watcher:
             except httpx.HTTPError as err:
                 notes.append(f"webhook failed: {type(err).__name__}")
         if cfg.smtp_host and cfg.mail_to:
+            now = self.inst.clock()
             msg = EmailMessage()
             msg["Subject"] = f"orcon leak alert: {payload['kind']} on {payload['article']}"
             msg["From"], msg["To"] = cfg.mail_from, ", ".join(cfg.mail_to)
+            msg["Date"] = format_datetime(now)
+            msg["Message-ID"] = make_msgid("orcon", cfg.mail_from.rpartition("@")[2] or "localhost")
             msg.set_content(json.dumps(payload, default=str, indent=1))
             password = mail.stored_password(self.inst, "watch")
-            sent, _, error = mail.send_all(cfg.server(), password, [msg])
-            notes.append("e-mail sent" if sent else f"e-mail failed: {error.split(':')[0]}")
+            result = mail.send_all(cfg.server(), password, [msg])
+            [outcome] = result.results
+            if outcome == "sent":
+                notes.append("e-mail sent")
+            elif outcome == "refused":
+                notes.append(f"e-mail refused: {result.error.split(':')[0]}")
+            else:
+                alert = payload.get("alert")
+                with self.inst.transaction() as s:
+                    mail.keep(s, "watch", "alert", msg, now, result.error, alert=alert)
+                notes.append(f"e-mail failed: {result.error.split(':')[0]}; waiting in the outbox")
         return "; ".join(notes)

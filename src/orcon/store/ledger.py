@@ -58,6 +58,7 @@ class EventKind(StrEnum):
     ITEM_REINSTATED = "item.reinstated"
     ITEM_REMARKED = "item.remarked"
     NOTICE_SENT = "notice.sent"
+    MAIL_DROPPED = "mail.dropped"
     KEY_ROTATED = "key.rotated"
     WATCH_SOURCE_ADDED = "watch.source.added"
     WATCH_SOURCE_REMOVED = "watch.source.removed"

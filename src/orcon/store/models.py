@@ -245,3 +245,23 @@ class Alert(Base):
     details: Mapped[str] = mapped_column(Text)  # JSON: verdict or who-knew list
     delivery: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WaitingMail(Base):
+    """A notice or alert the mail server did not take, kept until it is sent or an
+    administrator drops it (``orcon outbox``)."""
+
+    __tablename__ = "mail_outbox"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # notify | watch: whose mail settings
+    about: Mapped[str] = mapped_column(String(10))  # shared | remarked | alert
+    to_addr: Mapped[str] = mapped_column(String(2000))
+    item_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    was: Mapped[str | None] = mapped_column(Text, nullable=True)  # markings before a change
+    message: Mapped[str] = mapped_column(Text)  # as first composed (alerts are sent as is)
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")

@@ -294,13 +294,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         request.session["stamp"] = stamp  # this session stays signed in; all others end
         return account_page(request, notice="Your password is changed.")
 
-    @app.get("/", response_class=HTMLResponse)
-    def dashboard(request: Request) -> Response:
-        who = require(request)
-        if isinstance(who, Response):
-            return who
-        if who.role not in STAFF:
-            return RedirectResponse("/inbox", 303)
+    def dashboard_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        from orcon.service import outbox
+
         items = [i for i, _ in sharing.list_items(inst, limit=10)]
         recent = control.recent_events(inst, limit=500)
         alerting = (
@@ -320,12 +316,51 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return page(
             request,
             "dashboard.html",
+            status,
             page="dashboard",
             items=items,
             orgs=directory.list_orgs(inst),
             events=events,
             copies=copies,
             backup=_backup_view(control.last_backup(inst), inst.clock()),
+            outbox=outbox.waiting(inst),
+            **ctx,
+        )
+
+    @app.get("/", response_class=HTMLResponse)
+    def dashboard(request: Request) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        if who.role not in STAFF:
+            return RedirectResponse("/inbox", 303)
+        return dashboard_page(request)
+
+    @app.post("/outbox/retry", response_class=HTMLResponse)
+    def outbox_retry(request: Request, csrf_: str = Form("", alias="csrf")) -> Response:
+        from orcon.service import outbox
+
+        done: list[outbox.Retried] = []
+        return admin_post(
+            request,
+            csrf_,
+            lambda _: done.append(outbox.retry(inst, everything=True)),
+            lambda: f"Outbox: {done[0].in_words()}.",
+            dashboard_page,
+        )
+
+    @app.post("/outbox/{mail_id}/drop", response_class=HTMLResponse)
+    def outbox_drop(
+        request: Request, mail_id: int, csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        from orcon.service import outbox
+
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: outbox.drop(inst, [mail_id], by=admin.email, reason="dropped on the web"),
+            f"Dropped mail {mail_id} unsent; the ledger records it.",
+            dashboard_page,
         )
 
     @app.get("/items", response_class=HTMLResponse)
