@@ -202,3 +202,27 @@ def test_a_leak_alert_the_relay_did_not_take_is_sent_from_the_outbox(
     with inst.reading() as s:
         delivery = s.scalars(select(Alert.delivery)).one()
     assert delivery.endswith(f"e-mail sent from the outbox at {clock.now:%Y-%m-%dT%H:%M:%S.%f}Z")
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_the_servers_worker_sends_what_is_due_by_itself(inst, clock, smtp_later, photo):
+    import time
+
+    from orcon.api.serve import _start_outbox
+
+    port, start, inbox = smtp_later
+    _partners(inst)
+    notices.save_config(inst, notices.NoticeConfig(smtp_host="127.0.0.1", smtp_port=port))
+    notices.shared(inst, sharing.share(inst, photo, title="Scene", tlp="green").id)
+    start()
+    stop = _start_outbox(inst, every=0.05)
+    try:
+        time.sleep(0.3)
+        assert inbox.messages == []  # the pause is not over
+        clock.advance(minutes=1)
+        deadline = time.monotonic() + 20
+        while len(inbox.messages) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert len(inbox.messages) == 2 and outbox.count(inst) == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
 
 import uvicorn
 
@@ -36,25 +37,26 @@ def _start_watch(inst: Instance, every: float = 10.0) -> None:
     print("leak watch: running in the background (each source at its interval)", flush=True)
 
 
-def _start_outbox(inst: Instance, every: float = 20.0) -> None:
+def _start_outbox(inst: Instance, every: float = 20.0) -> threading.Event:
     """Send what waits in the outbox when its pause is over: a notice or leak alert the
-    mail server did not take goes out once it is back, without anyone asking."""
-    import threading
-    import time
-
+    mail server did not take goes out once it is back, without anyone asking. Setting
+    the event returned stops the worker."""
     from orcon.service import outbox
 
+    stop = threading.Event()
+
     def loop() -> None:
-        while True:
+        while not stop.is_set():
             try:
                 if outbox.due(inst):
                     done = outbox.retry(inst)
                     print(f"outbox: {done.in_words()}", file=sys.stderr, flush=True)
             except Exception as err:  # the worker must outlive any bad round
                 print(f"outbox round failed: {err}", file=sys.stderr, flush=True)
-            time.sleep(every)
+            stop.wait(every)
 
     threading.Thread(target=loop, name="orcon-outbox", daemon=True).start()
+    return stop
 
 
 def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:
