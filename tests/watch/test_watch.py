@@ -8,18 +8,20 @@ import hmac
 import json
 import threading
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from orcon.errors import UsageError
 from orcon.marks.image import attacks
 from orcon.service import directory, sharing, watching
 from orcon.store.ledger import iso
+from orcon.store.models import LedgerEntry
 from orcon.watch.fetch import Fetcher
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
@@ -393,7 +395,9 @@ def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(ins
     """A press release shared as TLP:CLEAR under embargo: the paper that prints it an hour
     early broke the embargo (alert sent, its holder suspended); the one that prints it
     after the embargo did what was asked (on record, nothing sent, nobody suspended). An
-    AMBER report printed before it was released is a breach though it is CLEAR today."""
+    article orcon first sees after the embargo lifted, whose own date is before, is a
+    breach by that date alone: the alert is sent, but nobody is suspended automatically.
+    An AMBER report printed before it was released is a breach though it is CLEAR today."""
     from email.utils import format_datetime
 
     from orcon.service import markings
@@ -401,7 +405,7 @@ def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(ins
     directory.add_org(inst, "Harbour City PD")
     people = [
         directory.add_person(inst, f"o{i}@harbour.example", "Harbour City PD").email
-        for i in range(3)
+        for i in range(4)
     ]
     lifts = clock.now + timedelta(hours=6)
     release = sharing.share(
@@ -415,43 +419,63 @@ def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(ins
     def article(who: str) -> bytes:
         return _html("News", "<p>" + "</p><p>".join(copies[who].split("\n\n")) + "</p>")
 
-    stories = {
-        "/news/early.html": (people[0], lifts - timedelta(hours=1)),
-        "/news/later.html": (people[1], lifts + timedelta(hours=1)),
-    }
-    entries = "".join(
-        f"<item><title>Story</title><link>{site.url}{path}</link>"
-        f"<pubDate>{format_datetime(when)}</pubDate></item>"
-        for path, (_, when) in stories.items()
-    )
-    feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{entries}</channel></rss>'
-    site.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
-    for path, (who, _) in stories.items():
-        site.routes[path] = (200, {"Content-Type": "text/html"}, article(who))
-    watching.add_source(inst, site.url + "/feed.xml", "feed", 60)
-    clock.advance(hours=8)
-    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3))
-    alerts = {a["article"].split(str(site.port))[1]: a for a in watcher.run_once(force=True)}
+    def publish(stories: dict[str, tuple[str, datetime]]) -> None:
+        entries = "".join(
+            f"<item><title>Story</title><link>{site.url}{path}</link>"
+            f"<pubDate>{format_datetime(when)}</pubDate></item>"
+            for path, (_, when) in stories.items()
+        )
+        feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{entries}</channel></rss>'
+        site.routes["/feed.xml"] = (200, {"Content-Type": "application/rss+xml"}, feed.encode())
+        for path, (who, _) in stories.items():
+            site.routes[path] = (200, {"Content-Type": "text/html"}, article(who))
 
-    early, later = alerts["/news/early.html"], alerts["/news/later.html"]
+    watching.add_source(inst, site.url + "/feed.xml", "feed", 60)
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3))
+    stories = {"/news/early.html": (people[0], lifts - timedelta(hours=1))}
+    publish(stories)
+    clock.advance(hours=5, minutes=30)  # orcon sees it half an hour before the embargo lifts
+    [early] = watcher.run_once(force=True)
+    stories["/news/later.html"] = (people[1], lifts + timedelta(hours=1))
+    stories["/news/backdated.html"] = (people[2], lifts - timedelta(hours=1))
+    stories["/news/tomorrow.html"] = (people[3], lifts + timedelta(days=1))  # a wrong date
+    publish(stories)
+    clock.advance(hours=2, minutes=30)
+    alerts = {a["article"].split(str(site.port))[1]: a for a in watcher.run_once(force=True)}
+    assert "/news/early.html" not in alerts  # seen before
+
+    later, backdated = alerts["/news/later.html"], alerts["/news/backdated.html"]
     assert [a["person"] for a in early["details"]["accused"]] == [people[0]]
     assert [a["person"] for a in later["details"]["accused"]] == [people[1]]
     assert early["details"]["publication"]["breach"] is True
     assert early["details"]["publication"]["why"].startswith("public before its embargo lifted")
+    assert early["details"]["publication"]["breach_when_seen"] is True
     assert later["details"]["publication"] == {
         "breach": False,
         "why": "TLP:CLEAR, public after its embargo lifted",
         "markings_then": f"TLP:CLEAR · EMBARGOED UNTIL {iso(lifts)[:16]}Z",
         "published": iso(lifts + timedelta(hours=1)),
+        "seen": iso(clock.now),
+        "breach_when_seen": False,
     }
-    # Only the breach is sent and acted on.
-    assert [json.loads(body)["article"] for _, body in site.posts] == [early["article"]]
+    assert backdated["details"]["publication"]["breach"] is True
+    assert backdated["details"]["publication"]["breach_when_seen"] is False
+    # A date after orcon saw the article is not believed: it was public by then.
+    assert alerts["/news/tomorrow.html"]["details"]["publication"]["published"] == iso(clock.now)
+    # Breaches are sent; only the one orcon saw itself is acted on.
+    sent = [json.loads(body)["article"] for _, body in site.posts]
+    assert sorted(sent) == sorted([early["article"], backdated["article"]])
     assert {p.email for p in directory.list_people(inst) if p.suspended} == {people[0]}
     shown = {a["article"]: a["delivery"] for a in watching.list_alerts(inst)}
     assert shown[later["article"]] == "not sent: TLP:CLEAR, public after its embargo lifted"
+    with inst.reading() as s:
+        bodies = s.scalars(select(LedgerEntry.body).where(LedgerEntry.kind == "watch.alert"))
+        events = {json.loads(b)["article"]: json.loads(b) for b in bodies}
+    assert events[backdated["article"]]["breach"] is True
+    assert events[backdated["article"]]["breach_when_seen"] is False
 
     # An AMBER report, released (made CLEAR) later: a paper that printed it before the
-    # release broke its markings as they were then.
+    # release broke its markings as they were then; orcon saw it only after the release.
     report = sharing.share(
         inst, REPORT, title="Kestrel", tlp="amber", to=["Harbour City PD"], filename="k.md"
     )
@@ -470,7 +494,8 @@ def test_a_release_printed_after_its_embargo_is_recorded_but_raises_no_alarm(ins
     [scoop] = watcher.run_once(force=True)
     assert scoop["details"]["publication"]["breach"] is True
     assert scoop["details"]["publication"]["markings_then"] == "TLP:AMBER"
-    assert people[2] in {p.email for p in directory.list_people(inst) if p.suspended}
+    assert scoop["details"]["publication"]["breach_when_seen"] is False
+    assert people[2] not in {p.email for p in directory.list_people(inst) if p.suspended}
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)

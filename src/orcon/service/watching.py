@@ -349,9 +349,12 @@ class Watcher:
         images = list(dict.fromkeys([*page_parts.images, *entry.images]))[:MAX_PICTURES]
         text = " ".join(x for x in (entry.title, entry.summary, text) if x)
         out: list[dict[str, object]] = []
-        when = entry.published or self.inst.clock()
+        # The article's own date, but never later than orcon saw it: it was public by
+        # then, whatever the feed says (a date in the future would hide a breach).
+        now = self.inst.clock()
+        when = min(entry.published, now) if entry.published else now
         if text and index.candidates(leak_shingles(text)):
-            out += self._trace(source, entry.url, text.encode(), when)
+            out += self._trace(source, entry.url, text.encode(), when, now)
         for img_url in images:
             try:
                 data = self.fetcher.get(img_url, max_bytes=MAX_IMAGE).body
@@ -359,14 +362,14 @@ class Watcher:
                 continue
             if picture_format(data) is None:
                 continue
-            out += self._trace(source, entry.url, data, when)
+            out += self._trace(source, entry.url, data, when, now)
         # A document the article links (the leaked memo, as PDF or Word) is traced too.
         for doc_url in page_parts.documents:
             try:
                 data = self.fetcher.get(doc_url, max_bytes=MAX_DOCUMENT).body
             except FetchRefused:
                 continue
-            out += self._trace(source, entry.url, data, when)
+            out += self._trace(source, entry.url, data, when, now)
         live = [
             (row, fact)
             for row, fact in facts
@@ -390,12 +393,24 @@ class Watcher:
                         entry.url,
                         row.item_id,
                         row.id,
-                        {"fact": row.text, "published": iso(when), "who_knew": knew},
+                        {
+                            "fact": row.text,
+                            "published": iso(when),
+                            "seen": iso(now),
+                            "who_knew": knew,
+                        },
                     )
                 )
         return out
 
-    def _trace(self, source: str, url: str, data: bytes, when: datetime) -> list[dict[str, object]]:
+    def _trace(
+        self, source: str, url: str, data: bytes, when: datetime, now: datetime
+    ) -> list[dict[str, object]]:
+        """Alerts for the shared items in what an article carried. ``when`` is the
+        article's date as the source gives it, ``now`` when orcon saw it: a breach is
+        judged by the first, and acted on automatically only if it still holds at the
+        second, since a date orcon did not see can be wrong (an article updated with the
+        photo after the embargo lifted often keeps its first date)."""
         try:
             result = tracing.trace(self.inst, data)
         except OrconError:
@@ -409,9 +424,12 @@ class Watcher:
             assert p.item is not None
             # A CLEAR item in public after its embargo is where it may be: on record, no alarm.
             seen = markings.publication_at(self.inst, p.item, when)
-            details = p.to_json() | {"publication": asdict(seen) | {"published": iso(when)}}
+            held = seen.breach and (when == now or markings.publication_at(
+                self.inst, p.item, now).breach)  # fmt: skip
+            dated = {"published": iso(when), "seen": iso(now), "breach_when_seen": held}
+            details = p.to_json() | {"publication": asdict(seen) | dated}
             alerts.append(self._alert("item", source, url, p.item, None, details, seen))
-            if seen.breach:
+            if held:
                 breaches.append(p)
         if self.config.auto_suspend:
             for person in sorted({a.person for p in breaches for a in p.accused}):
@@ -467,7 +485,12 @@ class Watcher:
                     "fact": fact,
                     "verdict": details.get("verdict"),
                     "breach": seen.breach if seen else True,
-                },
+                }
+                | (
+                    {"breach_when_seen": details["publication"]["breach_when_seen"]}
+                    if "publication" in details
+                    else {}
+                ),
                 self.inst.clock(),
             )
         payload = {
