@@ -567,3 +567,46 @@ def test_alerts_by_mail_through_starttls_and_a_login(inst, smtp_login):
     assert len(inbox.messages) == 1
     with pytest.raises(UsageError, match="needs --starttls"):
         watching.save_config(inst, watching.WatchConfig(smtp_host="x", smtp_user="orcon"))
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_article_updated_with_the_leak_is_read_again_and_alerts_once(inst, site, clock):
+    """An Atom entry whose <updated> moves is read again, dated by its update; an
+    article read again, or watched as a page too, raises no second alert for what it
+    already showed."""
+    directory.add_org(inst, "Harbour City PD")
+    who = directory.add_person(inst, "o1@harbour.example", "Harbour City PD").email
+    report = sharing.share(
+        inst, REPORT, title="Kestrel", tlp="amber", to=["Harbour City PD"], filename="k.md"
+    )
+    leaked = sharing.issue_copy(inst, report.id, who).data.decode()
+    leak_html = "<p>" + "</p><p>".join(leaked.split("\n\n")) + "</p>"
+    first = clock.now - timedelta(hours=1)
+
+    def publish(updated: datetime, body: str) -> None:
+        feed = (
+            '<feed xmlns="http://www.w3.org/2005/Atom"><title>Bugle</title><entry>'
+            f'<title>Harbour story</title><link href="{site.url}/news/story.html"/>'
+            f"<published>{iso(first)}</published><updated>{iso(updated)}</updated>"
+            "</entry></feed>"
+        )
+        site.routes["/atom.xml"] = (200, {"Content-Type": "application/atom+xml"}, feed.encode())
+        site.routes["/news/story.html"] = (200, {"Content-Type": "text/html"}, _html("S", body))
+
+    publish(first, "<p>The council met on Tuesday to discuss the harbour wall.</p>")
+    watching.add_source(inst, site.url + "/atom.xml", "feed", 60)
+    watching.add_source(inst, site.url + "/news/story.html", "page", 60)
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0, deadline=3))
+    assert watcher.run_once(force=True) == []
+    clock.advance(minutes=30)
+    publish(clock.now - timedelta(minutes=5), leak_html)  # updated with the leaked report
+    # Both sources show the same article: one alert (the page's own read adds none).
+    [from_feed] = watcher.run_once(force=True)
+    assert from_feed["source"] == site.url + "/atom.xml"
+    assert [x["person"] for x in from_feed["details"]["accused"]] == [who]
+    assert from_feed["details"]["publication"]["published"] == iso(clock.now - timedelta(minutes=5))
+    assert watcher.run_once(force=True) == []  # nothing new
+    clock.advance(minutes=30)
+    publish(clock.now, leak_html + "<p>Update: the force declined to comment.</p>")
+    assert watcher.run_once(force=True) == []  # read again, but the leak is on record
+    assert len(watching.list_alerts(inst)) == 1

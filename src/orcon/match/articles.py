@@ -23,6 +23,9 @@ class Entry:
     # Pictures the feed itself names for the entry (Media RSS, enclosures, <img> in its
     # summary): what is left to look at when the article's page cannot be fetched.
     images: tuple[str, ...] = ()
+    # When the feed says the entry last changed (Atom <updated>): an article updated
+    # with a photo after it was first read is read again.
+    updated: datetime | None = None
 
 
 def feed_entries(data: bytes, base: str) -> list[Entry]:
@@ -33,8 +36,11 @@ def feed_entries(data: bytes, base: str) -> list[Entry]:
         link = e.get("link")
         if not link:
             continue
-        when = e.get("published_parsed") or e.get("updated_parsed")
-        published = datetime(*when[:6]).replace(tzinfo=UTC) if when else None
+        # dict.get: feedparser's own get maps a missing updated_parsed to published_parsed
+        # (deprecated, with a warning).
+        updated = _when(dict.get(e, "updated_parsed"))
+        published = _when(dict.get(e, "published_parsed")) or updated
+        updated = updated or published  # an RSS pubDate moved on an update counts as one
         summary = " ".join(c.get("value", "") for c in e.get("content", [])) or e.get("summary", "")
         url = urljoin(base, link)
         out.append(
@@ -44,9 +50,14 @@ def feed_entries(data: bytes, base: str) -> list[Entry]:
                 _text_of(summary),
                 published,
                 _feed_pictures(e, summary, url),
+                updated,
             )
         )
     return out
+
+
+def _when(parsed: Any) -> datetime | None:
+    return datetime(*parsed[:6]).replace(tzinfo=UTC) if parsed else None
 
 
 def _feed_pictures(entry: Any, summary: str, base: str) -> tuple[str, ...]:

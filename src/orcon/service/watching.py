@@ -326,6 +326,13 @@ class Watcher:
             s.add(WatchSeen(url_hash=h, seen_at=self.inst.clock()))
         return False
 
+    def _alerted(self, url: str, item: str | None, fact: int | None) -> bool:
+        """Has this article already raised an alert for this item or fact?"""
+        with self.inst.reading() as s:
+            q = select(Alert.id).where(Alert.article_url == url)
+            q = q.where(Alert.item_id == item) if item else q.where(Alert.fact_id == fact)
+            return s.scalar(q.limit(1)) is not None
+
     def _entry(
         self,
         source: str,
@@ -335,9 +342,16 @@ class Watcher:
         page: bytes | None = None,
     ) -> list[dict[str, object]]:
         body = page
+        claimed = entry.published
         if body is None:
+            update = f"{entry.url}@{iso(entry.updated)}" if entry.updated else None
             if self._seen(entry.url):
-                return []
+                # Read before: again only if the feed says it changed since.
+                if update is None or self._seen(update):
+                    return []
+                claimed = entry.updated
+            elif update is not None:
+                self._seen(update)
             try:
                 body = self.fetcher.get(entry.url).body
             except FetchRefused:
@@ -352,7 +366,7 @@ class Watcher:
         # The article's own date, but never later than orcon saw it: it was public by
         # then, whatever the feed says (a date in the future would hide a breach).
         now = self.inst.clock()
-        when = min(entry.published, now) if entry.published else now
+        when = min(claimed, now) if claimed else now
         if text and index.candidates(leak_shingles(text)):
             out += self._trace(source, entry.url, text.encode(), when, now)
         for img_url in images:
@@ -377,7 +391,7 @@ class Watcher:
         ]
         found = FactMatcher([fact for _, fact in live]).find(tokens(text)) if live else set()
         for row, _fact in live:
-            if row.id in found:
+            if row.id in found and not self._alerted(entry.url, None, row.id):
                 knew = (
                     [
                         asdict(h) | {"first_issued": iso(h.first_issued)}
@@ -422,6 +436,8 @@ class Watcher:
         alerts, breaches = [], []
         for p in parts:
             assert p.item is not None
+            if self._alerted(url, p.item, None):
+                continue  # an article read again (updated): its items are on record
             # A CLEAR item in public after its embargo is where it may be: on record, no alarm.
             seen = markings.publication_at(self.inst, p.item, when)
             held = seen.breach and (when == now or markings.publication_at(
