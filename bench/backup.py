@@ -6,9 +6,13 @@ ledger of a few thousand events); then `backup` (snapshot, ledger check of the
 snapshot, archive of every file) and `restore` (every file checked against the
 manifest, the instance opened, the whole ledger verified, every original
 decrypted), each timed, with the peak of memory allocated (tracemalloc) and the
-archive's size. SQLite only: a PostgreSQL instance is backed up with pg_dump.
+archive's size. --events adds that many sign-in events to the ledger (a long-lived
+instance's log). On PostgreSQL (--backend postgresql) the backup copies every row
+in one snapshot transaction into the archive's SQLite file; the archive is then
+restored both into a SQLite home and into a new, empty PostgreSQL schema.
 
-Usage:  python bench/backup.py [--photos 100] [--recipients 1000] [--out bench/out/backup.json]
+Usage:  python bench/backup.py [--photos 100] [--recipients 1000] [--events 0]
+                               [--backend sqlite|postgresql] [--out bench/out/backup.json]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import platform
 import tempfile
 import time
 import tracemalloc
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
@@ -29,7 +34,9 @@ from skimage import data
 from _backend import use_backend
 from orcon.service import backups, control, directory, sharing
 from orcon.service.instance import Instance
+from orcon.store import ledger
 from orcon.store.home import Home
+from orcon.store.ledger import EventKind
 
 REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-street.md"
 
@@ -60,10 +67,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--photos", type=int, default=100)
     ap.add_argument("--recipients", type=int, default=1000)
+    ap.add_argument("--events", type=int, default=0)
+    ap.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     ap.add_argument("--out", default="bench/out/backup.json")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
-    use_backend("sqlite")
+    use_backend(args.backend)
     inst, _ = Instance.init(Home(tmp / "home"), "Originator")
     directory.add_org(inst, "Partner")
     csv = "email,name,org\n" + "".join(
@@ -84,15 +93,31 @@ def main() -> None:
     )
     for email in people:
         sharing.issue_copy(inst, report.id, email)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(0, args.events, 1000):
+        with inst.transaction() as s:
+            batch = [
+                (EventKind.LOGIN, {"person": f"p{(n + i) % 1000}@partner.example"})
+                for i in range(min(1000, args.events - n))
+            ]
+            ledger.append_many(s, batch, start + timedelta(seconds=n))
     setup_s = time.perf_counter() - t
     entries = control.verify_ledger(inst).entries
 
     made, backup_s, backup_peak = timed(lambda: backups.backup(inst, tmp / "b.tar"))
     inst.close()
-    restored, restore_s, restore_peak = timed(
-        lambda: backups.restore(tmp / "b.tar", Home(tmp / "restored"))
-    )
+    lite = Home(tmp / "restored", database=Home(tmp / "restored").own_database())
+    restored, restore_s, restore_peak = timed(lambda: backups.restore(tmp / "b.tar", lite))
     assert restored.ledger_root == made.ledger_root and restored.items == args.photos + 1
+    into_server: dict[str, float] = {}
+    if args.backend == "postgresql":
+        use_backend("postgresql")  # a new, empty schema
+        again, seconds, peak = timed(lambda: backups.restore(tmp / "b.tar", Home(tmp / "pg")))
+        assert again.database == "postgresql" and again.ledger_root == made.ledger_root
+        into_server = {
+            "restore_into_postgresql_s": round(seconds, 2),
+            "restore_into_postgresql_peak_MiB": round(peak / 2**20, 1),
+        }
     result = {
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
@@ -107,6 +132,8 @@ def main() -> None:
         "backup_peak_MiB": round(backup_peak / 2**20, 1),
         "restore_s": round(restore_s, 2),
         "restore_peak_MiB": round(restore_peak / 2**20, 1),
+        "backend": args.backend,
+        **into_server,
     }
     print(json.dumps(result, indent=1))
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

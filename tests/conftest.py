@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -48,6 +49,15 @@ def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
         monkeypatch.delenv("ORCON_DATABASE_URL", raising=False)
         yield "sqlite"
         return
+    with _pg_schema() as url:
+        monkeypatch.setenv("ORCON_DATABASE_URL", url)
+        yield "postgresql"
+
+
+@contextlib.contextmanager
+def _pg_schema() -> Iterator[str]:
+    """The URL of a new, empty PostgreSQL schema, dropped afterwards (skips the test
+    where PostgreSQL cannot be reached)."""
     if _PG_SKIP:
         pytest.skip(_PG_SKIP)
     import psycopg
@@ -56,12 +66,18 @@ def database(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
     plain = PG_URL.replace("+psycopg", "")
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    monkeypatch.setenv("ORCON_DATABASE_URL", f"{PG_URL}?options=-csearch_path%3D{schema}")
     try:
-        yield "postgresql"
+        yield f"{PG_URL}?options=-csearch_path%3D{schema}"
     finally:
         with psycopg.connect(plain, autocommit=True) as conn:
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def empty_postgresql() -> Iterator[str]:
+    """A database URL for an empty PostgreSQL schema of its own (say, to restore into)."""
+    with _pg_schema() as url:
+        yield url
 
 
 @pytest.fixture

@@ -457,6 +457,38 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
 
 
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_postgresql_instance_backed_up_and_moved_to_another_database(
+    tmp_path, database, photo, monkeypatch, empty_postgresql
+):
+    """On PostgreSQL, `orcon backup` works as on SQLite; `orcon restore` with
+    ORCON_DATABASE_URL naming an empty database fills it, and refuses a full one."""
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    run(home, "org", "add", "Harbour City PD")
+    run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
+    (tmp_path / "scene.jpg").write_bytes(photo)
+    shared = run(home, "share", str(tmp_path / "scene.jpg"), "--title", "Scene", "--tlp",
+                 "amber", "--to", "Harbour City PD", "--json")  # fmt: skip
+    item = json.loads(shared.stdout)["id"]
+    run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(tmp_path / "a.jpg"))
+    assert "Backed up 1 item" in run(home, "backup", str(tmp_path / "pg.tar")).stdout
+    full = run(tmp_path / "elsewhere", "restore", str(tmp_path / "pg.tar"), ok=False)
+    assert full.returncode == 2 and "already holds an orcon instance" in full.stderr
+    assert not (tmp_path / "elsewhere").exists()
+
+    original = json.loads(run(home, "ledger", "verify", "--json").stdout)
+    monkeypatch.setenv("ORCON_DATABASE_URL", empty_postgresql)
+    moved = tmp_path / "moved"
+    said = run(moved, "restore", str(tmp_path / "pg.tar")).stdout
+    assert "its database into PostgreSQL (ORCON_DATABASE_URL)" in said
+    run(moved, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(tmp_path / "b.jpg"))
+    assert (tmp_path / "b.jpg").read_bytes() == (tmp_path / "a.jpg").read_bytes()
+    verified = json.loads(run(moved, "ledger", "verify", "--json").stdout)
+    # The backed-up log (without its own backup.taken), instance.restored and one copy.
+    assert verified["entries"] == original["entries"] - 1 + 2
+
+
 def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
     """`orcon backup FILE` while the instance runs; `orcon --home NEW restore FILE` checks
     every file, the ledger and every original before the new home appears."""

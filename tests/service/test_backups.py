@@ -195,18 +195,61 @@ def test_backups_refuse_what_would_lose_or_overwrite_data(inst, photo, tmp_path)
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
-def test_a_postgresql_instance_is_pointed_at_its_own_tools(inst, tmp_path):
-    with pytest.raises(UsageError, match="pg_dump"):
-        backups.backup(inst, tmp_path / "b.tar")
-    assert not (tmp_path / "b.tar").exists()
+def test_a_postgresql_instance_is_backed_up_and_restored_into_sqlite_or_postgresql(
+    inst, photo, tmp_path, monkeypatch, empty_postgresql
+):
+    """The backup of a PostgreSQL instance is a SQLite snapshot of it, checked as any
+    other; it restores into a SQLite home, or (ORCON_DATABASE_URL set) into an empty
+    PostgreSQL database, where the instance carries on: same copies, new rows get ids."""
+    pic, report, people = _shared(inst, photo)
+    copies = {e: sharing.issue_copy(inst, report, e).data for e in people}
+    photo_copy = sharing.issue_copy(inst, pic, people[0]).data
+    done = backups.backup(inst, tmp_path / "pg.tar")
+    assert done.items == 2 and done.schema == HEAD_REVISION
+    with tarfile.open(tmp_path / "pg.tar") as tar:
+        assert backups.DATABASE in tar.getnames()
+
+    monkeypatch.setenv("ORCON_DATABASE_URL", inst.home.database_url())
+    with pytest.raises(UsageError, match="already holds an orcon instance"):
+        backups.restore(tmp_path / "pg.tar", Home(tmp_path / "over-the-original"))
+    assert not (tmp_path / "over-the-original").exists()
+    assert backups.check(tmp_path / "pg.tar").ledger_root == done.ledger_root  # drill: no server
+
+    monkeypatch.delenv("ORCON_DATABASE_URL")
+    lite = Home(tmp_path / "in-sqlite")
+    backups.restore(tmp_path / "pg.tar", lite)
+    assert (lite.path / backups.DATABASE).is_file()
+    again = Instance.open(lite)
+    try:
+        assert sharing.issue_copy(again, report, people[1]).data == copies[people[1]]
+    finally:
+        again.close()
+
+    monkeypatch.setenv("ORCON_DATABASE_URL", empty_postgresql)
+    served = Home(tmp_path / "in-postgresql")
+    restored = backups.restore(tmp_path / "pg.tar", served)
+    assert restored.ledger_root == done.ledger_root
+    assert not list(served.path.glob("orcon.db*"))  # the home uses PostgreSQL
+    again = Instance.open(served)
+    try:
+        assert again.engine.dialect.name == "postgresql"
+        assert sharing.issue_copy(again, report, people[2]).data == copies[people[2]]
+        assert sharing.issue_copy(again, pic, people[0]).data == photo_copy
+        directory.add_org(again, "After the restore")  # its id comes after the copied ones
+        directory.add_person(again, "n@after.example", "After the restore")
+        assert control.verify_ledger(again).entries == done.ledger_entries + 1 + 2 + 2
+    finally:
+        again.close()
+    with pytest.raises(UsageError, match="already holds an orcon instance"):
+        backups.restore(tmp_path / "pg.tar", Home(tmp_path / "twice"))
 
 
-@sqlite_only
 def test_a_backup_streamed_while_copies_are_issued_restores_to_a_consistent_instance(
-    inst, photo, tmp_path
+    inst, photo, tmp_path, monkeypatch
 ):
     """Backups are taken from a running instance: each is one snapshot whose ledger
-    verifies, whatever is written meanwhile; and they stream (into a pipe to gpg)."""
+    verifies, whatever is written meanwhile (SQLite's backup API; on PostgreSQL one
+    REPEATABLE READ transaction); and they stream (into a pipe to gpg)."""
     _, report, people = _shared(inst, photo)
     stop, issued = threading.Event(), []
 
@@ -228,6 +271,7 @@ def test_a_backup_streamed_while_copies_are_issued_restores_to_a_consistent_inst
         writer.join()
     assert issued
     final = control.verify_ledger(inst).entries
+    monkeypatch.delenv("ORCON_DATABASE_URL", raising=False)  # restore into SQLite homes
     for n, (stream, made) in enumerate(streams):
         assert made.path == "-" and made.bytes == len(stream.getvalue())
         stream.seek(0)

@@ -357,9 +357,14 @@ def cmd_restore(args: argparse.Namespace) -> int:
     _out(
         args,
         asdict(done),
-        f"Restored the backup of {done.backed_up} into {done.home}: {done.items} "
-        f"item{'' if done.items == 1 else 's'}, every original checked, ledger verified "
-        f"({done.ledger_entries} entries, root {done.ledger_root[:16]}...)",
+        f"Restored the backup of {done.backed_up} into {done.home}"
+        + (
+            ", its database into PostgreSQL (ORCON_DATABASE_URL)"
+            if done.database != "sqlite"
+            else ""
+        )
+        + f": {done.items} item{'' if done.items == 1 else 's'}, every original checked, "
+        f"ledger verified ({done.ledger_entries} entries, root {done.ledger_root[:16]}...)",
     )
     return 0
 
@@ -692,14 +697,19 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("--admin-email", default="admin@localhost", help="first administrator's e-mail")
     json_flag(p)
 
-    p = cmd("backup", cmd_backup, "back the whole instance up into one file (SQLite)")
+    p = cmd("backup", cmd_backup, "back the whole instance up into one file, checked")
     p.add_argument(
         "file",
         help="a new file, outside the instance home (a tar archive); - for standard output, "
         "to pipe it into an encryption tool",
     )
     json_flag(p)
-    p = cmd("restore", cmd_restore, "restore a backup into a new instance home (--home)")
+    p = cmd(
+        "restore",
+        cmd_restore,
+        "restore a backup into a new instance home (--home); with ORCON_DATABASE_URL set, "
+        "its database into that empty PostgreSQL database",
+    )
     p.add_argument("file", help="a file written by `orcon backup`; - for standard input")
     p.add_argument(
         "--check",

@@ -5,10 +5,13 @@ keys; losing any one of them loses everything shared, since copies cannot be
 traced without the keys and the originals. A backup is a plain tar archive of
 the home, with the SQLite database taken through SQLite's online backup API
 (one consistent snapshot while the instance keeps running, never a file copied
-half-written) and a manifest last: the schema revision, the ledger's size and
+half-written; a PostgreSQL database is copied into such a file from one snapshot
+transaction) and a manifest last: the schema revision, the ledger's size and
 root, and the SHA-256 of every file. Restoring checks every file against the
 manifest, opens the instance (migrating an older schema), verifies the whole
-ledger and decrypts every original before the new home appears under its name.
+ledger and decrypts every original before the new home appears under its name;
+with ORCON_DATABASE_URL set, the checked database is then copied into that
+(empty) PostgreSQL database.
 
 The archive holds the keys in the clear (the originals are encrypted under
 them): it is as secret as the instance itself, and is written owner-only.
@@ -32,11 +35,12 @@ from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from orcon.errors import StorageError, UsageError, VerificationError
 from orcon.service.instance import Instance
-from orcon.store import ledger
-from orcon.store.db import current_revision, make_engine, session_factory
+from orcon.store import ledger, transfer
+from orcon.store.db import current_revision, make_engine, migrate, session_factory
 from orcon.store.home import ENV_DATABASE, Home
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item
@@ -74,6 +78,7 @@ class RestoreInfo:
     ledger_root: str
     schema: str
     backed_up: str
+    database: str = "sqlite"  # sqlite (the home's file) | postgresql (ORCON_DATABASE_URL)
 
 
 class _Hashing:
@@ -112,11 +117,8 @@ def _home_files(home: Home) -> list[tuple[str, Path]]:
 def _snapshot(inst: Instance, dest: Path) -> None:
     url = inst.home.database_url()
     if not url.startswith("sqlite:///"):
-        raise UsageError(
-            f"this instance's database is not SQLite ({ENV_DATABASE} is set): back the "
-            "database up with its own tools (pg_dump), and the home folder "
-            f"{inst.home.path} (keys, blobs) with it"
-        )
+        _snapshot_server(inst, dest)
+        return
     source = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30)
     target = sqlite3.connect(dest)
     try:
@@ -126,6 +128,29 @@ def _snapshot(inst: Instance, dest: Path) -> None:
     finally:
         target.close()
         source.close()
+
+
+def _snapshot_server(inst: Instance, dest: Path) -> None:
+    """A PostgreSQL instance's database as a SQLite file: every row, read in one
+    REPEATABLE READ transaction (one snapshot, whatever is written meanwhile)."""
+    target = make_engine(f"sqlite:///{dest}")
+    try:
+        migrate(target)
+        theirs, ours = current_revision(inst.engine), current_revision(target)
+        if theirs != ours:
+            raise StorageError(
+                f"the database is at schema revision {theirs} and this orcon writes {ours}: "
+                "back it up with the orcon version that serves it"
+            )
+        with inst.engine.connect() as conn:
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin(), target.begin() as into:
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                transfer.copy_rows(conn, into)
+    except SQLAlchemyError as err:
+        raise StorageError(f"cannot take a snapshot of the database: {err}") from None
+    finally:
+        target.dispose()
 
 
 def _snapshot_facts(inst: Instance, db: Path) -> tuple[ledger.LogReport, str, int]:
@@ -322,10 +347,9 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
     """Restore a backup (a file, or a stream such as a decryption tool's output) into a
     home that does not exist yet or is empty; the home appears only once every file, the
     whole ledger and every original have been checked, and on any failure nothing is left."""
-    if os.environ.get(ENV_DATABASE):
-        raise UsageError(
-            f"a backup restores into a SQLite home: unset {ENV_DATABASE} for `orcon restore`"
-        )
+    server = os.environ.get(ENV_DATABASE) if home.database is None else None
+    if server:
+        _refuse_filled(server)
     if home.path.exists() and (not home.path.is_dir() or any(home.path.iterdir())):
         raise UsageError(f"{home.path} already exists and is not empty: restore into a new folder")
     if isinstance(source, Path) and not source.is_file():
@@ -340,7 +364,10 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
                 manifest = _unpack(tar, staging, progress)
             except (tarfile.TarError, EOFError, zlib.error) as err:
                 raise VerificationError(f"this is not a readable orcon backup: {err}") from None
-        info = _check_restored(Home(staging), manifest)
+        staged = Home(staging, database=Home(staging).own_database())
+        info = _check_restored(staged, manifest)
+        if server:
+            _fill_server(staged, server)
         if home.path.exists():
             home.path.rmdir()  # empty, checked above
         os.replace(staging, home.path)
@@ -355,15 +382,63 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
         info[2],
         info[3],
         str(manifest.get("created")),
+        "postgresql" if server else "sqlite",
     )
 
 
 def check(source: Path | IO[bytes], progress: Progress | None = None) -> RestoreInfo:
     """A backup drill: restore into a private temporary folder with every check that
-    :func:`restore` makes, then remove it. A backup never restored is not yet a backup."""
+    :func:`restore` makes, then remove it. A backup never restored is not yet a backup.
+    It never touches a PostgreSQL database, whatever ORCON_DATABASE_URL says."""
     with tempfile.TemporaryDirectory(prefix="orcon-backup-check-") as tmp:
-        done = restore(source, Home(Path(tmp) / "home"), progress)
+        drill = Home(Path(tmp) / "home")
+        done = restore(source, Home(drill.path, database=drill.own_database()), progress)
     return replace(done, home="")
+
+
+def _refuse_filled(url: str) -> None:
+    """A restore fills an empty database only: never one that holds an instance."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            filled = transfer.tables_with_rows(conn)
+    except SQLAlchemyError as err:
+        raise StorageError(f"cannot reach the database {ENV_DATABASE} names: {err}") from None
+    finally:
+        engine.dispose()
+    if filled:
+        raise UsageError(
+            f"the database {ENV_DATABASE} names already holds an orcon instance (rows in "
+            f"{', '.join(filled[:4])}{', …' if len(filled) > 4 else ''}): restore into an "
+            "empty database, or unset it to restore into a SQLite home"
+        )
+
+
+def _fill_server(staged: Home, url: str) -> None:
+    """Copy the checked SQLite database of a staged restore into the (empty) server
+    database in one transaction, check the ledger there too, and drop the SQLite file:
+    the restored home then uses the server, as ORCON_DATABASE_URL says."""
+    _refuse_filled(url)  # again: another restore may have filled it meanwhile
+    source, target = make_engine(staged.own_database(), writer=False), make_engine(url)
+    try:
+        migrate(target)
+        with source.connect() as src, target.begin() as into:
+            transfer.copy_rows(src, into)
+    except SQLAlchemyError as err:
+        # Not the URL: it may carry a password.
+        why = f"cannot copy the backup into the {ENV_DATABASE} database: {err}"
+        raise StorageError(why) from None
+    finally:
+        source.dispose()
+        target.dispose()
+    inst = Instance.open(Home(staged.path, database=url))
+    try:
+        with inst.reading() as s:
+            ledger.verify(s, inst.root_verifier, inst.origin)
+    finally:
+        inst.close()
+    for leftover in staged.path.glob(f"{DATABASE}*"):
+        leftover.unlink()
 
 
 def _check_restored(home: Home, manifest: dict[str, Any]) -> tuple[int, int, str, str]:

@@ -41,6 +41,9 @@ class Secrets:
 @dataclass(frozen=True, slots=True)
 class Home:
     path: Path
+    # The database, when it is not the one ORCON_DATABASE_URL names (or the home's own
+    # SQLite file): a restore checks the home's SQLite file before it fills PostgreSQL.
+    database: str | None = None
 
     @property
     def keys(self) -> Path:
@@ -55,7 +58,10 @@ class Home:
         return self.path / "instance.json"
 
     def database_url(self) -> str:
-        return os.environ.get(ENV_DATABASE) or f"sqlite:///{self.path / 'orcon.db'}"
+        return self.database or os.environ.get(ENV_DATABASE) or self.own_database()
+
+    def own_database(self) -> str:
+        return f"sqlite:///{self.path / 'orcon.db'}"
 
     def exists(self) -> bool:
         return self.manifest.is_file()
