@@ -538,6 +538,18 @@ def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp
     assert admin.post("/api/outbox/retry").json()["sent"] == []
 
 
+def test_status_for_staff_and_a_bare_health_probe(server):
+    url, admin_token = server
+    admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"})
+    status = admin.get("/api/status").json()
+    assert status["state"] == "warn"  # a fresh instance has no backup
+    assert [c["name"] for c in status["checks"]][:3] == ["database", "ledger", "backup"]
+    assert httpx.get(url + "/api/status").status_code == 401
+    probe = httpx.get(url + "/healthz")
+    assert probe.status_code == 200 and probe.json() == {"alive": True}
+    assert "/healthz" not in httpx.get(url + "/openapi.json").json()["paths"]
+
+
 def test_the_watch_over_http(server):
     url, admin_token = server
     admin = httpx.Client(

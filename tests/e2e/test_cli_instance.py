@@ -457,6 +457,20 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
 
 
+def test_orcon_status_says_what_needs_attention_and_exits_1_until_it_is_done(tmp_path):
+    home = tmp_path / "home"
+    run(home, "init", "--org", "Northshire Constabulary")
+    first = run(home, "status", ok=False)
+    assert first.returncode == 1
+    assert "warn  backup    no backup has been taken: run `orcon backup FILE`" in first.stdout
+    assert first.stdout.splitlines()[0].startswith("ok    database  ")
+    run(home, "backup", str(tmp_path / "b.tar"))
+    done = json.loads(run(home, "status", "--json").stdout)
+    assert done["state"] == "ok" and {c["state"] for c in done["checks"]} == {"ok"}
+    missing = run(tmp_path / "none", "status", ok=False)
+    assert missing.returncode == 2 and "no orcon instance" in missing.stderr
+
+
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
 def test_a_postgresql_instance_backed_up_and_moved_to_another_database(
     tmp_path, database, photo, monkeypatch, empty_postgresql

@@ -454,7 +454,23 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
         return {"removed": watching.remove_source(inst, str(source_id), by=who.email)}
 
-    @app.get("/api/outbox")
+    @app.get("/api/status")
+    def status_report(_: Staff) -> dict[str, object]:
+        """How the instance is doing, check by check (what `orcon status` prints)."""
+        from orcon.service import health
+
+        return health.to_json(health.report(inst))
+
+    @app.get("/healthz", include_in_schema=False)
+    def alive() -> JSONResponse:
+        """For a load balancer or systemd: 200 while the database can be read, else 503.
+        No sign-in, and it says nothing else."""
+        from orcon.service import health
+
+        ok = health.alive(inst)
+        return JSONResponse({"alive": ok}, 200 if ok else 503)
+
+
     def outbox_list(_: Staff) -> list[dict[str, object]]:
         """Notices and leak alerts the mail server has not taken yet."""
         from orcon.service import outbox

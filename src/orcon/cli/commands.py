@@ -307,6 +307,15 @@ def _copies_progress(
     return progress
 
 
+def cmd_status(args: argparse.Namespace) -> int:
+    from orcon.service import health
+
+    checks = health.report(_open(args))
+    lines = [f"{c.state:<5} {c.name:<9} {c.said}" for c in checks]
+    _out(args, health.to_json(checks), "\n".join(lines))
+    return 0 if health.worst(checks) == "ok" else 1
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from orcon.service import backups
 
@@ -695,6 +704,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p = cmd("init", cmd_init, "create an instance: database, blob store, keys")
     p.add_argument("--org", required=True, help="your (originator) organisation")
     p.add_argument("--admin-email", default="admin@localhost", help="first administrator's e-mail")
+    json_flag(p)
+
+    p = cmd(
+        "status",
+        cmd_status,
+        "how the instance is doing: database, ledger, backup, outbox, watch, disk "
+        "(exits 1 when something needs attention, for monitoring)",
+    )
     json_flag(p)
 
     p = cmd("backup", cmd_backup, "back the whole instance up into one file, checked")

@@ -35,6 +35,7 @@ from orcon.service import (
     bundles,
     control,
     directory,
+    health,
     knowing,
     markings,
     notices,
@@ -51,7 +52,6 @@ HERE = Path(__file__).parent
 STAFF = ("admin", "analyst")
 PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds the rest
 ITEMS_SHOWN = 100  # rows of the Shared items page, newest first; a search finds the rest
-BACKUP_STALE_DAYS = 7  # the dashboard asks for a backup when the last is this old
 
 
 def _moment(text: str) -> datetime | None:
@@ -109,7 +109,7 @@ def _backup_view(last: tuple[datetime, dict[str, object]] | None, now: datetime)
         "never": False,
         "when": iso(at)[:16].replace("T", " "),
         "days": days,
-        "stale": days >= BACKUP_STALE_DAYS,
+        "stale": now - at >= health.BACKUP_STALE,
         "by": event.get("by"),
         "mib": f"{int(size) / 2**20:.1f}" if isinstance(size, int) else "?",
     }

@@ -1,0 +1,153 @@
+"""How an instance is doing, for a person at the console and for monitoring.
+
+Each check says ok, warn or fail and why in a line, so that ``orcon status`` can be
+read by an operator and run by a monitor (it exits 1 on anything but ok). The
+checks are cheap (no full ledger verification, which ``orcon ledger verify`` does):
+a status page polled every minute must not load the database.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from orcon.service import control, notices, outbox
+from orcon.service.instance import Instance
+from orcon.store.db import HEAD_REVISION, current_revision
+from orcon.store.ledger import iso
+from orcon.store.models import LedgerCheckpoint, WatchSource
+
+BACKUP_STALE = timedelta(days=7)  # the dashboard asks for a backup when the last is older
+MAIL_LATE = timedelta(hours=1)  # a notice waiting longer than this is a problem
+LOW_DISK = 2**30  # bytes free in the home's file system
+POLL_LATE = 3  # a source not polled in this many intervals: is `orcon serve` running?
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    state: str  # ok | warn | fail
+    said: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "state": self.state, "said": self.said}
+
+
+def worst(checks: list[Check]) -> str:
+    states = {c.state for c in checks}
+    return "fail" if "fail" in states else "warn" if "warn" in states else "ok"
+
+
+def _age(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    if hours < 1:
+        return f"{max(int(hours * 60), 0)} minutes"
+    return f"{hours:.0f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+
+
+def report(inst: Instance) -> list[Check]:
+    """Every check, in the order an operator reads them."""
+    now = inst.clock()
+    try:
+        database = _database(inst)
+    except SQLAlchemyError as err:
+        return [Check("database", "fail", f"cannot be read: {type(err).__name__}: {err}"[:300])]
+    return [database, _ledger(inst, now), _backup(inst, now), _outbox(inst, now),
+            _watch(inst, now), _notices(inst), _disk(inst)]  # fmt: skip
+
+
+def _database(inst: Instance) -> Check:
+    revision = current_revision(inst.engine)
+    kind = inst.engine.dialect.name
+    if revision != HEAD_REVISION:
+        said = f"{kind}, schema {revision}, this orcon wants {HEAD_REVISION}"
+        return Check("database", "fail", said)
+    return Check("database", "ok", f"{kind}, schema {revision}")
+
+
+def _ledger(inst: Instance, now: datetime) -> Check:
+    with inst.reading() as s:
+        last = s.scalars(
+            select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)
+        ).first()
+    if last is None:
+        return Check("ledger", "fail", "no signed checkpoint")
+    return Check(
+        "ledger",
+        "ok",
+        f"{last.size:,} events, last checkpoint signed {iso(last.created_at)[:16]}Z "
+        "(run `orcon ledger verify` for a full check)",
+    )
+
+
+def _backup(inst: Instance, now: datetime) -> Check:
+    last = control.last_backup(inst)
+    if last is None:
+        return Check("backup", "warn", "no backup has been taken: run `orcon backup FILE`")
+    at, event = last
+    said = f"last taken {iso(at)[:16]}Z by {event.get('by')}, {_age(now - at)} ago"
+    return Check("backup", "warn" if now - at >= BACKUP_STALE else "ok", said)
+
+
+def _outbox(inst: Instance, now: datetime) -> Check:
+    waiting = outbox.waiting(inst)
+    if not waiting:
+        return Check("outbox", "ok", "every notice and alert has been sent")
+    oldest = waiting[0]
+    said = (
+        f"{len(waiting)} {'e-mail waits' if len(waiting) == 1 else 'e-mails wait'}, the oldest "
+        f"for {_age(now - oldest.queued_at)} ({oldest.last_error}): `orcon outbox list`"
+    )
+    return Check("outbox", "warn" if now - oldest.queued_at > MAIL_LATE else "ok", said)
+
+
+def _watch(inst: Instance, now: datetime) -> Check:
+    with inst.reading() as s:
+        sources = s.scalars(select(WatchSource)).all()
+    if not sources:
+        return Check("watch", "ok", "no sources watched")
+    failing = [w.url for w in sources if w.last_error]
+    late = [
+        w.url
+        for w in sources
+        if w.last_polled is None
+        or (now - w.last_polled).total_seconds() > POLL_LATE * w.interval_s + 60
+    ]
+    said = f"{len(sources)} sources"
+    if failing:
+        said += f"; {len(failing)} failing (the first: {failing[0]})"
+    if late:
+        said += f"; {len(late)} not polled on time: is `orcon serve` running?"
+    return Check("watch", "warn" if failing or late else "ok", said)
+
+
+def _notices(inst: Instance) -> Check:
+    cfg = notices.load_config(inst)
+    if not cfg.enabled:
+        return Check("notices", "ok", "off: recipients are not told by e-mail")
+    return Check("notices", "ok", f"sent through {cfg.smtp_host}:{cfg.smtp_port}")
+
+
+def _disk(inst: Instance) -> Check:
+    free = shutil.disk_usage(inst.home.path).free
+    said = f"{free / 2**30:.1f} GiB free where the home is"
+    return Check("disk", "warn" if free < LOW_DISK else "ok", said)
+
+
+def alive(inst: Instance) -> bool:
+    """Can the database be read? (what a load balancer's health probe asks)"""
+    try:
+        with inst.reading() as s:
+            s.execute(select(LedgerCheckpoint.size).limit(1)).all()
+    except SQLAlchemyError:
+        return False
+    return True
+
+
+def to_json(checks: list[Check]) -> dict[str, Any]:
+    return {"state": worst(checks), "checks": [c.to_json() for c in checks]}
