@@ -48,7 +48,7 @@ def test_status_asks_for_a_backup_mail_that_waits_and_a_watch_that_stopped(
     with inst.transaction() as s:
         for w in s.query(WatchSource):
             w.last_polled, w.last_error = clock.now, "HTTP 404"
-    assert _said(inst, "watch") == "1 sources; 1 failing (the first: https://news.example/feed.xml)"
+    assert _said(inst, "watch") == "1 source; 1 failing (the first: https://news.example/feed.xml)"
     with inst.transaction() as s:
         for w in s.query(WatchSource):
             w.last_error = None

@@ -118,7 +118,7 @@ def _watch(inst: Instance, now: datetime) -> Check:
         if w.last_polled is None
         or (now - w.last_polled).total_seconds() > POLL_LATE * w.interval_s + 60
     ]
-    said = f"{len(sources)} sources"
+    said = f"{len(sources)} {'source' if len(sources) == 1 else 'sources'}"
     if failing:
         said += f"; {len(failing)} failing (the first: {failing[0]})"
     if late:
