@@ -6,6 +6,7 @@ import hashlib
 import io
 import json
 import re
+import time
 import zipfile
 
 import httpx
@@ -505,6 +506,7 @@ def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp
     told = admin.post("/api/items", files={"file": ("a.jpg", photo)}, data=share).json()
     assert told["notice"]["queued"] == ["d.okafor@harbour.example", "l.brandt@harbour.example"]
     waiting = admin.get("/api/outbox").json()
+    assert isinstance(waiting, list), waiting
     assert [(w["to"], w["about"], w["item"]) for w in waiting] == [
         ("d.okafor@harbour.example", "shared", told["id"]),
         ("l.brandt@harbour.example", "shared", told["id"]),
@@ -528,6 +530,14 @@ def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp
     assert "ConnectionRefusedError" in board
     token_ = re.search(r'name="csrf" value="([^"]+)"', board)
     assert token_
+    # A watched source that cannot be read is flagged at the top, once the watch polls it.
+    closed = f"http://127.0.0.1:{port}/feed.xml"  # the mail port: nothing answers HTTP
+    assert admin.post("/api/watch/sources", json={"url": closed}).status_code == 201
+    deadline = time.time() + 30
+    while "Watch:</strong> 1 source; 1 failing" not in board and time.time() < deadline:
+        time.sleep(0.5)
+        board = web.get("/").text
+    assert f"Watch:</strong> 1 source; 1 failing (the first: {closed})" in board
     gone = web.post("/outbox/999/drop", data={"csrf": token_[1]})
     assert gone.status_code == 400 and "unknown outbox mail 999" in gone.text
     start()

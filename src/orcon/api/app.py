@@ -470,7 +470,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         ok = health.alive(inst)
         return JSONResponse({"alive": ok}, 200 if ok else 503)
 
-
+    @app.get("/api/outbox")
     def outbox_list(_: Staff) -> list[dict[str, object]]:
         """Notices and leak alerts the mail server has not taken yet."""
         from orcon.service import outbox

@@ -324,6 +324,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             copies=copies,
             backup=_backup_view(control.last_backup(inst), inst.clock()),
             outbox=outbox.waiting(inst),
+            # What `orcon status` would flag, less what the page shows in its own place.
+            attention=[
+                c
+                for c in health.report(inst)
+                if c.state != "ok" and c.name not in ("backup", "outbox")
+            ],
             **ctx,
         )
 
