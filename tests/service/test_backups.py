@@ -226,7 +226,21 @@ def test_a_postgresql_instance_is_backed_up_and_restored_into_sqlite_or_postgres
         again.close()
 
     monkeypatch.setenv("ORCON_DATABASE_URL", empty_postgresql)
+    # A copy that fails its last check (the ledger, read back from PostgreSQL) leaves
+    # the database empty and no home, so the restore can simply be run again.
+    checked = backups.ledger.verify
+
+    def fails_on_the_server(session, *args):  # type: ignore[no-untyped-def]
+        if session.get_bind().dialect.name == "postgresql":
+            raise VerificationError("simulated: the copied ledger does not verify")
+        return checked(session, *args)
+
+    monkeypatch.setattr(backups.ledger, "verify", fails_on_the_server)
     served = Home(tmp_path / "in-postgresql")
+    with pytest.raises(VerificationError, match="simulated"):
+        backups.restore(tmp_path / "pg.tar", served)
+    assert not served.path.exists()
+    monkeypatch.setattr(backups.ledger, "verify", checked)
     restored = backups.restore(tmp_path / "pg.tar", served)
     assert restored.ledger_root == done.ledger_root
     assert not list(served.path.glob("orcon.db*"))  # the home uses PostgreSQL

@@ -435,6 +435,10 @@ def _fill_server(staged: Home, url: str) -> None:
     try:
         with inst.reading() as s:
             ledger.verify(s, inst.root_verifier, inst.origin)
+    except BaseException:
+        with inst.engine.begin() as conn:  # leave the database empty, as it was found
+            transfer.empty(conn)
+        raise
     finally:
         inst.close()
     for leftover in staged.path.glob(f"{DATABASE}*"):

@@ -51,6 +51,12 @@ def copy_rows(
     return copied
 
 
+def empty(conn: Connection) -> None:
+    """Delete every orcon row (children first): undo a copy that failed its checks."""
+    for table in reversed(Base.metadata.sorted_tables):
+        conn.execute(table.delete())
+
+
 def _advance_sequences(conn: Connection) -> None:
     """Rows copied with their ids leave PostgreSQL's id sequences at 1: move each past
     the largest id, so that the next row added gets a new one."""
