@@ -32,6 +32,7 @@ class Site:
         self.routes: dict[str, tuple[int, dict[str, str], bytes | None]] = {}
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.posts: list[tuple[dict[str, str], bytes]] = []
+        self.post_answers: list[int] = []  # statuses for the next POSTs (then 204)
         site = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,8 +67,11 @@ class Site:
 
             def do_POST(self) -> None:
                 n = int(self.headers.get("Content-Length", 0))
-                site.posts.append((dict(self.headers), self.rfile.read(n)))
-                self.send_response(204)
+                body = self.rfile.read(n)
+                status = site.post_answers.pop(0) if site.post_answers else 204
+                if status < 300:
+                    site.posts.append((dict(self.headers), body))
+                self.send_response(status)
                 self.end_headers()
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -610,3 +614,43 @@ def test_an_article_updated_with_the_leak_is_read_again_and_alerts_once(inst, si
     publish(clock.now, leak_html + "<p>Update: the force declined to comment.</p>")
     assert watcher.run_once(force=True) == []  # read again, but the leak is on record
     assert len(watching.list_alerts(inst)) == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_alert_the_webhook_did_not_take_waits_in_the_outbox(inst, site, clock):
+    """A receiver that answers 503 (or cannot be reached) gets the alert again, signed
+    with the secret as configured then; one that answers 400 will never take it."""
+    from orcon.service import outbox
+
+    watching.save_config(
+        inst, watching.WatchConfig(webhook_url=site.url + "/hook", webhook_secret="s3cret")
+    )
+    watcher = watching.Watcher(inst, Fetcher(min_interval=0))
+    site.post_answers = [503]
+    first = watcher._alert("fact", "https://feed.example/rss", "https://news.example/a",
+                           None, None, {"fact": "Daniel Whitcombe"})  # fmt: skip
+    site.post_answers = [400]
+    watcher._alert("fact", "https://feed.example/rss", "https://news.example/b",
+                   None, None, {"fact": "Daniel Whitcombe"})  # fmt: skip
+    shown = {a["article"]: a["delivery"] for a in watching.list_alerts(inst)}
+    assert shown["https://news.example/a"] == "webhook failed: HTTP 503; waiting in the outbox"
+    assert shown["https://news.example/b"] == "webhook refused: HTTP 400"
+    [waiting] = outbox.waiting(inst)
+    assert (waiting.purpose, waiting.alert, waiting.to) == (
+        "webhook", first["alert"], site.url + "/hook"
+    )
+    assert site.posts == []
+
+    watching.save_config(
+        inst, watching.WatchConfig(webhook_url=site.url + "/hook", webhook_secret="rotated")
+    )
+    clock.advance(minutes=1)
+    assert len(outbox.retry(inst).sent) == 1 and outbox.waiting(inst) == []
+    [(headers, body)] = site.posts
+    assert json.loads(body)["article"] == "https://news.example/a"
+    expected = hmac.new(b"rotated", body, hashlib.sha256).hexdigest()
+    assert headers["X-Orcon-Signature"] == f"sha256={expected}"
+    shown = {a["article"]: a["delivery"] for a in watching.list_alerts(inst)}
+    assert shown["https://news.example/a"].endswith(
+        f"webhook sent from the outbox at {iso(clock.now)}"
+    )

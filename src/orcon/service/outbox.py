@@ -32,7 +32,7 @@ CLAIM_FOR = timedelta(minutes=5)  # longer than any round of sending takes
 @dataclass(frozen=True, slots=True)
 class Waiting:
     id: int
-    purpose: str  # notify | watch
+    purpose: str  # notify | watch (their mail settings) | webhook (the watch's)
     about: str  # shared | remarked | alert
     to: str
     item: str | None
@@ -172,6 +172,19 @@ def _server(inst: Instance, purpose: str) -> mail.MailServer | None:
     return server if server.host else None
 
 
+def _post(
+    inst: Instance, batch: list[WaitingMail], outcome: dict[int, str], errors: dict[int, str]
+) -> None:
+    """Alerts for the webhook, to its address and with its secret as configured now (an
+    address changed since is the one that works)."""
+    cfg = watching.load_config(inst)
+    for r in batch:
+        if not cfg.webhook_url:
+            outcome[r.id], errors[r.id] = "failed", "the watch's webhook is switched off"
+            continue
+        outcome[r.id], errors[r.id] = watching.post_webhook(cfg, r.message.encode())
+
+
 def retry(inst: Instance, everything: bool = False) -> Retried:
     """Try what is due again (``everything``: all that waits, whatever its pause)."""
     now = inst.clock()
@@ -187,6 +200,9 @@ def retry(inst: Instance, everything: bool = False) -> Retried:
         if r.id not in dropped:
             by_purpose[r.purpose].append(r)
     for purpose, batch in by_purpose.items():
+        if purpose == "webhook":
+            _post(inst, batch, outcome, errors)
+            continue
         server = _server(inst, purpose)
         if server is None:
             off = f"{'notices' if purpose == 'notify' else 'leak-watch mail'} are switched off"
@@ -246,7 +262,8 @@ def _settle(
                 (sent if result == "sent" else refused).append(r.to_addr)
                 refusal = refusal if result == "sent" else errors[r.id]
             elif r.alert_id is not None and (alert := s.get(Alert, r.alert_id)) is not None:
-                said = "e-mail sent" if result == "sent" else "e-mail refused"
+                way = "webhook" if r.purpose == "webhook" else "e-mail"
+                said = f"{way} {'sent' if result == 'sent' else 'refused'}"
                 alert.delivery = f"{alert.delivery}; {said} from the outbox at {iso(now)}"
         for (item, about), (sent, refused) in rounds.items():
             told = notices.Told(about, tuple(sent), tuple(refused), refusal if refused else "")

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from orcon.errors import FetchRefused, OrconError, UsageError
 from orcon.marks.image.codec import picture_format
@@ -41,6 +42,7 @@ from orcon.store.models import (
     Item,
     ItemFeatures,
     SensitiveFact,
+    WaitingMail,
     WatchSeen,
     WatchSource,
 )
@@ -96,6 +98,46 @@ class WatchConfig:
 
     def server(self) -> mail.MailServer:
         return mail.MailServer(self.smtp_host, self.smtp_port, self.smtp_starttls, self.smtp_user)
+
+
+def post_webhook(cfg: WatchConfig, body: bytes) -> tuple[str, str]:
+    """POST an alert, signed: ("sent" | "failed" | "refused", what to say). A server
+    error, a timeout or "too many requests" is worth another try; another 4xx answer
+    means the receiver will never take it."""
+    sig = hmac.new(cfg.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
+    try:
+        r = httpx.post(
+            cfg.webhook_url,
+            content=body,
+            timeout=10,
+            headers={"Content-Type": "application/json", "X-Orcon-Signature": f"sha256={sig}"},
+        )
+    except httpx.HTTPError as err:
+        return "failed", f"webhook failed: {type(err).__name__}"
+    if r.status_code < 400:
+        return "sent", f"webhook {r.status_code}"
+    if r.status_code >= 500 or r.status_code in (408, 429):
+        return "failed", f"webhook failed: HTTP {r.status_code}"
+    return "refused", f"webhook refused: HTTP {r.status_code}"
+
+
+def keep_webhook(
+    s: Session, url: str, body: bytes, now: datetime, error: str, alert: int | None
+) -> None:
+    """An alert the webhook's receiver did not take, into the outbox for another try."""
+    s.add(
+        WaitingMail(
+            purpose="webhook",
+            about="alert",
+            to_addr=url,
+            alert_id=alert,
+            message=body.decode(),
+            queued_at=now,
+            attempts=1,
+            next_try_at=now + mail.pause(1),
+            last_error=error,
+        )
+    )
 
 
 def load_config(inst: Instance) -> WatchConfig:
@@ -532,20 +574,13 @@ class Watcher:
         cfg, notes = self.config, []
         body = json.dumps(payload, default=str, sort_keys=True).encode()
         if cfg.webhook_url:
-            sig = hmac.new(cfg.webhook_secret.encode(), body, hashlib.sha256).hexdigest()
-            try:
-                r = httpx.post(
-                    cfg.webhook_url,
-                    content=body,
-                    timeout=10,
-                    headers={
-                        "Content-Type": "application/json",
-                        "X-Orcon-Signature": f"sha256={sig}",
-                    },
-                )
-                notes.append(f"webhook {r.status_code}")
-            except httpx.HTTPError as err:
-                notes.append(f"webhook failed: {type(err).__name__}")
+            hooked, said = post_webhook(cfg, body)
+            notes.append(said)
+            if hooked == "failed":
+                with self.inst.transaction() as s:
+                    keep_webhook(s, cfg.webhook_url, body, self.inst.clock(), said,
+                                 payload.get("alert"))  # fmt: skip
+                notes[-1] += "; waiting in the outbox"
         if cfg.smtp_host and cfg.mail_to:
             now = self.inst.clock()
             msg = EmailMessage()

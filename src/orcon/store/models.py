@@ -248,18 +248,18 @@ class Alert(Base):
 
 
 class WaitingMail(Base):
-    """A notice or alert the mail server did not take, kept until it is sent or an
-    administrator drops it (``orcon outbox``)."""
+    """A notice or alert the mail server (or an alert the watch's webhook) did not take,
+    kept until it is sent or an administrator drops it (``orcon outbox``)."""
 
     __tablename__ = "mail_outbox"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(10))  # notify | watch: whose mail settings
+    purpose: Mapped[str] = mapped_column(String(10))  # notify | watch | webhook: whose settings
     about: Mapped[str] = mapped_column(String(10))  # shared | remarked | alert
-    to_addr: Mapped[str] = mapped_column(String(2000))
+    to_addr: Mapped[str] = mapped_column(String(2000))  # an address, or a webhook's URL
     item_id: Mapped[str | None] = mapped_column(String(40), nullable=True)
     alert_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     was: Mapped[str | None] = mapped_column(Text, nullable=True)  # markings before a change
-    message: Mapped[str] = mapped_column(Text)  # as first composed (alerts are sent as is)
+    message: Mapped[str] = mapped_column(Text)  # the e-mail, or the webhook's JSON body
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     next_try_at: Mapped[datetime] = mapped_column(UTCDateTime())
