@@ -208,3 +208,49 @@ def audience_problem(tlp: Tlp, orgs: int, named: int) -> str | None:
     if tlp not in (Tlp.CLEAR, Tlp.GREEN) and not orgs and not named:
         return f"TLP:{tlp.value} needs at least one recipient organisation or named person"
     return None
+
+
+# Reading the ledger. Every account may verify the whole log, but a partner reads only
+# the events that concern it: another partner's shares, suspensions and requests are
+# that partner's business, and the originator's investigations (traces, leak alerts,
+# the sensitive facts it watches for) are nobody else's. A withheld event still counts
+# in the tree: its hash is in the public hash tiles, so the log verifies all the same.
+
+# What every reader needs to verify the log: the keys that sign its checkpoints.
+EVENTS_FOR_EVERY_READER = frozenset({"instance.created", "key.rotated", "instance.restored"})
+# The originator's own work on leaks and on the instance: never shown to a partner,
+# even where it names the partner's people.
+EVENTS_FOR_STAFF_ONLY = frozenset(
+    {
+        "trace.run",
+        "watch.alert",
+        "fact.registered",
+        "fact.removed",
+        "watch.source.added",
+        "watch.source.removed",
+        "backup.taken",
+    }
+)
+
+
+def _mentions(value: object, names: frozenset[str]) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in names
+    if isinstance(value, dict):
+        return any(_mentions(v, names) for v in value.values())
+    if isinstance(value, list | tuple):
+        return any(_mentions(v, names) for v in value)
+    return False
+
+
+def partner_may_read(event: dict[str, object], org: str, people: frozenset[str]) -> bool:
+    """May a partner organisation (its name, its people's addresses) read this event?
+    Only if every reader needs it, or it names the organisation or one of its people
+    and is not the originator's own investigation."""
+    kind = str(event.get("kind", ""))
+    if kind in EVENTS_FOR_EVERY_READER:
+        return True
+    if kind in EVENTS_FOR_STAFF_ONLY:
+        return False
+    names = frozenset({org.strip().lower(), *(p.strip().lower() for p in people)})
+    return _mentions({k: v for k, v in event.items() if k not in ("kind", "seq", "time")}, names)

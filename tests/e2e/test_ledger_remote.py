@@ -11,6 +11,7 @@ import httpx
 from sqlalchemy import text
 
 from orcon.ledger.merkle import leaf_hash
+from orcon.ledger.tiles import WITHHELD, unbundle
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.home import Home
@@ -42,7 +43,23 @@ def test_remote_audit_witness_and_fork(server, tmp_path):
     partner = admin.post("/api/people/auditor@partner0.example/token").json()["token"]
     audit = orcon("ledger", "verify", "--from-url", url, "--key", vkey, "--json",
                   "--token", partner)  # fmt: skip
-    assert json.loads(audit.stdout)["entries"] >= 302
+    verified = json.loads(audit.stdout)
+    assert verified["entries"] >= 302
+    # The partner reads what concerns Partner 0; the other 299 partners' events (and the
+    # originator's own) are withheld, their hashes verified in the tree all the same.
+    assert verified["withheld"] >= 299
+    said = orcon("ledger", "verify", "--from-url", url, "--key", vkey, "--token", partner)
+    assert "concern others and were withheld from this account" in said.stdout
+    bundle = httpx.get(
+        url + "/ledger/tile/entries/000", headers={"Authorization": f"Bearer {partner}"}
+    )
+    assert bundle.headers["Cache-Control"] == "private, no-cache"
+    read = [json.loads(e) for e in unbundle(bundle.content) if e != WITHHELD]
+    assert {e["kind"] for e in read} >= {"instance.created"}
+    assert [e["org"] for e in read if e["kind"] == "org.added"] == ["Partner 0"]
+    full = unbundle(httpx.get(url + "/ledger/tile/entries/000",
+                              headers={"Authorization": f"Bearer {token}"}).content)  # fmt: skip
+    assert WITHHELD not in full and len(full) == len(unbundle(bundle.content)) == 256
 
     state = str(tmp_path / "witness")
 

@@ -549,16 +549,22 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     ) -> Response:
         """C2SP tlog-tiles, read-only. The hash tiles are public: they hold hashes only.
         The entry bundles hold the events themselves (who was issued what, titles,
-        reasons), so they need an account's bearer token, a partner's as much as staff's:
-        every partner can still verify the whole log, and nobody else can read it."""
+        reasons), so they need an account's bearer token. Staff read every event; a
+        partner's account reads those that concern its organisation, the others
+        withheld (their hashes stand for them), so every partner can verify the
+        whole log and none reads another's business or the originator's traces."""
         entries = path.startswith("entries/")
+        partner = None
         if entries:
-            person(cred)
-        data = transparency.tile(inst, "tile/" + path)
+            reader = person(cred)
+            partner = None if reader.role in ("admin", "analyst") else reader.org
+        data = transparency.tile(inst, "tile/" + path, partner)
         cache = (
-            "private, max-age=31536000, immutable"
-            if entries
-            else "public, max-age=31536000, immutable"
+            "public, max-age=31536000, immutable"
+            if not entries
+            else "private, max-age=31536000, immutable"
+            if partner is None
+            else "private, no-cache"  # what concerns a partner can grow (new people)
         )
         return Response(
             data, media_type="application/octet-stream", headers={"Cache-Control": cache}

@@ -551,9 +551,20 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
         remote = verify_remote(http_fetcher(args.from_url, token), args.key)
         _out(
             args,
-            {"origin": remote.origin, "entries": remote.size, "root": remote.root.hex()},
+            {
+                "origin": remote.origin,
+                "entries": remote.size,
+                "root": remote.root.hex(),
+                "withheld": remote.withheld,
+            },
             f"Remote ledger {remote.origin} verified from its tiles: {remote.size} entries, "
-            f"root {remote.root.hex()}",
+            f"root {remote.root.hex()}"
+            + (
+                f"; {remote.withheld} of them concern others and were withheld from this "
+                "account (their hashes are in the verified tree)"
+                if remote.withheld
+                else ""
+            ),
         )
         return 0
     report = control.verify_ledger(_open(args))

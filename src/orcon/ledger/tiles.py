@@ -5,6 +5,10 @@ i < 256 (fewer in a partial tile ``.p/<W>``); level 0 holds leaf hashes. Entry
 bundle ``entries/<N>`` holds the entries themselves, each prefixed by its
 big-endian uint16 length. Path indices are zero-padded 3-digit groups, all but
 the last prefixed by ``x`` (index 1234067 -> ``x001/x234/067``).
+
+orcon's extension: an entry a reader may not read is served as ``WITHHELD`` (no
+event starts with a zero byte: events are JSON). Its leaf hash, in the level-0
+tile, stands for it, so the tree and the signed checkpoint verify all the same.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from orcon.ledger.merkle import HASH_SIZE, MerkleTree, leaf_hash
 
 WIDTH = 256
 MAX_ENTRY = 0xFFFF
+WITHHELD = b"\x00withheld"
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +119,8 @@ def unbundle(data: bytes) -> list[bytes]:
 
 
 def fetch_tree(size: int, fetch: Callable[[str], bytes]) -> tuple[MerkleTree, list[bytes]]:
-    """Rebuild a tree of ``size`` entries from a tiled log; check every entry against its tile."""
+    """Rebuild a tree of ``size`` entries from a tiled log; check every entry against its
+    tile (a withheld entry is returned as ``WITHHELD``: only its hash is known)."""
     leaves: list[bytes] = []
     entries: list[bytes] = []
     for ref in tiles_for(size):
@@ -132,6 +138,6 @@ def fetch_tree(size: int, fetch: Callable[[str], bytes]) -> tuple[MerkleTree, li
                 )
             entries.extend(got)
     for i, (e, h) in enumerate(zip(entries, leaves, strict=True)):
-        if leaf_hash(e) != h:
+        if e != WITHHELD and leaf_hash(e) != h:
             raise VerificationError(f"ledger entry {i} does not match its leaf hash in the tiles")
     return MerkleTree(leaves), entries

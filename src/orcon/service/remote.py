@@ -22,7 +22,7 @@ from orcon.errors import UsageError, VerificationError
 from orcon.ledger.checkpoint import Checkpoint
 from orcon.ledger.merkle import MerkleTree, verify_consistency
 from orcon.ledger.note import Cosigner, open_note, split_note
-from orcon.ledger.tiles import fetch_tree
+from orcon.ledger.tiles import WITHHELD, fetch_tree
 from orcon.store.blobs import atomic_write
 from orcon.store.ledger import KeyChain, canonical_json
 
@@ -60,9 +60,10 @@ class RemoteReport:
     origin: str
     size: int
     root: bytes
+    withheld: int = 0  # events this account may not read (their hashes verified all the same)
 
 
-def _fetch_verified(fetch: Fetch, root_vkey: str) -> tuple[Checkpoint, str, MerkleTree]:
+def _fetch_verified(fetch: Fetch, root_vkey: str) -> tuple[Checkpoint, str, MerkleTree, int]:
     """Fetch the checkpoint and the tiles; check every entry, the key chain and the signature."""
     note = fetch("ledger/checkpoint").decode("utf-8")
     text, _ = split_note(note)
@@ -70,6 +71,8 @@ def _fetch_verified(fetch: Fetch, root_vkey: str) -> tuple[Checkpoint, str, Merk
     tree, entries = fetch_tree(unverified.size, lambda p: fetch("ledger/" + p))
     chain = KeyChain(root_vkey)
     for i, e in enumerate(entries):
+        if e == WITHHELD:
+            continue  # not for this account: its leaf hash, in the tree, stands for it
         try:
             body = json.loads(e)
             ok = canonical_json(body) == e.decode() and body.get("seq") == i
@@ -81,13 +84,13 @@ def _fetch_verified(fetch: Fetch, root_vkey: str) -> tuple[Checkpoint, str, Merk
     cp = Checkpoint.from_text(open_note(note, chain.for_size(unverified.size)))
     if tree.root() != cp.root:
         raise VerificationError("the tiles do not add up to the signed checkpoint's root")
-    return cp, text, tree
+    return cp, text, tree, entries.count(WITHHELD)
 
 
 def verify_remote(fetch: Fetch, vkey: str) -> RemoteReport:
     """``vkey`` is the log's pinned root key (GET /ledger/key at first contact)."""
-    cp, _, _ = _fetch_verified(fetch, vkey)
-    return RemoteReport(cp.origin, cp.size, cp.root)
+    cp, _, _, withheld = _fetch_verified(fetch, vkey)
+    return RemoteReport(cp.origin, cp.size, cp.root, withheld)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +124,7 @@ def witness_once(
     now: int | None = None,
 ) -> Checkpoint:
     """Check the log grew consistently since the last cosigned checkpoint; cosign and post."""
-    cp, text, tree = _fetch_verified(fetch, log_vkey)
+    cp, text, tree, _ = _fetch_verified(fetch, log_vkey)
     last = state.last()
     if last is not None:
         old_size, old_root = int(last["size"]), bytes.fromhex(str(last["root"]))  # type: ignore[call-overload]

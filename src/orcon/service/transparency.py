@@ -1,6 +1,8 @@
 """The ledger as a public transparency log: tiles, signed checkpoints, witnesses, receipts.
 
-Serving is read-only and needs no account. Witnesses are partners' processes
+Serving is read-only. Hash tiles and checkpoints are public; entry bundles need an
+account, and a partner's account reads in them only the events that concern its
+organisation (``policy.partner_may_read``), the others withheld. Witnesses are partners' processes
 that fetch the log through its tiles, check that it only ever grew (no fork,
 no rollback) since the last checkpoint they cosigned, and cosign; the instance
 stores cosignatures from witnesses it trusts and serves them with the checkpoint.
@@ -8,6 +10,7 @@ stores cosignatures from witnesses it trusts and serves them with the checkpoint
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,7 +18,9 @@ from sqlalchemy import select
 from orcon.errors import PolicyDenied, UsageError, VerificationError
 from orcon.ledger.merkle import MerkleTree
 from orcon.ledger.note import COSIGNATURE_V1, parse_vkey, split_note, verify_cosignature
-from orcon.ledger.tiles import bundle, hash_tile, parse_tile_path
+from orcon.ledger.tiles import WITHHELD, bundle, hash_tile, parse_tile_path
+from orcon.policy import partner_may_read
+from orcon.service import directory
 from orcon.service.instance import Instance
 from orcon.store.models import Cosignature, LedgerCheckpoint, LedgerEntry, Witness
 
@@ -64,8 +69,9 @@ def tree(inst: Instance, size: int, root: bytes | None = None) -> MerkleTree:
     return snap.tree
 
 
-def tile(inst: Instance, path: str) -> bytes:
-    """A hash tile or entry bundle of the published (checkpointed) tree."""
+def tile(inst: Instance, path: str, partner: str | None = None) -> bytes:
+    """A hash tile or entry bundle of the published (checkpointed) tree; ``partner``
+    (an organisation's name) withholds from the bundle what does not concern it."""
     ref = parse_tile_path(path)
     latest = _latest(inst)
     size = latest.size
@@ -79,7 +85,15 @@ def tile(inst: Instance, path: str) -> bytes:
                 .where(LedgerEntry.seq >= start, LedgerEntry.seq < start + ref.width)
                 .order_by(LedgerEntry.seq)
             ).all()
-        return bundle([b.encode() for b in bodies])
+        if partner is None:
+            return bundle([b.encode() for b in bodies])
+        people = frozenset(p.email for p in directory.list_people(inst, partner))
+        return bundle(
+            [
+                b.encode() if partner_may_read(json.loads(b), partner, people) else WITHHELD
+                for b in bodies
+            ]
+        )
     return hash_tile(tree(inst, size, bytes(latest.root)), ref, size)
 
 
