@@ -38,3 +38,21 @@ def partner_instance(people: int):  # type: ignore[no-untyped-def]
     rows = "".join(f"p{i}@partner.example,P {i},Partner\n" for i in range(people))
     directory.import_people(inst, ("email,name,org\n" + rows).encode())
     return inst, home
+
+
+def add_sign_ins(inst, events: int) -> None:  # type: ignore[no-untyped-def]
+    """``events`` sign-in events of 1,000 people, 1,000 to a transaction: a long-lived
+    instance's ledger."""
+    from datetime import UTC, datetime, timedelta
+
+    from orcon.store import ledger
+    from orcon.store.ledger import EventKind
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for n in range(0, events, 1000):
+        with inst.transaction() as s:
+            batch = [
+                (EventKind.LOGIN, {"person": f"p{(n + i) % 1000}@partner.example"})
+                for i in range(min(1000, events - n))
+            ]
+            ledger.append_many(s, batch, start + timedelta(seconds=n))

@@ -25,19 +25,16 @@ import platform
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import cv2
 import numpy as np
 from skimage import data
 
-from _backend import use_backend
+from _backend import add_sign_ins, use_backend
 from orcon.service import backups, control, directory, sharing
 from orcon.service.instance import Instance
-from orcon.store import ledger
 from orcon.store.home import Home
-from orcon.store.ledger import EventKind
 
 REPORT = Path(__file__).parents[1] / "tests" / "data" / "reports" / "canal-street.md"
 
@@ -101,14 +98,7 @@ def main() -> None:
     )
     for email in people:
         sharing.issue_copy(inst, report.id, email)
-    start = datetime(2026, 1, 1, tzinfo=UTC)
-    for n in range(0, args.events, 1000):
-        with inst.transaction() as s:
-            batch = [
-                (EventKind.LOGIN, {"person": f"p{(n + i) % 1000}@partner.example"})
-                for i in range(min(1000, args.events - n))
-            ]
-            ledger.append_many(s, batch, start + timedelta(seconds=n))
+    add_sign_ins(inst, args.events)
     setup_s = time.perf_counter() - t
     entries = control.verify_ledger(inst).entries
 

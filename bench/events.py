@@ -17,16 +17,13 @@ import json
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from _backend import use_backend
+from _backend import add_sign_ins, use_backend
 from orcon.service import events
 from orcon.service.events import Filter
 from orcon.service.instance import Instance
-from orcon.store import ledger
 from orcon.store.home import Home
-from orcon.store.ledger import EventKind
 
 
 def _timed(fn, repeat: int = 5) -> tuple[float, object]:  # type: ignore[no-untyped-def]
@@ -43,15 +40,8 @@ def main() -> None:
     args = ap.parse_args()
     use_backend(args.backend)
     inst, _ = Instance.init(Home(Path(tempfile.mkdtemp()) / "home"), "Originator")
-    start = datetime(2026, 1, 1, tzinfo=UTC)
     t = time.perf_counter()
-    for n in range(0, args.events, 1000):
-        with inst.transaction() as s:
-            batch = [
-                (EventKind.LOGIN, {"person": f"p{(n + i) % 1000}@partner.example"})
-                for i in range(min(1000, args.events - n))
-            ]
-            ledger.append_many(s, batch, start + timedelta(seconds=n))
+    add_sign_ins(inst, args.events)
     print(f"{args.backend}: wrote {args.events:,} events in {time.perf_counter() - t:.1f} s")
 
     ms, _ = _timed(lambda: events.page(inst, Filter(), 100))

@@ -471,13 +471,8 @@ def test_orcon_status_says_what_needs_attention_and_exits_1_until_it_is_done(tmp
     assert missing.returncode == 2 and "no orcon instance" in missing.stderr
 
 
-@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
-def test_a_postgresql_instance_backed_up_and_moved_to_another_database(
-    tmp_path, database, photo, monkeypatch, empty_postgresql
-):
-    """On PostgreSQL, `orcon backup` works as on SQLite; `orcon restore` with
-    ORCON_DATABASE_URL naming an empty database fills it, and refuses a full one."""
-    home = tmp_path / "home"
+def _scene_shared_with_harbour(home: Path, tmp_path: Path, photo: bytes) -> str:
+    """A new instance that shared a photo with Harbour City PD (D. Okafor): its id."""
     run(home, "init", "--org", "Northshire Constabulary")
     run(home, "org", "add", "Harbour City PD")
     run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
@@ -485,6 +480,17 @@ def test_a_postgresql_instance_backed_up_and_moved_to_another_database(
     shared = run(home, "share", str(tmp_path / "scene.jpg"), "--title", "Scene", "--tlp",
                  "amber", "--to", "Harbour City PD", "--json")  # fmt: skip
     item = json.loads(shared.stdout)["id"]
+    return str(item)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_postgresql_instance_backed_up_and_moved_to_another_database(
+    tmp_path, database, photo, monkeypatch, empty_postgresql
+):
+    """On PostgreSQL, `orcon backup` works as on SQLite; `orcon restore` with
+    ORCON_DATABASE_URL naming an empty database fills it, and refuses a full one."""
+    home = tmp_path / "home"
+    item = _scene_shared_with_harbour(home, tmp_path, photo)
     run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(tmp_path / "a.jpg"))
     assert "Backed up 1 item" in run(home, "backup", str(tmp_path / "pg.tar")).stdout
     full = run(tmp_path / "elsewhere", "restore", str(tmp_path / "pg.tar"), ok=False)
@@ -507,13 +513,7 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
     """`orcon backup FILE` while the instance runs; `orcon --home NEW restore FILE` checks
     every file, the ledger and every original before the new home appears."""
     home, restored = tmp_path / "home", tmp_path / "restored"
-    run(home, "init", "--org", "Northshire Constabulary")
-    run(home, "org", "add", "Harbour City PD")
-    run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
-    (tmp_path / "scene.jpg").write_bytes(photo)
-    shared = run(home, "share", str(tmp_path / "scene.jpg"), "--title", "Scene", "--tlp",
-                 "amber", "--to", "Harbour City PD", "--json")  # fmt: skip
-    item = json.loads(shared.stdout)["id"]
+    item = _scene_shared_with_harbour(home, tmp_path, photo)
     first = tmp_path / "first.jpg"
     run(home, "copy", item, "--for", "d.okafor@harbour.example", "--out", str(first))
 
