@@ -21,8 +21,8 @@ def test_status_asks_for_a_backup_mail_that_waits_and_a_watch_that_stopped(
     inst, clock, tmp_path, photo, smtp_later
 ):
     assert _states(inst) == {
-        "database": "ok", "ledger": "ok", "backup": "warn", "outbox": "ok", "watch": "ok",
-        "notices": "ok", "disk": "ok",
+        "database": "ok", "ledger": "ok", "witnesses": "ok", "backup": "warn", "outbox": "ok",
+        "watch": "ok", "notices": "ok", "disk": "ok",
     }  # fmt: skip
     assert _said(inst, "backup").startswith("no backup has been taken")
     backups.backup(inst, tmp_path / "b.tar")
@@ -63,3 +63,25 @@ def test_status_reads_the_database_it_runs_on(inst):
     [database] = [c for c in health.report(inst) if c.name == "database"]
     assert database.state == "ok" and database.said.startswith(inst.engine.dialect.name)
     assert health.to_json(health.report(inst))["checks"][0]["name"] == "database"
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_status_notices_a_trusted_witness_that_stopped_cosigning(inst, clock):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from orcon.ledger.checkpoint import Checkpoint
+    from orcon.ledger.note import Cosigner, split_note
+    from orcon.service import transparency
+
+    assert _said(inst, "witnesses").startswith("none trusted")
+    witness = Cosigner("witness.harbour.example/w1", Ed25519PrivateKey.generate())
+    transparency.trust_witness(inst, witness.vkey)
+    assert _states(inst)["witnesses"] == "warn"
+    text, _ = split_note(transparency.checkpoint_note(inst))
+    size = Checkpoint.from_text(text).size
+    transparency.add_cosignature(inst, size, witness.cosign(text, int(clock.now.timestamp())))
+    assert _said(inst, "witnesses") == "1 trusted, each cosigned within the last day"
+    clock.advance(days=2)
+    assert _said(inst, "witnesses") == (
+        "1 trusted; no cosignature for a day from witness.harbour.example/w1"
+    )

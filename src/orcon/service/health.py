@@ -13,19 +13,20 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from orcon.service import control, notices, outbox
 from orcon.service.instance import Instance
 from orcon.store.db import HEAD_REVISION, current_revision
 from orcon.store.ledger import iso
-from orcon.store.models import LedgerCheckpoint, WatchSource
+from orcon.store.models import Cosignature, LedgerCheckpoint, WatchSource, Witness
 
 BACKUP_STALE = timedelta(days=7)  # the dashboard asks for a backup when the last is older
 MAIL_LATE = timedelta(hours=1)  # a notice waiting longer than this is a problem
 LOW_DISK = 2**30  # bytes free in the home's file system
 POLL_LATE = 3  # a source not polled in this many intervals: is `orcon serve` running?
+WITNESS_LATE = timedelta(days=1)  # a trusted witness silent this long: is it still running?
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +58,8 @@ def report(inst: Instance) -> list[Check]:
         database = _database(inst)
     except SQLAlchemyError as err:
         return [Check("database", "fail", f"cannot be read: {type(err).__name__}: {err}"[:300])]
-    return [database, _ledger(inst, now), _backup(inst, now), _outbox(inst, now),
-            _watch(inst, now), _notices(inst), _disk(inst)]  # fmt: skip
+    return [database, _ledger(inst, now), _witnesses(inst, now), _backup(inst, now),
+            _outbox(inst, now), _watch(inst, now), _notices(inst), _disk(inst)]  # fmt: skip
 
 
 def _database(inst: Instance) -> Check:
@@ -83,6 +84,28 @@ def _ledger(inst: Instance, now: datetime) -> Check:
         f"{last.size:,} events, last checkpoint signed {iso(last.created_at)[:16]}Z "
         "(run `orcon ledger verify` for a full check)",
     )
+
+
+def _witnesses(inst: Instance, now: datetime) -> Check:
+    """Trusted witnesses that have stopped cosigning leave the log unwatched."""
+    with inst.reading() as s:
+        names = list(s.scalars(select(Witness.name).order_by(Witness.name)))
+        last = {
+            name: at
+            for name, at in s.execute(
+                select(Cosignature.witness, func.max(Cosignature.created_at)).group_by(
+                    Cosignature.witness
+                )
+            )
+        }
+    if not names:
+        return Check("witnesses", "ok", "none trusted (docs/ledger.md, Witnesses)")
+    silent = [n for n in names if n not in last or now - last[n] > WITNESS_LATE]
+    said = f"{len(names)} trusted"
+    if silent:
+        said += f"; no cosignature for a day from {', '.join(silent)}"
+        return Check("witnesses", "warn", said)
+    return Check("witnesses", "ok", f"{said}, each cosigned within the last day")
 
 
 def _backup(inst: Instance, now: datetime) -> Check:
