@@ -553,7 +553,8 @@ def test_status_for_staff_and_a_bare_health_probe(server):
     admin = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {admin_token}"})
     status = admin.get("/api/status").json()
     assert status["state"] == "warn"  # a fresh instance has no backup
-    assert [c["name"] for c in status["checks"]][:3] == ["database", "ledger", "backup"]
+    names = [c["name"] for c in status["checks"]]
+    assert names[:4] == ["database", "ledger", "witnesses", "backup"]
     assert httpx.get(url + "/api/status").status_code == 401
     probe = httpx.get(url + "/healthz")
     assert probe.status_code == 200 and probe.json() == {"alive": True}
