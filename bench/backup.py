@@ -104,7 +104,7 @@ def main() -> None:
 
     made, backup_s, backup_peak = timed(lambda: backups.backup(inst, tmp / "b.tar"))
     inst.close()
-    lite = Home(tmp / "restored", database=Home(tmp / "restored").own_database())
+    lite = Home(tmp / "restored").on_own_database()
     restored, restore_s, restore_peak = timed(lambda: backups.restore(tmp / "b.tar", lite))
     assert restored.ledger_root == made.ledger_root and restored.items == args.photos + 1
     into_server: dict[str, float] = {}

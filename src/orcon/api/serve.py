@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+from collections.abc import Callable
 
 import uvicorn
 
@@ -13,28 +14,39 @@ from orcon.service.instance import Instance
 from orcon.store.home import Home
 
 
-def _start_watch(inst: Instance, every: float = 10.0) -> None:
+def _every(name: str, seconds: float, round_: Callable[[], None]) -> threading.Event:
+    """Run ``round_`` in a daemon thread every ``seconds``, outliving any failed round
+    (it is reported on stderr); setting the event returned stops it."""
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.is_set():
+            try:
+                round_()
+            except Exception as err:  # the worker must outlive any bad round
+                print(f"{name} round failed: {err}", file=sys.stderr, flush=True)
+            stop.wait(seconds)
+
+    threading.Thread(target=loop, name=f"orcon-{name.replace(' ', '-')}", daemon=True).start()
+    return stop
+
+
+def _start_watch(inst: Instance, every: float = 10.0) -> threading.Event:
     """Run the leak watch in the background while serving: it wakes every ``every``
     seconds and polls the sources that are due, so a source added on the web page while
     the server runs is polled without a restart."""
-    import threading
-    import time
-
     from orcon.service import watching
     from orcon.watch.fetch import Fetcher
 
-    def loop() -> None:
-        watcher = watching.Watcher(inst, Fetcher())
-        while True:
-            try:
-                if watching.sources_due(inst):
-                    watcher.run_once()
-            except Exception as err:  # the worker must outlive any bad round
-                print(f"leak watch round failed: {err}", file=sys.stderr, flush=True)
-            time.sleep(every)
+    watcher = watching.Watcher(inst, Fetcher())
 
-    threading.Thread(target=loop, name="orcon-watch", daemon=True).start()
+    def round_() -> None:
+        if watching.sources_due(inst):
+            watcher.run_once()
+
+    stop = _every("leak watch", every, round_)
     print("leak watch: running in the background (each source at its interval)", flush=True)
+    return stop
 
 
 def _start_outbox(inst: Instance, every: float = 20.0) -> threading.Event:
@@ -43,20 +55,11 @@ def _start_outbox(inst: Instance, every: float = 20.0) -> threading.Event:
     the event returned stops the worker."""
     from orcon.service import outbox
 
-    stop = threading.Event()
+    def round_() -> None:
+        if outbox.due(inst):
+            print(f"outbox: {outbox.retry(inst).in_words()}", file=sys.stderr, flush=True)
 
-    def loop() -> None:
-        while not stop.is_set():
-            try:
-                if outbox.due(inst):
-                    done = outbox.retry(inst)
-                    print(f"outbox: {done.in_words()}", file=sys.stderr, flush=True)
-            except Exception as err:  # the worker must outlive any bad round
-                print(f"outbox round failed: {err}", file=sys.stderr, flush=True)
-            stop.wait(every)
-
-    threading.Thread(target=loop, name="orcon-outbox", daemon=True).start()
-    return stop
+    return _every("outbox", every, round_)
 
 
 def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:

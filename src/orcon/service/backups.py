@@ -364,7 +364,7 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
                 manifest = _unpack(tar, staging, progress)
             except (tarfile.TarError, EOFError, zlib.error) as err:
                 raise VerificationError(f"this is not a readable orcon backup: {err}") from None
-        staged = Home(staging, database=Home(staging).own_database())
+        staged = Home(staging).on_own_database()
         info = _check_restored(staged, manifest)
         if server:
             _fill_server(staged, server)
@@ -391,8 +391,7 @@ def check(source: Path | IO[bytes], progress: Progress | None = None) -> Restore
     :func:`restore` makes, then remove it. A backup never restored is not yet a backup.
     It never touches a PostgreSQL database, whatever ORCON_DATABASE_URL says."""
     with tempfile.TemporaryDirectory(prefix="orcon-backup-check-") as tmp:
-        drill = Home(Path(tmp) / "home")
-        done = restore(source, Home(drill.path, database=drill.own_database()), progress)
+        done = restore(source, Home(Path(tmp) / "home").on_own_database(), progress)
     return replace(done, home="")
 
 

@@ -152,15 +152,34 @@ def keep(
 ) -> None:
     """Put a message the mail server did not take into the outbox, in the caller's
     transaction."""
+    keep_raw(s, purpose, about, str(msg["To"]), msg.as_string(), now, error,
+             item=item, alert=alert, was=was)  # fmt: skip
+
+
+def keep_raw(
+    s: Session,
+    purpose: str,
+    about: str,
+    to: str,
+    message: str,
+    now: datetime,
+    error: str,
+    *,
+    item: str | None = None,
+    alert: int | None = None,
+    was: str | None = None,
+) -> None:
+    """Put anything that waits for another try into the outbox: an e-mail as text, or a
+    webhook's body (``to`` its URL)."""
     s.add(
         WaitingMail(
             purpose=purpose,
             about=about,
-            to_addr=str(msg["To"]),
+            to_addr=to,
             item_id=item,
             alert_id=alert,
             was=was,
-            message=msg.as_string(),
+            message=message,
             queued_at=now,
             attempts=1,
             next_try_at=now + pause(1),

@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from orcon.errors import UsageError
 from orcon.service import directory, mail, notices, sharing, watching
@@ -241,13 +242,7 @@ def _settle(
                 continue
             if r.id in dropped:
                 s.delete(live)
-                ledger.append(
-                    s,
-                    EventKind.MAIL_DROPPED,
-                    {"mail": r.id, "about": r.about, "item": r.item_id, "to": r.to_addr,
-                     "reason": dropped[r.id], "by": "orcon"},
-                    now,
-                )  # fmt: skip
+                _record_drop(s, r, "orcon", dropped[r.id], now)
                 continue
             result = outcome[r.id]
             if result == "failed":
@@ -270,6 +265,11 @@ def _settle(
             notices.record(s, item, told, now, retried=True)
 
 
+def _record_drop(s: Session, row: WaitingMail, by: str, reason: str, now: datetime) -> None:
+    event = {"mail": row.id, "about": row.about, "item": row.item_id, "to": row.to_addr}
+    ledger.append(s, EventKind.MAIL_DROPPED, event | {"by": by, "reason": reason}, now)
+
+
 def drop(inst: Instance, ids: list[int] | None, by: str, reason: str = "") -> list[Waiting]:
     """Take mail out of the outbox unsent (``ids`` None: all of it); the ledger keeps
     who dropped which notice, since a recipient never told is part of the record."""
@@ -283,7 +283,6 @@ def drop(inst: Instance, ids: list[int] | None, by: str, reason: str = "") -> li
             raise UsageError(f"unknown outbox mail {', '.join(map(str, unknown))}")
         now = inst.clock()
         for r in rows:
-            event = {"mail": r.id, "about": r.about, "item": r.item_id, "to": r.to_addr, "by": by}
-            ledger.append(s, EventKind.MAIL_DROPPED, event | {"reason": reason}, now)
+            _record_drop(s, r, by, reason, now)
             s.delete(r)
         return [_waiting(r) for r in rows]

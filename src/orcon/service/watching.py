@@ -24,7 +24,6 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from orcon.errors import FetchRefused, OrconError, UsageError
 from orcon.marks.image.codec import picture_format
@@ -42,7 +41,6 @@ from orcon.store.models import (
     Item,
     ItemFeatures,
     SensitiveFact,
-    WaitingMail,
     WatchSeen,
     WatchSource,
 )
@@ -119,25 +117,6 @@ def post_webhook(cfg: WatchConfig, body: bytes) -> tuple[str, str]:
     if r.status_code >= 500 or r.status_code in (408, 429):
         return "failed", f"webhook failed: HTTP {r.status_code}"
     return "refused", f"webhook refused: HTTP {r.status_code}"
-
-
-def keep_webhook(
-    s: Session, url: str, body: bytes, now: datetime, error: str, alert: int | None
-) -> None:
-    """An alert the webhook's receiver did not take, into the outbox for another try."""
-    s.add(
-        WaitingMail(
-            purpose="webhook",
-            about="alert",
-            to_addr=url,
-            alert_id=alert,
-            message=body.decode(),
-            queued_at=now,
-            attempts=1,
-            next_try_at=now + mail.pause(1),
-            last_error=error,
-        )
-    )
 
 
 def load_config(inst: Instance) -> WatchConfig:
@@ -578,8 +557,8 @@ class Watcher:
             notes.append(said)
             if hooked == "failed":
                 with self.inst.transaction() as s:
-                    keep_webhook(s, cfg.webhook_url, body, self.inst.clock(), said,
-                                 payload.get("alert"))  # fmt: skip
+                    mail.keep_raw(s, "webhook", "alert", cfg.webhook_url, body.decode(),
+                                  self.inst.clock(), said, alert=payload.get("alert"))  # fmt: skip
                 notes[-1] += "; waiting in the outbox"
         if cfg.smtp_host and cfg.mail_to:
             now = self.inst.clock()

@@ -63,6 +63,10 @@ class Home:
     def own_database(self) -> str:
         return f"sqlite:///{self.path / 'orcon.db'}"
 
+    def on_own_database(self) -> Home:
+        """This home on its own SQLite file, whatever ORCON_DATABASE_URL says."""
+        return Home(self.path, database=self.own_database())
+
     def exists(self) -> bool:
         return self.manifest.is_file()
 

@@ -327,8 +327,8 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             # What `orcon status` would flag, less what the page shows in its own place.
             attention=[
                 c
-                for c in health.report(inst)
-                if c.state != "ok" and c.name not in ("backup", "outbox")
+                for c in health.report(inst, leave_out=frozenset({"backup", "outbox"}))
+                if c.state != "ok"
             ],
             **ctx,
         )
