@@ -25,6 +25,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+# What an item is shared for when its author does not say: how many people copies
+# may ever go to, and the largest coalition the fingerprint code must resist.
+DEFAULT_MAX_RECIPIENTS = 1000
+DEFAULT_COLLUSION = 3
+
 
 class Tlp(StrEnum):
     CLEAR = "CLEAR"

@@ -98,18 +98,18 @@ def test_a_late_notice_is_not_sent_to_someone_suspended_or_no_longer_entitled(
     [mail_] = [email.message_from_bytes(m) for m in inbox.messages]
     assert mail_["To"] == "c@bureau.example"
     reasons = sorted((e["to"], e["item"], e["reason"]) for e in _events(inst, "mail.dropped"))
-    assert reasons == sorted([
-        ("a@metro.example", item.id, "the person has been suspended since"),
-        ("a@metro.example", other.id, "the person has been suspended since"),
-        ("c@bureau.example", other.id, "the person may no longer receive the item"),
-    ])
+    assert reasons == sorted(
+        [
+            ("a@metro.example", item.id, "the person has been suspended since"),
+            ("a@metro.example", other.id, "the person has been suspended since"),
+            ("c@bureau.example", other.id, "the person may no longer receive the item"),
+        ]
+    )
     assert outbox.waiting(inst) == []
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_an_address_the_server_refuses_for_good_is_not_kept_one_it_defers_is(
-    inst, smtp, photo
-):
+def test_an_address_the_server_refuses_for_good_is_not_kept_one_it_defers_is(inst, smtp, photo):
     ctl, inbox = smtp
     _partners(inst)
     inbox.refuse = {"a@metro.example": "550 5.1.1 no such user"}
@@ -176,9 +176,7 @@ def test_pauses_double_from_a_minute_to_at_most_an_hour() -> None:
 
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
-def test_a_leak_alert_the_relay_did_not_take_is_sent_from_the_outbox(
-    inst, clock, smtp_later
-):
+def test_a_leak_alert_the_relay_did_not_take_is_sent_from_the_outbox(inst, clock, smtp_later):
     port, start, inbox = smtp_later
     watching.save_config(
         inst,

@@ -637,7 +637,9 @@ def test_an_alert_the_webhook_did_not_take_waits_in_the_outbox(inst, site, clock
     assert shown["https://news.example/b"] == "webhook refused: HTTP 400"
     [waiting] = outbox.waiting(inst)
     assert (waiting.purpose, waiting.alert, waiting.to) == (
-        "webhook", first["alert"], site.url + "/hook"
+        "webhook",
+        first["alert"],
+        site.url + "/hook",
     )
     assert site.posts == []
 

@@ -17,7 +17,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from orcon import __version__
+from orcon import __version__, policy
 from orcon.errors import (
     CapacityError,
     MatchError,
@@ -297,8 +297,8 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         no_onward: Annotated[bool, Form()] = False,
         embargo_until: Annotated[datetime | None, Form()] = None,
         expires: Annotated[datetime | None, Form()] = None,
-        max_recipients: Annotated[int, Form()] = sharing.DEFAULT_MAX_RECIPIENTS,
-        collusion: Annotated[int, Form()] = sharing.DEFAULT_COLLUSION,
+        max_recipients: Annotated[int, Form()] = policy.DEFAULT_MAX_RECIPIENTS,
+        collusion: Annotated[int, Form()] = policy.DEFAULT_COLLUSION,
         fragile: Annotated[bool, Form()] = True,
         keep_hidden: Annotated[bool, Form()] = False,
         clear_properties: Annotated[bool, Form()] = False,

@@ -5,14 +5,24 @@ from __future__ import annotations
 import argparse
 import json
 import os
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from orcon.cli.args import number, positive
-from orcon.codes import BiasLaw, Code, CodeSpec, Decoder, Observation, accuse, plan
+from orcon.cli.lazy import Later
 from orcon.errors import UsageError
 
+if TYPE_CHECKING:
+    import numpy as np
+
+    from orcon import codes as fp
+else:  # imported when a command runs: see orcon.cli.lazy
+    np = Later("numpy")
+    fp = Later("orcon.codes")
+
 ATTACKS = ("interleave", "majority", "minority", "coin", "all0", "all1")
+# The values of orcon.codes.BiasLaw for binary codes (a test holds them equal), named
+# here so that building the parser does not import the code maths.
+BINARY_BIAS_LAWS = ("gauss-legendre", "arcsine")
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,8 +49,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     d.add_argument(
         "--bias",
-        choices=[BiasLaw.GAUSS_LEGENDRE.value, BiasLaw.ARCSINE.value],
-        default=BiasLaw.GAUSS_LEGENDRE.value,
+        choices=BINARY_BIAS_LAWS,
+        default=BINARY_BIAS_LAWS[0],
         help="bias law (default gauss-legendre; arcsine: items shared before schema 0005)",
     )
     d.add_argument("--seed", type=int, default=None, help="seed for a reproducible run")
@@ -64,7 +74,7 @@ def _leak(words: np.ndarray, attack: str, rng: np.random.Generator) -> np.ndarra
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    length = plan(args.n, args.c, args.eps, args.q, args.erasure)
+    length = fp.plan(args.n, args.c, args.eps, args.q, args.erasure)
     if args.json:
         print(
             json.dumps(
@@ -92,15 +102,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if not 0 <= args.erasure < 1:
         raise UsageError(f"--erasure must lie in [0, 1), got {args.erasure}")
     rng = np.random.default_rng(args.seed)
-    m = args.length or plan(args.n, args.c, erasure_rate=args.erasure)
-    code = Code.derive(
-        CodeSpec(m, 2, args.c, bias=args.bias),
+    m = args.length or fp.plan(args.n, args.c, erasure_rate=args.erasure)
+    code = fp.Code.derive(
+        fp.CodeSpec(m, 2, args.c, bias=fp.BiasLaw(args.bias)),
         rng.bytes(32) if args.seed is not None else os.urandom(32),
     )
     colluders = np.sort(rng.choice(args.n, size=args.c, replace=False))
     y = _leak(code.codewords(0, args.n)[colluders], args.attack, rng)
     y = np.where(rng.random(m) < args.erasure, -1, y)
-    verdict = accuse(code, Observation.hard(y, 2), args.n)
+    verdict = fp.accuse(code, fp.Observation.hard(y, 2), args.n)
     accused = [s.index for s in verdict.accused]
     if args.json:
         print(
@@ -138,7 +148,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     for s in verdict.accused:
         tag = "colluder" if s.index in colluders else "INNOCENT"
         print(f"Accused recipient {s.index} ({tag}): p = {s.p_value:.2e} by the {s.decoder} score")
-    if any(s.decoder is Decoder.SIDE_INFORMED for s in verdict.accused):
+    if any(s.decoder is fp.Decoder.SIDE_INFORMED for s in verdict.accused):
         print(
             "The side-informed score took the best-ranked other recipients among "
             f"{', '.join(map(str, verdict.ranked))} as each one's partners; "

@@ -9,19 +9,39 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from orcon import policy
 from orcon.cli.args import json_flag, moment, notice_flag, positive, read_file
+from orcon.cli.lazy import Later, open_instance
 from orcon.errors import PolicyDenied, UsageError
-from orcon.service import bundles, control, directory, knowing, notices, sharing, tracing
-from orcon.service.instance import Instance
-from orcon.store.blobs import atomic_write, atomic_write_chunks
+from orcon.match import scans
 from orcon.store.home import resolve_home
-from orcon.store.ledger import iso
 
-
-def _open(args: argparse.Namespace) -> Instance:
-    return Instance.open(resolve_home(args.home))
+if TYPE_CHECKING:
+    from orcon.service import (
+        bundles,
+        control,
+        directory,
+        instance,
+        knowing,
+        notices,
+        sharing,
+        tracing,
+    )
+    from orcon.service.instance import Instance
+    from orcon.store import blobs, ledger
+else:  # imported when a command first calls them: see orcon.cli.lazy
+    bundles = Later("orcon.service.bundles")
+    control = Later("orcon.service.control")
+    directory = Later("orcon.service.directory")
+    knowing = Later("orcon.service.knowing")
+    notices = Later("orcon.service.notices")
+    sharing = Later("orcon.service.sharing")
+    tracing = Later("orcon.service.tracing")
+    instance = Later("orcon.service.instance")
+    blobs = Later("orcon.store.blobs")
+    ledger = Later("orcon.store.ledger")
 
 
 def _out(args: argparse.Namespace, data: Any, text: str) -> None:
@@ -30,7 +50,7 @@ def _out(args: argparse.Namespace, data: Any, text: str) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     home = resolve_home(args.home)
-    inst, creds = Instance.init(home, args.org, args.admin_email)
+    inst, creds = instance.Instance.init(home, args.org, args.admin_email)
     inst.close()
     _out(
         args,
@@ -50,13 +70,13 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_org_add(args: argparse.Namespace) -> int:
-    name = directory.add_org(_open(args), args.name)
+    name = directory.add_org(open_instance(args), args.name)
     _out(args, {"org": name}, f"Added organisation {name}")
     return 0
 
 
 def cmd_org_list(args: argparse.Namespace) -> int:
-    orgs = directory.list_orgs(_open(args))
+    orgs = directory.list_orgs(open_instance(args))
     lines = [
         f"{o['name']}{' (originator)' if o['originator'] else ''}"
         f"{' HALTED: ' + str(o['halt_reason']) if o['halted'] else ''} - {o['people']} "
@@ -69,7 +89,7 @@ def cmd_org_list(args: argparse.Namespace) -> int:
 
 
 def cmd_person_add(args: argparse.Namespace) -> int:
-    p = directory.add_person(_open(args), args.email, args.org, args.name or "", args.role)
+    p = directory.add_person(open_instance(args), args.email, args.org, args.name or "", args.role)
     _out(
         args,
         {"email": p.email, "org": p.org, "role": p.role},
@@ -79,7 +99,7 @@ def cmd_person_add(args: argparse.Namespace) -> int:
 
 
 def cmd_person_import(args: argparse.Namespace) -> int:
-    people = directory.import_people(_open(args), read_file(args.file))
+    people = directory.import_people(open_instance(args), read_file(args.file))
     _out(
         args,
         [{"email": p.email, "org": p.org} for p in people],
@@ -89,7 +109,7 @@ def cmd_person_import(args: argparse.Namespace) -> int:
 
 
 def cmd_person_list(args: argparse.Namespace) -> int:
-    people = directory.list_people(_open(args), args.org)
+    people = directory.list_people(open_instance(args), args.org)
     _out(
         args,
         [asdict(p) for p in people],
@@ -103,7 +123,7 @@ def cmd_person_list(args: argparse.Namespace) -> int:
 
 
 def cmd_person_show(args: argparse.Namespace) -> int:
-    inst = _open(args)
+    inst = open_instance(args)
     acct = directory.account(inst, args.email)
     held = knowing.held_by(inst, acct.email)
     events = control.recent_events(inst, acct.email, limit=args.events)
@@ -120,12 +140,12 @@ def cmd_person_show(args: argparse.Namespace) -> int:
         )
         return 0
     state = (
-        f"SUSPENDED since {iso(acct.suspended_at)[:16]}Z: {acct.suspend_reason}"
+        f"SUSPENDED since {ledger.iso(acct.suspended_at)[:16]}Z: {acct.suspend_reason}"
         if acct.suspended_at
         else "active"
     )
     sign_in = (
-        f"locked until {iso(acct.locked_until)[:16]}Z"
+        f"locked until {ledger.iso(acct.locked_until)[:16]}Z"
         if acct.locked_until
         else ("password set" if acct.has_password else "no password")
     )
@@ -137,7 +157,7 @@ def cmd_person_show(args: argparse.Namespace) -> int:
     print(f"  issued copies of {len(held)} item{'' if len(held) == 1 else 's'}:")
     for h in held:
         print(
-            f"    {h.item}  {h.title!r}  {h.markings}  first {iso(h.first_issued)[:16]}Z, "
+            f"    {h.item}  {h.title!r}  {h.markings}  first {ledger.iso(h.first_issued)[:16]}Z, "
             f"{h.copies} cop{'y' if h.copies == 1 else 'ies'}"
             f"{' (withdrawn)' if h.withdrawn else ''}"
         )
@@ -148,13 +168,13 @@ def cmd_person_show(args: argparse.Namespace) -> int:
 
 
 def cmd_person_token(args: argparse.Namespace) -> int:
-    token = directory.create_token(_open(args), args.email, args.days)
+    token = directory.create_token(open_instance(args), args.email, args.days)
     _out(args, {"email": args.email, "token": token, "days": args.days}, token)
     return 0
 
 
 def cmd_person_revoke_tokens(args: argparse.Namespace) -> int:
-    n = directory.revoke_tokens(_open(args), args.email, by="cli")
+    n = directory.revoke_tokens(open_instance(args), args.email, by="cli")
     _out(
         args,
         {"email": args.email, "revoked": n},
@@ -166,7 +186,7 @@ def cmd_person_revoke_tokens(args: argparse.Namespace) -> int:
 
 
 def cmd_person_suspend(args: argparse.Namespace) -> int:
-    p = directory.suspend(_open(args), args.email, args.reason, by="cli")
+    p = directory.suspend(open_instance(args), args.email, args.reason, by="cli")
     _out(
         args,
         {"email": p.email, "suspended": True},
@@ -177,7 +197,7 @@ def cmd_person_suspend(args: argparse.Namespace) -> int:
 
 
 def cmd_person_reinstate(args: argparse.Namespace) -> int:
-    p = directory.reinstate(_open(args), args.email, by="cli")
+    p = directory.reinstate(open_instance(args), args.email, by="cli")
     _out(args, {"email": p.email, "suspended": False}, f"Reinstated {p.email} ({p.org}).")
     return 0
 
@@ -186,7 +206,7 @@ def cmd_person_password(args: argparse.Namespace) -> int:
     """A forgotten password, or the first one of someone added here: typed twice at a
     terminal, or one line on standard input (--stdin, for scripts), never an argument
     (a command line is seen by other users of the machine and kept in shell history)."""
-    inst = _open(args)
+    inst = open_instance(args)
     if args.stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -208,7 +228,7 @@ def cmd_person_password(args: argparse.Namespace) -> int:
 
 def cmd_share(args: argparse.Namespace) -> int:
     path = Path(args.file)
-    inst = _open(args)
+    inst = open_instance(args)
     item = sharing.share(
         inst,
         read_file(args.file),
@@ -249,7 +269,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         raise UsageError("--zip is for --all: every copy in one archive")
     if args.zip and args.out_dir:
         raise UsageError("give --out-dir DIR or --zip FILE, not both")
-    inst = _open(args)
+    inst = open_instance(args)
     if args.zip:
         return _copy_zip(args, inst)
     if args.all:
@@ -263,7 +283,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         for i, email in enumerate(people, 1):
             cp = sharing.issue_copy(inst, args.item, email, by="cli")
             target = out_dir / cp.filename
-            atomic_write(target, cp.data, mode=0o600)
+            blobs.atomic_write(target, cp.data, mode=0o600)
             done.append({"person": email, "path": str(target)})
             if progress:
                 progress(i, len(people))
@@ -284,7 +304,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
         out = out / cp.filename
     if not out.parent.is_dir():
         raise UsageError(f"the folder {out.parent} does not exist")
-    atomic_write(out, cp.data, mode=0o600)
+    blobs.atomic_write(out, cp.data, mode=0o600)
     _out(
         args,
         {"person": cp.person, "path": str(out), "markings": cp.item.markings},
@@ -310,7 +330,7 @@ def _copies_progress(
 def cmd_status(args: argparse.Namespace) -> int:
     from orcon.service import health
 
-    checks = health.report(_open(args))
+    checks = health.report(open_instance(args))
     lines = [f"{c.state:<5} {c.name:<9} {c.said}" for c in checks]
     _out(args, health.to_json(checks), "\n".join(lines))
     return 0 if health.worst(checks) == "ok" else 1
@@ -320,7 +340,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
     from orcon.service import backups
 
     progress = _copies_progress(args, "files backed up")
-    inst = _open(args)
+    inst = open_instance(args)
     if args.file == "-":  # to a pipe (an encryption tool): the summary goes to stderr
         if sys.stdout.isatty():
             raise UsageError("`orcon backup -` writes the archive to standard output: pipe it")
@@ -387,7 +407,7 @@ def _copy_zip(args: argparse.Namespace, inst: Instance) -> int:
         raise UsageError(f"the folder {target.parent} does not exist")
     progress = _copies_progress(args)
     made = bundles.bundle(inst, args.item, by="cli", progress=progress)
-    atomic_write_chunks(target, made.chunks, mode=0o600)
+    blobs.atomic_write_chunks(target, made.chunks, mode=0o600)
     if progress:
         print(file=sys.stderr)
     tally = made.tally
@@ -411,7 +431,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
         from orcon.service.report import check_report_target
 
         check_report_target(Path(args.report))
-    inst = _open(args)
+    inst = open_instance(args)
 
     def progress(step: str) -> None:
         print(f"  {step}…", file=sys.stderr, flush=True)
@@ -467,22 +487,22 @@ def _print_part(result: tracing.TraceResult) -> None:
 
 
 def cmd_knew(args: argparse.Namespace) -> int:
-    holders = knowing.who_knew(_open(args), args.item, args.before)
+    holders = knowing.who_knew(open_instance(args), args.item, args.before)
     _out(
         args,
         [h.to_json() for h in holders],
         "\n".join(
-            f"{iso(h.first_issued)}  {h.person} ({h.org}), {h.copies_in_words}, "
+            f"{ledger.iso(h.first_issued)}  {h.person} ({h.org}), {h.copies_in_words}, "
             f"ledger entry {h.ledger_seq}"
             for h in holders
         )
-        or f"nobody had been issued {args.item} before {iso(args.before)}",
+        or f"nobody had been issued {args.item} before {ledger.iso(args.before)}",
     )
     return 0
 
 
 def cmd_halt(args: argparse.Namespace) -> int:
-    control.halt(_open(args), args.org, args.reason)
+    control.halt(open_instance(args), args.org, args.reason)
     _out(
         args,
         {"org": args.org, "halted": True},
@@ -492,13 +512,13 @@ def cmd_halt(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    control.resume(_open(args), args.org)
+    control.resume(open_instance(args), args.org)
     _out(args, {"org": args.org, "halted": False}, f"Resumed sharing with {args.org}.")
     return 0
 
 
 def cmd_onward_request(args: argparse.Namespace) -> int:
-    r = control.request_onward(_open(args), args.item, args.by, args.to, args.reason or "")
+    r = control.request_onward(open_instance(args), args.item, args.by, args.to, args.reason or "")
     _out(args, _onward(r), f"Request {r.id}: {r.item} -> {r.to_org} (pending)")
     return 0
 
@@ -512,12 +532,12 @@ def _onward(r: control.OnwardInfo) -> dict[str, Any]:
         "by": r.requested_by,
         "reason": r.reason,
         "status": r.status,
-        "created_at": iso(r.created_at),
+        "created_at": ledger.iso(r.created_at),
     }
 
 
 def cmd_onward_list(args: argparse.Namespace) -> int:
-    reqs = control.list_requests(_open(args), args.status)
+    reqs = control.list_requests(open_instance(args), args.status)
     _out(
         args,
         [_onward(r) for r in reqs],
@@ -530,7 +550,7 @@ def cmd_onward_list(args: argparse.Namespace) -> int:
 
 
 def cmd_onward_decide(args: argparse.Namespace) -> int:
-    inst = _open(args)
+    inst = open_instance(args)
     r = control.decide_request(inst, args.id, args.approve)
     told = notices.approved(inst, r.item, r.to_org) if args.approve else None
     _out(
@@ -567,7 +587,7 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
             ),
         )
         return 0
-    report = control.verify_ledger(_open(args))
+    report = control.verify_ledger(open_instance(args))
     _out(
         args,
         {"entries": report.entries, "checkpoints": report.checkpoints, "root": report.root.hex()},
@@ -578,7 +598,7 @@ def cmd_ledger_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_ledger_rotate(args: argparse.Namespace) -> int:
-    vkey = control.rotate_ledger_key(_open(args))
+    vkey = control.rotate_ledger_key(open_instance(args))
     _out(
         args,
         {"verifier_key": vkey},
@@ -591,7 +611,7 @@ def cmd_ledger_rotate(args: argparse.Namespace) -> int:
 def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
     from orcon.service import transparency
 
-    inst = _open(args)
+    inst = open_instance(args)
     print(transparency.checkpoint_note(inst), end="")
     print(f"verifier key: {inst.verifier.vkey}", file=sys.stderr)
     return 0
@@ -600,7 +620,7 @@ def cmd_ledger_checkpoint(args: argparse.Namespace) -> int:
 def cmd_ledger_trust(args: argparse.Namespace) -> int:
     from orcon.service import transparency
 
-    name = transparency.trust_witness(_open(args), args.vkey)
+    name = transparency.trust_witness(open_instance(args), args.vkey)
     _out(args, {"witness": name}, f"Trusting witness {name}")
     return 0
 
@@ -611,7 +631,7 @@ def cmd_ledger_events(args: argparse.Namespace) -> int:
     f = events.Filter(
         args.kind or (), args.search or "", args.since, args.until, args.start
     ).checked()
-    inst = _open(args)
+    inst = open_instance(args)
     if args.all:
         found: Any = events.every(inst, f)
     else:
@@ -623,7 +643,7 @@ def cmd_ledger_events(args: argparse.Namespace) -> int:
             print(json.dumps(e.to_json()))
         else:
             summary = control.summary(json.loads(e.body))
-            print(f"{e.seq:>7}  {iso(e.time)[:19]}Z  {e.kind:<20} {summary}")
+            print(f"{e.seq:>7}  {ledger.iso(e.time)[:19]}Z  {e.kind:<20} {summary}")
     if not shown and not args.jsonl:
         print("no ledger event matches", file=sys.stderr)
     return 0
@@ -632,9 +652,9 @@ def cmd_ledger_events(args: argparse.Namespace) -> int:
 def cmd_ledger_receipt(args: argparse.Namespace) -> int:
     from orcon.service.receipts import receipt
 
-    text = json.dumps(receipt(_open(args), args.seq), indent=1)
+    text = json.dumps(receipt(open_instance(args), args.seq), indent=1)
     if args.out:
-        atomic_write(Path(args.out), text.encode(), mode=0o644)
+        blobs.atomic_write(Path(args.out), text.encode(), mode=0o644)
         print(f"Receipt for ledger entry {args.seq} written to {args.out}")
     else:
         print(text)
@@ -832,13 +852,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--max-recipients",
         type=positive,
-        default=sharing.DEFAULT_MAX_RECIPIENTS,
+        default=policy.DEFAULT_MAX_RECIPIENTS,
         help="how many people copies may ever go to (default %(default)s); sizes the code",
     )
     p.add_argument(
         "--collusion",
         type=positive,
-        default=sharing.DEFAULT_COLLUSION,
+        default=policy.DEFAULT_COLLUSION,
         help="largest coalition the fingerprint must resist (default 3)",
     )
     p.add_argument(
@@ -889,11 +909,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--pages",
         type=positive,
-        default=tracing.READ_PAGES,
+        default=scans.PDF_MAX_PAGES,
         metavar="N",
         help="read the text of the first N pages of a scanned PDF (no text layer) by OCR, "
-        f"a few seconds a page (default {tracing.READ_PAGES}; the pages after them, up to "
-        f"the {tracing.PHOTO_PAGES}th, are looked at for shared photos only)",
+        f"a few seconds a page (default {scans.PDF_MAX_PAGES}; the pages after them, up to "
+        f"the {scans.PDF_PHOTO_PAGES}th, are looked at for shared photos only)",
     )
 
     p = cmd("knew", cmd_knew, "who had been issued an item before a time")

@@ -6,23 +6,27 @@ from __future__ import annotations
 import argparse
 import json
 from dataclasses import asdict
+from typing import TYPE_CHECKING
 
 from orcon.cli.args import json_flag, moment, notice_flag, positive
+from orcon.cli.lazy import Later, open_instance
 from orcon.errors import UsageError
-from orcon.service import knowing, markings, notices, sharing
-from orcon.service.instance import Instance
-from orcon.store.home import resolve_home
-from orcon.store.ledger import iso
 
-
-def _inst(args: argparse.Namespace) -> Instance:
-    return Instance.open(resolve_home(args.home))
+if TYPE_CHECKING:
+    from orcon.service import knowing, markings, notices, sharing
+    from orcon.store import ledger
+else:  # imported when a command first calls them: see orcon.cli.lazy
+    knowing = Later("orcon.service.knowing")
+    markings = Later("orcon.service.markings")
+    notices = Later("orcon.service.notices")
+    sharing = Later("orcon.service.sharing")
+    ledger = Later("orcon.store.ledger")
 
 
 def _state(info: sharing.ItemInfo) -> str:
     if info.withdrawn_at is None:
         return ""
-    return f" · WITHDRAWN {iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason}"
+    return f" · WITHDRAWN {ledger.iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason}"
 
 
 def _copies(n: int) -> str:
@@ -32,7 +36,7 @@ def _copies(n: int) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = sharing.list_items(_inst(args), args.limit, args.search or "")
+    rows = sharing.list_items(open_instance(args), args.limit, args.search or "")
     if args.json:
         print(json.dumps([{**info.to_json(), "holders": n} for info, n in rows]))
         return 0
@@ -45,7 +49,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         return 0
     for info, n in rows:
         print(
-            f"{info.id}  {iso(info.created_at)[:16]}Z  {info.kind} ({info.format})  "
+            f"{info.id}  {ledger.iso(info.created_at)[:16]}Z  {info.kind} ({info.format})  "
             f"{info.title!r}\n    {info.markings} · to {info.shared_with} · {_copies(n)}"
             f"{_state(info)}"
         )
@@ -53,14 +57,14 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    inst = _inst(args)
+    inst = open_instance(args)
     info = sharing.get_item(inst, args.item)
     holders = knowing.who_knew(inst, info.id, inst.clock())
     wording = sharing.item_wording(inst, info.id) if args.wording else None
     if args.json:
         extra: dict[str, object] = {"wording": wording} if wording is not None else {}
         extra["markings_history"] = [
-            {**asdict(c), "at": iso(c.at)} for c in markings.history(inst, info.id)
+            {**asdict(c), "at": ledger.iso(c.at)} for c in markings.history(inst, info.id)
         ]
         print(json.dumps({**info.to_json(), "holders": [h.to_json() for h in holders], **extra}))
         return 0
@@ -69,24 +73,24 @@ def cmd_show(args: argparse.Namespace) -> int:
         code += f", coalitions of {info.collusion}"
     print(
         f"{info.title} ({info.id})\n  {info.markings}\n"
-        f"  {info.kind} ({info.format}), shared {iso(info.created_at)[:16]}Z; {code}\n"
+        f"  {info.kind} ({info.format}), shared {ledger.iso(info.created_at)[:16]}Z; {code}\n"
         f"  shared with: {info.shared_with}"
     )
     if info.withdrawn_at is not None:
         print(
-            f"  WITHDRAWN {iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason} (nobody "
+            f"  WITHDRAWN {ledger.iso(info.withdrawn_at)[:16]}Z: {info.withdraw_reason} (nobody "
             "receives it; its copies stay traceable)"
         )
     for change in markings.history(inst, info.id):
         print(
-            f"  marked {iso(change.at)[:16]}Z by {change.by}: {change.in_words()} "
+            f"  marked {ledger.iso(change.at)[:16]}Z by {change.by}: {change.in_words()} "
             f"({change.reason}; ledger entry {change.ledger_seq})"
         )
     if not holders:
         print("  nobody has been issued a copy yet")
     for h in holders:
         print(
-            f"  {h.person} ({h.org}): first issued {iso(h.first_issued)[:19]}Z, "
+            f"  {h.person} ({h.org}): first issued {ledger.iso(h.first_issued)[:19]}Z, "
             f"{h.copies_in_words}, ledger entry {h.ledger_seq}"
         )
     if wording is not None:
@@ -100,7 +104,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_withdraw(args: argparse.Namespace) -> int:
-    info = sharing.withdraw(_inst(args), args.item, args.reason, by="cli")
+    info = sharing.withdraw(open_instance(args), args.item, args.reason, by="cli")
     if args.json:
         print(json.dumps(info.to_json()))
     else:
@@ -112,7 +116,7 @@ def cmd_withdraw(args: argparse.Namespace) -> int:
 
 
 def cmd_reinstate(args: argparse.Namespace) -> int:
-    info = sharing.reinstate(_inst(args), args.item, by="cli")
+    info = sharing.reinstate(open_instance(args), args.item, by="cli")
     if args.json:
         print(json.dumps(info.to_json()))
     else:
@@ -142,7 +146,7 @@ def cmd_mark(args: argparse.Namespace) -> int:
         add_named=args.add_named or (),
         remove_named=args.remove_named or (),
     )
-    inst = _inst(args)
+    inst = open_instance(args)
     info = markings.remark(inst, args.item, change, args.reason, by="cli")
     told = None if args.no_notice else notices.remarked(inst, info.id)
     if args.json:

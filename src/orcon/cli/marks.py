@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import TYPE_CHECKING
 
 from orcon.cli.args import json_flag, positive, read_file
-from orcon.service.sharing import text_preview
+from orcon.cli.lazy import Later
+
+if TYPE_CHECKING:
+    from orcon.service import sharing
+else:  # imported when the command runs: see orcon.cli.lazy
+    sharing = Later("orcon.service.sharing")
 
 
 def cmd_text_preview(args: argparse.Namespace) -> int:
     data = read_file(args.file)
-    view = text_preview(data, args.locale, args.recipients)
+    view = sharing.text_preview(data, args.locale, args.recipients)
     if args.json:
         print(json.dumps(view))
         return 0

@@ -8,16 +8,22 @@ import argparse
 import json
 from dataclasses import asdict
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from orcon.cli.args import positive, read_smtp_password, smtp_login_flags
+from orcon.cli.lazy import Later, open_instance
 from orcon.errors import UsageError
-from orcon.service import mail, notices, outbox
-from orcon.service.instance import Instance
-from orcon.store.home import resolve_home
+
+if TYPE_CHECKING:
+    from orcon.service import mail, notices, outbox
+else:  # imported when a command first calls them: see orcon.cli.lazy
+    mail = Later("orcon.service.mail")
+    notices = Later("orcon.service.notices")
+    outbox = Later("orcon.service.outbox")
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    inst = Instance.open(resolve_home(args.home))
+    inst = open_instance(args)
     cfg = notices.load_config(inst)
     if args.off:
         cfg.smtp_host = ""
@@ -34,7 +40,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_outbox_list(args: argparse.Namespace) -> int:
-    rows = outbox.waiting(Instance.open(resolve_home(args.home)))
+    rows = outbox.waiting(open_instance(args))
     if args.json:
         print(json.dumps([w.to_json() for w in rows]))
         return 0
@@ -56,7 +62,7 @@ def iso_minute(ts: datetime) -> str:
 
 
 def cmd_outbox_retry(args: argparse.Namespace) -> int:
-    done = outbox.retry(Instance.open(resolve_home(args.home)), everything=not args.due)
+    done = outbox.retry(open_instance(args), everything=not args.due)
     print(json.dumps(done.to_json()) if args.json else done.in_words())
     return 1 if done.waiting else 0
 
@@ -64,7 +70,7 @@ def cmd_outbox_retry(args: argparse.Namespace) -> int:
 def cmd_outbox_drop(args: argparse.Namespace) -> int:
     if bool(args.ids) == args.all:
         raise UsageError("name the mail to drop by number (orcon outbox list), or give --all")
-    inst = Instance.open(resolve_home(args.home))
+    inst = open_instance(args)
     gone = outbox.drop(inst, None if args.all else args.ids, by="cli", reason=args.reason)
     print(f"dropped {len(gone)} unsent {'mail' if len(gone) == 1 else 'mails'}")
     return 0

@@ -5,34 +5,26 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from types import ModuleType
+from typing import TYPE_CHECKING
 
 from orcon.cli.args import json_flag, moment, positive, read_smtp_password, smtp_login_flags
-from orcon.service import mail
-from orcon.service.instance import Instance
-from orcon.store.home import resolve_home
+from orcon.cli.lazy import Later, open_instance
 
-
-def _watching() -> ModuleType:
-    """The watch service, imported on use: its feed and article parsers take a third
-    of a second to load, which every other orcon command would otherwise pay."""
-    from orcon.service import watching
-
-    return watching
-
-
-def _inst(args: argparse.Namespace) -> Instance:
-    return Instance.open(resolve_home(args.home))
+if TYPE_CHECKING:
+    from orcon.service import mail, watching
+else:  # imported when a command first calls them: see orcon.cli.lazy
+    mail = Later("orcon.service.mail")
+    watching = Later("orcon.service.watching")
 
 
 def cmd_add(args: argparse.Namespace) -> int:
-    sid = _watching().add_source(_inst(args), args.url, args.kind, args.interval)
+    sid = watching.add_source(open_instance(args), args.url, args.kind, args.interval)
     print(f"Watching {args.url} ({args.kind}, every {args.interval} s) as source {sid}")
     return 0
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = _watching().list_sources(_inst(args))
+    rows = watching.list_sources(open_instance(args))
     if args.json:
         print(json.dumps(rows))
     else:
@@ -46,25 +38,25 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_fact(args: argparse.Namespace) -> int:
-    fid = _watching().add_fact(_inst(args), args.text, args.item, args.embargo_until)
+    fid = watching.add_fact(open_instance(args), args.text, args.item, args.embargo_until)
     print(f"Registered sensitive fact {fid} (its text is not written to the ledger)")
     return 0
 
 
 def cmd_remove(args: argparse.Namespace) -> int:
-    url = _watching().remove_source(_inst(args), args.source)
+    url = watching.remove_source(open_instance(args), args.source)
     print(f"Stopped watching {url}; its alerts stay on record")
     return 0
 
 
 def cmd_facts(args: argparse.Namespace) -> int:
-    rows = _watching().list_facts(_inst(args))
+    rows = watching.list_facts(open_instance(args))
     if args.json:
         print(json.dumps(rows))
     elif not rows:
         print('no sensitive fact is registered (orcon watch fact "TEXT" --item ITEM)')
     for r in [] if args.json else rows:
-        until = f" until {r['embargo_until'][:16]}Z" if r["embargo_until"] else ""
+        until = f" until {str(r['embargo_until'])[:16]}Z" if r["embargo_until"] else ""
         state = "watched" if r["watched"] else "no longer watched (its embargo has passed)"
         item = f" item {r['item']}" if r["item"] else ""
         print(f"{r['id']}	{r['text']!r}{item}{until}: {state}")
@@ -72,14 +64,14 @@ def cmd_facts(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    _watching().remove_fact(_inst(args), args.fact)
+    watching.remove_fact(open_instance(args), args.fact)
     print(f"Forgot sensitive fact {args.fact}: it is no longer looked for; its alerts stay")
     return 0
 
 
 def cmd_config(args: argparse.Namespace) -> int:
-    inst = _inst(args)
-    cfg = _watching().load_config(inst)
+    inst = open_instance(args)
+    cfg = watching.load_config(inst)
     for name in ("webhook_url", "webhook_secret", "smtp_host", "mail_from"):
         value = getattr(args, name)
         if value is not None:
@@ -97,7 +89,7 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.smtp_user is not None:
         cfg.smtp_user = args.smtp_user
     mail.set_login(inst, "watch", cfg.server(), read_smtp_password(args))
-    _watching().save_config(inst, cfg)
+    watching.save_config(inst, cfg)
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))
     return 0
@@ -106,7 +98,7 @@ def cmd_config(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from orcon.watch.fetch import Fetcher
 
-    watcher = _watching().Watcher(_inst(args), Fetcher(min_interval=args.min_interval))
+    watcher = watching.Watcher(open_instance(args), Fetcher(min_interval=args.min_interval))
     while True:
         alerts = watcher.run_once(force=args.once)
         for a in alerts:
@@ -119,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    rows = _watching().list_alerts(_inst(args))
+    rows = watching.list_alerts(open_instance(args))
     if args.json:
         print(json.dumps(rows))
     else:

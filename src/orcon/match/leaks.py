@@ -28,6 +28,7 @@ import numpy as np
 from orcon.errors import UsageError
 from orcon.marks.image.codec import FORMATS, decode, picture_format
 from orcon.marks.text import word
+from orcon.match.scans import PDF_MAX_PAGES, PDF_PHOTO_PAGES
 
 _HTML_START = ("<!doctype html", "<html", "<?xml")
 _MHTML = re.compile(rb"^content-type:\s*multipart/related", re.IGNORECASE | re.MULTILINE)
@@ -525,8 +526,6 @@ def pdf_page_texts(data: bytes) -> list[str]:
     return pages
 
 
-PDF_MAX_PAGES = 8  # pages of a PDF without text that are drawn and read, by OCR too
-PDF_PHOTO_PAGES = 40  # pages drawn and looked at for shared photos only (OCR costs seconds)
 PDF_DPI = 150
 PDF_PHOTO_DPI = 100  # for the pages looked at for photos only: a third of the pixels
 PDF_MAX_PAGE_PIXELS = 20_000_000  # a poster-sized page is drawn at a lower resolution

@@ -27,7 +27,17 @@ from orcon.marks.text import word
 from orcon.marks.text.normalize import tokens
 from orcon.match import image as match_image
 from orcon.match import text as match_text
-from orcon.policy import ItemView, OrgView, PersonView, Role, Tlp, audience_problem, decide
+from orcon.policy import (
+    DEFAULT_COLLUSION,
+    DEFAULT_MAX_RECIPIENTS,
+    ItemView,
+    OrgView,
+    PersonView,
+    Role,
+    Tlp,
+    audience_problem,
+    decide,
+)
 from orcon.service.directory import (
     find_org,
     find_person,
@@ -53,8 +63,6 @@ MEDIA_TYPES = {
     "text": "text/plain; charset=utf-8",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
-DEFAULT_MAX_RECIPIENTS = 1000
-DEFAULT_COLLUSION = 3
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from orcon.marks.image import codec, decode, read_pixels
 from orcon.marks.image.reader import ImageReading
 from orcon.marks.text import TextReading
 from orcon.match import image as match
-from orcon.match import leaks, ocr
+from orcon.match import leaks, ocr, scans
 from orcon.match import text as match_text
 from orcon.service.instance import Instance
 from orcon.service.sharing import item_code, item_secret, text_document, text_words
@@ -284,9 +284,8 @@ _INSIDE = {
 }
 
 
-READ_PAGES = leaks.PDF_MAX_PAGES  # pages of a scanned PDF read by OCR unless asked for more
-PHOTO_PAGES = leaks.PDF_PHOTO_PAGES  # pages of it drawn and looked at for photos, at least
-MAX_READ_PAGES = 500  # pages of a scanned PDF that may be read by OCR (about half an hour)
+READ_PAGES = scans.PDF_MAX_PAGES  # pages of a scanned PDF read by OCR unless asked for more
+MAX_READ_PAGES = scans.MAX_READ_PAGES
 MAX_NESTING = 2  # an e-mail attached to an e-mail, or a ZIP in an e-mail; no deeper
 _CONTAINERS = ("zip", "email", "msg")  # leaks that are files holding files
 

@@ -28,6 +28,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
+from orcon import policy
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
@@ -451,7 +452,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
                 embargo_until=_moment(str(form.get("embargo_until", ""))),
                 expires_at=_moment(str(form.get("expires", ""))),
                 max_recipients=int(
-                    str(form.get("max_recipients") or sharing.DEFAULT_MAX_RECIPIENTS)
+                    str(form.get("max_recipients") or policy.DEFAULT_MAX_RECIPIENTS)
                 ),
                 fragile=form.get("no_fragile") != "true",
                 keep_hidden=form.get("keep_hidden") == "true",
@@ -476,7 +477,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         try:
             check_csrf(request, str(form.get("csrf", "")))
             data, _ = await _form_file(form, "preview")
-            recipients = int(kept["max_recipients"] or sharing.DEFAULT_MAX_RECIPIENTS)
+            recipients = int(kept["max_recipients"] or policy.DEFAULT_MAX_RECIPIENTS)
             preview = sharing.text_preview(data, recipients=recipients)
         except (OrconError, ValueError) as err:
             return share_page(request, 400, error=_message(err), kept=kept)
