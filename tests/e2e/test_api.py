@@ -447,11 +447,17 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     )
     admin.post("/api/orgs", json={"name": "Harbour City PD"})
     admin.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    off = admin.post("/api/notify/test", json={"to": "duty@northshire.example"})
+    assert off.status_code == 400 and "notices are off" in off.json()["error"]
     subprocess.run(
         [sys.executable, "-m", "orcon", "--home", str(tmp_path / "home"), "notify", "config",
          "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port)],
         check=True, capture_output=True,
     )  # fmt: skip
+    tested = admin.post("/api/notify/test", json={"to": "duty@northshire.example"}).json()
+    assert tested["ok"] is True and tested["channel"].startswith("e-mail to duty@northshire")
+    assert len(inbox.messages) == 1
+    inbox.messages.clear()
     share = {"title": "Scene", "tlp": "amber", "to": ["Harbour City PD"]}
     told = admin.post("/api/items", files={"file": ("a.jpg", photo)}, data=share).json()
     assert told["notice"] == {
@@ -481,6 +487,7 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     assert approved["notice"]["sent"] == ["a.moreau@bureau.example"]
     twice = admin.post(f"/api/onward/{asked.json()['id']}/approve")
     assert twice.status_code == 400 and "already approved" in twice.json()["error"]
+    assert partner.post("/api/notify/test", json={"to": "x@harbour.example"}).status_code == 403
 
 
 def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp_later):
@@ -572,6 +579,9 @@ def test_the_watch_over_http(server):
     partner = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"})
     assert partner.get("/api/watch/alerts").status_code == 403
     assert partner.get("/api/watch/facts").status_code == 403
+    assert partner.post("/api/watch/test").status_code == 403
+    nowhere = admin.post("/api/watch/test")
+    assert nowhere.status_code == 400 and "sends alerts nowhere yet" in nowhere.json()["error"]
 
     feed = "http://127.0.0.1:9/feed.xml"  # nothing listens there: a poll records an error
     added = admin.post("/api/watch/sources", json={"url": feed, "interval_s": 600})

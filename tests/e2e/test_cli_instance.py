@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import email
 import hashlib
 import io
 import json
@@ -650,6 +651,8 @@ def test_mail_through_a_server_that_wants_starttls_and_a_login(
     run(home, "init", "--org", "Northshire Constabulary")
     run(home, "org", "add", "Harbour City PD")
     run(home, "person", "add", "d.okafor@harbour.example", "--org", "Harbour City PD")
+    off = run(home, "notify", "test", "me@northshire.example", ok=False)
+    assert off.returncode == 2 and "notices are off" in off.stderr
     base = ["notify", "config", "--smtp-host", "127.0.0.1", "--smtp-port", str(ctl.port)]
     plain = run(home, *base, "--smtp-user", "orcon", ok=False)
     assert plain.returncode == 2 and "needs --starttls" in plain.stderr
@@ -669,13 +672,31 @@ def test_mail_through_a_server_that_wants_starttls_and_a_login(
     secret = home / "keys" / "notify-smtp.password"
     assert secret.read_text() == "relay secret" and oct(secret.stat().st_mode)[-3:] == "600"
     assert "relay secret" not in (home / "instance.json").read_text()
+    # A test message first: it goes now, through STARTTLS and the login.
+    bad = run(home, "notify", "test", "not an address", ok=False)
+    assert bad.returncode == 2 and "invalid e-mail address" in bad.stderr
+    tested = run(home, "notify", "test", "me@northshire.example")
+    assert tested.stdout.startswith("ok  e-mail to me@northshire.example via 127.0.0.1:")
+    [test_mail] = [email.message_from_bytes(m) for m in inbox.messages]
+    assert test_mail["Subject"] == "orcon test message: notices to recipients"
+    assert test_mail["To"] == "me@northshire.example" and test_mail["Date"]
+    assert "Northshire Constabulary" in test_mail.get_payload() and logins == [
+        ("orcon", "relay secret")
+    ]
+    inbox.messages.clear()
     src = tmp_path / "scene.jpg"
     src.write_bytes(photo)
     share = ["share", str(src), "--title", "Scene", "--tlp", "amber", "--to", "Harbour City PD"]
     assert "notice: told 1 person by e-mail" in run(home, *share).stdout
-    assert logins == [("orcon", "relay secret")] and len(inbox.messages) == 1
+    assert logins == [("orcon", "relay secret")] * 2 and len(inbox.messages) == 1
 
     configure("wrong")
+    failed = run(home, "notify", "test", "me@northshire.example", "--json", ok=False)
+    assert failed.returncode == 1
+    [tried] = json.loads(failed.stdout)
+    assert tried["ok"] is False and "SMTPAuthenticationError" in tried["said"]
+    assert "wrong" not in failed.stdout and run(home, "outbox", "list", "--json").stdout == "[]\n"
+
     said = run(home, *share).stdout
     assert "told 0 people by e-mail; 1 not reached (SMTPAuthenticationError: (535" in said
     assert ("orcon", "wrong") in logins and len(inbox.messages) == 1

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import email
 import gzip
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from datetime import datetime, timedelta
@@ -656,3 +658,43 @@ def test_an_alert_the_webhook_did_not_take_waits_in_the_outbox(inst, site, clock
     assert shown["https://news.example/a"].endswith(
         f"webhook sent from the outbox at {iso(clock.now)}"
     )
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_test_alert_goes_every_way_alerts_go_and_waits_nowhere(inst, site, smtp):
+    """`orcon watch test`: a signed webhook body of kind "test" and a test e-mail, sent
+    now; what does not get through is reported, not kept in the outbox."""
+    from orcon.service import outbox
+
+    with pytest.raises(UsageError, match="sends alerts nowhere yet"):
+        watching.test_delivery(inst)
+    ctl, inbox = smtp
+    watching.save_config(
+        inst,
+        watching.WatchConfig(
+            webhook_url=site.url + "/hook", webhook_secret="s3cret", smtp_host="127.0.0.1",
+            smtp_port=ctl.port, mail_to=["duty@northshire.example", "soc@northshire.example"],
+        ),
+    )  # fmt: skip
+    hook, by_mail = watching.test_delivery(inst)
+    assert (hook.ok, hook.said) == (True, "webhook 204")
+    assert by_mail.ok and by_mail.channel.startswith(
+        "e-mail to duty@northshire.example, soc@northshire.example via 127.0.0.1:"
+    )
+    [(headers, body)] = site.posts
+    assert json.loads(body)["kind"] == "test" and json.loads(body)["instance"] == inst.origin
+    expected = hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Orcon-Signature"] == f"sha256={expected}"
+    [test_mail] = [email.message_from_bytes(m) for m in inbox.messages]
+    assert test_mail["Subject"] == "orcon test message: leak alerts"
+
+    site.post_answers = [503]
+    cfg = watching.load_config(inst)
+    with socket.socket() as probe:  # a port nobody listens on: the mail server is down
+        probe.bind(("127.0.0.1", 0))
+        cfg.smtp_port = probe.getsockname()[1]
+    watching.save_config(inst, cfg)
+    hook, by_mail = watching.test_delivery(inst)
+    assert (hook.ok, hook.said) == (False, "webhook failed: HTTP 503")
+    assert not by_mail.ok and "ConnectionRefusedError" in by_mail.said
+    assert outbox.waiting(inst) == [] and watching.list_alerts(inst) == []

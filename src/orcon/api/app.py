@@ -73,6 +73,10 @@ class PersonIn(BaseModel):
     password: str | None = None  # to sign in to the web; none: API token or a reset later
 
 
+class AddressIn(BaseModel):
+    to: str
+
+
 class ReasonIn(BaseModel):
     reason: str
 
@@ -491,6 +495,20 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
         outbox.drop(inst, [mail_id], by=who.email, reason=reason)
         return {"dropped": mail_id}
+
+    @app.post("/api/notify/test")
+    def notify_test(body: AddressIn, _: Admin) -> dict[str, object]:
+        """Send a test message with the notices' mail settings (nothing shared in it)."""
+        from orcon.service import notices
+
+        return asdict(notices.test(inst, body.to))
+
+    @app.post("/api/watch/test")
+    def watch_test(_: Admin) -> list[dict[str, object]]:
+        """Send a test alert every way the watch delivers alerts."""
+        from orcon.service import watching
+
+        return [asdict(t) for t in watching.test_delivery(inst)]
 
     @app.get("/api/watch/facts")
     def watch_facts(_: Staff) -> list[dict[str, object]]:

@@ -46,7 +46,7 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
         )
     capacity, quote, most = view["symbols"], view["quote_words_needed"], view["max_recipients"]
     print(
-        f"\n{capacity} code symbols in {view['words']} words "
+        f"\n{capacity} code symbol{'' if capacity == 1 else 's'} in {view['words']} words "
         f"({view['bits_per_word']:.2f} bits per word); "
         + (
             f"it may be shared with up to {most:,} recipients (--max-recipients), enough to "
@@ -61,7 +61,8 @@ def cmd_text_preview(args: argparse.Namespace) -> int:
     if quote is None:
         print(
             f"Retyped, not even a complete copy can name its holder among {args.recipients:,} "
-            f"recipients: its wording carries {capacity} symbols, fewer than that takes; "
+            f"recipients: its wording carries {capacity} symbol{'' if capacity == 1 else 's'}, "
+            "fewer than that takes; "
             "only the invisible marks of a copy pasted word for word can."
         )
     else:

@@ -39,6 +39,19 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_tried(tried: list[mail.Tried], as_json: bool) -> int:
+    """What a delivery test did, one line each; exit 1 unless every way got through."""
+    if as_json:
+        print(json.dumps([asdict(t) for t in tried]))
+    for t in [] if as_json else tried:
+        print(f"{'ok' if t.ok else 'FAILED'}  {t.channel}: {t.said}")
+    return 0 if all(t.ok for t in tried) else 1
+
+
+def cmd_test(args: argparse.Namespace) -> int:
+    return print_tried([notices.test(open_instance(args), args.address)], args.json)
+
+
 def cmd_outbox_list(args: argparse.Namespace) -> int:
     rows = outbox.waiting(open_instance(args))
     if args.json:
@@ -98,6 +111,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     smtp_login_flags(p)
     p.add_argument("--off", action="store_true", help="stop sending notices")
     p.set_defaults(run=cmd_config)
+    p = n.add_parser(
+        "test",
+        help="send a test message with these settings now (nothing shared in it); "
+        "exits 1 if the mail server does not take it",
+    )
+    p.add_argument("address", help="where to send it, e.g. your own address")
+    p.add_argument("--json", action="store_true", help="one JSON array")
+    p.set_defaults(run=cmd_test)
 
     o = sub.add_parser(
         "outbox", help="notices and leak alerts the mail server has not taken yet"

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from orcon.cli.args import json_flag, moment, positive, read_smtp_password, smtp_login_flags
 from orcon.cli.lazy import Later, open_instance
+from orcon.cli.notify import print_tried
 
 if TYPE_CHECKING:
     from orcon.service import mail, watching
@@ -95,6 +96,10 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    return print_tried(watching.test_delivery(open_instance(args)), args.json)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from orcon.watch.fetch import Fetcher
 
@@ -165,6 +170,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     )
     p.add_argument("--no-auto-suspend", dest="auto_suspend", action="store_false")
     p.set_defaults(run=cmd_config)
+    p = w.add_parser(
+        "test",
+        help="send a test alert every way alerts go (webhook, e-mail) now; "
+        "exits 1 unless each gets through",
+    )
+    p.add_argument("--json", action="store_true", help="one JSON array")
+    p.set_defaults(run=cmd_test)
     p = w.add_parser("run", help="poll the sources (continuously, or --once)")
     p.add_argument("--once", action="store_true", help="poll every source once now and exit")
     p.add_argument("--every", type=float, default=60.0, help="seconds between rounds")

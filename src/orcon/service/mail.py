@@ -14,8 +14,9 @@ import smtplib
 import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -128,6 +129,41 @@ def send_all(server: MailServer, password: str | None, messages: Sequence[EmailM
     except (OSError, smtplib.SMTPException) as err:
         error = f"{type(err).__name__}: {err}"[:300]
     return Sent(tuple(results), error)
+
+
+@dataclass(frozen=True, slots=True)
+class Tried:
+    """What a test of one way of delivering did: where it went, whether it got through,
+    and what the far end said (or why it could not be reached)."""
+
+    channel: str
+    ok: bool
+    said: str
+
+
+def test_message(sender: str, to: Sequence[str], org: str, what: str) -> EmailMessage:
+    """A message that carries nothing shared: it shows that the settings for ``what``
+    reach an inbox, before the first real notice or alert depends on them."""
+    msg = EmailMessage()
+    msg["Subject"] = f"orcon test message: {what}"
+    msg["From"], msg["To"] = sender, ", ".join(to)
+    msg["Date"] = format_datetime(datetime.now(UTC))
+    msg["Message-ID"] = make_msgid("orcon", sender.rpartition("@")[2] or "localhost")
+    msg.set_content(
+        f"This message tests the mail settings of {org}'s orcon for {what}.\n\n"
+        "It carries nothing shared. If it reached you, those settings work: the mail "
+        "server took the message from orcon, and it was delivered here.\n"
+    )
+    return msg
+
+
+def try_mail(server: MailServer, password: str | None, msg: EmailMessage) -> Tried:
+    """Send one test message now, with no outbox: the answer is for the person testing."""
+    result = send_all(server, password, [msg])
+    channel = f"e-mail to {msg['To']} via {server.host}:{server.port}"
+    if result.results == ("sent",):
+        return Tried(channel, True, "the mail server took the message")
+    return Tried(channel, False, result.error or "the mail server did not take the message")
 
 
 def pause(attempts: int) -> timedelta:

@@ -95,6 +95,18 @@ class Told:
         return told
 
 
+def test(inst: Instance, to: str) -> mail.Tried:
+    """Send a test message to ``to`` with the notices' settings (``orcon notify test``)."""
+    cfg = load_config(inst)
+    if not cfg.enabled:
+        raise UsageError("notices are off: set a mail server first (orcon notify config)")
+    address = to.strip()
+    if not directory.EMAIL.match(address.lower()) or len(address) > 320:
+        raise UsageError(f"invalid e-mail address {to!r}")
+    msg = mail.test_message(cfg.mail_from, [address], inst.org_name, "notices to recipients")
+    return mail.try_mail(cfg.server(), mail.stored_password(inst, "notify"), msg)
+
+
 def _link(cfg: NoticeConfig, item: ItemInfo) -> str:
     if not cfg.base_url:
         return "Sign in to orcon to read it; it is in your inbox."

@@ -260,9 +260,11 @@ def share(
             more = math.ceil((need - doc.capacity) / max(doc.bits_per_word, 0.05))
             most = max_text_recipients(doc.capacity)
             fewer = f"fewer recipients (at most {most:,})" if most else "fewer recipients"
+            symbols = f"{doc.capacity} code symbol{'' if doc.capacity == 1 else 's'}"
             raise CapacityError(
                 f"the text is too short to carry a fingerprint for {max_recipients:,} "
-                f"recipients: it carries {doc.capacity} code symbols in {doc.words} words and "
+                f"recipients: it carries {symbols} in {doc.words} "
+                f"word{'' if doc.words == 1 else 's'} and "
                 f"needs {need} (about {more} more words of similar prose, {fewer}, or wordings "
                 "of your own written as {{alt:first|second}}: see `orcon marks text preview`)"
             )

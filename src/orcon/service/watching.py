@@ -119,6 +119,29 @@ def post_webhook(cfg: WatchConfig, body: bytes) -> tuple[str, str]:
     return "refused", f"webhook refused: HTTP {r.status_code}"
 
 
+def test_delivery(inst: Instance) -> list[mail.Tried]:
+    """Send a test alert every way the watch delivers alerts (``orcon watch test``): the
+    webhook gets a signed body whose ``kind`` is ``"test"``, the alert addresses a test
+    e-mail. Nothing goes to the outbox: the answer is for the person testing."""
+    cfg = load_config(inst)
+    tried = []
+    if cfg.webhook_url:
+        body = json.dumps(
+            {"kind": "test", "instance": inst.origin, "time": iso(inst.clock())}, sort_keys=True
+        ).encode()
+        outcome, said = post_webhook(cfg, body)
+        tried.append(mail.Tried(f"webhook {cfg.webhook_url}", outcome == "sent", said))
+    if cfg.smtp_host and cfg.mail_to:
+        msg = mail.test_message(cfg.mail_from, cfg.mail_to, inst.org_name, "leak alerts")
+        tried.append(mail.try_mail(cfg.server(), mail.stored_password(inst, "watch"), msg))
+    if not tried:
+        raise UsageError(
+            "the watch sends alerts nowhere yet: orcon watch config --webhook-url URL, "
+            "or --smtp-host HOST --mail-to ADDRESS"
+        )
+    return tried
+
+
 def load_config(inst: Instance) -> WatchConfig:
     return WatchConfig(**inst.home.info().get("watch", {}))  # type: ignore[arg-type]
 
