@@ -234,6 +234,7 @@ EVENTS_FOR_STAFF_ONLY = frozenset(
         "watch.source.added",
         "watch.source.removed",
         "backup.taken",
+        "settings.changed",
     }
 )
 

@@ -33,8 +33,7 @@ def cmd_config(args: argparse.Namespace) -> int:
             setattr(cfg, name, value)
     if args.smtp_user is not None:
         cfg.smtp_user = args.smtp_user
-    mail.set_login(inst, "notify", cfg.server(), read_smtp_password(args))
-    notices.save_config(inst, cfg)
+    notices.save_config(inst, cfg, by="cli", password=read_smtp_password(args))
     print(json.dumps(asdict(cfg) | {"enabled": cfg.enabled}))
     return 0
 

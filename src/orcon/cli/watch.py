@@ -12,9 +12,8 @@ from orcon.cli.lazy import Later, open_instance
 from orcon.cli.notify import print_tried
 
 if TYPE_CHECKING:
-    from orcon.service import mail, watching
+    from orcon.service import watching
 else:  # imported when a command first calls them: see orcon.cli.lazy
-    mail = Later("orcon.service.mail")
     watching = Later("orcon.service.watching")
 
 
@@ -89,8 +88,7 @@ def cmd_config(args: argparse.Namespace) -> int:
         cfg.smtp_starttls = args.starttls
     if args.smtp_user is not None:
         cfg.smtp_user = args.smtp_user
-    mail.set_login(inst, "watch", cfg.server(), read_smtp_password(args))
-    watching.save_config(inst, cfg)
+    watching.save_config(inst, cfg, by="cli", password=read_smtp_password(args))
     shown = {**cfg.__dict__, "webhook_secret": "***" if cfg.webhook_secret else ""}
     print(json.dumps(shown))
     return 0

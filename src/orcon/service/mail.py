@@ -79,14 +79,6 @@ def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
     raise smtplib.SMTPNotSupportedError("the mail server offers no PLAIN or LOGIN login")
 
 
-def set_login(inst: Instance, purpose: str, server: MailServer, password: str | None) -> None:
-    """Check the settings with the new password (or the stored one) before keeping
-    anything, so that a refused change leaves no password behind."""
-    check(server, password or stored_password(inst, purpose))
-    if password is not None:
-        store_password(inst, purpose, password)
-
-
 @dataclass(frozen=True, slots=True)
 class Sent:
     """What a round of mail did, message by message: "sent", "failed" (worth trying

@@ -11,7 +11,6 @@ the notices it did not take wait in the outbox and are sent when it is back.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -21,11 +20,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from orcon.errors import UsageError
-from orcon.service import directory, knowing, mail, markings, sharing
+from orcon.service import directory, knowing, mail, markings, settings, sharing
 from orcon.service.instance import Instance
 from orcon.service.sharing import ItemInfo
 from orcon.store import ledger
-from orcon.store.blobs import atomic_write
 from orcon.store.ledger import EventKind
 
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
@@ -55,15 +53,18 @@ def load_config(inst: Instance) -> NoticeConfig:
     return NoticeConfig(**{k: v for k, v in stored.items() if k in known})
 
 
-def save_config(inst: Instance, cfg: NoticeConfig) -> None:
+def save_config(
+    inst: Instance, cfg: NoticeConfig, by: str = "cli", password: str | None = None
+) -> dict[str, Any]:
+    """Check and keep the notices' settings (and a new mail password), on record in the
+    ledger; returns what changed."""
     if cfg.base_url and not cfg.base_url.startswith(("http://", "https://")):
         raise UsageError(f"the base URL must be an http(s) address, got {cfg.base_url!r}")
     if not 0 < cfg.smtp_port < 65536:
         raise UsageError(f"{cfg.smtp_port} is not a port number")
-    mail.check(cfg.server(), mail.stored_password(inst, "notify"))
-    info: dict[str, Any] = dict(inst.home.info())
-    info["notify"] = asdict(cfg)
-    atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
+    mail.check(cfg.server(), password or mail.stored_password(inst, "notify"))
+    before = asdict(load_config(inst))
+    return settings.save(inst, "notify", before, asdict(cfg), by=by, password=password)
 
 
 @dataclass(frozen=True, slots=True)

@@ -31,10 +31,9 @@ from orcon.marks.text.normalize import tokens
 from orcon.match.articles import Article, Entry, article, feed_entries
 from orcon.match.text import leak_shingles
 from orcon.match.watchlist import FactMatcher, TextIndex, fact_of
-from orcon.service import control, directory, knowing, mail, markings, tracing
+from orcon.service import control, directory, knowing, mail, markings, settings, tracing
 from orcon.service.instance import Instance
 from orcon.store import ledger
-from orcon.store.blobs import atomic_write
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import (
     Alert,
@@ -146,11 +145,19 @@ def load_config(inst: Instance) -> WatchConfig:
     return WatchConfig(**inst.home.info().get("watch", {}))  # type: ignore[arg-type]
 
 
-def save_config(inst: Instance, cfg: WatchConfig) -> None:
-    mail.check(cfg.server(), mail.stored_password(inst, "watch"))
-    info: dict[str, Any] = dict(inst.home.info())
-    info["watch"] = asdict(cfg)
-    atomic_write(inst.home.manifest, json.dumps(info, indent=1).encode(), mode=0o600)
+def save_config(
+    inst: Instance, cfg: WatchConfig, by: str = "cli", password: str | None = None
+) -> dict[str, Any]:
+    """Check and keep how alerts are delivered (and a new mail password), on record in
+    the ledger; returns what changed."""
+    if not 0 < cfg.smtp_port < 65536:
+        raise UsageError(f"{cfg.smtp_port} is not a port number")
+    if cfg.webhook_url and not cfg.webhook_url.startswith(("http://", "https://")):
+        raise UsageError(f"the webhook must be an http(s) address, got {cfg.webhook_url!r}")
+    mail.check(cfg.server(), password or mail.stored_password(inst, "watch"))
+    before, after = asdict(load_config(inst)), asdict(cfg)
+    secret = frozenset({"webhook_secret"})
+    return settings.save(inst, "watch", before, after, by=by, secrets=secret, password=password)
 
 
 def add_source(

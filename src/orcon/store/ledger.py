@@ -67,6 +67,7 @@ class EventKind(StrEnum):
     WATCH_ALERT = "watch.alert"
     BACKUP_TAKEN = "backup.taken"
     INSTANCE_RESTORED = "instance.restored"
+    SETTINGS_CHANGED = "settings.changed"
 
 
 def canonical_json(obj: Mapping[str, Any]) -> str:
