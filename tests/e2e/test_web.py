@@ -913,3 +913,76 @@ def test_notices_the_mail_server_missed_are_on_the_dashboard_until_sent(
         expect(admin.get_by_role("region", name="1 e-mail waits to be sent")).to_have_count(0)
         browser.close()
     assert len(inbox.messages) == 1
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_an_administrator_sets_up_mail_and_alerts_on_the_settings_page(server, tmp_path, smtp):
+    """Mail and alert settings on the web: saved, tested, refused when they cannot work,
+    on record; closed to partners."""
+    import email
+
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    ctl, inbox = smtp
+    password = (tmp_path / "admin-password").read_text().strip()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_page()
+        _login(admin, url, "admin@localhost", password)
+        _add_partner(admin, url)
+        admin.get_by_role("link", name="Settings").click()
+        expect(admin.get_by_role("main")).to_contain_text("No change on record yet.")
+        notices = admin.get_by_role("form", name="E-mail notices to recipients")
+        expect(notices).to_contain_text("Off: no mail server is set.")
+        notices.get_by_label("Mail server (empty: notices off)").fill("127.0.0.1")
+        notices.get_by_label("Port").fill(str(ctl.port))
+        notices.get_by_label("Sender address").fill("orcon@northshire.example")
+        notices.get_by_label("Name the item in each notice").check()
+        notices.get_by_role("button", name="Save notice settings").click()
+        expect(admin.get_by_role("status")).to_contain_text("Saved the notice settings (")
+        expect(admin.get_by_role("status")).to_contain_text("the ledger records it")
+        expect(notices).to_contain_text("On.")
+        admin.get_by_label("Send a test message to").fill("duty@northshire.example")
+        admin.get_by_role("button", name="Send a test message").click()
+        expect(admin.get_by_role("status")).to_have_text("The test got through.")
+        expect(admin.get_by_role("region", name="Test result")).to_contain_text(
+            "ok e-mail to duty@northshire.example"
+        )
+        [test_mail] = [email.message_from_bytes(m) for m in inbox.messages]
+        assert test_mail["From"] == "orcon@northshire.example"
+
+        alerts = admin.get_by_role("form", name="Leak alerts")
+        alerts.get_by_label("Mail server (empty: no alert e-mail)").fill("127.0.0.1")
+        alerts.get_by_label("Port").fill(str(ctl.port))
+        alerts.get_by_label("Send alerts to").fill("duty@northshire.example, not an address")
+        alerts.get_by_role("button", name="Save alert settings").click()
+        expect(admin.get_by_role("alert")).to_contain_text("invalid e-mail address 'not'")
+        alerts = admin.get_by_role("form", name="Leak alerts")
+        alerts.get_by_label("Mail server (empty: no alert e-mail)").fill("127.0.0.1")
+        alerts.get_by_label("Port").fill(str(ctl.port))
+        alerts.get_by_label("Send alerts to").fill(
+            "duty@northshire.example, soc@northshire.example"
+        )
+        alerts.get_by_label("Suspend each person").check()
+        alerts.get_by_role("button", name="Save alert settings").click()
+        expect(admin.get_by_role("status")).to_contain_text("Saved the alert settings")
+        admin.get_by_role("button", name="Send a test alert").click()
+        expect(admin.get_by_role("status")).to_have_text("The test got through.")
+        assert len(inbox.messages) == 2
+        changes = admin.get_by_role("region", name="Changes on record")
+        expect(changes.locator("tbody tr")).to_have_count(2)
+        expect(changes).to_contain_text("auto_suspend: off → on")
+        expect(changes).to_contain_text("titles: off → on")
+        expect(changes).to_contain_text("admin@localhost")
+        _accessible(admin)
+        _shot(admin, "settings")
+
+        partner = browser.new_page()
+        _login(partner, url, "d.okafor@harbour.example", "correct horse battery")
+        expect(partner.get_by_role("link", name="Settings")).to_have_count(0)
+        partner.goto(url + "/settings")
+        expect(partner.get_by_role("main")).to_contain_text(
+            "This page is for the originator's staff."
+        )
+        browser.close()

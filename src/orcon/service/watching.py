@@ -154,6 +154,9 @@ def save_config(
         raise UsageError(f"{cfg.smtp_port} is not a port number")
     if cfg.webhook_url and not cfg.webhook_url.startswith(("http://", "https://")):
         raise UsageError(f"the webhook must be an http(s) address, got {cfg.webhook_url!r}")
+    for address in cfg.mail_to:
+        if not directory.EMAIL.match(address.strip().lower()):
+            raise UsageError(f"invalid e-mail address {address!r} to send alerts to")
     mail.check(cfg.server(), password or mail.stored_password(inst, "watch"))
     before, after = asdict(load_config(inst)), asdict(cfg)
     secret = frozenset({"webhook_secret"})

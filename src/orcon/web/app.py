@@ -6,6 +6,7 @@ every form carries a per-session CSRF token; the lockout and the policy are the
 services' own.
 """
 
+import json
 import re
 import secrets
 from collections.abc import Callable
@@ -53,6 +54,13 @@ HERE = Path(__file__).parent
 STAFF = ("admin", "analyst")
 PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds the rest
 ITEMS_SHOWN = 100  # rows of the Shared items page, newest first; a search finds the rest
+
+
+def _port(text: str) -> int:
+    try:
+        return int(text.strip() or "25")
+    except ValueError:
+        raise UsageError(f"the port must be a number, got {text!r}") from None
 
 
 def _moment(text: str) -> datetime | None:
@@ -1043,6 +1051,136 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             alerts=watching.list_alerts(inst, 50),
             **ctx,
         )
+
+    def settings_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        from orcon.service import events, mail, watching
+
+        who = me(request)
+        on_record = events.page(inst, events.Filter(kinds=["settings.changed"]), 20)
+        return page(
+            request,
+            "settings.html",
+            status,
+            page="settings",
+            admin=who is not None and who.role == "admin",
+            notify=notices.load_config(inst),
+            watch=watching.load_config(inst),
+            notify_password=mail.stored_password(inst, "notify") is not None,
+            watch_password=mail.stored_password(inst, "watch") is not None,
+            changes=[{**json.loads(e.body), "time": iso(e.time)} for e in on_record],
+            **ctx,
+        )
+
+    def saved(moved: list[dict[str, object]], what: str) -> Callable[[], str]:
+        def said() -> str:
+            if not moved or not moved[0]:
+                return f"The {what} are as they were: nothing changed."
+            return f"Saved the {what} ({', '.join(moved[0])} changed); the ledger records it."
+
+        return said
+
+    @app.get("/settings", response_class=HTMLResponse)
+    def settings_view(request: Request) -> Response:
+        who = require(request, staff=True)
+        return who if isinstance(who, Response) else settings_page(request)
+
+    @app.post("/settings/notify", response_class=HTMLResponse)
+    def settings_notify(
+        request: Request,
+        smtp_host: str = Form(""),
+        smtp_port: str = Form("25"),
+        starttls: str = Form(""),
+        smtp_user: str = Form(""),
+        smtp_password: str = Form(""),
+        mail_from: str = Form(""),
+        base_url: str = Form(""),
+        titles: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        moved: list[dict[str, object]] = []
+
+        def save(admin: PersonInfo) -> None:
+            cfg = notices.NoticeConfig(
+                smtp_host=smtp_host.strip(),
+                smtp_port=_port(smtp_port),
+                mail_from=mail_from.strip() or notices.NoticeConfig.mail_from,
+                base_url=base_url.strip(),
+                titles=bool(titles),
+                starttls=bool(starttls),
+                smtp_user=smtp_user.strip(),
+            )
+            password = smtp_password or None
+            moved.append(notices.save_config(inst, cfg, by=admin.email, password=password))
+
+        return admin_post(request, csrf_, save, saved(moved, "notice settings"), settings_page)
+
+    @app.post("/settings/watch", response_class=HTMLResponse)
+    def settings_watch(
+        request: Request,
+        webhook_url: str = Form(""),
+        webhook_secret: str = Form(""),
+        smtp_host: str = Form(""),
+        smtp_port: str = Form("25"),
+        starttls: str = Form(""),
+        smtp_user: str = Form(""),
+        smtp_password: str = Form(""),
+        mail_from: str = Form(""),
+        mail_to: str = Form(""),
+        auto_suspend: str = Form(""),
+        auto_halt: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        from orcon.service import watching
+
+        moved: list[dict[str, object]] = []
+
+        def save(admin: PersonInfo) -> None:
+            kept = watching.load_config(inst)
+            cfg = watching.WatchConfig(
+                webhook_url=webhook_url.strip(),
+                webhook_secret=webhook_secret or (kept.webhook_secret if webhook_url else ""),
+                smtp_host=smtp_host.strip(),
+                smtp_port=_port(smtp_port),
+                mail_from=mail_from.strip() or watching.WatchConfig.mail_from,
+                mail_to=[a for a in re.split(r"[\s,;]+", mail_to) if a],
+                auto_halt=bool(auto_halt),
+                auto_suspend=bool(auto_suspend),
+                smtp_starttls=bool(starttls),
+                smtp_user=smtp_user.strip(),
+            )
+            password = smtp_password or None
+            moved.append(watching.save_config(inst, cfg, by=admin.email, password=password))
+
+        return admin_post(request, csrf_, save, saved(moved, "alert settings"), settings_page)
+
+    def tried_page(request: Request, token: str, test: Callable[[], list[Any]]) -> Response:
+        """A delivery test's outcome, on the settings page: not an input error when the far
+        end refuses, but in red all the same."""
+        who = require(request, staff=True)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, token)
+            if who.role != "admin":
+                raise PolicyDenied("only administrators can do this")
+            tried = test()
+        except OrconError as err:
+            return settings_page(request, 400, error=_message(err))
+        if all(t.ok for t in tried):
+            return settings_page(request, notice="The test got through.", tried=tried)
+        return settings_page(request, error="The test did not get through.", tried=tried)
+
+    @app.post("/settings/notify/test", response_class=HTMLResponse)
+    def settings_notify_test(
+        request: Request, to: str = Form(""), csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        return tried_page(request, csrf_, lambda: [notices.test(inst, to)])
+
+    @app.post("/settings/watch/test", response_class=HTMLResponse)
+    def settings_watch_test(request: Request, csrf_: str = Form("", alias="csrf")) -> Response:
+        from orcon.service import watching
+
+        return tried_page(request, csrf_, lambda: watching.test_delivery(inst))
 
     @app.get("/watch", response_class=HTMLResponse)
     def watch(request: Request) -> Response:
