@@ -488,6 +488,46 @@ def test_notices_over_http(server, tmp_path, photo, smtp):
     twice = admin.post(f"/api/onward/{asked.json()['id']}/approve")
     assert twice.status_code == 400 and "already approved" in twice.json()["error"]
     assert partner.post("/api/notify/test", json={"to": "x@harbour.example"}).status_code == 403
+    assert partner.get("/api/settings").status_code == 403
+
+
+def test_settings_over_http(server, smtp):
+    """Read and change the notices' and the watch's settings; secrets never come back."""
+    url, admin_token = server
+    ctl, inbox = smtp
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    shown = admin.get("/api/settings").json()
+    assert shown["notify"]["enabled"] is False and shown["watch"]["webhook_secret"] == ""
+    moved = admin.patch(
+        "/api/settings/notify", json={"smtp_host": "127.0.0.1", "smtp_port": ctl.port}
+    ).json()
+    assert moved["changed"] == {"smtp_host": ["", "127.0.0.1"], "smtp_port": [25, ctl.port]}
+    assert moved["notify"]["enabled"] is True and moved["notify"]["mail_from"] == "orcon@localhost"
+    assert admin.post("/api/notify/test", json={"to": "duty@northshire.example"}).json()["ok"]
+    assert len(inbox.messages) == 1
+    hooked = admin.patch(
+        "/api/settings/watch",
+        json={"webhook_url": "https://soc.example/hook", "webhook_secret": "s3cret",
+              "auto_suspend": True},
+    )  # fmt: skip
+    assert hooked.status_code == 200, hooked.text
+    body = hooked.json()
+    assert (
+        body["changed"]["webhook_secret"] == "changed" and body["watch"]["webhook_secret"] == "set"
+    )
+    assert "s3cret" not in hooked.text and "s3cret" not in admin.get("/api/settings").text
+    same = admin.patch("/api/settings/watch", json={"auto_suspend": True}).json()
+    assert same["changed"] == {}
+    unknown = admin.patch("/api/settings/watch", json={"auto_hlat": True})
+    assert unknown.status_code == 422
+    null = admin.patch("/api/settings/watch", json={"smtp_host": None})
+    assert null.status_code == 400 and "cannot be null" in null.json()["error"]
+    plain = admin.patch("/api/settings/notify", json={"smtp_user": "orcon"})
+    assert plain.status_code == 400 and "needs --starttls" in plain.json()["error"]
+    events = admin.get("/api/ledger/events", params={"kind": "settings.changed"}).json()
+    assert [e["event"]["settings"] for e in events["events"]] == ["watch", "notify"]
 
 
 def test_the_outbox_over_http_and_on_the_dashboard(server, tmp_path, photo, smtp_later):

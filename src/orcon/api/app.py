@@ -14,7 +14,7 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orcon import __version__, policy
@@ -71,6 +71,52 @@ class PersonIn(BaseModel):
     name: str = ""
     role: str = "recipient"
     password: str | None = None  # to sign in to the web; none: API token or a reset later
+
+
+class NotifySettingsIn(BaseModel):
+    """The notices' settings to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    mail_from: str | None = None
+    base_url: str | None = None
+    titles: bool | None = None
+    starttls: bool | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None  # kept with the keys, never shown
+
+
+class WatchSettingsIn(BaseModel):
+    """How the watch delivers alerts, to change; those left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    mail_from: str | None = None
+    mail_to: list[str] | None = None
+    auto_halt: bool | None = None
+    auto_suspend: bool | None = None
+    smtp_starttls: bool | None = None
+    smtp_user: str | None = None
+    smtp_password: str | None = None  # kept with the keys, never shown
+
+
+def _apply(cfg: Any, changes: BaseModel) -> str | None:
+    """Set the fields a PATCH gave; returns the password it gave, if any."""
+    given = changes.model_dump(exclude_unset=True)
+    password = given.pop("smtp_password", None)
+    for name, value in given.items():
+        if value is None:
+            raise UsageError(f"{name} cannot be null: leave it out to keep it")
+        setattr(cfg, name, value)
+    return password  # type: ignore[no-any-return]
+
+
+def _set(secret: str | None) -> str:
+    return "set" if secret else ""
 
 
 class AddressIn(BaseModel):
@@ -495,6 +541,46 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
         outbox.drop(inst, [mail_id], by=who.email, reason=reason)
         return {"dropped": mail_id}
+
+    def settings_shown() -> dict[str, Any]:
+        from orcon.service import mail, watching
+
+        notify, watch = notices.load_config(inst), watching.load_config(inst)
+        return {
+            "notify": asdict(notify)
+            | {
+                "enabled": notify.enabled,
+                "smtp_password": _set(mail.stored_password(inst, "notify")),
+            },
+            "watch": asdict(watch)
+            | {
+                "webhook_secret": _set(watch.webhook_secret),
+                "smtp_password": _set(mail.stored_password(inst, "watch")),
+            },
+        }
+
+    @app.get("/api/settings")
+    def settings_get(_: Staff) -> dict[str, Any]:
+        """The notices' and the watch's settings; a password or secret only as "set"."""
+        return settings_shown()
+
+    @app.patch("/api/settings/notify")
+    def settings_notify(body: NotifySettingsIn, who: Admin) -> dict[str, Any]:
+        """Change the notices' settings (a ledger event says what changed)."""
+        cfg = notices.load_config(inst)
+        password = _apply(cfg, body)
+        changed = notices.save_config(inst, cfg, by=who.email, password=password)
+        return {"changed": changed, **settings_shown()}
+
+    @app.patch("/api/settings/watch")
+    def settings_watch(body: WatchSettingsIn, who: Admin) -> dict[str, Any]:
+        """Change how the watch delivers alerts (a ledger event says what changed)."""
+        from orcon.service import watching
+
+        cfg = watching.load_config(inst)
+        password = _apply(cfg, body)
+        changed = watching.save_config(inst, cfg, by=who.email, password=password)
+        return {"changed": changed, **settings_shown()}
 
     @app.post("/api/notify/test")
     def notify_test(body: AddressIn, _: Admin) -> dict[str, object]:
