@@ -14,6 +14,7 @@ from orcon.errors import CapacityError, PolicyDenied, StorageError, UsageError, 
 from orcon.marks.image import attacks
 from orcon.marks.image.codec import sniff
 from orcon.service import control, directory, knowing, sharing, tracing
+from orcon.store import ledger
 from orcon.store.models import Item, LedgerEntry
 
 REPORT = (Path(__file__).parents[1] / "data" / "reports" / "harbour-road.md").read_bytes()
@@ -416,6 +417,28 @@ def test_people_import_is_all_or_nothing_with_line_numbers(inst):
         directory.add_person(inst, "not-an-email", "Metro Police")
     with pytest.raises(UsageError, match="already exists"):
         directory.add_person(inst, "A@metro.example", "Metro Police")
+
+
+def test_a_large_import_is_checked_whole_before_anyone_is_added(inst):
+    """Addresses are looked up in batches: one taken, far down a long file, still stops
+    the import; a file of 1,200 new people is added with one ledger event each."""
+    directory.add_org(inst, "Metro Police")
+    directory.add_person(inst, "p1100@metro.example", "Metro Police")
+    rows = "".join(f"p{i}@metro.example,P {i},metro police\n" for i in range(1200))
+    with pytest.raises(UsageError, match=r"line 1102: a person with e-mail p1100@metro\.example"):
+        directory.import_people(inst, ("email,name,org\n" + rows).encode())
+    twice = "email,name,org\nq@metro.example,Q,Metro Police\nQ@Metro.example,Q2,Metro Police\n"
+    with pytest.raises(UsageError, match=r"line 3: q@metro\.example appears twice in the file"):
+        directory.import_people(inst, twice.encode())
+    assert len(directory.list_people(inst)) == 2  # the administrator and p1100
+    rows = "".join(f"r{i}@metro.example,R {i},metro police\n" for i in range(1200))
+    added = directory.import_people(inst, ("email,name,org\n" + rows).encode())
+    assert [p.email for p in added] == [f"r{i}@metro.example" for i in range(1200)]
+    assert {p.org for p in added} == {"Metro Police"}
+    events = [e for e in _events(inst, "person.added") if e["person"].startswith("r")]
+    assert [e["person"] for e in events] == [p.email for p in added]
+    with inst.reading() as s:
+        ledger.verify(s, inst.root_verifier, inst.origin)
 
 
 def test_people_import_reads_what_spreadsheets_save(inst):

@@ -15,8 +15,8 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError as Argon2Mismatch
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import case, func, or_, select
+from sqlalchemy.orm import Session, contains_eager
 
 from orcon.errors import PolicyDenied, UsageError
 from orcon.policy import OrgView, PersonView, Role, suspension
@@ -26,6 +26,7 @@ from orcon.store.ledger import EventKind
 from orcon.store.models import ApiToken, Org, Person
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+PEOPLE_BOUND = 500  # at most this many ids bound in one query (databases cap parameters)
 LOCKOUT_AFTER = 5
 LOCKOUT_FOR = timedelta(minutes=15)
 PASSWORD_MIN, PASSWORD_MAX = 10, 1024  # argon2 hashes any length; a megabyte "password" is abuse
@@ -173,33 +174,54 @@ def import_people(inst: Instance, data: bytes) -> list[PersonInfo]:
         raise UsageError(f"line 1: malformed CSV: {err}") from None
     if header != ["email", "name", "org"]:
         raise UsageError(f"line 1: the header must be 'email,name,org', got {','.join(header)!r}")
-    out: list[PersonInfo] = []
-    seen: set[str] = set()
+    rows: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((reader.line_num, row))
+    except csv.Error as err:
+        raise UsageError(f"line {reader.line_num}: malformed CSV: {err}") from None
+    if not rows:
+        raise UsageError("the CSV file has a header but no people")
     with inst.transaction() as s:
         now = inst.clock()
-        try:
-            for row in reader:
-                line = reader.line_num
-                if not any(cell.strip() for cell in row):
-                    continue
-                if len(row) != 3:
-                    raise UsageError(
-                        f"line {line}: expected 3 fields (email,name,org), got {len(row)}"
-                    )
-                email = row[0].strip().lower()
-                if email in seen:
-                    raise UsageError(f"line {line}: {email} appears twice in the file")
-                seen.add(email)
-                try:
-                    p = _add_person(s, row[0], row[2], row[1], "recipient", now)
-                except UsageError as err:
-                    raise UsageError(f"line {line}: {err}") from None
-                out.append(PersonInfo(p.id, p.email, p.name, row[2].strip(), p.role))
-        except csv.Error as err:
-            raise UsageError(f"line {reader.line_num}: malformed CSV: {err}") from None
-        if not out:
-            raise UsageError("the CSV file has a header but no people")
-    return out
+        # The organisations and the addresses already taken, read once: a file of tens
+        # of thousands of people is checked in memory, row by row, in the file's order.
+        orgs = {o.name.strip().lower(): o for o in s.scalars(select(Org))}
+        wanted = [row[0].strip().lower() for _, row in rows if row]
+        existing: set[str] = set()
+        for at in range(0, len(wanted), PEOPLE_BOUND):
+            chunk = wanted[at : at + PEOPLE_BOUND]
+            existing.update(s.scalars(select(Person.email).where(Person.email.in_(chunk))))
+        in_file: set[str] = set()
+        people: list[tuple[Person, Org]] = []
+        for line, row in rows:
+            if len(row) != 3:
+                raise UsageError(f"line {line}: expected 3 fields (email,name,org), got {len(row)}")
+            try:
+                email, name, _ = _validate_person(row[0], row[1], Role.RECIPIENT.value)
+            except UsageError as err:
+                raise UsageError(f"line {line}: {err}") from None
+            org = orgs.get(row[2].strip().lower())
+            if org is None:
+                raise UsageError(f"line {line}: unknown organisation {row[2]!r}")
+            if email in in_file:
+                raise UsageError(f"line {line}: {email} appears twice in the file")
+            if email in existing:
+                raise UsageError(f"line {line}: a person with e-mail {email} already exists")
+            in_file.add(email)
+            person = Person(
+                email=email, name=name, org_id=org.id, role=Role.RECIPIENT.value, created_at=now
+            )
+            people.append((person, org))
+        s.add_all([p for p, _ in people])
+        s.flush()
+        events = [
+            (EventKind.PERSON_ADDED, {"person": p.email, "org": o.name, "role": p.role})
+            for p, o in people
+        ]
+        ledger.append_many(s, events, now)
+        return [PersonInfo(p.id, p.email, p.name, o.name, p.role) for p, o in people]
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,8 +278,8 @@ def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Accou
     tokens = select(ApiToken.person_id, func.count()).where(
         ApiToken.revoked_at.is_(None), _unexpired(now)
     )
-    if len(people) == 1:  # one person's page; for everyone, no list of ids to bind
-        tokens = tokens.where(ApiToken.person_id == people[0].id)
+    if len(people) <= PEOPLE_BOUND:  # a page of people; for everyone, no list of ids to bind
+        tokens = tokens.where(ApiToken.person_id.in_([p.id for p in people]))
     live = dict(s.execute(tokens.group_by(ApiToken.person_id)).all())
     return [
         Account(
@@ -285,17 +307,47 @@ def account(inst: Instance, email: str) -> Account:
         return _accounts(s, [find_person(s, email)], inst.clock())[0]
 
 
-def accounts(inst: Instance, query: str = "") -> list[Account]:
+def _people_matching(query: str) -> Any:
+    """People whose address, name or organisation holds ``query`` (any case; % and _ are
+    plain characters), for a query joined with their organisation."""
+    needle = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    pattern = f"%{needle}%"
+    return or_(
+        *(
+            func.lower(col).like(pattern, escape="\\")
+            for col in (Person.email, Person.name, Org.name)
+        )
+    )
+
+
+def accounts(inst: Instance, query: str = "", limit: int | None = None) -> list[Account]:
     """Everyone (or those whose address, name or organisation contains ``query``, in any
-    case), staff first then by organisation and address, with their sign-in state."""
+    case; or the first ``limit`` of them), staff first then by organisation and address,
+    with their sign-in state. Searched, sorted and cut in the database: a directory of
+    tens of thousands of people is not read whole to show a page of it."""
+    staff_first = case(
+        (Person.role == Role.ADMIN.value, 0), (Person.role == Role.ANALYST.value, 1), else_=2
+    )
+    q = (
+        select(Person)
+        .join(Org, Person.org_id == Org.id)
+        .options(contains_eager(Person.org))
+        .order_by(staff_first, func.lower(Org.name), Person.email)
+    )
+    if query.strip():
+        q = q.where(_people_matching(query))
     with inst.reading() as s:
-        people = s.scalars(select(Person)).all()
-        out = _accounts(s, people, inst.clock())
-    needle = query.strip().casefold()
-    if needle:
-        out = [a for a in out if needle in f"{a.email}\0{a.name}\0{a.org}".casefold()]
-    staff = {Role.ADMIN.value: 0, Role.ANALYST.value: 1}
-    return sorted(out, key=lambda a: (staff.get(a.role, 2), a.org.lower(), a.email))
+        people = s.scalars(q.limit(limit)).all()
+        return _accounts(s, people, inst.clock())
+
+
+def count_accounts(inst: Instance, query: str = "") -> int:
+    """How many people :func:`accounts` finds, without reading them."""
+    q = select(func.count()).select_from(Person).join(Org, Person.org_id == Org.id)
+    if query.strip():
+        q = q.where(_people_matching(query))
+    with inst.reading() as s:
+        return int(s.scalar(q) or 0)
 
 
 def _hash_token(token: str) -> str:

@@ -16,7 +16,7 @@ that no longer matches and the range of entries it covers.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -111,7 +111,7 @@ def append(session: Session, kind: EventKind, payload: Mapping[str, Any], now: d
 
 
 def append_many(
-    session: Session, events: list[tuple[EventKind, Mapping[str, Any]]], now: datetime
+    session: Session, events: Sequence[tuple[EventKind, Mapping[str, Any]]], now: datetime
 ) -> list[int]:
     _lock(session)
     start = session.scalar(select(func.coalesce(func.max(LedgerEntry.seq) + 1, 0))) or 0

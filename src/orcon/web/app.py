@@ -756,15 +756,14 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         """The partners and the People table: at most PEOPLE_SHOWN people, those a search
         (``?q=``) finds; the account forms offer the people shown."""
         query = request.query_params.get("q", "")[:200]
-        found = directory.accounts(inst, query)
         return page(
             request,
             "partners.html",
             status,
             page="partners",
             orgs=directory.list_orgs(inst),
-            accounts=found[:PEOPLE_SHOWN],
-            matching=len(found),
+            accounts=directory.accounts(inst, query, PEOPLE_SHOWN),
+            matching=directory.count_accounts(inst, query),
             q=query,
             minimum=directory.PASSWORD_MIN,
             **ctx,
