@@ -653,3 +653,37 @@ def test_the_watch_over_http(server):
     kinds = [e["kind"] for e in admin.get("/api/ledger/events").json()["events"]]
     assert kinds[:4] == ["watch.source.removed", "fact.removed", "fact.registered",
                          "watch.source.added"]  # fmt: skip
+
+
+def test_every_answer_carries_the_security_headers(server):
+    """A strict Content-Security-Policy on pages, none of orcon framed, no Referer sent
+    out, nothing sensitive cached; the public ledger keeps its own caching; the API's
+    interactive docs load from orcon itself, not a CDN."""
+    url, admin_token = server
+    login = httpx.get(url + "/login")
+    csp = login.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert (
+        "unsafe-inline" not in csp and "<script>" not in login.text and "style=" not in login.text
+    )
+    for answer in (
+        login,
+        httpx.get(url + "/api/items", headers={"Authorization": f"Bearer {admin_token}"}),
+    ):
+        assert answer.headers["X-Frame-Options"] == "DENY"
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"] == "no-referrer"
+        assert answer.headers["Cache-Control"] == "no-store"
+        assert "Strict-Transport-Security" not in answer.headers  # plain HTTP here
+    checkpoint = httpx.get(url + "/ledger/checkpoint")
+    assert checkpoint.headers["Cache-Control"] == "no-cache, max-age=2"
+    css = httpx.get(url + "/static/orcon.css")
+    assert css.status_code == 200 and "Cache-Control" not in css.headers
+    assert "label.inline" in css.text
+    docs = httpx.get(url + "/docs")
+    assert docs.status_code == 200 and "cdn.jsdelivr" not in docs.text
+    bundle = [m for m in re.findall(r'src="([^"]+)"', docs.text) if m.endswith(".js")]
+    assert bundle and all(b.startswith("/") for b in bundle)
+    assert httpx.get(url + bundle[0]).status_code == 200
+    assert "'unsafe-inline'" in docs.headers["Content-Security-Policy"]
+    assert httpx.get(url + "/redoc").status_code == 200

@@ -37,13 +37,29 @@ def _shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def _login(page, url: str, email: str, password: str) -> None:  # type: ignore[no-untyped-def]
+    _refusals(page)
     page.goto(url + "/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
 
 
+def _refusals(page) -> list[str]:  # type: ignore[no-untyped-def]
+    """What the browser refused to run or apply under orcon's Content-Security-Policy
+    on this page so far (an inline script or style left in a template shows here)."""
+    if not hasattr(page, "orcon_refused"):
+        page.orcon_refused = []
+        page.on(
+            "console",
+            lambda m: (
+                page.orcon_refused.append(m.text) if "Content Security Policy" in m.text else None
+            ),
+        )
+    return page.orcon_refused  # type: ignore[no-any-return]
+
+
 def _accessible(page) -> None:  # type: ignore[no-untyped-def]
+    assert _refusals(page) == []
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -484,6 +500,7 @@ def test_a_text_report_shared_quoted_and_traced_in_a_browser(server, tmp_path, p
         ).to_be_visible()
         expect(admin.get_by_role("heading", name="The leak as received")).to_be_visible()
         _shot(admin, "text-report")
+        assert _refusals(admin) == []  # the report's own inline styles, under its own policy
 
         # Retyped by a copy desk (no invisible marks), the same quote is too short to name
         # anyone, and the page says how far short it fell.

@@ -14,10 +14,12 @@ from fastapi.exception_handlers import http_exception_handler, request_validatio
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orcon import __version__, policy
+from orcon.api.headers import SecurityHeaders
 from orcon.errors import (
     CapacityError,
     MatchError,
@@ -200,11 +202,12 @@ async def _read_upload(upload: UploadFile) -> bytes:
 
 
 def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from shipped files: no CDN, no network
         title="orcon",
         version=__version__,
         description="Originator-controlled sharing with per-recipient fingerprints.",
     )
+    app.add_middleware(SecurityHeaders, secure=secure_cookies)
     app.state.instance = inst
 
     @app.exception_handler(OrconError)

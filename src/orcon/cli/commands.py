@@ -1019,7 +1019,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument(
         "--secure-cookies",
         action="store_true",
-        help="mark session cookies Secure (when served over HTTPS, e.g. behind a proxy)",
+        help="served over HTTPS (e.g. behind a proxy): mark session cookies Secure and send "
+        "Strict-Transport-Security",
     )
 
     p = cmd("demo", cmd_demo, "a scripted story on a fresh temporary instance")
