@@ -1003,3 +1003,58 @@ def test_an_administrator_sets_up_mail_and_alerts_on_the_settings_page(server, t
             "This page is for the originator's staff."
         )
         browser.close()
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_a_partner_makes_an_api_token_for_their_own_scripts_and_ends_it(server, tmp_path):
+    """On Your account: the password again, a lifetime, the token shown once; it works on
+    the API as that person, and ends with "End all my API tokens"."""
+    import httpx
+    from playwright.sync_api import expect, sync_playwright
+
+    url, admin_token = server
+    password = (tmp_path / "admin-password").read_text().strip()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        admin = browser.new_page()
+        _login(admin, url, "admin@localhost", password)
+        _add_partner(admin, url)
+        page = browser.new_page()
+        _login(page, url, "d.okafor@harbour.example", "correct horse battery")
+        page.get_by_role("link", name="d.okafor@harbour.example · Harbour City PD").click()
+        tokens = page.get_by_role("region", name="API tokens")
+        expect(tokens).to_contain_text("You hold 0 live API tokens.")
+        expect(page.get_by_role("button", name="End all my API tokens")).to_have_count(0)
+        page.get_by_label("Your password, again").fill("not my password")
+        page.get_by_role("button", name="Make an API token").click()
+        expect(page.get_by_role("alert")).to_contain_text("the password is wrong")
+        page.get_by_label("Your password, again").fill("correct horse battery")
+        page.get_by_label("It stops after").select_option("30")
+        page.get_by_role("button", name="Make an API token").click()
+        expect(page.get_by_role("status")).to_have_text("Made an API token that lasts 30 days.")
+        token = page.locator("#new-token").inner_text()
+        assert token.startswith("orc_")
+        expect(page.get_by_role("region", name="API tokens")).to_contain_text(
+            "You hold 1 live API token."
+        )
+        _accessible(page)
+        bearer = {"Authorization": f"Bearer {token}"}
+        assert (
+            httpx.get(url + "/api/me", headers=bearer).json()["email"] == "d.okafor@harbour.example"
+        )
+        assert httpx.get(url + "/api/watch/alerts", headers=bearer).status_code == 403
+        page.goto(url + "/account")  # shown once: not on the page again
+        expect(page.locator("#new-token")).to_have_count(0)
+        page.get_by_role("button", name="End all my API tokens").click()
+        expect(page.get_by_role("status")).to_have_text("Ended 1 API token of yours.")
+        assert httpx.get(url + "/api/me", headers=bearer).status_code == 403
+        browser.close()
+    events = httpx.get(
+        url + "/api/ledger/events",
+        params={"kind": ["token.created", "tokens.revoked", "login.failed"]},
+        headers={"Authorization": f"Bearer {admin_token}"},
+    ).json()["events"]
+    mine = [e["event"] for e in events if e["event"].get("person") == "d.okafor@harbour.example"]
+    kinds = [e["kind"] for e in mine]
+    assert kinds == ["tokens.revoked", "token.created", "login.failed"]
+    assert mine[1]["by"] == "d.okafor@harbour.example" and "expires_at" in mine[1]

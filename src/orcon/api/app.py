@@ -292,9 +292,10 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         )
 
     @app.post("/api/people/{email}/token", status_code=201)
-    def person_token(email: str, _: Admin, body: TokenIn | None = None) -> dict[str, Any]:
+    def person_token(email: str, who: Admin, body: TokenIn | None = None) -> dict[str, Any]:
         days = body.days if body else None
-        return {"email": email, "token": directory.create_token(inst, email, days), "days": days}
+        token = directory.create_token(inst, email, days, by=who.email)
+        return {"email": email, "token": token, "days": days}
 
     @app.delete("/api/people/{email}/tokens")
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def cmd_person_show(args: argparse.Namespace) -> int:
 
 
 def cmd_person_token(args: argparse.Namespace) -> int:
-    token = directory.create_token(open_instance(args), args.email, args.days)
+    token = directory.create_token(open_instance(args), args.email, args.days, by="cli")
     _out(args, {"email": args.email, "token": token, "days": args.days}, token)
     return 0
 

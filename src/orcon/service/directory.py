@@ -357,8 +357,11 @@ def _hash_token(token: str) -> str:
 TOKEN_DAYS_MAX = 3650
 
 
-def new_token(s: Session, person: Person, now: datetime, days: int | None = None) -> str:
-    """A new API token (shown once, kept hashed); with ``days``, it stops by itself then."""
+def new_token(
+    s: Session, person: Person, now: datetime, days: int | None = None, by: str | None = None
+) -> str:
+    """A new API token (shown once, kept hashed); with ``days``, it stops by itself then.
+    ``by``: who made it (an administrator, ``cli``, or the person), for the ledger."""
     if days is not None and not 1 <= days <= TOKEN_DAYS_MAX:
         raise UsageError(f"a token's lifetime is 1 to {TOKEN_DAYS_MAX} days")
     token = "orc_" + secrets.token_urlsafe(32)
@@ -368,15 +371,41 @@ def new_token(s: Session, person: Person, now: datetime, days: int | None = None
     )
     s.add(row)
     event: dict[str, object] = {"person": person.email}
+    if by is not None:
+        event["by"] = by
     if expires is not None:
         event["expires_at"] = ledger.iso(expires)
     ledger.append(s, EventKind.TOKEN_CREATED, event, now)
     return token
 
 
-def create_token(inst: Instance, email: str, days: int | None = None) -> str:
+def create_token(
+    inst: Instance, email: str, days: int | None = None, by: str | None = None
+) -> str:
     with inst.transaction() as s:
-        return new_token(s, find_person(s, email), inst.clock(), days)
+        return new_token(s, find_person(s, email), inst.clock(), days, by)
+
+
+OWN_TOKEN_DAYS_MAX = 365
+
+
+def create_own_token(inst: Instance, email: str, password: str, days: int) -> str:
+    """A person makes an API token for their own scripts, proving their password again:
+    a session cookie someone took from a browser must not be able to mint a credential
+    that outlives it. A wrong password counts towards the lockout, as a failed sign-in
+    does. A token one makes for oneself always expires, within a year."""
+    if not 1 <= days <= OWN_TOKEN_DAYS_MAX:
+        raise UsageError(f"a token you make for yourself lasts 1 to {OWN_TOKEN_DAYS_MAX} days")
+    token = ""
+    with inst.transaction() as s:  # a failure is counted and logged: it commits too
+        p = find_person(s, email)
+        now = inst.clock()
+        if ok := _attempt(s, p, password, now):
+            _refuse_if_stopped(p)
+            token = new_token(s, p, now, days, by=p.email)
+    if not ok:
+        raise PolicyDenied("the password is wrong, or the account is locked")
+    return token
 
 
 def revoke_tokens(inst: Instance, email: str, by: str) -> int:

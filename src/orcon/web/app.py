@@ -272,8 +272,51 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return RedirectResponse("/login", 303)
 
     def account_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        who = me(request)
         return page(
-            request, "account.html", status, page="account", minimum=directory.PASSWORD_MIN, **ctx
+            request,
+            "account.html",
+            status,
+            page="account",
+            minimum=directory.PASSWORD_MIN,
+            live_tokens=directory.account(inst, who.email).live_tokens if who else 0,
+            token_days=(30, 90, directory.OWN_TOKEN_DAYS_MAX),
+            **ctx,
+        )
+
+    @app.post("/account/token", response_class=HTMLResponse)
+    def own_token(
+        request: Request,
+        current: str = Form(""),
+        days: str = Form("90"),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        """An API token for one's own scripts, shown once."""
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            lifetime = int(days) if days.strip().isdigit() else 0
+            token = directory.create_own_token(inst, who.email, current, lifetime)
+        except OrconError as err:
+            return account_page(request, 400, error=_message(err))
+        return account_page(
+            request, notice=f"Made an API token that lasts {lifetime} days.", new_token=token
+        )
+
+    @app.post("/account/tokens/end", response_class=HTMLResponse)
+    def end_own_tokens(request: Request, csrf_: str = Form("", alias="csrf")) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            ended = directory.revoke_tokens(inst, who.email, by=who.email)
+        except OrconError as err:
+            return account_page(request, 400, error=_message(err))
+        return account_page(
+            request, notice=f"Ended {ended} API token{'' if ended == 1 else 's'} of yours."
         )
 
     @app.get("/account", response_class=HTMLResponse)

@@ -1,0 +1,43 @@
+"""API tokens people make for themselves (Your account, on the web)."""
+
+from __future__ import annotations
+
+import pytest
+
+from orcon.errors import PolicyDenied, UsageError
+from orcon.service import directory
+
+WHO, PASSWORD = "d.okafor@harbour.example", "correct horse battery"
+
+
+def _partner(inst) -> None:  # type: ignore[no-untyped-def]
+    directory.add_org(inst, "Harbour City PD")
+    directory.add_person(inst, WHO, "Harbour City PD", password=PASSWORD)
+
+
+def test_a_token_of_ones_own_needs_the_password_and_always_expires(inst, clock):
+    _partner(inst)
+    for days in (0, 366):
+        with pytest.raises(UsageError, match="lasts 1 to 365 days"):
+            directory.create_own_token(inst, WHO, PASSWORD, days)
+    with pytest.raises(PolicyDenied, match="the password is wrong"):
+        directory.create_own_token(inst, WHO, "wrong password", 30)
+    token = directory.create_own_token(inst, WHO, PASSWORD, 30)
+    assert directory.authenticate_token(inst, token).email == WHO
+    clock.advance(days=31)
+    with pytest.raises(PolicyDenied, match="expired"):
+        directory.authenticate_token(inst, token)
+
+
+def test_wrong_passwords_lock_the_account_and_a_suspended_person_makes_none(inst, clock):
+    _partner(inst)
+    for _ in range(directory.LOCKOUT_AFTER):
+        with pytest.raises(PolicyDenied):
+            directory.create_own_token(inst, WHO, "wrong password", 30)
+    with pytest.raises(PolicyDenied, match="locked"):  # the right one, while locked out
+        directory.create_own_token(inst, WHO, PASSWORD, 30)
+    clock.advance(minutes=16)
+    directory.suspend(inst, WHO, "named by trace 3", by="admin@localhost")
+    with pytest.raises(PolicyDenied, match="suspended"):
+        directory.create_own_token(inst, WHO, PASSWORD, 30)
+    assert directory.account(inst, WHO).live_tokens == 0
