@@ -551,6 +551,24 @@ def test_the_operator_backs_up_and_restores_an_instance(tmp_path, photo):
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
     assert not (tmp_path / "third").exists()
 
+    # Incremental: the next night's holds the database and what changed since.
+    run(home, "org", "add", "Federal Bureau")
+    nightly, second = str(tmp_path / "nightly.tar"), str(tmp_path / "second.tar")
+    said = run(home, "backup", second, "--since", nightly).stdout
+    assert "Incremental: " in said and f"orcon restore {second} {nightly}" in said
+    assert (tmp_path / "second.tar").stat().st_size < (tmp_path / "nightly.tar").stat().st_size
+    alone = run(tmp_path / "fourth", "restore", second, ok=False)
+    assert alone.returncode == 2 and "give that backup too" in alone.stderr
+    assert "Traceback" not in alone.stderr and not (tmp_path / "fourth").exists()
+    drill = run(tmp_path / "not-made", "restore", "--check", nightly, second)
+    assert "restores: " in drill.stdout
+    done = json.loads(run(tmp_path / "fourth", "restore", second, nightly, "--json").stdout)
+    assert done["items"] == 1
+    orgs = run(tmp_path / "fourth", "org", "list").stdout
+    assert "Federal Bureau" in orgs
+    mixed = run(tmp_path / "fifth", "restore", "-", nightly, ok=False)
+    assert mixed.returncode == 2 and "not standard input" in mixed.stderr
+
 
 @pytest.mark.parametrize("database", ["sqlite"], indirect=True)
 def test_notices_the_mail_server_missed_wait_in_the_outbox(tmp_path, database, smtp_later, photo):

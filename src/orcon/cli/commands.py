@@ -341,19 +341,28 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     progress = _copies_progress(args, "files backed up")
     inst = open_instance(args)
+    since = Path(args.since) if args.since else None
     if args.file == "-":  # to a pipe (an encryption tool): the summary goes to stderr
         if sys.stdout.isatty():
             raise UsageError("`orcon backup -` writes the archive to standard output: pipe it")
-        done = backups.backup_to(inst, sys.stdout.buffer, progress)
+        done = backups.backup_to(inst, sys.stdout.buffer, progress, since=since)
     else:
-        done = backups.backup(inst, Path(args.file), progress)
+        done = backups.backup(inst, Path(args.file), progress, since=since)
     if progress:
         print(file=sys.stderr)
+    where = "standard output" if done.path == "-" else done.path
     summary = (
         f"Backed up {done.items} item{'' if done.items == 1 else 's'} and "
         f"{done.ledger_entries} ledger entries ({done.files} files, "
-        f"{done.bytes / 2**20:.1f} MiB) to {'standard output' if done.path == '-' else done.path}"
-        "\nIt holds the instance's keys: keep it as safe as the instance itself."
+        f"{done.bytes / 2**20:.1f} MiB) to {where}"
+        + (
+            f"\nIncremental: {done.carried} unchanged files are left to the backup of "
+            f"{done.base} ({args.since}); restoring needs both: "
+            f"orcon restore {where if done.path != '-' else 'THIS'} {args.since}"
+            if done.base
+            else ""
+        )
+        + "\nIt holds the instance's keys: keep it as safe as the instance itself."
     )
     if done.path == "-":
         print(json.dumps(asdict(done)) if args.json else summary, file=sys.stderr)
@@ -366,7 +375,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from orcon.service import backups
 
     progress = _copies_progress(args, "files restored")
-    source = sys.stdin.buffer if args.file == "-" else Path(args.file)
+    if "-" in args.file and len(args.file) > 1:
+        raise UsageError("several backups are restored from files, not standard input")
+    source = sys.stdin.buffer if args.file == ["-"] else [Path(f) for f in args.file]
     if args.check:
         done = backups.check(source, progress)
         if progress:
@@ -751,6 +762,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="a new file, outside the instance home (a tar archive); - for standard output, "
         "to pipe it into an encryption tool",
     )
+    p.add_argument(
+        "--since",
+        metavar="BASE",
+        help="incremental: only the database and the files changed since BASE, an earlier "
+        "backup of this instance (whole or incremental); restoring needs BASE too",
+    )
     json_flag(p)
     p = cmd(
         "restore",
@@ -758,7 +775,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "restore a backup into a new instance home (--home); with ORCON_DATABASE_URL set, "
         "its database into that empty PostgreSQL database",
     )
-    p.add_argument("file", help="a file written by `orcon backup`; - for standard input")
+    p.add_argument(
+        "file",
+        nargs="+",
+        help="a file written by `orcon backup`, - for standard input; an incremental backup "
+        "with the backups it was made on, in any order",
+    )
     p.add_argument(
         "--check",
         action="store_true",

@@ -24,12 +24,13 @@ import hashlib
 import io
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import tarfile
 import tempfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -45,7 +46,8 @@ from orcon.store.home import ENV_DATABASE, Home
 from orcon.store.ledger import EventKind, iso
 from orcon.store.models import Item
 
-FORMAT = "orcon-backup/1"
+FORMAT = "orcon-backup/1"  # a whole instance in one archive
+PARTIAL = "orcon-backup/2"  # the database and what changed since a base backup (--since)
 MANIFEST = "orcon-backup.json"
 DATABASE = "orcon.db"
 # Never in a backup: SQLite's journal files (the snapshot replaces them) and our temporaries.
@@ -67,6 +69,8 @@ class BackupInfo:
     schema: str
     created: str
     sha256: str = ""  # of the archive, as the backup.taken event records it
+    carried: int = 0  # files left to the base backup (an incremental one: --since)
+    base: str = ""  # when the base backup was taken ("" for a whole one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,10 +183,17 @@ def _member(name: str, size: int, mtime: float) -> tarfile.TarInfo:
 
 
 def backup(
-    inst: Instance, out: Path, progress: Progress | None = None, by: str = "cli"
+    inst: Instance,
+    out: Path,
+    progress: Progress | None = None,
+    by: str = "cli",
+    since: Path | None = None,
 ) -> BackupInfo:
     """Write the whole instance to ``out`` (a new file, owner-only), or leave nothing; the
-    ledger records that the whole instance, keys included, was copied (``backup.taken``)."""
+    ledger records that the whole instance, keys included, was copied (``backup.taken``).
+    With ``since`` (an earlier backup of this instance), only the database and the files
+    that changed since are written: restoring it needs that backup too."""
+    base = _base_manifest(inst, since) if since is not None else None
     if out.exists():
         raise UsageError(f"{out} already exists: give a new file name")
     if not out.parent.is_dir():
@@ -194,7 +205,7 @@ def backup(
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             counted = _Hashing(fh)
-            made = _write(inst, counted, Path(tmp), progress)
+            made = _write(inst, counted, Path(tmp), progress, base)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(part, out)
@@ -202,13 +213,18 @@ def backup(
 
 
 def backup_to(
-    inst: Instance, stream: IO[bytes], progress: Progress | None = None, by: str = "cli"
+    inst: Instance,
+    stream: IO[bytes],
+    progress: Progress | None = None,
+    by: str = "cli",
+    since: Path | None = None,
 ) -> BackupInfo:
     """Write the whole instance to a stream (a pipe into an encryption tool); the database
     snapshot waits in a private temporary folder until it is written."""
+    base = _base_manifest(inst, since) if since is not None else None
     counted = _Hashing(stream)
     with tempfile.TemporaryDirectory(prefix=".orcon-backup-") as tmp:
-        made = _write(inst, counted, Path(tmp), progress)
+        made = _write(inst, counted, Path(tmp), progress, base)
     stream.flush()
     return _recorded(inst, replace(made, path="-", bytes=counted.size), counted, by)
 
@@ -227,20 +243,78 @@ def _recorded(inst: Instance, made: BackupInfo, archive: _Hashing, by: str) -> B
         "bytes": made.bytes,
         "sha256": digest,
     }
+    if made.base:
+        event |= {"since": made.base, "carried": made.carried}
     with inst.transaction() as s:
         ledger.append(s, EventKind.BACKUP_TAKEN, event, inst.clock())
     return replace(made, sha256=digest)
 
 
-def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> BackupInfo:
+def read_manifest(path: Path) -> dict[str, Any]:
+    """The manifest of a backup file, found by reading only the archive's headers (the
+    data of its files is skipped over, not read): what an incremental backup is made on,
+    and what a restore of several backups puts in order."""
+    if not path.is_file():
+        raise UsageError(f"no such file: {path}")
+    try:
+        with tarfile.open(path, mode="r:") as tar:
+            member = tar.getmember(MANIFEST)
+            if not member.isfile() or member.size > MANIFEST_MAX:
+                raise VerificationError(f"{path}: the backup's manifest is damaged")
+            src = tar.extractfile(member)
+            assert src is not None
+            return _parse_manifest(src.read())
+    except KeyError:
+        raise VerificationError(f"{path} is not an orcon backup (it has no manifest)") from None
+    except (tarfile.TarError, EOFError, OSError) as err:
+        raise VerificationError(f"{path} is not a readable orcon backup: {err}") from None
+
+
+def _base_manifest(inst: Instance, since: Path) -> dict[str, Any]:
+    base = read_manifest(since)
+    if base.get("origin") != inst.origin:
+        raise UsageError(f"{since} is a backup of another instance ({base.get('org')})")
+    if not base.get("id"):
+        raise UsageError(
+            f"{since} was written before incremental backups (an older orcon): take a whole "
+            "backup first, then back up --since that one"
+        )
+    return base
+
+
+def _unchanged(name: str, path: Path, st: os.stat_result, base: dict[str, Any]) -> str | None:
+    """The SHA-256 of a home file the base backup already holds as it is now, else None.
+    Originals are written once and never changed, so the size and modification time
+    the base recorded say so; where it recorded no time, the file is hashed again."""
+    was = base["files"].get(name)
+    if name == DATABASE or not isinstance(was, dict) or was.get("size") != st.st_size:
+        return None
+    if was.get("mtime_ns") is not None:
+        return str(was["sha256"]) if was["mtime_ns"] == st.st_mtime_ns else None
+    digest = hashlib.sha256()
+    with path.open("rb") as src:
+        while chunk := src.read(_CHUNK):
+            digest.update(chunk)
+    return str(was["sha256"]) if digest.hexdigest() == was.get("sha256") else None
+
+
+def _write(
+    inst: Instance,
+    fh: Any,
+    tmp: Path,
+    progress: Progress | None,
+    base: dict[str, Any] | None = None,
+) -> BackupInfo:
     """Snapshot the database into ``tmp``, check its ledger, and write the archive to
-    ``fh`` as a stream: the database first, then the home's files, the manifest last."""
+    ``fh`` as a stream: the database first, then the home's files (with a base, only
+    those it does not already hold as they are), the manifest last."""
     created = iso(inst.clock())
     db = tmp / DATABASE
     _snapshot(inst, db)
     report, revision, items = _snapshot_facts(inst, db)
     files = [(DATABASE, db), *_home_files(inst.home)]
     hashes: dict[str, dict[str, Any]] = {}
+    carried = 0
     with tarfile.open(fileobj=fh, mode="w|") as tar:
         for n, (name, path) in enumerate(files, 1):
             try:
@@ -249,13 +323,28 @@ def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> Bac
                 continue  # removed since it was listed (a share rolled back): not needed
             with src:
                 st = os.fstat(src.fileno())
+                kept = _unchanged(name, path, st, base) if base is not None else None
+                if kept is not None:
+                    hashes[name] = {
+                        "size": st.st_size,
+                        "sha256": kept,
+                        "mtime_ns": st.st_mtime_ns,
+                        "in": "base",
+                    }
+                    carried += 1
+                    continue
                 reader = _Hashing(src)
                 tar.addfile(_member(name, st.st_size, st.st_mtime), reader)
-            hashes[name] = {"size": reader.size, "sha256": reader.sha.hexdigest()}
+            hashes[name] = {
+                "size": reader.size,
+                "sha256": reader.sha.hexdigest(),
+                "mtime_ns": st.st_mtime_ns,
+            }
             if progress:
                 progress(n, len(files))
         manifest = {
-            "format": FORMAT,
+            "format": FORMAT if base is None else PARTIAL,
+            "id": secrets.token_hex(16),
             "origin": inst.origin,
             "org": inst.org_name,
             "created": created,
@@ -264,10 +353,21 @@ def _write(inst: Instance, fh: Any, tmp: Path, progress: Progress | None) -> Bac
             "ledger": {"entries": report.entries, "root": report.root.hex()},
             "files": hashes,
         }
+        if base is not None:
+            manifest["base"] = {"id": base["id"], "created": base.get("created")}
         body = json.dumps(manifest, indent=1, sort_keys=True).encode()
         tar.addfile(_member(MANIFEST, len(body), inst.clock().timestamp()), io.BytesIO(body))
     return BackupInfo(
-        "", len(hashes), 0, items, report.entries, report.root.hex(), revision, created
+        "",
+        len(hashes) - carried,
+        0,
+        items,
+        report.entries,
+        report.root.hex(),
+        revision,
+        created,
+        carried=carried,
+        base=str(base.get("created")) if base is not None else "",
     )
 
 
@@ -277,8 +377,12 @@ def _parse_manifest(data: bytes) -> dict[str, Any]:
     except ValueError:
         raise VerificationError("the backup's manifest is damaged") from None
     found = manifest.get("format") if isinstance(manifest, dict) else None
-    if found != FORMAT:
-        raise VerificationError(f"unknown backup format {found!r} (this orcon reads {FORMAT})")
+    if found not in (FORMAT, PARTIAL):
+        raise VerificationError(
+            f"unknown backup format {found!r} (this orcon reads {FORMAT} and {PARTIAL})"
+        )
+    if found == PARTIAL and not isinstance(manifest.get("base"), dict):
+        raise VerificationError("the backup's manifest is damaged (an incremental without base)")
     if not isinstance(manifest.get("files"), dict) or DATABASE not in manifest["files"]:
         raise VerificationError("the backup's manifest lists no database")
     return dict(manifest)
@@ -310,22 +414,9 @@ def _unpack(tar: tarfile.TarFile, into: Path, progress: Progress | None) -> dict
                 raise VerificationError("the backup's manifest is damaged")
             manifest = _parse_manifest(src.read())
             continue
-        rel = _safe_name(member.name)
         if member.name in got:
             raise VerificationError(f"the backup holds {member.name} twice")
-        target = into
-        for part in rel.parts[:-1]:  # each folder owner-only, as the home's own are
-            target = target / part
-            target.mkdir(exist_ok=True, mode=0o700)
-        target = target / rel.parts[-1]
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            writer = _Hashing(out)
-            while chunk := src.read(_CHUNK):
-                writer.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        got[member.name] = (writer.size, writer.sha.hexdigest())
+        got[member.name] = _extract(src, member.name, into)
         if progress:
             progress(len(got), 0)  # the manifest, with the count, comes last
     if manifest is None:
@@ -337,23 +428,126 @@ def _unpack(tar: tarfile.TarFile, into: Path, progress: Progress | None) -> dict
             raise VerificationError(f"{name} is in the backup but not in its manifest")
         if size != expected.get("size") or sha != expected.get("sha256"):
             raise VerificationError(f"{name} in the backup is damaged (its SHA-256 differs)")
-    missing = sorted(set(listed) - set(got))
+    carried = {n for n, f in listed.items() if isinstance(f, dict) and f.get("in") == "base"}
+    if manifest["format"] != PARTIAL and carried:
+        raise VerificationError("the backup's manifest is damaged (files in no backup)")
+    missing = sorted(set(listed) - set(got) - carried)
     if missing:
         raise VerificationError(f"the backup is incomplete: {missing[0]} is missing")
     return manifest
 
 
-def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = None) -> RestoreInfo:
+def _extract(src: IO[bytes], name: str, into: Path) -> tuple[int, str]:
+    """Write one archive member under ``into`` (each folder owner-only, as the home's
+    own are), hashing it on the way: (size, SHA-256)."""
+    rel = _safe_name(name)
+    target = into
+    for part in rel.parts[:-1]:
+        target = target / part
+        target.mkdir(exist_ok=True, mode=0o700)
+    target = target / rel.parts[-1]
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        writer = _Hashing(out)
+        while chunk := src.read(_CHUNK):
+            writer.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
+    return writer.size, writer.sha.hexdigest()
+
+
+def _chain(paths: Sequence[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    """Several backups given to one restore, put in order: the newest (the one no other
+    was made on), then its base, its base's base, down to a whole backup."""
+    found = [(p, read_manifest(p)) for p in paths]
+    by_id: dict[str, tuple[Path, dict[str, Any]]] = {}
+    for path, m in found:
+        if m.get("id") in by_id:
+            raise UsageError(f"{path} and {by_id[m['id']][0]} are the same backup")
+        by_id[str(m.get("id"))] = (path, m)
+    bases = {m["base"]["id"] for _, m in found if m["format"] == PARTIAL}
+    heads = [(p, m) for p, m in found if m.get("id") not in bases]
+    if all(m["format"] == FORMAT for _, m in heads) and len(heads) > 1:
+        whole = ", ".join(str(p) for p, _ in heads)
+        raise UsageError(f"these backups are not one chain: {whole} are each a whole backup")
+    chain = [max(heads, key=lambda pm: str(pm[1].get("created")))]  # the newest
+    while chain[-1][1]["format"] == PARTIAL:
+        base = chain[-1][1]["base"]
+        if base["id"] not in by_id:
+            raise UsageError(
+                f"{chain[-1][0]} holds only what changed since the backup of "
+                f"{base.get('created')}: give that backup too (and any it was made on)"
+            )
+        chain.append(by_id[base["id"]])
+    if len(chain) != len(found):
+        stray = [str(p) for p, _ in found if all(p != q for q, _ in chain)]
+        raise UsageError(f"{', '.join(stray)}: not a backup the newest one was made on")
+    if len({m.get("origin") for _, m in chain}) != 1:
+        raise UsageError("these backups are of different instances")
+    return chain
+
+
+def _fill_from_bases(
+    chain: list[tuple[Path, dict[str, Any]]], manifest: dict[str, Any], into: Path
+) -> None:
+    """Take the files the newest backup left to its bases from them, newest base first,
+    each held to the newest backup's manifest (a base that was altered is refused)."""
+    listed: dict[str, Any] = manifest["files"]
+    needed = {n: f for n, f in listed.items() if isinstance(f, dict) and f.get("in") == "base"}
+    for path, _ in chain[1:]:
+        if not needed:
+            break
+        try:
+            with tarfile.open(path, mode="r:") as tar:
+                for member in tar:
+                    expected = needed.get(member.name)
+                    if expected is None or not member.isfile():
+                        continue
+                    src = tar.extractfile(member)
+                    assert src is not None
+                    size, sha = _extract(src, member.name, into)
+                    if size != expected.get("size") or sha != expected.get("sha256"):
+                        raise VerificationError(
+                            f"{member.name} in {path} is not the file the newest backup "
+                            "recorded (its SHA-256 differs)"
+                        )
+                    del needed[member.name]
+        except (tarfile.TarError, EOFError, zlib.error) as err:
+            raise VerificationError(f"{path} is not a readable orcon backup: {err}") from None
+    if needed:
+        raise VerificationError(f"the backups given are incomplete: {min(needed)} is in none")
+
+
+Source = Path | IO[bytes]
+
+
+def restore(
+    source: Source | Sequence[Path], home: Home, progress: Progress | None = None
+) -> RestoreInfo:
     """Restore a backup (a file, or a stream such as a decryption tool's output) into a
     home that does not exist yet or is empty; the home appears only once every file, the
-    whole ledger and every original have been checked, and on any failure nothing is left."""
+    whole ledger and every original have been checked, and on any failure nothing is left.
+    An incremental backup is restored from files, given with the backups it was made on
+    (in any order)."""
     server = os.environ.get(ENV_DATABASE) if home.database is None else None
     if server:
         _refuse_filled(server)
     if home.path.exists() and (not home.path.is_dir() or any(home.path.iterdir())):
         raise UsageError(f"{home.path} already exists and is not empty: restore into a new folder")
-    if isinstance(source, Path) and not source.is_file():
-        raise UsageError(f"no such file: {source}")
+    sources: list[Source] = list(source) if isinstance(source, Sequence) else [source]
+    for each in sources:
+        if isinstance(each, Path) and not each.is_file():
+            raise UsageError(f"no such file: {each}")
+    if not sources:
+        raise UsageError("name the backup to restore")
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    if len(sources) > 1 or isinstance(sources[0], Path):
+        if not all(isinstance(each, Path) for each in sources):
+            raise UsageError("several backups are restored from files, not standard input")
+        chain = _chain([each for each in sources if isinstance(each, Path)])
+        source = chain[0][0]
+    else:
+        source = sources[0]
     home.path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=home.path.parent, prefix=f".{home.path.name}.restore-"))
     try:
@@ -364,6 +558,14 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
                 manifest = _unpack(tar, staging, progress)
             except (tarfile.TarError, EOFError, zlib.error) as err:
                 raise VerificationError(f"this is not a readable orcon backup: {err}") from None
+        if manifest["format"] == PARTIAL:
+            if not chain or chain[0][1].get("id") != manifest.get("id"):
+                raise UsageError(
+                    "this backup holds only what changed since the backup of "
+                    f"{manifest['base'].get('created')}: restore it from its file, with that "
+                    "backup (orcon restore THIS BASE)"
+                )
+            _fill_from_bases(chain, manifest, staging)
         staged = Home(staging).on_own_database()
         info = _check_restored(staged, manifest)
         if server:
@@ -386,7 +588,7 @@ def restore(source: Path | IO[bytes], home: Home, progress: Progress | None = No
     )
 
 
-def check(source: Path | IO[bytes], progress: Progress | None = None) -> RestoreInfo:
+def check(source: Source | Sequence[Path], progress: Progress | None = None) -> RestoreInfo:
     """A backup drill: restore into a private temporary folder with every check that
     :func:`restore` makes, then remove it. A backup never restored is not yet a backup.
     It never touches a PostgreSQL database, whatever ORCON_DATABASE_URL says."""

@@ -379,9 +379,7 @@ def new_token(
     return token
 
 
-def create_token(
-    inst: Instance, email: str, days: int | None = None, by: str | None = None
-) -> str:
+def create_token(inst: Instance, email: str, days: int | None = None, by: str | None = None) -> str:
     with inst.transaction() as s:
         return new_token(s, find_person(s, email), inst.clock(), days, by)
 
