@@ -11,7 +11,10 @@ instance's log). On PostgreSQL (--backend postgresql) the backup copies every ro
 in one snapshot transaction into the archive's SQLite file; the archive is then
 restored both into a SQLite home and into a new, empty PostgreSQL schema.
 
-Usage:  python bench/backup.py [--photos 100] [--recipients 1000] [--events 0]
+Then --new-photos more photos are shared and an incremental backup is taken since the
+first (`orcon backup --since`), and the two are restored together.
+
+Usage:  python bench/backup.py [--photos 100] [--recipients 1000] [--events 0] [--new-photos 10]
                                [--backend sqlite|postgresql] [--time-only]
                                [--out bench/out/backup.json]
 """
@@ -70,6 +73,7 @@ def main() -> None:
     ap.add_argument("--photos", type=int, default=100)
     ap.add_argument("--recipients", type=int, default=1000)
     ap.add_argument("--events", type=int, default=0)
+    ap.add_argument("--new-photos", type=int, default=10, help="shared before the incremental")
     ap.add_argument("--backend", default="sqlite", choices=["sqlite", "postgresql"])
     ap.add_argument("--out", default="bench/out/backup.json")
     ap.add_argument("--time-only", action="store_true", help="time without tracemalloc")
@@ -103,10 +107,19 @@ def main() -> None:
     entries = control.verify_ledger(inst).entries
 
     made, backup_s, backup_peak = timed(lambda: backups.backup(inst, tmp / "b.tar"))
+    # The next night: --new-photos more shared, then an incremental backup since b.tar.
+    for i, payload in enumerate(photos(args.new_photos)):
+        sharing.share(inst, payload, title=f"new photo {i}", tlp="amber", to=["Partner"])
+    since = lambda: backups.backup(inst, tmp / "i.tar", since=tmp / "b.tar")  # noqa: E731
+    inc, inc_s, _ = timed(since)
     inst.close()
     lite = Home(tmp / "restored").on_own_database()
     restored, restore_s, restore_peak = timed(lambda: backups.restore(tmp / "b.tar", lite))
     assert restored.ledger_root == made.ledger_root and restored.items == args.photos + 1
+    chain = Home(tmp / "restored-chain").on_own_database()
+    both = [tmp / "i.tar", tmp / "b.tar"]
+    whole, chain_s, _ = timed(lambda: backups.restore(both, chain))
+    assert whole.items == args.photos + args.new_photos + 1
     into_server: dict[str, float] = {}
     if args.backend == "postgresql":
         use_backend("postgresql")  # a new, empty schema
@@ -131,6 +144,12 @@ def main() -> None:
         "restore_s": round(restore_s, 2),
         "restore_peak_MiB": round(restore_peak / 2**20, 1),
         "backend": args.backend,
+        "new_photos": args.new_photos,
+        "incremental_MiB": round(inc.bytes / 2**20, 1),
+        "incremental_files": inc.files,
+        "incremental_carried": inc.carried,
+        "incremental_backup_s": round(inc_s, 2),
+        "restore_chain_s": round(chain_s, 2),
         **into_server,
     }
     print(json.dumps(result, indent=1))
