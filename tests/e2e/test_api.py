@@ -687,3 +687,36 @@ def test_every_answer_carries_the_security_headers(server):
     assert httpx.get(url + bundle[0]).status_code == 200
     assert "'unsafe-inline'" in docs.headers["Content-Security-Policy"]
     assert httpx.get(url + "/redoc").status_code == 200
+
+
+def test_a_read_only_token_reads_over_http_and_changes_nothing(server, photo):
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    admin.post("/api/orgs", json={"name": "Harbour City PD"})
+    admin.post("/api/people", json={"email": "d.okafor@harbour.example", "org": "Harbour City PD"})
+    item = admin.post(
+        "/api/items",
+        files={"file": ("a.jpg", photo)},
+        data={"title": "Scene", "tlp": "amber", "to": ["Harbour City PD"]},
+    ).json()
+    made = admin.post(
+        "/api/people/d.okafor@harbour.example/token", json={"days": 30, "read_only": True}
+    ).json()
+    assert made["read_only"] is True
+    reader = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {made['token']}"})
+    assert [i["id"] for i in reader.get("/api/items").json()] == [item["id"]]
+    copy = reader.get(f"/api/items/{item['id']}/copy")
+    assert copy.status_code == 200 and copy.content[:2] == b"\xff\xd8"
+    asked = reader.post(f"/api/items/{item['id']}/onward", json={"to": "X", "reason": "y"})
+    assert asked.status_code == 403 and "read-only" in asked.json()["error"]
+    assert reader.get("/ledger/tile/entries/000.p/1").status_code == 200
+    # An administrator's read-only token cannot halt a partner either.
+    own = admin.post("/api/people/admin@localhost/token", json={"read_only": True}).json()
+    watcher = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {own['token']}"})
+    assert watcher.get("/api/ledger/events").status_code == 200
+    halted = watcher.post("/api/orgs/Harbour City PD/halt", json={"reason": "test"})
+    assert halted.status_code == 403 and "read-only" in halted.json()["error"]
+    orgs = {o["name"]: o for o in admin.get("/api/orgs").json()}
+    assert orgs["Harbour City PD"]["halted"] is False

@@ -447,11 +447,15 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     # An API token that leaked with a script is ended, with every other one of hers.
     run(home, "person", "token", "k.ames@northshire.example")
     brief = json.loads(
-        run(home, "person", "token", "k.ames@northshire.example", "--days", "30", "--json").stdout
-    )
-    assert brief["days"] == 30 and brief["token"].startswith("orc_")
+        run(home, "person", "token", "k.ames@northshire.example", "--days", "30", "--read-only",
+            "--json").stdout
+    )  # fmt: skip
+    assert brief["days"] == 30 and brief["token"].startswith("orc_") and brief["read_only"]
     bad = run(home, "person", "token", "k.ames@northshire.example", "--days", "0", ok=False)
     assert bad.returncode == 2 and "at least 1" in bad.stderr
+    with sqlite3.connect(home / "orcon.db") as db:
+        scopes = sorted(s for (s,) in db.execute("SELECT scope FROM api_tokens"))
+    assert scopes == ["full", "full", "read"]  # the first administrator's, hers, hers
     ended = run(home, "person", "revoke-tokens", "k.ames@northshire.example").stdout
     assert "Revoked 2 API tokens of k.ames@northshire.example" in ended
     again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout

@@ -1030,8 +1030,11 @@ def test_a_partner_makes_an_api_token_for_their_own_scripts_and_ends_it(server, 
         expect(page.get_by_role("alert")).to_contain_text("the password is wrong")
         page.get_by_label("Your password, again").fill("correct horse battery")
         page.get_by_label("It stops after").select_option("30")
+        page.get_by_label("It may").select_option("read")
         page.get_by_role("button", name="Make an API token").click()
-        expect(page.get_by_role("status")).to_have_text("Made an API token that lasts 30 days.")
+        expect(page.get_by_role("status")).to_have_text(
+            "Made a read-only API token that lasts 30 days."
+        )
         token = page.locator("#new-token").inner_text()
         assert token.startswith("orc_")
         expect(page.get_by_role("region", name="API tokens")).to_contain_text(
@@ -1043,6 +1046,10 @@ def test_a_partner_makes_an_api_token_for_their_own_scripts_and_ends_it(server, 
             httpx.get(url + "/api/me", headers=bearer).json()["email"] == "d.okafor@harbour.example"
         )
         assert httpx.get(url + "/api/watch/alerts", headers=bearer).status_code == 403
+        onward = httpx.post(
+            url + "/api/items/itm_x/onward", json={"to": "X", "reason": "y"}, headers=bearer
+        )
+        assert onward.status_code == 403 and "read-only" in onward.json()["error"]
         page.goto(url + "/account")  # shown once: not on the page again
         expect(page.locator("#new-token")).to_have_count(0)
         page.get_by_role("button", name="End all my API tokens").click()

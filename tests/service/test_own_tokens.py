@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from sqlalchemy import select
 
 from orcon.errors import PolicyDenied, UsageError
 from orcon.service import directory
+from orcon.store.models import LedgerEntry
 
 WHO, PASSWORD = "d.okafor@harbour.example", "correct horse battery"
 
@@ -41,3 +45,20 @@ def test_wrong_passwords_lock_the_account_and_a_suspended_person_makes_none(inst
     with pytest.raises(PolicyDenied, match="suspended"):
         directory.create_own_token(inst, WHO, PASSWORD, 30)
     assert directory.account(inst, WHO).live_tokens == 0
+
+
+def test_a_read_only_token_reads_and_changes_nothing(inst):
+    _partner(inst)
+    reader = directory.create_own_token(inst, WHO, PASSWORD, 30, scope="read")
+    assert directory.authenticate_token(inst, reader, writes=False).email == WHO
+    with pytest.raises(PolicyDenied, match="read-only: it may read"):
+        directory.authenticate_token(inst, reader)
+    full = directory.create_token(inst, WHO, by="admin@localhost")
+    assert directory.authenticate_token(inst, full).email == WHO
+    with pytest.raises(UsageError, match="access is full or read"):
+        directory.create_token(inst, WHO, scope="write")
+    with inst.reading() as s:
+        bodies = [json.loads(b) for b in s.scalars(
+            select(LedgerEntry.body).where(LedgerEntry.kind == "token.created"))]  # fmt: skip
+    mine = [b for b in bodies if b["person"] == WHO]
+    assert [(b.get("scope"), b["by"]) for b in mine] == [("read", WHO), (None, "admin@localhost")]

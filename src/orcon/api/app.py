@@ -182,6 +182,7 @@ class MarkingsIn(BaseModel):
 
 class TokenIn(BaseModel):
     days: int | None = None  # the token stops by itself after this many days
+    read_only: bool = False  # the API's reading (GET) calls only
 
 
 class CosignatureIn(BaseModel):
@@ -239,10 +240,16 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
             headers=err.headers,
         )
 
-    def person(cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> PersonInfo:
+    def holder(cred: HTTPAuthorizationCredentials | None, writes: bool) -> PersonInfo:
         if cred is None or cred.scheme.lower() != "bearer":
             raise HTTPException(401, "a bearer token is required", {"WWW-Authenticate": "Bearer"})
-        return directory.authenticate_token(inst, cred.credentials)
+        return directory.authenticate_token(inst, cred.credentials, writes=writes)
+
+    def person(
+        request: Request, cred: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+    ) -> PersonInfo:
+        # A read-only token may make the reading calls: GET (and HEAD) only.
+        return holder(cred, writes=request.method not in ("GET", "HEAD"))
 
     Me = Annotated[PersonInfo, Depends(person)]
 
@@ -294,8 +301,9 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     @app.post("/api/people/{email}/token", status_code=201)
     def person_token(email: str, who: Admin, body: TokenIn | None = None) -> dict[str, Any]:
         days = body.days if body else None
-        token = directory.create_token(inst, email, days, by=who.email)
-        return {"email": email, "token": token, "days": days}
+        scope = "read" if body and body.read_only else "full"
+        token = directory.create_token(inst, email, days, by=who.email, scope=scope)
+        return {"email": email, "token": token, "days": days, "read_only": scope == "read"}
 
     @app.delete("/api/people/{email}/tokens")
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
@@ -664,7 +672,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         entries = path.startswith("entries/")
         partner = None
         if entries:
-            reader = person(cred)
+            reader = holder(cred, writes=False)
             partner = None if reader.role in ("admin", "analyst") else reader.org
         data = transparency.tile(inst, "tile/" + path, partner)
         cache = (

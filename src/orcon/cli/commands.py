@@ -168,8 +168,10 @@ def cmd_person_show(args: argparse.Namespace) -> int:
 
 
 def cmd_person_token(args: argparse.Namespace) -> int:
-    token = directory.create_token(open_instance(args), args.email, args.days, by="cli")
-    _out(args, {"email": args.email, "token": token, "days": args.days}, token)
+    scope = "read" if args.read_only else "full"
+    token = directory.create_token(open_instance(args), args.email, args.days, "cli", scope)
+    shown = {"email": args.email, "token": token, "days": args.days, "read_only": args.read_only}
+    _out(args, shown, token)
     return 0
 
 
@@ -830,6 +832,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     p.add_argument("email")
     p.add_argument(
         "--days", type=positive, metavar="N", help="the token stops by itself after N days"
+    )
+    p.add_argument(
+        "--read-only",
+        action="store_true",
+        help="the API's reading (GET) calls only: for a collector or a script that fetches",
     )
     json_flag(p)
     p = cmd("revoke-tokens", cmd_person_revoke_tokens, "end all of a person's API tokens", person)

@@ -357,37 +357,62 @@ def _hash_token(token: str) -> str:
 TOKEN_DAYS_MAX = 3650
 
 
+TOKEN_SCOPES = ("full", "read")  # read: the API's reading (GET) calls only
+
+
 def new_token(
-    s: Session, person: Person, now: datetime, days: int | None = None, by: str | None = None
+    s: Session,
+    person: Person,
+    now: datetime,
+    days: int | None = None,
+    by: str | None = None,
+    scope: str = "full",
 ) -> str:
     """A new API token (shown once, kept hashed); with ``days``, it stops by itself then.
-    ``by``: who made it (an administrator, ``cli``, or the person), for the ledger."""
+    ``by``: who made it (an administrator, ``cli``, or the person), for the ledger;
+    ``scope`` "read" for a token that may only read."""
     if days is not None and not 1 <= days <= TOKEN_DAYS_MAX:
         raise UsageError(f"a token's lifetime is 1 to {TOKEN_DAYS_MAX} days")
+    if scope not in TOKEN_SCOPES:
+        raise UsageError(f"a token's access is {' or '.join(TOKEN_SCOPES)}, not {scope!r}")
     token = "orc_" + secrets.token_urlsafe(32)
     expires = None if days is None else now + timedelta(days=days)
     row = ApiToken(
-        person_id=person.id, token_hash=_hash_token(token), created_at=now, expires_at=expires
+        person_id=person.id,
+        token_hash=_hash_token(token),
+        created_at=now,
+        expires_at=expires,
+        scope=scope,
     )
     s.add(row)
     event: dict[str, object] = {"person": person.email}
     if by is not None:
         event["by"] = by
+    if scope != "full":
+        event["scope"] = scope
     if expires is not None:
         event["expires_at"] = ledger.iso(expires)
     ledger.append(s, EventKind.TOKEN_CREATED, event, now)
     return token
 
 
-def create_token(inst: Instance, email: str, days: int | None = None, by: str | None = None) -> str:
+def create_token(
+    inst: Instance,
+    email: str,
+    days: int | None = None,
+    by: str | None = None,
+    scope: str = "full",
+) -> str:
     with inst.transaction() as s:
-        return new_token(s, find_person(s, email), inst.clock(), days, by)
+        return new_token(s, find_person(s, email), inst.clock(), days, by, scope)
 
 
 OWN_TOKEN_DAYS_MAX = 365
 
 
-def create_own_token(inst: Instance, email: str, password: str, days: int) -> str:
+def create_own_token(
+    inst: Instance, email: str, password: str, days: int, scope: str = "full"
+) -> str:
     """A person makes an API token for their own scripts, proving their password again:
     a session cookie someone took from a browser must not be able to mint a credential
     that outlives it. A wrong password counts towards the lockout, as a failed sign-in
@@ -400,7 +425,7 @@ def create_own_token(inst: Instance, email: str, password: str, days: int) -> st
         now = inst.clock()
         if ok := _attempt(s, p, password, now):
             _refuse_if_stopped(p)
-            token = new_token(s, p, now, days, by=p.email)
+            token = new_token(s, p, now, days, by=p.email, scope=scope)
     if not ok:
         raise PolicyDenied("the password is wrong, or the account is locked")
     return token
@@ -426,14 +451,19 @@ def revoke_tokens(inst: Instance, email: str, by: str) -> int:
         return len(live)
 
 
-def authenticate_token(inst: Instance, token: str) -> PersonInfo:
-    """The person behind a bearer token; refuses revoked tokens and halted organisations."""
+def authenticate_token(inst: Instance, token: str, writes: bool = True) -> PersonInfo:
+    """The person behind a bearer token; refuses revoked tokens and halted organisations,
+    and a read-only token for a call that ``writes`` (anything but a GET)."""
     with inst.reading() as s:
         row = s.scalars(select(ApiToken).where(ApiToken.token_hash == _hash_token(token))).first()
         if row is None or row.revoked_at is not None:
             raise PolicyDenied("invalid or revoked API token")
         if row.expires_at is not None and row.expires_at <= inst.clock():
             raise PolicyDenied(f"this API token expired on {ledger.iso(row.expires_at)[:16]}Z")
+        if writes and row.scope == "read":
+            raise PolicyDenied(
+                "this API token is read-only: it may read (GET) but not change anything"
+            )
         p = s.get(Person, row.person_id)
         assert p is not None
         _refuse_if_stopped(p)

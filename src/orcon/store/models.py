@@ -84,6 +84,8 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # full | read (the API's reading calls only)
+    scope: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
 
 
 class Item(Base):

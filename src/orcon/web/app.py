@@ -289,6 +289,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         request: Request,
         current: str = Form(""),
         days: str = Form("90"),
+        access: str = Form("full"),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
         """An API token for one's own scripts, shown once."""
@@ -298,11 +299,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         try:
             check_csrf(request, csrf_)
             lifetime = int(days) if days.strip().isdigit() else 0
-            token = directory.create_own_token(inst, who.email, current, lifetime)
+            token = directory.create_own_token(inst, who.email, current, lifetime, access)
         except OrconError as err:
             return account_page(request, 400, error=_message(err))
+        what = "a read-only API token" if access == "read" else "an API token"
         return account_page(
-            request, notice=f"Made an API token that lasts {lifetime} days.", new_token=token
+            request, notice=f"Made {what} that lasts {lifetime} days.", new_token=token
         )
 
     @app.post("/account/tokens/end", response_class=HTMLResponse)
