@@ -720,3 +720,35 @@ def test_a_read_only_token_reads_over_http_and_changes_nothing(server, photo):
     assert halted.status_code == 403 and "read-only" in halted.json()["error"]
     orgs = {o["name"]: o for o in admin.get("/api/orgs").json()}
     assert orgs["Harbour City PD"]["halted"] is False
+
+
+def test_numbers_no_row_can_have_are_refused_cleanly(server, tmp_path):
+    """A row number past the database's 64-bit integers, in an address or a query, is
+    an address that names nothing (404 page, 422 answer), never a server error."""
+    url, admin_token = server
+    admin = httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {admin_token}"}, timeout=60
+    )
+    huge = "9" * 25
+    for method, path in (
+        ("DELETE", f"/api/outbox/{huge}"),
+        ("DELETE", f"/api/watch/sources/{huge}"),
+        ("DELETE", f"/api/watch/facts/{huge}"),
+        ("POST", f"/api/onward/{huge}/approve"),
+    ):
+        answer = admin.request(method, path)
+        assert answer.status_code == 422, (path, answer.text)
+        assert answer.json()["kind"] == "UsageError"
+    start = admin.get("/api/ledger/events", params={"start": huge})
+    assert start.status_code == 400 and "sequence number" in start.json()["error"]
+    alerts = admin.get("/api/watch/alerts", params={"limit": huge})
+    assert alerts.status_code == 400 and "the limit must be" in alerts.json()["error"]
+    password = (tmp_path / "admin-password").read_text().strip()
+    web = httpx.Client(base_url=url, timeout=60)
+    token = re.search(r'name="csrf" value="([^"]+)"', web.get("/login").text)
+    assert token is not None
+    web.post("/login", data={"email": "admin@localhost", "password": password, "csrf": token[1]})
+    for path in (f"/ledger/receipt/{huge}", f"/reports/{huge}"):
+        page = web.get(path)
+        assert page.status_code == 404 and "There is no page at this address" in page.text
+    assert web.get("/ledger/receipt/0").status_code == 200  # signed in: the real one is there

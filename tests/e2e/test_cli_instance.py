@@ -460,6 +460,11 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     assert "Revoked 2 API tokens of k.ames@northshire.example" in ended
     again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
+    # Numbers no row can have are mistakes like any other: one line, exit 2.
+    for args in (("ledger", "receipt", "9" * 25), ("watch", "remove", "9" * 25),
+                 ("outbox", "drop", "9" * 25, "--reason", "x")):  # fmt: skip
+        huge = run(home, *args, ok=False)
+        assert huge.returncode == 2 and "Traceback" not in huge.stderr, huge.stderr
 
 
 def test_orcon_status_says_what_needs_attention_and_exits_1_until_it_is_done(tmp_path):

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from orcon import __version__, policy
 from orcon.api.headers import SecurityHeaders
+from orcon.api.params import RowId
 from orcon.errors import (
     CapacityError,
     MatchError,
@@ -217,10 +218,15 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
 
     # The API answers every error in one shape, {"error", "kind"}, as its own errors are;
     # FastAPI's own (a missing form field, a missing token) would otherwise be {"detail"}.
-    # Web pages keep FastAPI's answers.
+    # Web pages keep FastAPI's answers, but for an address that names nothing (a row
+    # number out of range): that is the page for a missing page.
     @app.exception_handler(RequestValidationError)
     async def _invalid(req: Request, err: RequestValidationError) -> Response:
         if not req.url.path.startswith("/api/"):
+            pages = getattr(app.state, "page_error", None)
+            if pages and all(e.get("loc", ("",))[0] == "path" for e in err.errors()):
+                shown: Response = pages(req, StarletteHTTPException(404))  # names nothing
+                return shown
             return await request_validation_exception_handler(req, err)
         problems = []
         for e in err.errors():
@@ -454,7 +460,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         ]
 
     @app.post("/api/onward/{request_id}/{decision}")
-    def onward_decide(request_id: int, decision: str, me: Admin) -> dict[str, Any]:
+    def onward_decide(request_id: RowId, decision: str, me: Admin) -> dict[str, Any]:
         if decision not in ("approve", "refuse"):
             raise UsageError("the decision must be approve or refuse")
         r = control.decide_request(inst, request_id, decision == "approve", me.email)
@@ -511,7 +517,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return next(x for x in watching.list_sources(inst) if x["id"] == sid)
 
     @app.delete("/api/watch/sources/{source_id}")
-    def watch_remove_source(source_id: int, who: Admin) -> dict[str, str]:
+    def watch_remove_source(source_id: RowId, who: Admin) -> dict[str, str]:
         from orcon.service import watching
 
         return {"removed": watching.remove_source(inst, str(source_id), by=who.email)}
@@ -547,7 +553,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return outbox.retry(inst, everything=True).to_json()
 
     @app.delete("/api/outbox/{mail_id}")
-    def outbox_drop(mail_id: int, who: Admin, reason: str = "") -> dict[str, int]:
+    def outbox_drop(mail_id: RowId, who: Admin, reason: str = "") -> dict[str, int]:
         """Give up on one mail unsent; the ledger records who dropped it."""
         from orcon.service import outbox
 
@@ -623,7 +629,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         return next(f for f in watching.list_facts(inst) if f["id"] == fid)
 
     @app.delete("/api/watch/facts/{fact_id}")
-    def watch_forget_fact(fact_id: int, who: Admin) -> dict[str, int]:
+    def watch_forget_fact(fact_id: RowId, who: Admin) -> dict[str, int]:
         from orcon.service import watching
 
         watching.remove_fact(inst, fact_id, by=who.email)

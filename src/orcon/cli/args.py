@@ -35,6 +35,8 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
+    if value >= 2**63:  # no count, id or sequence number orcon stores is this large
+        raise argparse.ArgumentTypeError(f"{text} is too large")
     return value
 
 

@@ -64,7 +64,7 @@ class Filter:
             )
         if self.since and self.until and self.since >= self.until:
             raise UsageError("--since must be before --until")
-        if self.start is not None and self.start < 0:
+        if self.start is not None and not 0 <= self.start < 2**63:
             raise UsageError("a start takes a ledger sequence number (0 or more)")
         return self
 

@@ -23,6 +23,8 @@ from orcon.store.models import LedgerCheckpoint, LedgerEntry
 
 
 def receipt(inst: Instance, seq: int) -> dict[str, Any]:
+    if not 0 <= seq < 2**63:  # no row has such a number (and a driver cannot bind it)
+        raise UsageError(f"there is no ledger entry {seq}")
     with inst.reading() as s:
         row = s.scalars(
             select(LedgerCheckpoint).order_by(LedgerCheckpoint.size.desc()).limit(1)

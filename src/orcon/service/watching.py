@@ -215,7 +215,9 @@ def remove_source(inst: Instance, source: str, by: str = "cli") -> str:
     with inst.transaction() as s:
         ref = source.strip()
         q = select(WatchSource).where(
-            WatchSource.id == int(ref) if ref.isdigit() else WatchSource.url == ref
+            WatchSource.id == int(ref)
+            if ref.isdigit() and len(ref) < 19
+            else WatchSource.url == ref
         )
         src = s.scalars(q).first()
         if src is None:
@@ -293,7 +295,12 @@ def add_fact(
         return fact.id
 
 
+ALERTS_MAX = 1000
+
+
 def list_alerts(inst: Instance, limit: int = 100) -> list[dict[str, object]]:
+    if not 1 <= limit <= ALERTS_MAX:
+        raise UsageError(f"the limit must be 1..{ALERTS_MAX}")
     with inst.reading() as s:
         rows = s.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)).all()
         return [

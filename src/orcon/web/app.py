@@ -30,6 +30,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from orcon import policy
+from orcon.api.params import RowId
 from orcon.codes import plan
 from orcon.codes.prf import derive_key
 from orcon.errors import OrconError, PolicyDenied, UsageError
@@ -411,7 +412,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     @app.post("/outbox/{mail_id}/drop", response_class=HTMLResponse)
     def outbox_drop(
-        request: Request, mail_id: int, csrf_: str = Form("", alias="csrf")
+        request: Request, mail_id: RowId, csrf_: str = Form("", alias="csrf")
     ) -> Response:
         from orcon.service import outbox
 
@@ -996,7 +997,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return page(request, "trace.html", page="trace", result=view, report=link, suspended=held)
 
     @app.get("/reports/{seq}")
-    def report(request: Request, seq: int) -> Response:
+    def report(request: Request, seq: RowId) -> Response:
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
@@ -1024,7 +1025,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         )
 
     @app.get("/ledger/receipt/{seq}")
-    def receipt_download(request: Request, seq: int) -> Response:
+    def receipt_download(request: Request, seq: RowId) -> Response:
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
@@ -1047,7 +1048,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     @app.post("/onward/{request_id}", response_class=HTMLResponse)
     def onward_decide(
         request: Request,
-        request_id: int,
+        request_id: RowId,
         decision: str = Form(""),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
@@ -1251,7 +1252,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     @app.post("/watch/sources/{source_id}/remove", response_class=HTMLResponse)
     def watch_source_remove(
-        request: Request, source_id: int, csrf_: str = Form("", alias="csrf")
+        request: Request, source_id: RowId, csrf_: str = Form("", alias="csrf")
     ) -> Response:
         from orcon.service import watching
 
@@ -1265,7 +1266,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     @app.post("/watch/facts/{fact_id}/remove", response_class=HTMLResponse)
     def watch_fact_remove(
-        request: Request, fact_id: int, csrf_: str = Form("", alias="csrf")
+        request: Request, fact_id: RowId, csrf_: str = Form("", alias="csrf")
     ) -> Response:
         from orcon.service import watching
 
