@@ -151,3 +151,20 @@ def test_a_backup_of_another_instance_is_no_base(inst, tmp_path):
         other.close()
     with pytest.raises(UsageError, match="a backup of another instance"):
         backups.backup(inst, tmp_path / "mine.tar", since=tmp_path / "theirs.tar")
+
+
+@sqlite_only
+def test_a_backup_written_before_incrementals_is_no_base(inst, tmp_path):
+    backups.backup(inst, tmp_path / "new.tar")
+    with tarfile.open(tmp_path / "new.tar") as src, tarfile.open(tmp_path / "old.tar", "w") as dst:
+        for member in src.getmembers():
+            data = src.extractfile(member).read()  # type: ignore[union-attr]
+            if member.name == backups.MANIFEST:
+                manifest = json.loads(data)
+                del manifest["id"]
+                data = json.dumps(manifest).encode()
+                member.size = len(data)
+            dst.addfile(member, io.BytesIO(data))
+    with pytest.raises(UsageError, match="written before incremental backups"):
+        backups.backup(inst, tmp_path / "x.tar", since=tmp_path / "old.tar")
+    assert backups.restore(tmp_path / "old.tar", Home(tmp_path / "r")).items == 0  # still whole

@@ -282,20 +282,16 @@ def _base_manifest(inst: Instance, since: Path) -> dict[str, Any]:
     return base
 
 
-def _unchanged(name: str, path: Path, st: os.stat_result, base: dict[str, Any]) -> str | None:
+def _unchanged(name: str, st: os.stat_result, base: dict[str, Any]) -> str | None:
     """The SHA-256 of a home file the base backup already holds as it is now, else None.
     Originals are written once and never changed, so the size and modification time
-    the base recorded say so; where it recorded no time, the file is hashed again."""
+    the base recorded say so (as rsync's quick check decides)."""
     was = base["files"].get(name)
-    if name == DATABASE or not isinstance(was, dict) or was.get("size") != st.st_size:
+    if name == DATABASE or not isinstance(was, dict):
         return None
-    if was.get("mtime_ns") is not None:
-        return str(was["sha256"]) if was["mtime_ns"] == st.st_mtime_ns else None
-    digest = hashlib.sha256()
-    with path.open("rb") as src:
-        while chunk := src.read(_CHUNK):
-            digest.update(chunk)
-    return str(was["sha256"]) if digest.hexdigest() == was.get("sha256") else None
+    if was.get("size") != st.st_size or was.get("mtime_ns") != st.st_mtime_ns:
+        return None
+    return str(was["sha256"])
 
 
 def _write(
@@ -323,7 +319,7 @@ def _write(
                 continue  # removed since it was listed (a share rolled back): not needed
             with src:
                 st = os.fstat(src.fileno())
-                kept = _unchanged(name, path, st, base) if base is not None else None
+                kept = _unchanged(name, st, base) if base is not None else None
                 if kept is not None:
                     hashes[name] = {
                         "size": st.st_size,
