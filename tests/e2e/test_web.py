@@ -994,6 +994,10 @@ def test_an_administrator_sets_up_mail_and_alerts_on_the_settings_page(server, t
         expect(changes).to_contain_text("admin@localhost")
         _accessible(admin)
         _shot(admin, "settings")
+        admin.goto(url + "/")  # the dashboard's recent events name what changed, not how
+        expect(admin.get_by_role("main")).to_contain_text(
+            "notify · admin@localhost · changed mail_from, smtp_host, smtp_port, titles"
+        )
 
         partner = browser.new_page()
         _login(partner, url, "d.okafor@harbour.example", "correct horse battery")

@@ -241,7 +241,9 @@ def recent_events(inst: Instance, query: str = "", limit: int = 50) -> list[dict
 
 def summary(event: dict[str, Any]) -> str:
     """An event in one line: who, what, why."""
-    keys = ("person", "org", "item", "title", "verdict", "reason", "to", "by")
+    keys = ("person", "org", "item", "title", "verdict", "reason", "to", "settings", "by")
     parts = [event[k] for k in keys if event.get(k) not in (None, "", [])]
     words = [", ".join(map(str, p)) if isinstance(p, list) else str(p) for p in parts]
+    if isinstance(event.get("changed"), dict):  # settings.changed: which, never the values
+        words.append("changed " + ", ".join(sorted(event["changed"])))
     return " · ".join(words)[:200]

@@ -365,6 +365,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             "onward.requested",
             "backup.taken",
             "instance.restored",
+            "settings.changed",
         )
         events = [e for e in recent if e["kind"] in alerting][:10]
         copies = sum(1 for e in recent if e["kind"] == "copy.issued")
