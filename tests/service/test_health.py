@@ -48,11 +48,16 @@ def test_status_asks_for_a_backup_mail_that_waits_and_a_watch_that_stopped(
     with inst.transaction() as s:
         for w in s.query(WatchSource):
             w.last_polled, w.last_error = clock.now, "HTTP 404"
-    assert _said(inst, "watch") == "1 source; 1 failing (the first: https://news.example/feed.xml)"
+    nowhere = "alerts go nowhere but the dashboard: set a webhook or alert addresses"
+    assert _said(inst, "watch").startswith(
+        "1 source; 1 failing (the first: https://news.example/feed.xml); " + nowhere
+    )
     with inst.transaction() as s:
         for w in s.query(WatchSource):
             w.last_error = None
-    assert _states(inst)["watch"] == "ok"
+    assert _states(inst)["watch"] == "warn" and nowhere in _said(inst, "watch")
+    watching.save_config(inst, watching.WatchConfig(webhook_url="https://soc.example/hook"))
+    assert _states(inst)["watch"] == "ok" and _said(inst, "watch") == "1 source"
     clock.advance(minutes=17)  # three intervals of 5 minutes, and a minute's grace
     assert _states(inst)["watch"] == "warn"
     assert health.worst(health.report(inst)) == "warn"

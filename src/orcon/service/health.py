@@ -156,7 +156,18 @@ def _watch(inst: Instance, now: datetime) -> Check:
         said += f"; {len(failing)} failing (the first: {failing[0]})"
     if late:
         said += f"; {len(late)} not polled on time: is `orcon serve` running?"
-    return Check("watch", "warn" if failing or late else "ok", said)
+    # Read from the settings as stored: the watch service's module (and its feed and
+    # article parsers) is not needed to say whether alerts go anywhere.
+    delivery: dict[str, object] = dict(inst.home.info()).get("watch") or {}  # type: ignore[assignment]
+    nowhere = not delivery.get("webhook_url") and not (
+        delivery.get("smtp_host") and delivery.get("mail_to")
+    )
+    if nowhere:
+        said += (
+            "; alerts go nowhere but the dashboard: set a webhook or alert addresses "
+            "(orcon watch config, or the Settings page)"
+        )
+    return Check("watch", "warn" if failing or late or nowhere else "ok", said)
 
 
 def _notices(inst: Instance) -> Check:
