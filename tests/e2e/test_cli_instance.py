@@ -728,3 +728,19 @@ def test_mail_through_a_server_that_wants_starttls_and_a_login(
     assert "told 0 people by e-mail; 1 not reached (SMTPAuthenticationError: (535" in said
     assert ("orcon", "wrong") in logins and len(inbox.messages) == 1
     assert "wrong" not in said
+
+
+def test_serve_refuses_an_address_it_cannot_listen_on_before_creating_anything(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = run(tmp_path / "home", "serve", "--port", str(port), ok=False)
+    assert busy.returncode == 2 and "Traceback" not in busy.stderr
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in busy.stderr
+    assert "is another orcon serve running?" in busy.stderr
+    wide = run(tmp_path / "home", "serve", "--port", "99999", ok=False)
+    assert wide.returncode == 2 and "a port is a number from 1 to 65535" in wide.stderr
+    assert not (tmp_path / "home").exists()  # no instance made for a server that never ran

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -10,6 +12,7 @@ from collections.abc import Callable
 import uvicorn
 
 from orcon.api.app import create_app
+from orcon.errors import UsageError
 from orcon.service.instance import Instance
 from orcon.store.home import Home
 
@@ -62,7 +65,30 @@ def _start_outbox(inst: Instance, every: float = 20.0) -> threading.Event:
     return _every("outbox", every, round_)
 
 
+def _check_listen(host: str, port: int) -> None:
+    """Refuse, before anything is created or announced, an address orcon cannot listen
+    on: a port out of range, a host this machine does not have, or a port another
+    program (often another orcon serve) already holds."""
+    if not 1 <= port <= 65535:
+        raise UsageError(f"--port {port}: a port is a number from 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as err:
+        raise UsageError(f"--host {host}: {err.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+        try:
+            probe.bind(address)
+        except OSError as err:
+            raise UsageError(
+                f"cannot listen on {host}:{port}: {err.strerror}"
+                + (" (is another orcon serve running?)" if err.errno == errno.EADDRINUSE else "")
+            ) from None
+
+
 def serve(home: Home, host: str, port: int, secure_cookies: bool = False) -> int:
+    _check_listen(host, port)
     if not home.exists():
         org = os.environ.get("ORCON_ORG", "Originator")
         inst, creds = Instance.init(home, org)
