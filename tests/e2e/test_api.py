@@ -720,6 +720,18 @@ def test_a_read_only_token_reads_over_http_and_changes_nothing(server, photo):
     assert halted.status_code == 403 and "read-only" in halted.json()["error"]
     orgs = {o["name"]: o for o in admin.get("/api/orgs").json()}
     assert orgs["Harbour City PD"]["halted"] is False
+    # Tokens are listed (never their values) and ended one at a time.
+    mine = reader.get("/api/people/d.okafor@harbour.example/tokens").json()
+    assert [t["read_only"] for t in mine] == [True] and mine[0]["expires_at"]
+    assert reader.get("/api/people/admin@localhost/tokens").status_code == 403
+    theirs = admin.get("/api/people/admin@localhost/tokens").json()
+    assert [t["read_only"] for t in theirs] == [True, False]  # the newest first
+    ended = admin.delete(f"/api/people/d.okafor@harbour.example/tokens/{mine[0]['id']}")
+    assert ended.status_code == 200 and ended.json()["revoked"] == 1
+    assert reader.get("/api/items").status_code == 403
+    again = admin.delete(f"/api/people/d.okafor@harbour.example/tokens/{mine[0]['id']}")
+    assert again.status_code == 404 and "unknown API token" in again.json()["error"]
+    assert watcher.get("/api/ledger/events").status_code == 200  # the other token goes on
 
 
 def test_numbers_no_row_can_have_are_refused_cleanly(server, tmp_path):

@@ -1056,6 +1056,28 @@ def test_a_partner_makes_an_api_token_for_their_own_scripts_and_ends_it(server, 
         assert onward.status_code == 403 and "read-only" in onward.json()["error"]
         page.goto(url + "/account")  # shown once: not on the page again
         expect(page.locator("#new-token")).to_have_count(0)
+        listed = page.get_by_role("region", name="API tokens").get_by_role("table")
+        expect(listed.locator("tbody tr")).to_have_count(1)
+        expect(listed).to_contain_text("read only")
+        # A second, full one; the administrator ends it alone from the person's page.
+        page.get_by_label("Your password, again").fill("correct horse battery")
+        page.get_by_role("button", name="Make an API token").click()
+        second = {"Authorization": f"Bearer {page.locator('#new-token').inner_text()}"}
+        admin.goto(url + "/people/d.okafor@harbour.example")
+        rows = admin.get_by_role("table", name="Live API tokens").locator("tbody tr")
+        expect(rows).to_have_count(2)
+        _accessible(admin)
+        number = rows.first.locator("td").first.inner_text()
+        admin.get_by_role("button", name=f"End API token {number}").click()
+        expect(admin.get_by_role("status")).to_have_text(
+            f"Ended API token {number} of d.okafor@harbour.example."
+        )
+        expect(
+            admin.get_by_role("table", name="Live API tokens").locator("tbody tr")
+        ).to_have_count(1)
+        assert httpx.get(url + "/api/me", headers=second).status_code == 403
+        assert httpx.get(url + "/api/me", headers=bearer).status_code == 200
+        page.goto(url + "/account")
         page.get_by_role("button", name="End all my API tokens").click()
         expect(page.get_by_role("status")).to_have_text("Ended 1 API token of yours.")
         assert httpx.get(url + "/api/me", headers=bearer).status_code == 403
@@ -1067,5 +1089,12 @@ def test_a_partner_makes_an_api_token_for_their_own_scripts_and_ends_it(server, 
     ).json()["events"]
     mine = [e["event"] for e in events if e["event"].get("person") == "d.okafor@harbour.example"]
     kinds = [e["kind"] for e in mine]
-    assert kinds == ["tokens.revoked", "token.created", "login.failed"]
-    assert mine[1]["by"] == "d.okafor@harbour.example" and "expires_at" in mine[1]
+    assert kinds == [
+        "tokens.revoked",
+        "tokens.revoked",
+        "token.created",
+        "token.created",
+        "login.failed",
+    ]
+    assert mine[1]["by"] == "admin@localhost" and mine[1]["token"] == int(number)
+    assert mine[3]["by"] == "d.okafor@harbour.example" and mine[3]["scope"] == "read"

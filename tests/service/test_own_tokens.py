@@ -62,3 +62,31 @@ def test_a_read_only_token_reads_and_changes_nothing(inst):
             select(LedgerEntry.body).where(LedgerEntry.kind == "token.created"))]  # fmt: skip
     mine = [b for b in bodies if b["person"] == WHO]
     assert [(b.get("scope"), b["by"]) for b in mine] == [("read", WHO), (None, "admin@localhost")]
+
+
+def test_one_token_is_listed_and_ended_by_its_number_the_others_go_on(inst, clock):
+    _partner(inst)
+    first = directory.create_token(inst, WHO, by="cli")
+    second = directory.create_own_token(inst, WHO, PASSWORD, 90, scope="read")
+    brief = directory.create_token(inst, WHO, days=1, by="cli")
+    listed = directory.live_tokens(inst, WHO)
+    assert [t.scope for t in listed] == ["full", "read", "full"]  # the newest first
+    assert listed[1].expires_at is not None and listed[2].expires_at is None
+    directory.revoke_token(inst, WHO, listed[1].id, by=WHO)
+    with pytest.raises(PolicyDenied, match="revoked"):
+        directory.authenticate_token(inst, second, writes=False)
+    assert directory.authenticate_token(inst, first).email == WHO
+    with pytest.raises(UsageError, match=f"unknown API token {listed[1].id} of {WHO}"):
+        directory.revoke_token(inst, WHO, listed[1].id, by=WHO)  # ended already
+    directory.add_person(inst, "other@harbour.example", "Harbour City PD")
+    with pytest.raises(UsageError, match="unknown API token"):  # not theirs
+        directory.revoke_token(inst, "other@harbour.example", listed[2].id, by="cli")
+    with pytest.raises(UsageError, match="unknown API token"):
+        directory.revoke_token(inst, WHO, 2**70, by="cli")
+    clock.advance(days=2)  # the brief one has stopped by itself: no longer listed
+    assert [t.id for t in directory.live_tokens(inst, WHO)] == [listed[2].id]
+    assert directory.authenticate_token(inst, first).email == WHO and brief
+    with inst.reading() as s:
+        ended = [json.loads(b) for b in s.scalars(
+            select(LedgerEntry.body).where(LedgerEntry.kind == "tokens.revoked"))]  # fmt: skip
+    assert ended == [{**ended[0], "by": WHO, "person": WHO, "tokens": 1, "token": listed[1].id}]

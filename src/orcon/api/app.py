@@ -118,6 +118,20 @@ def _apply(cfg: Any, changes: BaseModel) -> str | None:
     return password  # type: ignore[no-any-return]
 
 
+def _self_or_admin(who: PersonInfo, email: str) -> None:
+    if who.role != "admin" and who.email != email.strip().lower():
+        raise PolicyDenied("only administrators can see or end other people's API tokens")
+
+
+def _token_json(t: directory.TokenInfo) -> dict[str, Any]:
+    return {
+        "id": t.id,
+        "created_at": iso(t.created_at),
+        "expires_at": iso(t.expires_at) if t.expires_at else None,
+        "read_only": t.scope == "read",
+    }
+
+
 def _set(secret: str | None) -> str:
     return "set" if secret else ""
 
@@ -314,6 +328,20 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
     @app.delete("/api/people/{email}/tokens")
     def revoke_tokens(email: str, who: Admin) -> dict[str, Any]:
         return {"email": email, "revoked": directory.revoke_tokens(inst, email, by=who.email)}
+
+    @app.get("/api/people/{email}/tokens")
+    def person_tokens(email: str, who: Me) -> list[dict[str, Any]]:
+        """A person's live API tokens (never their values): their own, or anyone's for an
+        administrator."""
+        _self_or_admin(who, email)
+        return [_token_json(t) for t in directory.live_tokens(inst, email)]
+
+    @app.delete("/api/people/{email}/tokens/{token}")
+    def revoke_one_token(email: str, token: RowId, who: Me) -> dict[str, Any]:
+        """End one API token: one's own, or anyone's for an administrator."""
+        _self_or_admin(who, email)
+        directory.revoke_token(inst, email, token, by=who.email)
+        return {"email": email, "revoked": 1, "token": token}
 
     @app.get("/api/items/{item_id}/wording")
     def item_wording(item_id: str, _: Staff) -> dict[str, Any]:

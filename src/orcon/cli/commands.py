@@ -175,7 +175,36 @@ def cmd_person_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_person_tokens(args: argparse.Namespace) -> int:
+    tokens = directory.live_tokens(open_instance(args), args.email)
+    rows = [
+        {
+            "id": t.id,
+            "created_at": ledger.iso(t.created_at),
+            "expires_at": ledger.iso(t.expires_at) if t.expires_at else None,
+            "read_only": t.scope == "read",
+        }
+        for t in tokens
+    ]
+    lines = [
+        f"{r['id']:>6}  made {str(r['created_at'])[:16]}Z  "
+        + (f"stops {str(r['expires_at'])[:16]}Z" if r["expires_at"] else "does not expire")
+        + ("  read-only" if r["read_only"] else "")
+        for r in rows
+    ]
+    _out(args, rows, "\n".join(lines) or f"{args.email} has no live API token")
+    return 0
+
+
 def cmd_person_revoke_tokens(args: argparse.Namespace) -> int:
+    if args.token is not None:
+        directory.revoke_token(open_instance(args), args.email, args.token, by="cli")
+        _out(
+            args,
+            {"email": args.email, "revoked": 1},
+            f"Revoked API token {args.token} of {args.email}",
+        )
+        return 0
     n = directory.revoke_tokens(open_instance(args), args.email, by="cli")
     _out(
         args,
@@ -839,8 +868,14 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         help="the API's reading (GET) calls only: for a collector or a script that fetches",
     )
     json_flag(p)
+    p = cmd("tokens", cmd_person_tokens, "a person's live API tokens (never their values)", person)
+    p.add_argument("email")
+    json_flag(p)
     p = cmd("revoke-tokens", cmd_person_revoke_tokens, "end all of a person's API tokens", person)
     p.add_argument("email")
+    p.add_argument(
+        "--token", type=positive, metavar="N", help="only this one (its number: person tokens)"
+    )
     json_flag(p)
     p = cmd(
         "suspend",

@@ -385,7 +385,8 @@ def new_token(
         scope=scope,
     )
     s.add(row)
-    event: dict[str, object] = {"person": person.email}
+    s.flush()  # its number, for the ledger: the one handle a token has besides its value
+    event: dict[str, object] = {"person": person.email, "token": row.id}
     if by is not None:
         event["by"] = by
     if scope != "full":
@@ -429,6 +430,45 @@ def create_own_token(
     if not ok:
         raise PolicyDenied("the password is wrong, or the account is locked")
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class TokenInfo:
+    """A live API token as its owner and administrators see it: never its value (only
+    its hash is kept), but its number, when it was made, when it stops and its access."""
+
+    id: int
+    created_at: datetime
+    expires_at: datetime | None
+    scope: str
+
+
+def live_tokens(inst: Instance, email: str) -> list[TokenInfo]:
+    """A person's live API tokens, the newest first."""
+    with inst.reading() as s:
+        p = find_person(s, email)
+        rows = s.scalars(
+            select(ApiToken)
+            .where(ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None))
+            .where(_unexpired(inst.clock()))
+            .order_by(ApiToken.id.desc())
+        ).all()
+        return [TokenInfo(r.id, r.created_at, r.expires_at, r.scope) for r in rows]
+
+
+def revoke_token(inst: Instance, email: str, token: int, by: str) -> None:
+    """End one of a person's API tokens, named by its number (the rest go on working)."""
+    with inst.transaction() as s:
+        p = find_person(s, email)
+        now = inst.clock()
+        row = s.get(ApiToken, token) if 0 <= token < 2**63 else None
+        live = row is not None and row.person_id == p.id and row.revoked_at is None
+        if not live or (row is not None and row.expires_at is not None and row.expires_at <= now):
+            raise UsageError(f"unknown API token {token} of {p.email} (or it has ended)")
+        assert row is not None
+        row.revoked_at = now
+        event = {"by": by, "person": p.email, "tokens": 1, "token": token}
+        ledger.append(s, EventKind.TOKENS_REVOKED, event, now)
 
 
 def revoke_tokens(inst: Instance, email: str, by: str) -> int:

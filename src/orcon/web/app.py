@@ -281,6 +281,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             page="account",
             minimum=directory.PASSWORD_MIN,
             live_tokens=directory.account(inst, who.email).live_tokens if who else 0,
+            tokens=directory.live_tokens(inst, who.email) if who else [],
             token_days=(30, 90, directory.OWN_TOKEN_DAYS_MAX),
             **ctx,
         )
@@ -307,6 +308,21 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return account_page(
             request, notice=f"Made {what} that lasts {lifetime} days.", new_token=token
         )
+
+    @app.post("/account/tokens/one", response_class=HTMLResponse)
+    def end_own_token(
+        request: Request, token: str = Form(""), csrf_: str = Form("", alias="csrf")
+    ) -> Response:
+        who = require(request)
+        if isinstance(who, Response):
+            return who
+        try:
+            check_csrf(request, csrf_)
+            number = int(token) if token.strip().isdigit() else -1
+            directory.revoke_token(inst, who.email, number, by=who.email)
+        except OrconError as err:
+            return account_page(request, 400, error=_message(err))
+        return account_page(request, notice=f"Ended your API token {token}.")
 
     @app.post("/account/tokens/end", response_class=HTMLResponse)
     def end_own_tokens(request: Request, csrf_: str = Form("", alias="csrf")) -> Response:
@@ -852,6 +868,9 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         who = require(request, staff=True)
         if isinstance(who, Response):
             return who
+        return person_view(request, email)
+
+    def person_view(request: Request, email: str, status: int = 200, **ctx: Any) -> HTMLResponse:
         try:
             acct = directory.account(inst, email)
         except OrconError as err:
@@ -859,10 +878,29 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         return page(
             request,
             "person.html",
+            status,
             page="partners",
             account=acct,
+            tokens=directory.live_tokens(inst, acct.email),
             held=knowing.held_by(inst, acct.email),
             events=control.recent_events(inst, acct.email, limit=20),
+            **ctx,
+        )
+
+    @app.post("/people/token", response_class=HTMLResponse)
+    def end_one_token(
+        request: Request,
+        email: str = Form(""),
+        token: str = Form(""),
+        csrf_: str = Form("", alias="csrf"),
+    ) -> Response:
+        number = int(token) if token.strip().isdigit() else -1
+        return admin_post(
+            request,
+            csrf_,
+            lambda admin: directory.revoke_token(inst, email, number, by=admin.email),
+            f"Ended API token {token} of {email}.",
+            lambda req, status=200, **ctx: person_view(req, email, status, **ctx),
         )
 
     @app.post("/partners", response_class=HTMLResponse)
