@@ -456,8 +456,18 @@ def test_the_operator_sets_a_password_from_standard_input_never_from_the_command
     with sqlite3.connect(home / "orcon.db") as db:
         scopes = sorted(s for (s,) in db.execute("SELECT scope FROM api_tokens"))
     assert scopes == ["full", "full", "read"]  # the first administrator's, hers, hers
+    listed = json.loads(run(home, "person", "tokens", "k.ames@northshire.example", "--json").stdout)
+    assert [t["read_only"] for t in listed] == [True, False] and listed[0]["expires_at"]
+    shown = run(home, "person", "tokens", "k.ames@northshire.example").stdout
+    assert "read-only" in shown and "does not expire" in shown
+    one = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--token",
+              str(listed[0]["id"])).stdout  # fmt: skip
+    assert f"Revoked API token {listed[0]['id']} of k.ames@northshire.example" in one
+    gone = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--token",
+               str(listed[0]["id"]), ok=False)  # fmt: skip
+    assert gone.returncode == 2 and "unknown API token" in gone.stderr
     ended = run(home, "person", "revoke-tokens", "k.ames@northshire.example").stdout
-    assert "Revoked 2 API tokens of k.ames@northshire.example" in ended
+    assert "Revoked 1 API token of k.ames@northshire.example" in ended
     again = run(home, "person", "revoke-tokens", "k.ames@northshire.example", "--json").stdout
     assert json.loads(again) == {"email": "k.ames@northshire.example", "revoked": 0}
     # Numbers no row can have are mistakes like any other: one line, exit 2.
