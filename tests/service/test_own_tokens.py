@@ -90,3 +90,20 @@ def test_one_token_is_listed_and_ended_by_its_number_the_others_go_on(inst, cloc
         ended = [json.loads(b) for b in s.scalars(
             select(LedgerEntry.body).where(LedgerEntry.kind == "tokens.revoked"))]  # fmt: skip
     assert ended == [{**ended[0], "by": WHO, "person": WHO, "tokens": 1, "token": listed[1].id}]
+
+
+def test_a_tokens_last_use_is_noted_at_most_every_ten_minutes(inst, clock):
+    _partner(inst)
+    token = directory.create_token(inst, WHO, by="cli")
+    [fresh] = directory.live_tokens(inst, WHO)
+    assert fresh.last_used_at is None
+    directory.authenticate_token(inst, token)
+    first = clock.now
+    clock.advance(minutes=9)
+    directory.authenticate_token(inst, token, writes=False)
+    assert directory.live_tokens(inst, WHO)[0].last_used_at == first  # not written again
+    clock.advance(minutes=2)
+    directory.authenticate_token(inst, token)
+    assert directory.live_tokens(inst, WHO)[0].last_used_at == clock.now
+    with pytest.raises(PolicyDenied):
+        directory.authenticate_token(inst, "orc_not-a-token")

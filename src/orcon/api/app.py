@@ -129,6 +129,7 @@ def _token_json(t: directory.TokenInfo) -> dict[str, Any]:
         "created_at": iso(t.created_at),
         "expires_at": iso(t.expires_at) if t.expires_at else None,
         "read_only": t.scope == "read",
+        "last_used_at": iso(t.last_used_at) if t.last_used_at else None,
     }
 
 

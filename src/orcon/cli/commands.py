@@ -183,6 +183,7 @@ def cmd_person_tokens(args: argparse.Namespace) -> int:
             "created_at": ledger.iso(t.created_at),
             "expires_at": ledger.iso(t.expires_at) if t.expires_at else None,
             "read_only": t.scope == "read",
+            "last_used_at": ledger.iso(t.last_used_at) if t.last_used_at else None,
         }
         for t in tokens
     ]
@@ -190,6 +191,7 @@ def cmd_person_tokens(args: argparse.Namespace) -> int:
         f"{r['id']:>6}  made {str(r['created_at'])[:16]}Z  "
         + (f"stops {str(r['expires_at'])[:16]}Z" if r["expires_at"] else "does not expire")
         + ("  read-only" if r["read_only"] else "")
+        + (f"  last used {str(r['last_used_at'])[:16]}Z" if r["last_used_at"] else "  never used")
         for r in rows
     ]
     _out(args, rows, "\n".join(lines) or f"{args.email} has no live API token")

@@ -15,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError
 from argon2.exceptions import VerificationError as Argon2Mismatch
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from orcon.errors import PolicyDenied, UsageError
@@ -26,6 +26,7 @@ from orcon.store.ledger import EventKind
 from orcon.store.models import ApiToken, Org, Person
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
+USE_NOTED = timedelta(minutes=10)  # a token's last use is written at most this often
 PEOPLE_BOUND = 500  # at most this many ids bound in one query (databases cap parameters)
 LOCKOUT_AFTER = 5
 LOCKOUT_FOR = timedelta(minutes=15)
@@ -441,6 +442,7 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     scope: str
+    last_used_at: datetime | None = None
 
 
 def live_tokens(inst: Instance, email: str) -> list[TokenInfo]:
@@ -453,7 +455,7 @@ def live_tokens(inst: Instance, email: str) -> list[TokenInfo]:
             .where(_unexpired(inst.clock()))
             .order_by(ApiToken.id.desc())
         ).all()
-        return [TokenInfo(r.id, r.created_at, r.expires_at, r.scope) for r in rows]
+        return [TokenInfo(r.id, r.created_at, r.expires_at, r.scope, r.last_used_at) for r in rows]
 
 
 def revoke_token(inst: Instance, email: str, token: int, by: str) -> None:
@@ -507,7 +509,12 @@ def authenticate_token(inst: Instance, token: str, writes: bool = True) -> Perso
         p = s.get(Person, row.person_id)
         assert p is not None
         _refuse_if_stopped(p)
-        return _info(p)
+        info = _info(p)
+        now, last, token_id = inst.clock(), row.last_used_at, row.id
+    if last is None or now - last >= USE_NOTED:
+        with inst.transaction() as s:  # at most once in USE_NOTED per token
+            s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return info
 
 
 def _stopped(p: Person) -> str | None:

@@ -86,6 +86,8 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     # full | read (the API's reading calls only)
     scope: Mapped[str] = mapped_column(String(10), default="full", server_default="full")
+    # When a request last used it (kept to the nearest ten minutes: see directory.USE_NOTED)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 class Item(Base):
