@@ -22,7 +22,7 @@ def test_status_asks_for_a_backup_mail_that_waits_and_a_watch_that_stopped(
 ):
     assert _states(inst) == {
         "database": "ok", "ledger": "ok", "witnesses": "ok", "backup": "warn", "outbox": "ok",
-        "watch": "ok", "notices": "ok", "disk": "ok",
+        "watch": "ok", "notices": "ok", "tokens": "ok", "disk": "ok",
     }  # fmt: skip
     assert _said(inst, "backup").startswith("no backup has been taken")
     backups.backup(inst, tmp_path / "b.tar")
@@ -90,3 +90,22 @@ def test_status_notices_a_trusted_witness_that_stopped_cosigning(inst, clock):
     assert _said(inst, "witnesses") == (
         "1 trusted; no cosignature for a day from witness.harbour.example/w1"
     )
+
+
+@pytest.mark.parametrize("database", ["sqlite"], indirect=True)
+def test_status_asks_to_end_api_tokens_nobody_has_used_for_90_days(inst, clock):
+    directory.add_org(inst, "Harbour City PD")
+    directory.add_person(inst, "d.okafor@harbour.example", "Harbour City PD")
+    token = directory.create_token(inst, "d.okafor@harbour.example")
+    directory.create_token(inst, "d.okafor@harbour.example", days=30)  # stops by itself
+    assert _said(inst, "tokens") == "3 live API tokens"  # with the first administrator's
+    clock.advance(days=89)
+    directory.authenticate_token(inst, token)  # her script still uses this one
+    clock.advance(days=2)
+    assert _states(inst)["tokens"] == "warn"
+    assert _said(inst, "tokens") == (
+        "2 live API tokens; 1 unused for 90 days or more (the first: admin@localhost): end "
+        "those no script needs (orcon person tokens EMAIL, revoke-tokens EMAIL --token N)"
+    )
+    directory.revoke_tokens(inst, "admin@localhost", by="cli")
+    assert _states(inst)["tokens"] == "ok"

@@ -21,12 +21,20 @@ from orcon.service import control, notices, outbox
 from orcon.service.instance import Instance
 from orcon.store.db import HEAD_REVISION, current_revision
 from orcon.store.ledger import iso
-from orcon.store.models import Cosignature, LedgerCheckpoint, WatchSource, Witness
+from orcon.store.models import (
+    ApiToken,
+    Cosignature,
+    LedgerCheckpoint,
+    Person,
+    WatchSource,
+    Witness,
+)
 
 BACKUP_STALE = timedelta(days=7)  # the dashboard asks for a backup when the last is older
 MAIL_LATE = timedelta(hours=1)  # a notice waiting longer than this is a problem
 LOW_DISK = 2**30  # bytes free in the home's file system
 POLL_LATE = 3  # a source not polled in this many intervals: is `orcon serve` running?
+TOKEN_IDLE = timedelta(days=90)  # a live API token unused this long is one to end
 WITNESS_LATE = timedelta(days=1)  # a trusted witness silent this long: is it still running?
 
 
@@ -67,6 +75,7 @@ def report(inst: Instance, leave_out: frozenset[str] = frozenset()) -> list[Chec
         ("outbox", lambda: _outbox(inst, now)),
         ("watch", lambda: _watch(inst, now)),
         ("notices", lambda: _notices(inst)),
+        ("tokens", lambda: _tokens(inst, now)),
         ("disk", lambda: _disk(inst)),
     ]
     return [database, *(check() for name, check in checks if name not in leave_out)]
@@ -175,6 +184,33 @@ def _notices(inst: Instance) -> Check:
     if not cfg.enabled:
         return Check("notices", "ok", "off: recipients are not told by e-mail")
     return Check("notices", "ok", f"sent through {cfg.smtp_host}:{cfg.smtp_port}")
+
+
+def _tokens(inst: Instance, now: datetime) -> Check:
+    """Live API tokens nobody has used for TOKEN_IDLE (or ever, made that long ago): a
+    credential left in a forgotten script is one that can leak unnoticed."""
+    cutoff = now - TOKEN_IDLE
+    live = ApiToken.revoked_at.is_(None) & (
+        ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
+    )
+    idle = func.coalesce(ApiToken.last_used_at, ApiToken.created_at) < cutoff
+    with inst.reading() as s:
+        total = s.scalar(select(func.count()).select_from(ApiToken).where(live)) or 0
+        rows = s.execute(
+            select(Person.email)
+            .join(ApiToken, ApiToken.person_id == Person.id)
+            .where(live, idle)
+            .order_by(Person.email)
+        ).all()
+    said = f"{total} live API token{'' if total == 1 else 's'}"
+    if not rows:
+        return Check("tokens", "ok", said)
+    days = TOKEN_IDLE.days
+    said += (
+        f"; {len(rows)} unused for {days} days or more (the first: {rows[0][0]}): end those "
+        "no script needs (orcon person tokens EMAIL, revoke-tokens EMAIL --token N)"
+    )
+    return Check("tokens", "warn", said)
 
 
 def _disk(inst: Instance) -> Check:
