@@ -168,3 +168,16 @@ def test_a_backup_written_before_incrementals_is_no_base(inst, tmp_path):
     with pytest.raises(UsageError, match="written before incremental backups"):
         backups.backup(inst, tmp_path / "x.tar", since=tmp_path / "old.tar")
     assert backups.restore(tmp_path / "old.tar", Home(tmp_path / "r")).items == 0  # still whole
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_a_postgresql_instance_backs_up_incrementally_and_restores_anywhere(inst, photo, tmp_path):
+    directory.add_org(inst, "Harbour City PD")
+    _share(inst, photo, "Scene")
+    backups.backup(inst, tmp_path / "sunday.tar")
+    _share(inst, REPORT, "Kestrel", "k.md")
+    monday = backups.backup(inst, tmp_path / "monday.tar", since=tmp_path / "sunday.tar")
+    assert monday.carried > 0 and backups.DATABASE in _names(tmp_path / "monday.tar")
+    home = Home(tmp_path / "restored").on_own_database()
+    done = backups.restore([tmp_path / "monday.tar", tmp_path / "sunday.tar"], home)
+    assert (done.items, done.ledger_root, done.database) == (2, monday.ledger_root, "sqlite")
