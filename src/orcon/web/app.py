@@ -9,6 +9,8 @@ services' own.
 import json
 import re
 import secrets
+import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -152,8 +154,31 @@ def _message(err: OrconError | ValueError) -> str:
     return err.diagnostics() if isinstance(err, OrconError) else f"invalid value: {err}"
 
 
+class _ShownOnce:
+    """New API tokens waiting, for a minute at most, for the page that shows them once."""
+
+    def __init__(self, ttl_s: float = 60) -> None:
+        self._waiting: dict[str, tuple[float, str]] = {}
+        self._lock = threading.Lock()
+        self._ttl = ttl_s
+
+    def keep(self, token: str) -> str:
+        key = secrets.token_urlsafe(16)
+        with self._lock:
+            now = time.monotonic()
+            self._waiting = {k: v for k, v in self._waiting.items() if v[0] > now}
+            self._waiting[key] = (now + self._ttl, token)
+        return key
+
+    def take(self, key: str) -> str | None:
+        with self._lock:
+            found = self._waiting.pop(key, None)
+        return found[1] if found and found[0] > time.monotonic() else None
+
+
 def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     templates = Jinja2Templates(directory=str(HERE / "templates"))
+    new_tokens = _ShownOnce()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.add_middleware(
         SessionMiddleware,
@@ -305,9 +330,12 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         except OrconError as err:
             return account_page(request, 400, error=_message(err))
         what = "a read-only API token" if access == "read" else "an API token"
-        return account_page(
-            request, notice=f"Made {what} that lasts {lifetime} days.", new_token=token
-        )
+        # Post, redirect, get: reloading the page must not make a second token. The token
+        # waits in this process (never in the cookie, which is signed but readable) for
+        # the one page that shows it; the session holds only a key to it.
+        request.session["notice"] = f"Made {what} that lasts {lifetime} days."
+        request.session["new_token"] = new_tokens.keep(token)
+        return RedirectResponse("/account", 303)
 
     @app.post("/account/tokens/one", response_class=HTMLResponse)
     def end_own_token(
@@ -341,7 +369,11 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
     @app.get("/account", response_class=HTMLResponse)
     def account(request: Request) -> Response:
         who = require(request)
-        return who if isinstance(who, Response) else account_page(request)
+        if isinstance(who, Response):
+            return who
+        token = new_tokens.take(str(request.session.pop("new_token", "")))
+        notice = request.session.pop("notice", None)
+        return account_page(request, notice=notice, new_token=token)
 
     @app.post("/account/password", response_class=HTMLResponse)
     def change_password(
