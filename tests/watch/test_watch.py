@@ -520,6 +520,7 @@ def test_sources_and_facts_are_removed_and_no_longer_looked_for(inst, site, cloc
         (("x" * 501,), "at most 500 characters"),
         (("Jane Roe", "itm_nope"), "unknown item 'itm_nope'"),
         (("Jane Roe", None, clock.now - timedelta(minutes=1)), "would never be looked for"),
+        ((" daniel WHITCOMBE ",), rf"already looked for \(fact {fact}\).*forget {fact}"),
     ):
         with pytest.raises(UsageError, match=says):
             watching.add_fact(inst, *args)
@@ -698,3 +699,14 @@ def test_a_test_alert_goes_every_way_alerts_go_and_waits_nowhere(inst, site, smt
     assert (hook.ok, hook.said) == (False, "webhook failed: HTTP 503")
     assert not by_mail.ok and "ConnectionRefusedError" in by_mail.said
     assert outbox.waiting(inst) == [] and watching.list_alerts(inst) == []
+
+
+def test_a_fact_registered_twice_is_refused_until_it_is_forgotten_or_past(inst, clock):
+    first = watching.add_fact(inst, "Daniel Whitcombe", None, clock.now + timedelta(hours=1))
+    with pytest.raises(UsageError, match=f"already looked for \\(fact {first}\\)"):
+        watching.add_fact(inst, "daniel whitcombe")
+    clock.advance(hours=2)  # its embargo has passed: it is no longer looked for
+    second = watching.add_fact(inst, "Daniel Whitcombe")
+    watching.remove_fact(inst, second, by="admin@localhost")
+    watching.add_fact(inst, "Daniel Whitcombe")  # forgotten: it may be registered anew
+    assert [f["watched"] for f in watching.list_facts(inst)] == [False, True]

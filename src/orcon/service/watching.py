@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import httpx
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from orcon.errors import FetchRefused, OrconError, UsageError
 from orcon.marks.image.codec import picture_format
@@ -274,6 +274,19 @@ def add_fact(
     with inst.transaction() as s:
         if item_id is not None and s.get(Item, item_id) is None:
             raise UsageError(f"unknown item {item_id!r}: a fact belongs to a shared item")
+        # The same fact twice would raise two alerts for every article that prints it.
+        same = select(SensitiveFact).where(
+            func.lower(SensitiveFact.text) == text.strip().lower(),
+            SensitiveFact.item_id.is_(None)
+            if item_id is None
+            else SensitiveFact.item_id == item_id,
+        )
+        for was in s.scalars(same):
+            if was.embargo_until is None or was.embargo_until > inst.clock():
+                raise UsageError(
+                    f"this fact is already looked for (fact {was.id}); to change its embargo, "
+                    f"forget it first (orcon watch forget {was.id})"
+                )
         fact = SensitiveFact(
             text=text.strip(), item_id=item_id, embargo_until=embargo_until, created_at=inst.clock()
         )
