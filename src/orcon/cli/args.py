@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orcon.errors import UsageError
+from orcon.store.limits import ROW_MAX
 
 
 def json_flag(p: argparse.ArgumentParser) -> None:
@@ -35,7 +36,7 @@ def positive(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number of at least 1, got {value}")
-    if value >= 2**63:  # no count, id or sequence number orcon stores is this large
+    if value > ROW_MAX:  # no count, id or sequence number orcon stores is this large
         raise argparse.ArgumentTypeError(f"{text} is too large")
     return value
 

@@ -23,6 +23,7 @@ from orcon.policy import OrgView, PersonView, Role, suspension
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind
+from orcon.store.limits import ROW_MAX
 from orcon.store.models import ApiToken, Org, Person
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
@@ -463,7 +464,7 @@ def revoke_token(inst: Instance, email: str, token: int, by: str) -> None:
     with inst.transaction() as s:
         p = find_person(s, email)
         now = inst.clock()
-        row = s.get(ApiToken, token) if 0 <= token < 2**63 else None
+        row = s.get(ApiToken, token) if 0 <= token <= ROW_MAX else None
         live = row is not None and row.person_id == p.id and row.revoked_at is None
         if not live or (row is not None and row.expires_at is not None and row.expires_at <= now):
             raise UsageError(f"unknown API token {token} of {p.email} (or it has ended)")

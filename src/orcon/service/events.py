@@ -20,6 +20,7 @@ from sqlalchemy import Select, select
 from orcon.errors import UsageError
 from orcon.service.instance import Instance
 from orcon.store.ledger import EventKind, iso
+from orcon.store.limits import ROW_MAX
 from orcon.store.models import LedgerEntry
 
 MAX_PAGE = 1000
@@ -64,7 +65,7 @@ class Filter:
             )
         if self.since and self.until and self.since >= self.until:
             raise UsageError("--since must be before --until")
-        if self.start is not None and not 0 <= self.start < 2**63:
+        if self.start is not None and not 0 <= self.start <= ROW_MAX:
             raise UsageError("a start takes a ledger sequence number (0 or more)")
         return self
 

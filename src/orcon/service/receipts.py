@@ -19,11 +19,12 @@ from orcon.ledger.merkle import MerkleTree, leaf_hash, verify_inclusion
 from orcon.ledger.note import Verifier, open_note
 from orcon.service.instance import Instance
 from orcon.store.ledger import EventKind
+from orcon.store.limits import ROW_MAX
 from orcon.store.models import LedgerCheckpoint, LedgerEntry
 
 
 def receipt(inst: Instance, seq: int) -> dict[str, Any]:
-    if not 0 <= seq < 2**63:  # no row has such a number (and a driver cannot bind it)
+    if not 0 <= seq <= ROW_MAX:
         raise UsageError(f"there is no ledger entry {seq}")
     with inst.reading() as s:
         row = s.scalars(

@@ -35,6 +35,7 @@ from orcon.service import control, directory, knowing, mail, markings, settings,
 from orcon.service.instance import Instance
 from orcon.store import ledger
 from orcon.store.ledger import EventKind, iso
+from orcon.store.limits import ROW_MAX
 from orcon.store.models import (
     Alert,
     Item,
@@ -216,7 +217,7 @@ def remove_source(inst: Instance, source: str, by: str = "cli") -> str:
         ref = source.strip()
         q = select(WatchSource).where(
             WatchSource.id == int(ref)
-            if ref.isdigit() and len(ref) < 19
+            if ref.isdigit() and int(ref) <= ROW_MAX
             else WatchSource.url == ref
         )
         src = s.scalars(q).first()
