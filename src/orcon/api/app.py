@@ -123,16 +123,6 @@ def _self_or_admin(who: PersonInfo, email: str) -> None:
         raise PolicyDenied("only administrators can see or end other people's API tokens")
 
 
-def _token_json(t: directory.TokenInfo) -> dict[str, Any]:
-    return {
-        "id": t.id,
-        "created_at": iso(t.created_at),
-        "expires_at": iso(t.expires_at) if t.expires_at else None,
-        "read_only": t.scope == "read",
-        "last_used_at": iso(t.last_used_at) if t.last_used_at else None,
-    }
-
-
 def _set(secret: str | None) -> str:
     return "set" if secret else ""
 
@@ -335,7 +325,7 @@ def create_app(inst: Instance, secure_cookies: bool = False) -> FastAPI:
         """A person's live API tokens (never their values): their own, or anyone's for an
         administrator."""
         _self_or_admin(who, email)
-        return [_token_json(t) for t in directory.live_tokens(inst, email)]
+        return [t.to_json() for t in directory.live_tokens(inst, email)]
 
     @app.delete("/api/people/{email}/tokens/{token}")
     def revoke_one_token(email: str, token: RowId, who: Me) -> dict[str, Any]:

@@ -176,17 +176,7 @@ def cmd_person_token(args: argparse.Namespace) -> int:
 
 
 def cmd_person_tokens(args: argparse.Namespace) -> int:
-    tokens = directory.live_tokens(open_instance(args), args.email)
-    rows = [
-        {
-            "id": t.id,
-            "created_at": ledger.iso(t.created_at),
-            "expires_at": ledger.iso(t.expires_at) if t.expires_at else None,
-            "read_only": t.scope == "read",
-            "last_used_at": ledger.iso(t.last_used_at) if t.last_used_at else None,
-        }
-        for t in tokens
-    ]
+    rows = [t.to_json() for t in directory.live_tokens(open_instance(args), args.email)]
     lines = [
         f"{r['id']:>6}  made {str(r['created_at'])[:16]}Z  "
         + (f"stops {str(r['expires_at'])[:16]}Z" if r["expires_at"] else "does not expire")

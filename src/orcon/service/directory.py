@@ -277,9 +277,7 @@ class Account:
 
 
 def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Account]:
-    tokens = select(ApiToken.person_id, func.count()).where(
-        ApiToken.revoked_at.is_(None), _unexpired(now)
-    )
+    tokens = select(ApiToken.person_id, func.count()).where(live_token(now))
     if len(people) <= PEOPLE_BOUND:  # a page of people; for everyone, no list of ids to bind
         tokens = tokens.where(ApiToken.person_id.in_([p.id for p in people]))
     live = dict(s.execute(tokens.group_by(ApiToken.person_id)).all())
@@ -299,8 +297,11 @@ def _accounts(s: Session, people: Sequence[Person], now: datetime) -> list[Accou
     ]
 
 
-def _unexpired(now: datetime) -> Any:
-    return ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
+def live_token(now: datetime) -> Any:
+    """Tokens that work at ``now``: not revoked, not expired (a query condition)."""
+    return ApiToken.revoked_at.is_(None) & (
+        ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
+    )
 
 
 def account(inst: Instance, email: str) -> Account:
@@ -445,6 +446,15 @@ class TokenInfo:
     scope: str
     last_used_at: datetime | None = None
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "created_at": ledger.iso(self.created_at),
+            "expires_at": ledger.iso(self.expires_at) if self.expires_at else None,
+            "read_only": self.scope == "read",
+            "last_used_at": ledger.iso(self.last_used_at) if self.last_used_at else None,
+        }
+
 
 def live_tokens(inst: Instance, email: str) -> list[TokenInfo]:
     """A person's live API tokens, the newest first."""
@@ -452,8 +462,7 @@ def live_tokens(inst: Instance, email: str) -> list[TokenInfo]:
         p = find_person(s, email)
         rows = s.scalars(
             select(ApiToken)
-            .where(ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None))
-            .where(_unexpired(inst.clock()))
+            .where(ApiToken.person_id == p.id, live_token(inst.clock()))
             .order_by(ApiToken.id.desc())
         ).all()
         return [TokenInfo(r.id, r.created_at, r.expires_at, r.scope, r.last_used_at) for r in rows]
@@ -464,28 +473,24 @@ def revoke_token(inst: Instance, email: str, token: int, by: str) -> None:
     with inst.transaction() as s:
         p = find_person(s, email)
         now = inst.clock()
-        row = s.get(ApiToken, token) if 0 <= token <= ROW_MAX else None
-        live = row is not None and row.person_id == p.id and row.revoked_at is None
-        if not live or (row is not None and row.expires_at is not None and row.expires_at <= now):
+        row = None
+        if 0 <= token <= ROW_MAX:
+            q = select(ApiToken).where(ApiToken.id == token, ApiToken.person_id == p.id)
+            row = s.scalars(q.where(live_token(now))).first()
+        if row is None:
             raise UsageError(f"unknown API token {token} of {p.email} (or it has ended)")
-        assert row is not None
         row.revoked_at = now
         event = {"by": by, "person": p.email, "tokens": 1, "token": token}
         ledger.append(s, EventKind.TOKENS_REVOKED, event, now)
 
 
 def revoke_tokens(inst: Instance, email: str, by: str) -> int:
-    """End every API token of a person at once (a token left in a script that leaked, or
-    someone who left): how many were live. Tokens are stored hashed, so a single one
-    cannot be named; the person is given a new one afterwards if they still need it."""
+    """End every API token of a person at once (someone who left, or an account taken
+    over): how many were live. One token alone is ended by its number (revoke_token)."""
     with inst.transaction() as s:
         p = find_person(s, email)
         now = inst.clock()
-        live = s.scalars(
-            select(ApiToken).where(
-                ApiToken.person_id == p.id, ApiToken.revoked_at.is_(None), _unexpired(now)
-            )
-        ).all()
+        live = s.scalars(select(ApiToken).where(ApiToken.person_id == p.id, live_token(now))).all()
         for row in live:
             row.revoked_at = now
         if live:

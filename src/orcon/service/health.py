@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from orcon.service import control, notices, outbox
+from orcon.service import control, directory, notices, outbox
 from orcon.service.instance import Instance
 from orcon.store.db import HEAD_REVISION, current_revision
 from orcon.store.ledger import iso
@@ -189,25 +189,21 @@ def _notices(inst: Instance) -> Check:
 def _tokens(inst: Instance, now: datetime) -> Check:
     """Live API tokens nobody has used for TOKEN_IDLE (or ever, made that long ago): a
     credential left in a forgotten script is one that can leak unnoticed."""
-    cutoff = now - TOKEN_IDLE
-    live = ApiToken.revoked_at.is_(None) & (
-        ApiToken.expires_at.is_(None) | (ApiToken.expires_at > now)
-    )
-    idle = func.coalesce(ApiToken.last_used_at, ApiToken.created_at) < cutoff
+    live = directory.live_token(now)
+    idle = func.coalesce(ApiToken.last_used_at, ApiToken.created_at) < now - TOKEN_IDLE
     with inst.reading() as s:
         total = s.scalar(select(func.count()).select_from(ApiToken).where(live)) or 0
-        rows = s.execute(
-            select(Person.email)
-            .join(ApiToken, ApiToken.person_id == Person.id)
+        unused, first = s.execute(
+            select(func.count(), func.min(Person.email))
+            .select_from(ApiToken)
+            .join(Person, ApiToken.person_id == Person.id)
             .where(live, idle)
-            .order_by(Person.email)
-        ).all()
+        ).one()
     said = f"{total} live API token{'' if total == 1 else 's'}"
-    if not rows:
+    if not unused:
         return Check("tokens", "ok", said)
-    days = TOKEN_IDLE.days
     said += (
-        f"; {len(rows)} unused for {days} days or more (the first: {rows[0][0]}): end those "
+        f"; {unused} unused for {TOKEN_IDLE.days} days or more (the first: {first}): end those "
         "no script needs (orcon person tokens EMAIL, revoke-tokens EMAIL --token N)"
     )
     return Check("tokens", "warn", said)

@@ -299,14 +299,15 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
 
     def account_page(request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
         who = me(request)
+        tokens = directory.live_tokens(inst, who.email) if who else []
         return page(
             request,
             "account.html",
             status,
             page="account",
             minimum=directory.PASSWORD_MIN,
-            live_tokens=directory.account(inst, who.email).live_tokens if who else 0,
-            tokens=directory.live_tokens(inst, who.email) if who else [],
+            live_tokens=len(tokens),
+            tokens=tokens,
             token_days=(30, 90, directory.OWN_TOKEN_DAYS_MAX),
             **ctx,
         )
