@@ -56,6 +56,8 @@ def stored_password(inst: Instance, purpose: str) -> str | None:
 
 def check(server: MailServer, password: str | None) -> None:
     """Settings that cannot work, refused when they are made rather than at the first send."""
+    if not 0 < server.port < 65536:
+        raise UsageError(f"{server.port} is not a port number")
     if server.user and not server.starttls:
         raise UsageError(
             "an SMTP login needs --starttls: orcon does not send a password over a plain connection"

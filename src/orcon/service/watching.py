@@ -151,8 +151,6 @@ def save_config(
 ) -> dict[str, Any]:
     """Check and keep how alerts are delivered (and a new mail password), on record in
     the ledger; returns what changed."""
-    if not 0 < cfg.smtp_port < 65536:
-        raise UsageError(f"{cfg.smtp_port} is not a port number")
     if cfg.webhook_url and not cfg.webhook_url.startswith(("http://", "https://")):
         raise UsageError(f"the webhook must be an http(s) address, got {cfg.webhook_url!r}")
     for address in cfg.mail_to:
