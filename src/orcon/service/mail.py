@@ -135,20 +135,31 @@ class Tried:
     said: str
 
 
+def message(
+    sender: str, to: Sequence[str], subject: str, body: str, when: datetime | None = None
+) -> EmailMessage:
+    """A message as orcon sends every one: dated when it is written (``when``, or now),
+    so one sent late from the outbox says when, with a Message-ID of the sender's domain."""
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"], msg["To"] = sender, ", ".join(to)
+    msg["Date"] = format_datetime(when or datetime.now(UTC))
+    msg["Message-ID"] = make_msgid("orcon", sender.rpartition("@")[2] or "localhost")
+    msg.set_content(body)
+    return msg
+
+
 def test_message(sender: str, to: Sequence[str], org: str, what: str) -> EmailMessage:
     """A message that carries nothing shared: it shows that the settings for ``what``
     reach an inbox, before the first real notice or alert depends on them."""
-    msg = EmailMessage()
-    msg["Subject"] = f"orcon test message: {what}"
-    msg["From"], msg["To"] = sender, ", ".join(to)
-    msg["Date"] = format_datetime(datetime.now(UTC))
-    msg["Message-ID"] = make_msgid("orcon", sender.rpartition("@")[2] or "localhost")
-    msg.set_content(
+    return message(
+        sender,
+        to,
+        f"orcon test message: {what}",
         f"This message tests the mail settings of {org}'s orcon for {what}.\n\n"
         "It carries nothing shared. If it reached you, those settings work: the mail "
-        "server took the message from orcon, and it was delivered here.\n"
+        "server took the message from orcon, and it was delivered here.\n",
     )
-    return msg
 
 
 def try_mail(server: MailServer, password: str | None, msg: EmailMessage) -> Tried:

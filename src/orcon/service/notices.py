@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -123,25 +122,22 @@ def compose(
     """One person's notice: ``was`` is the markings before a change (None: a new share).
     It is dated when it is written, so that one sent late from the outbox says when."""
     what = f"{item.title!r} " if cfg.titles else "an item "
-    msg = EmailMessage()
-    msg["From"], msg["To"] = cfg.mail_from, to
-    msg["Date"] = format_datetime(when or datetime.now(UTC))
-    msg["Message-ID"] = make_msgid("orcon", cfg.mail_from.rpartition("@")[2] or "localhost")
+    tlp = item.markings.split(" · ")[0]
     if was is None:
-        msg["Subject"] = f"[{item.markings.split(' · ')[0]}] {originator} shared an item with you"
+        subject = f"[{tlp}] {originator} shared an item with you"
         lead = f"{originator} has shared {what}with you under these markings:\n\n  {item.markings}"
     else:
-        msg["Subject"] = f"[{item.markings.split(' · ')[0]}] The markings of an item changed"
+        subject = f"[{tlp}] The markings of an item changed"
         lead = (
             f"{originator} has changed the markings of {what}shared with you.\n\n"
             f"  now:  {item.markings}\n  were: {was}"
         )
-    msg.set_content(
+    body = (
         f"{lead}\n\n{_link(cfg, item)}\n\n"
         "Your copy is fingerprinted for you alone: do not pass it on, and keep to its "
         "markings (an embargo holds until the time it states).\n"
     )
-    return msg
+    return mail.message(cfg.mail_from, [to], subject, body, when)
 
 
 def record(s: Session, item_id: str, told: Told, now: datetime, retried: bool = False) -> None:

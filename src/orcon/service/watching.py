@@ -17,8 +17,6 @@ import hmac
 import json
 from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any, Protocol
 
 import httpx
@@ -614,12 +612,9 @@ class Watcher:
                 notes[-1] += "; waiting in the outbox"
         if cfg.smtp_host and cfg.mail_to:
             now = self.inst.clock()
-            msg = EmailMessage()
-            msg["Subject"] = f"orcon leak alert: {payload['kind']} on {payload['article']}"
-            msg["From"], msg["To"] = cfg.mail_from, ", ".join(cfg.mail_to)
-            msg["Date"] = format_datetime(now)
-            msg["Message-ID"] = make_msgid("orcon", cfg.mail_from.rpartition("@")[2] or "localhost")
-            msg.set_content(json.dumps(payload, default=str, indent=1))
+            subject = f"orcon leak alert: {payload['kind']} on {payload['article']}"
+            content = json.dumps(payload, default=str, indent=1)
+            msg = mail.message(cfg.mail_from, cfg.mail_to, subject, content, now)
             password = mail.stored_password(self.inst, "watch")
             result = mail.send_all(cfg.server(), password, [msg])
             [outcome] = result.results
