@@ -310,17 +310,16 @@ def account(inst: Instance, email: str) -> Account:
         return _accounts(s, [find_person(s, email)], inst.clock())[0]
 
 
-def _people_matching(query: str) -> Any:
-    """People whose address, name or organisation holds ``query`` (any case; % and _ are
-    plain characters), for a query joined with their organisation."""
-    needle = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{needle}%"
-    return or_(
-        *(
-            func.lower(col).like(pattern, escape="\\")
-            for col in (Person.email, Person.name, Org.name)
-        )
-    )
+def _people_found(q: Any, query: str) -> Any:
+    """``q`` joined with each person's organisation and, with a ``query``, cut to the
+    people whose address, name or organisation holds it (any case; % and _ are plain
+    characters)."""
+    q = q.join(Org, Person.org_id == Org.id)
+    needle = query.strip().lower()
+    if not needle:
+        return q
+    cols = (Person.email, Person.name, Org.name)
+    return q.where(or_(*(func.lower(c).contains(needle, autoescape=True) for c in cols)))
 
 
 def accounts(inst: Instance, query: str = "", limit: int | None = None) -> list[Account]:
@@ -332,13 +331,10 @@ def accounts(inst: Instance, query: str = "", limit: int | None = None) -> list[
         (Person.role == Role.ADMIN.value, 0), (Person.role == Role.ANALYST.value, 1), else_=2
     )
     q = (
-        select(Person)
-        .join(Org, Person.org_id == Org.id)
+        _people_found(select(Person), query)
         .options(contains_eager(Person.org))
         .order_by(staff_first, func.lower(Org.name), Person.email)
     )
-    if query.strip():
-        q = q.where(_people_matching(query))
     with inst.reading() as s:
         people = s.scalars(q.limit(limit)).all()
         return _accounts(s, people, inst.clock())
@@ -346,9 +342,7 @@ def accounts(inst: Instance, query: str = "", limit: int | None = None) -> list[
 
 def count_accounts(inst: Instance, query: str = "") -> int:
     """How many people :func:`accounts` finds, without reading them."""
-    q = select(func.count()).select_from(Person).join(Org, Person.org_id == Org.id)
-    if query.strip():
-        q = q.where(_people_matching(query))
+    q = _people_found(select(func.count()).select_from(Person), query)
     with inst.reading() as s:
         return int(s.scalar(q) or 0)
 

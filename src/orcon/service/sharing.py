@@ -367,10 +367,9 @@ def get_items(inst: Instance, item_ids: Sequence[str]) -> dict[str, ItemInfo]:
 
 def _matching(query: str) -> Any:
     """Items whose title or id holds ``query`` (any case; % and _ are plain characters)."""
-    needle = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    pattern = f"%{needle}%"
-    return func.lower(Item.title).like(pattern, escape="\\") | func.lower(Item.id).like(
-        pattern, escape="\\"
+    needle = query.strip().lower()
+    return func.lower(Item.title).contains(needle, autoescape=True) | func.lower(Item.id).contains(
+        needle, autoescape=True
     )
 
 
