@@ -59,6 +59,12 @@ PEOPLE_SHOWN = 100  # rows of the Partners page's People table; a search finds t
 ITEMS_SHOWN = 100  # rows of the Shared items page, newest first; a search finds the rest
 
 
+def _whole(text: str) -> int:
+    """A form's whole number, or -1 for anything else: the service then refuses it in
+    its own words ("lasts 1 to 365 days", "unknown API token -1")."""
+    return int(text) if text.strip().isdigit() else -1
+
+
 def _port(text: str) -> int:
     try:
         return int(text.strip() or "25")
@@ -326,7 +332,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         try:
             check_csrf(request, csrf_)
-            lifetime = int(days) if days.strip().isdigit() else 0
+            lifetime = _whole(days)
             token = directory.create_own_token(inst, who.email, current, lifetime, access)
         except OrconError as err:
             return account_page(request, 400, error=_message(err))
@@ -347,7 +353,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
             return who
         try:
             check_csrf(request, csrf_)
-            number = int(token) if token.strip().isdigit() else -1
+            number = _whole(token)
             directory.revoke_token(inst, who.email, number, by=who.email)
         except OrconError as err:
             return account_page(request, 400, error=_message(err))
@@ -927,7 +933,7 @@ def mount(app: FastAPI, inst: Instance, secure_cookies: bool = False) -> None:
         token: str = Form(""),
         csrf_: str = Form("", alias="csrf"),
     ) -> Response:
-        number = int(token) if token.strip().isdigit() else -1
+        number = _whole(token)
         return admin_post(
             request,
             csrf_,
